@@ -1,0 +1,182 @@
+"""Typed errors raised by modemctl.
+
+Every failure a user can meet has its own class, so that callers can catch
+exactly what they can handle and the CLI can turn each into a short,
+actionable message and an exit code.  Where TAPI defines an equivalent
+``LINEERR_*`` value, the class carries it in ``tapi_error`` so that the
+mapping to the design source stays visible.
+
+This module imports nothing else from the package: every layer (driver,
+line, CLI) may depend on it.  The fake exchange keeps its own errors and
+does not import this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class ModemctlError(Exception):
+    """Base class of every error modemctl raises on purpose."""
+
+    tapi_error: str | None = None
+
+
+# --- transport -------------------------------------------------------------
+
+
+class TransportError(ModemctlError):
+    """The serial port could not be opened, read or written."""
+
+
+class PortNotFound(TransportError):
+    """The device path or URL names no port that exists."""
+
+    tapi_error = "LINEERR_NODEVICE"
+
+    def __init__(self, url: str, detail: str = "") -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(f"no serial port at {url}" + (f": {detail}" if detail else ""))
+
+
+class PortBusy(TransportError):
+    """Another process holds the port (UUCP lock file or exclusive open)."""
+
+    tapi_error = "LINEERR_RESOURCEUNAVAIL"
+
+    def __init__(self, url: str, holder_pid: int | None, lock_path: str | None,
+                 holder_name: str | None = None) -> None:
+        self.url = url
+        self.holder_pid = holder_pid
+        self.lock_path = lock_path
+        self.holder_name = holder_name
+        who = "another process"
+        if holder_pid is not None:
+            who = f"process {holder_pid}" + (f" ({holder_name})" if holder_name else "")
+        where = f" (lock {lock_path})" if lock_path else ""
+        super().__init__(f"{url} is in use by {who}{where}")
+
+
+class PortClosed(TransportError):
+    """The port went away while open (device unplugged, peer closed)."""
+
+
+# --- AT command engine ---------------------------------------------------
+
+
+class ATError(ModemctlError):
+    """A command did not complete as expected."""
+
+
+class CommandError(ATError):
+    """The modem answered a command with ERROR (or another failure code)."""
+
+    tapi_error = "LINEERR_OPERATIONFAILED"
+
+    def __init__(self, command: str, result: str, info: Sequence[str] = ()) -> None:
+        self.command = command
+        self.result = result
+        self.info = tuple(info)
+        super().__init__(f"{command!r} failed: {result}")
+
+
+class CommandTimeout(ATError):
+    """No final result code arrived within the command's absolute timeout."""
+
+    def __init__(self, command: str, timeout: float, received: Sequence[str] = ()) -> None:
+        self.command = command
+        self.timeout = timeout
+        self.received = tuple(received)
+        super().__init__(f"no final result for {command!r} within {timeout:.3g}s")
+
+
+class InvalidCommand(ATError, ValueError):
+    """A command string cannot be sent as given (CR inside, too long, not AT...)."""
+
+    def __init__(self, command: str, reason: str) -> None:
+        self.command = command
+        self.reason = reason
+        super().__init__(f"invalid AT command {command!r}: {reason}")
+
+
+@dataclass(frozen=True)
+class RecoveryStep:
+    """One rung of the recovery ladder, and how it went."""
+
+    action: str          # "resync", "escape", "dtr-drop", "reset", "reopen"
+    succeeded: bool
+    detail: str = ""
+
+
+class ModemUnresponsive(ATError):
+    """The whole recovery ladder failed; ``attempts`` says what was tried."""
+
+    tapi_error = "LINEERR_OPERATIONFAILED"
+
+    def __init__(self, attempts: Sequence[RecoveryStep]) -> None:
+        self.attempts = tuple(attempts)
+        tried = ", ".join(f"{a.action}:{'ok' if a.succeeded else 'failed'}" for a in attempts)
+        super().__init__(f"modem does not respond (tried {tried or 'nothing'})")
+
+
+class ParseError(ATError):
+    """The modem sent bytes the protocol core cannot accept (e.g. a runaway line)."""
+
+
+# --- line / call -----------------------------------------------------------
+
+
+class InvalidCallState(ModemctlError):
+    """The operation is not allowed in the call's (or line's) current state,
+    e.g. an AT command while the call is in data mode."""
+
+    tapi_error = "LINEERR_INVALCALLSTATE"
+
+
+class InvalidAddress(ModemctlError, ValueError):
+    """A dial string contains something other than dial digits and modifiers."""
+
+    tapi_error = "LINEERR_INVALADDRESS"
+
+    def __init__(self, address: str, position: int | None, reason: str) -> None:
+        self.address = address
+        self.position = position
+        self.reason = reason
+        where = f" at position {position + 1} ({address[position]!r})" \
+            if position is not None and 0 <= position < len(address) else ""
+        super().__init__(f"invalid number {address!r}{where}: {reason}")
+
+
+class OperationUnavailable(ModemctlError):
+    """Nothing on this line can do what was asked (TAPI LINEERR_OPERATIONUNAVAIL).
+
+    Raised by a secure request that no mechanism can satisfy; ``report``
+    carries the per-mechanism findings so the caller can see why.
+    """
+
+    tapi_error = "LINEERR_OPERATIONUNAVAIL"
+
+    def __init__(self, message: str, report: object | None = None) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+class OperationFailed(ModemctlError):
+    """The operation was possible but the modem refused or lost it midway."""
+
+    tapi_error = "LINEERR_OPERATIONFAILED"
+
+
+class UnknownModem(ModemctlError):
+    """The modem could not be identified; a generic profile is in use."""
+
+
+class ConfigError(ModemctlError):
+    """A profile, location or config file is missing or malformed."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
