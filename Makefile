@@ -19,7 +19,7 @@ test: $(STAMP) lint
 	$(PY) -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check modemctl tests bench hil
+	$(VENV)/bin/ruff check modemctl tests bench
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
