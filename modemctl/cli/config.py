@@ -1,0 +1,115 @@
+"""Named lines: the ``modemctl`` config file.
+
+A user with a modem on ``/dev/ttyUSB0`` in an office with call waiting wants
+to type ``modemctl dial office 5551234``, not the port, location and secure
+flag every time.  So lines are named in a TOML file in the platform's user
+config folder::
+
+    [line.office]
+    port = "/dev/ttyUSB0"      # any pyserial URL: rfc2217://host:port works too
+    location = "US"            # dialing rules (cancel-call-waiting code...)
+    secure = true              # true, false or "best-effort"
+
+``MODEMCTL_CONFIG`` overrides the file's path (tests, several setups).  A
+missing file is an empty config; a malformed one is a :class:`ConfigError`
+naming the file and what is wrong, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+
+from modemctl.errors import ConfigError
+
+SecureSetting = bool | Literal["best-effort"]
+
+CONFIG_ENV = "MODEMCTL_CONFIG"
+_LINE_KEYS = {"port", "location", "secure", "baudrate"}
+
+
+@dataclass(frozen=True)
+class LineConfig:
+    """One ``[line.NAME]`` table."""
+
+    name: str
+    port: str
+    location: str | None = None
+    secure: SecureSetting | None = None
+    baudrate: int | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole file: where it came from, and its lines by name."""
+
+    path: Path
+    lines: Mapping[str, LineConfig] = field(default_factory=dict)
+
+
+def config_path() -> Path:
+    """The config file in use: ``$MODEMCTL_CONFIG`` or the platform's user config folder."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir("modemctl")) / "config.toml"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read and validate the config file; a missing file gives an empty config."""
+    path = path or config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config(path=path)
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), f"not UTF-8 text (byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
+    return Config(path=path, lines=_parse_lines(str(path), data))
+
+
+def _parse_lines(source: str, data: Mapping[str, object]) -> dict[str, LineConfig]:
+    unknown = sorted(set(data) - {"line"})
+    if unknown:
+        raise ConfigError(source, f"unknown top-level key {unknown[0]!r} (expected [line.NAME])")
+    tables = data.get("line", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(source, "'line' must be a table of [line.NAME] tables")
+    return {name: _parse_line(source, name, table) for name, table in tables.items()}
+
+
+def _parse_line(source: str, name: str, table: object) -> LineConfig:
+    where = f"[line.{name}]"
+    if not isinstance(table, dict):
+        raise ConfigError(source, f"{where} must be a table, e.g. [line.{name}] port = \"...\"")
+    extra = sorted(set(table) - _LINE_KEYS)
+    if extra:
+        raise ConfigError(source, f"{where}: unknown key {extra[0]!r} "
+                                  f"(allowed: {', '.join(sorted(_LINE_KEYS))})")
+    port = table.get("port")
+    if not isinstance(port, str) or not port:
+        raise ConfigError(source, f"{where}: 'port' is required and must be a string "
+                                  "such as \"/dev/ttyUSB0\"")
+    location = table.get("location")
+    if location is not None and not isinstance(location, str):
+        raise ConfigError(source, f"{where}: 'location' must be a string such as \"US\"")
+    secure = table.get("secure")
+    if secure is not None and not isinstance(secure, bool) and secure != "best-effort":
+        raise ConfigError(source, f"{where}: 'secure' must be true, false or \"best-effort\", "
+                                  f"not {secure!r}")
+    baudrate = table.get("baudrate")
+    if baudrate is not None and (isinstance(baudrate, bool) or not isinstance(baudrate, int)
+                                 or baudrate <= 0):
+        raise ConfigError(source, f"{where}: 'baudrate' must be a positive integer")
+    return LineConfig(name=name, port=port, location=location, secure=secure, baudrate=baudrate)

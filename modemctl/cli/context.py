@@ -1,0 +1,80 @@
+"""State shared by every command: global options, logging, the config file.
+
+The group callback in :mod:`modemctl.cli.main` builds one :class:`Settings`
+and stores it as click's context object; commands take it with
+:func:`pass_settings`.  The config file is read lazily, so commands that do
+not take a ``PORT`` (``ports``, ``demo``, ``--help``) never fail on a broken
+config file.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+import structlog
+
+from modemctl import log
+from modemctl.cli.config import Config, load_config
+from modemctl.cli.target import Target, resolve
+from modemctl.cli.terminal import TerminalStderr
+
+
+@dataclass
+class Settings:
+    """Global options, and the config loaded on first use."""
+
+    verbosity: int = 0
+    trace: bool = False
+    log_format: log.LogFormat = "console"
+    time_scale: float = 1.0
+    _config: Config | None = field(default=None, repr=False)
+
+    @property
+    def quiet(self) -> bool:
+        """``-q``: no progress lines, only results and errors."""
+        return self.verbosity < 0
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config()
+        return self._config
+
+    def target(self, port: str | None) -> Target:
+        """Resolve a ``PORT`` argument (or ``$MODEMCTL_LINE``) against the config."""
+        return resolve(port, self.config)
+
+    def progress(self, message: str) -> None:
+        """A progress line (state changes, what is being done), silenced by ``-q``."""
+        if not self.quiet:
+            click.echo(message, err=True)
+
+
+def log_level(verbosity: int, trace: bool) -> int:
+    """Map ``-v``/``-q`` counts (and ``--trace``) to a logging level."""
+    if trace or verbosity >= 2:
+        return logging.DEBUG
+    return {1: logging.INFO, 0: logging.WARNING, -1: logging.ERROR}.get(
+        verbosity, logging.INFO if verbosity > 0 else logging.CRITICAL)
+
+
+def _only_traces(_logger: Any, method: str, event: Any) -> Any:
+    """With ``--trace`` but without ``-vv``, keep the byte trace and drop other debug noise."""
+    if method == "debug" and event.get("event") != "trace":
+        raise structlog.DropEvent
+    return event
+
+
+def configure_logging(settings: Settings) -> None:
+    """Set up structlog once for this process, from the global options."""
+    log.configure(log_level(settings.verbosity, settings.trace), settings.log_format,
+                  stream=TerminalStderr())
+    if settings.trace and settings.verbosity < 2:
+        processors = list(structlog.get_config()["processors"])
+        structlog.configure(processors=[_only_traces, *processors])
+
+
+pass_settings = click.make_pass_decorator(Settings, ensure=True)

@@ -1,0 +1,135 @@
+"""The exit codes of ``modemctl``: defined once, here.
+
+Scripts that wrap ``modemctl dial`` (cron jobs polling a remote site, alarm
+panels, fax-out queues) need to tell "the line was busy, retry later" from
+"the number is wrong, give up" without parsing text.  So the exit status of
+a call follows its TAPI disconnect reason, and every error class the CLI
+can report has its own status.  ``--help`` (the ``dial``/``answer`` epilog),
+``docs/cli.md`` and the tests all render or check :data:`EXIT_CODES`, so the
+table cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from modemctl import errors
+
+
+class ExitCode(IntEnum):
+    """Process exit statuses, stable across releases."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    BUSY = 3
+    NO_ANSWER = 4
+    NO_DIALTONE = 5
+    UNAVAILABLE = 6
+    REJECTED = 7
+    CALL_LOST = 8
+    INVALID_NUMBER = 9
+    SECURE_UNAVAILABLE = 10
+    PORT_NOT_FOUND = 11
+    PORT_BUSY = 12
+    MODEM_FAILED = 13
+    CONFIG = 14
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class ExitCodeRow:
+    """One row of the table: the status, what gives it, and a gloss.
+
+    ``reasons`` are disconnect-reason names (TAPI ``LINEDISCONNECTMODE_*``
+    spelling, as :class:`modemctl.DisconnectReason` uses); ``errors`` are the
+    exception classes reported with this status.
+    """
+
+    code: ExitCode
+    meaning: str
+    reasons: tuple[str, ...] = ()
+    errors: tuple[type[BaseException], ...] = ()
+    other: str = ""
+
+    @property
+    def causes(self) -> str:
+        """What leads to this status, for the rendered table."""
+        parts = [*self.reasons, *(e.__name__ for e in self.errors)]
+        if self.other:
+            parts.append(self.other)
+        return ", ".join(parts)
+
+
+# Error rows are matched in this order, so subclasses come before their bases.
+EXIT_CODES: tuple[ExitCodeRow, ...] = (
+    ExitCodeRow(ExitCode.OK, "the call was made and ended normally (you or the far end hung up)",
+                reasons=("NORMAL",), other="command succeeded"),
+    ExitCodeRow(ExitCode.ERROR, "an unexpected failure; rerun with -v for details",
+                other="any other error"),
+    ExitCodeRow(ExitCode.USAGE, "bad option or argument", other="usage error"),
+    ExitCodeRow(ExitCode.BUSY, "the number was busy", reasons=("BUSY",)),
+    ExitCodeRow(ExitCode.NO_ANSWER, "nobody answered", reasons=("NOANSWER",)),
+    ExitCodeRow(ExitCode.NO_DIALTONE, "no dial tone: check the phone cable",
+                reasons=("NODIALTONE",)),
+    ExitCodeRow(ExitCode.UNAVAILABLE, "no modem answered, or no common modulation",
+                reasons=("UNAVAIL", "UNREACHABLE", "INCOMPATIBLE", "BADADDRESS")),
+    ExitCodeRow(ExitCode.REJECTED, "the network or the modem refused the call",
+                reasons=("BLOCKED", "REJECT", "CONGESTION", "TEMPFAILURE", "CANCELLED")),
+    ExitCodeRow(ExitCode.CALL_LOST, "the connected call was lost (carrier lost, call waiting...)",
+                reasons=("CARRIERLOST", "CALLWAITING", "OUTOFORDER", "UNKNOWN"),
+                other="any reason not listed"),
+    ExitCodeRow(ExitCode.INVALID_NUMBER,
+                "the number holds something that is not a dial digit or modifier",
+                errors=(errors.InvalidAddress,)),
+    ExitCodeRow(ExitCode.SECURE_UNAVAILABLE,
+                "--secure asked for, but nothing on this line can secure the call",
+                errors=(errors.OperationUnavailable,)),
+    ExitCodeRow(ExitCode.PORT_NOT_FOUND, "no such serial port", errors=(errors.PortNotFound,)),
+    ExitCodeRow(ExitCode.PORT_BUSY, "another program holds the port", errors=(errors.PortBusy,)),
+    ExitCodeRow(ExitCode.MODEM_FAILED, "the modem did not answer, refused a command, or lost it",
+                errors=(errors.ATError, errors.TransportError, errors.OperationFailed,
+                        errors.InvalidCallState, errors.UnknownModem)),
+    ExitCodeRow(ExitCode.CONFIG, "the config file is malformed, or names no such line",
+                errors=(errors.ConfigError,)),
+    ExitCodeRow(ExitCode.INTERRUPTED, "interrupted", other="Ctrl-C"),
+)
+
+_BY_REASON: dict[str, ExitCode] = {
+    reason: row.code for row in EXIT_CODES for reason in row.reasons
+}
+
+
+def for_reason(reason: object) -> ExitCode:
+    """Exit status for a call's disconnect reason (an enum member, its name, or None).
+
+    ``None`` means the call never ended abnormally (e.g. it was still up when
+    the session closed it), which is a normal end.  A reason this table does
+    not know is reported as a lost call rather than success: a script must
+    never mistake an unexplained end for a clean one.
+    """
+    if reason is None:
+        return ExitCode.OK
+    name = getattr(reason, "name", None) or str(reason)
+    key = name.upper().replace("_", "").replace("-", "")
+    return _BY_REASON.get(key, ExitCode.CALL_LOST)
+
+
+def for_error(exc: BaseException) -> ExitCode:
+    """Exit status for an exception the CLI reports."""
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    for row in EXIT_CODES:
+        if row.errors and isinstance(exc, row.errors):
+            return row.code
+    return ExitCode.ERROR
+
+
+def render_table(markdown: bool = False) -> str:
+    """The table as text: plain for ``--help`` epilogs, Markdown for the README."""
+    if markdown:
+        lines = ["| Exit | Reason / error | Meaning |", "|---:|---|---|"]
+        lines += [f"| {int(r.code)} | {r.causes} | {r.meaning} |" for r in EXIT_CODES]
+        return "\n".join(lines)
+    return "\n".join(f"{int(r.code):>4}  {r.causes}: {r.meaning}" for r in EXIT_CODES)

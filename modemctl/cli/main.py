@@ -1,0 +1,113 @@
+"""The ``modemctl`` command group: global options, and errors handled in one place.
+
+Every command raises typed errors (:mod:`modemctl.errors`) and lets them
+fly; :class:`ModemctlGroup` catches them here, prints the short message from
+:mod:`modemctl.cli.failures` and exits with the status from
+:mod:`modemctl.cli.exitcodes`.  A traceback is printed only with ``-v``,
+because a user who did not ask for one needs the next step, not the stack.
+
+Shell completion is click's: ``eval "$(_MODEMCTL_COMPLETE=bash_source modemctl)"``
+(``zsh_source``, ``fish_source`` for the other shells).
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from typing import Any
+
+import click
+
+from modemctl import __version__
+from modemctl.cli.context import Settings, configure_logging
+from modemctl.cli.exitcodes import ExitCode, for_error
+from modemctl.cli.failures import describe
+from modemctl.errors import ModemctlError
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    """The one real error inside (nested) exception groups from task groups, if single."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+#: Subcommands, imported only when used: shell completion runs the program on
+#: every TAB, and ``modemctl ports`` should not pay for importing the driver.
+COMMANDS: dict[str, str] = {
+    "ports": "modemctl.cli.ports",
+    "probe": "modemctl.cli.probe",
+    "dial": "modemctl.cli.dial",
+    "answer": "modemctl.cli.answer",
+    "at": "modemctl.cli.at",
+    "demo": "modemctl.cli.demo",
+    "fake": "modemctl.cli.fake",
+}
+
+
+class ModemctlGroup(click.Group):
+    """A click group that reports modemctl's errors briefly and maps them to exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return super().get_command(ctx, cmd_name)
+        loaded = importlib.import_module(module)
+        found = getattr(loaded, "command", None) or getattr(loaded, cmd_name)
+        if not isinstance(found, click.Command):
+            raise TypeError(f"{module} does not define a click command")
+        return found
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (ModemctlError, OSError, KeyboardInterrupt, BaseExceptionGroup) as raised:
+            exc = _leaf(raised)
+            if isinstance(exc, click.exceptions.ClickException | click.exceptions.Exit):
+                raise exc from None
+            if not isinstance(exc, ModemctlError | OSError | KeyboardInterrupt):
+                raise
+            settings = ctx.find_object(Settings)
+            if settings is not None and settings.verbosity > 0:
+                click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+            for line in describe(exc):
+                click.echo(line, err=True)
+            raise click.exceptions.Exit(int(for_error(exc))) from None
+
+
+@click.group(cls=ModemctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True,
+              help="More log output (repeat for debug); tracebacks on errors.")
+@click.option("-q", "--quiet", count=True,
+              help="Less output: no progress lines (repeat: errors only in the log).")
+@click.option("--log-format", type=click.Choice(["console", "json"]), default="console",
+              show_default=True, help="Log lines for people, or JSON for machines.")
+@click.option("--trace", is_flag=True,
+              help="Log every byte exchanged with the modem (hex and text, secrets redacted).")
+@click.option("--time-scale", type=click.FloatRange(0, 10, min_open=True), default=1.0,
+              envvar="MODEMCTL_TIME_SCALE", hidden=True,
+              help="Real seconds per protocol second, to match a fake exchange run scaled.")
+@click.version_option(__version__, "-V", "--version", prog_name="modemctl")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: int, log_format: str, trace: bool,
+         time_scale: float) -> None:
+    """Dial, answer and secure calls on analog modems; probe them; talk AT.
+
+    PORT is a device (/dev/ttyUSB0), a pyserial URL (rfc2217://host:port),
+    or a line named in the config file (MODEMCTL_CONFIG, default: the user
+    config folder's modemctl/config.toml).  MODEMCTL_LINE names the default.
+
+    New here? Run `modemctl demo`: no hardware needed.
+    """
+    settings = Settings(verbosity=verbose - quiet, trace=trace,
+                        log_format="json" if log_format == "json" else "console",
+                        time_scale=time_scale)
+    ctx.obj = settings
+    configure_logging(settings)
+
+__all__ = ["ExitCode", "main"]
