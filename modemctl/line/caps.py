@@ -1,0 +1,171 @@
+"""Line capabilities: what this modem, on this line, in this location, can do.
+
+:func:`derive_caps` is a pure function from the probe's findings, the
+chosen profile and the location to a frozen :class:`LineCaps`.  Each
+securing mechanism is listed with *whether* it can be used at dial time
+and after connect, and *why* (or why not), so that a refused secure request
+can explain itself and the CLI can print the matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modemctl.locations import Location
+from modemctl.profiles import Profile
+
+CANCEL_CODE = "cancel-code"
+PCW_IGNORE = "pcw-ignore"
+MOH_OFF = "moh-off"
+S10_RIDE_THROUGH = "s10-ride-through"
+AUTO_ANSWER_OFF = "auto-answer-off"
+
+#: Minimum ride-through margin in tenths of a second over S9 (S10 - S9):
+#: a call-waiting interruption lasts ~300 ms, and 0.5 s leaves margin.
+MIN_RIDE_THROUGH = 5
+
+
+@dataclass(frozen=True)
+class MechanismCap:
+    """One way of securing a call, as available on this line."""
+
+    name: str
+    at_dial: bool
+    after_connect: bool
+    reason: str
+    value: str | None = None
+
+    @property
+    def available(self) -> bool:
+        """Usable at dial time or after connect."""
+        return self.at_dial or self.after_connect
+
+
+@dataclass(frozen=True)
+class LineCaps:
+    """What :meth:`Line.probe` found out (immutable; a new probe makes a new one)."""
+
+    profile: Profile
+    identified: bool
+    identity: tuple[tuple[str, str], ...]
+    location: Location
+    v92: bool
+    pcw_values: tuple[int, ...]
+    fax_classes: tuple[str, ...]
+    max_rate: int | None
+    caller_id: bool
+    modem_country: str | None
+    s9: int
+    s10: int | None
+    mechanisms: tuple[MechanismCap, ...]
+    notes: tuple[str, ...]
+
+    def mechanism(self, name: str) -> MechanismCap:
+        """The entry for ``name`` (every known mechanism is always listed)."""
+        for m in self.mechanisms:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    @property
+    def secure_at_dial(self) -> tuple[str, ...]:
+        """Protecting mechanisms usable when dialling."""
+        return tuple(m.name for m in self.mechanisms
+                     if m.at_dial and m.name in (CANCEL_CODE, PCW_IGNORE, S10_RIDE_THROUGH))
+
+    @property
+    def secure_after_connect(self) -> tuple[str, ...]:
+        """Protecting mechanisms usable on a call that is already connected."""
+        return tuple(m.name for m in self.mechanisms
+                     if m.after_connect and m.name in (PCW_IGNORE, S10_RIDE_THROUGH))
+
+    def describe(self) -> dict[str, object]:
+        """A JSON-friendly summary (used by the CLI and in logs)."""
+        return {
+            "profile": self.profile.name,
+            "identified": self.identified,
+            "identity": dict(self.identity),
+            "location": self.location.code,
+            "v92": self.v92,
+            "fax_classes": list(self.fax_classes),
+            "max_rate": self.max_rate,
+            "caller_id": self.caller_id,
+            "modem_country": self.modem_country,
+            "mechanisms": [
+                {"name": m.name, "at_dial": m.at_dial, "after_connect": m.after_connect,
+                 "reason": m.reason, "value": m.value}
+                for m in self.mechanisms
+            ],
+            "notes": list(self.notes),
+        }
+
+
+def ride_through_value(profile: Profile, s9: int, country: str | None
+                       ) -> tuple[int | None, str]:
+    """The S10 value to use for ride-through, or ``None`` with the reason why not."""
+    rt = profile.ride_through
+    if not rt.safe:
+        return None, rt.reason
+    value = rt.target
+    limit = rt.limit_for(country)
+    why = f"S10={value}"
+    if limit is not None and value > limit:
+        value = limit
+    if limit is not None:
+        where = country or "unknown (assumed the strictest)"
+        why = f"S10={value}, kept <= {limit} for modem country {where}: {rt.reason}"
+    if value - s9 < MIN_RIDE_THROUGH:
+        return None, (f"the safe S10 ({value}) leaves {value - s9} tenths over S9={s9}, "
+                      f"under the {MIN_RIDE_THROUGH} needed to ride out a 0.3 s interruption")
+    return value, f"{why}; rides through {(value - s9) / 10:.1f} s of carrier loss"
+
+
+def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
+                location: Location, pcw_values: tuple[int, ...], fax_classes: tuple[str, ...],
+                caller_id: bool, modem_country: str | None, s9: int, s10: int | None,
+                notes: tuple[str, ...] = ()) -> LineCaps:
+    """Combine probe findings, profile and location into the line's capabilities."""
+    v92 = 2 in pcw_values
+    mechs: list[MechanismCap] = []
+
+    tone, pulse = location.cancel_code(False), location.cancel_code(True)
+    if tone:
+        mechs.append(MechanismCap(
+            CANCEL_CODE, True, False,
+            f"{location.code} cancels call waiting per call with {tone!r} "
+            f"(pulse {pulse!r}) before the number; never dialled mid-call (needs a hook "
+            "flash that drops the data carrier)", tone))
+    else:
+        mechs.append(MechanismCap(
+            CANCEL_CODE, False, False,
+            f"{location.code} has no per-call cancel code: {location.call_waiting_note}"))
+
+    if v92:
+        mechs.append(MechanismCap(PCW_IGNORE, True, True,
+                                  "V.92 modem: AT+PCW=2 makes it ignore call waiting", "2"))
+        mechs.append(MechanismCap(MOH_OFF, True, True,
+                                  "V.92 modem: AT+PMH=1 disables modem-on-hold, which would "
+                                  "otherwise hand the line to the waiting call", "1"))
+    else:
+        why = ("no V.92 call-waiting control: +PCW=? refused" if not pcw_values
+               else f"+PCW=? offers {pcw_values}, without 2 (ignore)")
+        mechs.append(MechanismCap(PCW_IGNORE, False, False, why))
+        mechs.append(MechanismCap(MOH_OFF, False, False, "no V.92 modem-on-hold on this modem"))
+
+    value, why = ride_through_value(profile, s9, modem_country)
+    if value is None:
+        mechs.append(MechanismCap(S10_RIDE_THROUGH, False, False, why))
+    else:
+        if v92:
+            why += "; on V.92 it counts only with modem-on-hold disabled (+PMH=1)"
+        mechs.append(MechanismCap(S10_RIDE_THROUGH, True, True, why, str(value)))
+
+    mechs.append(MechanismCap(AUTO_ANSWER_OFF, True, False,
+                              "S0=0: the modem never answers a ring on its own", "0"))
+
+    return LineCaps(
+        profile=profile, identified=identified, identity=tuple(sorted(identity.items())),
+        location=location, v92=v92, pcw_values=pcw_values,
+        fax_classes=fax_classes, max_rate=profile.max_rate, caller_id=caller_id,
+        modem_country=modem_country, s9=s9, s10=s10, mechanisms=tuple(mechs), notes=notes,
+    )

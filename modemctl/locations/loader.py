@@ -1,0 +1,123 @@
+"""Load and validate locations (``data/<CODE>.toml``).
+
+A malformed file raises :class:`~modemctl.errors.ConfigError` naming the
+file and key.  Cancel codes are checked against the dial alphabet here, so
+a location can never smuggle commands into a dial string.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from modemctl.errors import ConfigError
+from modemctl.locations.model import Location
+
+_CODE = re.compile(r"^[A-Z]{2}$")
+_DIGITS = re.compile(r"^[0-9]{0,4}$")
+_CANCEL = re.compile(r"^[0-9*#]{2,8}[,W]?$")
+_COUNTRY = re.compile(r"^[0-9A-F]{2}$")
+_KEYS = {"code", "name", "country_calling_code", "modem_country", "international_prefix",
+         "national_prefix", "call_waiting", "sources"}
+_CW_KEYS = {"cancel_tone", "cancel_pulse", "note"}
+
+
+def _string(source: str, table: Mapping[str, Any], key: str, pattern: re.Pattern[str],
+            required: bool = False) -> str | None:
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise ConfigError(source, f"{key}: missing")
+        return None
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ConfigError(source, f"{key}: {value!r} does not match {pattern.pattern}")
+    return value
+
+
+def _required(source: str, table: Mapping[str, Any], key: str, pattern: re.Pattern[str]) -> str:
+    value = _string(source, table, key, pattern, required=True)
+    assert value is not None  # _string raised otherwise
+    return value
+
+
+def parse_location(data: Mapping[str, Any], source: str) -> Location:
+    """Build a :class:`Location` from parsed TOML, or raise ConfigError."""
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise ConfigError(source, f"{unknown[0]}: unknown key (typo?)")
+    cw = data.get("call_waiting", {})
+    if not isinstance(cw, dict):
+        raise ConfigError(source, "call_waiting: must be a table")
+    unknown = sorted(set(cw) - _CW_KEYS)
+    if unknown:
+        raise ConfigError(source, f"call_waiting.{unknown[0]}: unknown key (typo?)")
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(source, "name: must be a non-empty string")
+    note = cw.get("note", "")
+    if not isinstance(note, str):
+        raise ConfigError(source, "call_waiting.note: must be a string")
+    tone = _string(source, cw, "cancel_tone", _CANCEL)
+    pulse = _string(source, cw, "cancel_pulse", _CANCEL)
+    if pulse is not None and not pulse.rstrip(",W").isdigit():
+        raise ConfigError(source, "call_waiting.cancel_pulse: pulse dialling has only digits")
+    if pulse is not None and tone is None:
+        raise ConfigError(source, "call_waiting: a pulse code without a tone code")
+    sources = data.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise ConfigError(source, "sources: must be a list of strings")
+    code = _required(source, data, "code", _CODE)
+    calling = _required(source, data, "country_calling_code", re.compile(r"^[0-9]{1,3}$"))
+    modem_country = _required(source, data, "modem_country", _COUNTRY)
+    intl = _required(source, data, "international_prefix", _DIGITS)
+    national = _required(source, data, "national_prefix", _DIGITS)
+    if not intl:
+        raise ConfigError(source, "international_prefix: must not be empty")
+    return Location(
+        code=code, name=name, country_calling_code=calling, modem_country=modem_country,
+        international_prefix=intl, national_prefix=national,
+        cancel_tone=tone, cancel_pulse=pulse, call_waiting_note=note,
+        sources=tuple(sources),
+    )
+
+
+def load_location_file(path: Path) -> Location:
+    """Load one location file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+    loc = parse_location(data, str(path))
+    if path.stem.upper() != loc.code:
+        raise ConfigError(str(path), f"code {loc.code!r} does not match the file name")
+    return loc
+
+
+@cache
+def builtin_locations() -> dict[str, Location]:
+    """All locations shipped in ``modemctl/locations/data``, by code."""
+    root = resources.files("modemctl.locations") / "data"
+    out: dict[str, Location] = {}
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            loc = load_location_file(Path(str(entry)))
+            out[loc.code] = loc
+    return out
+
+
+def get_location(code: str | Location) -> Location:
+    """The built-in location ``code`` (case-insensitive); a Location passes through."""
+    if isinstance(code, Location):
+        return code
+    found = builtin_locations().get(code.upper())
+    if found is None:
+        known = ", ".join(sorted(builtin_locations()))
+        raise ConfigError("locations", f"no location {code!r} (known: {known})")
+    return found

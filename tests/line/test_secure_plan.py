@@ -1,0 +1,124 @@
+"""Secure planning and judging as pure functions (no modem involved)."""
+
+from __future__ import annotations
+
+import pytest
+
+from modemctl.line.caps import (
+    CANCEL_CODE,
+    MOH_OFF,
+    PCW_IGNORE,
+    S10_RIDE_THROUGH,
+    LineCaps,
+    derive_caps,
+)
+from modemctl.line.dialstring import validate_number
+from modemctl.line.secure import Applied, Setting, judge, parse_value, plan_secure
+from modemctl.locations import get_location
+from modemctl.profiles import get_profile
+
+
+def caps_for(profile: str, location: str, v92: bool, country: str | None = "B5",
+             s9: int = 6) -> LineCaps:
+    return derive_caps(
+        profile=get_profile(profile), identified=profile != "generic-hayes", identity={},
+        location=get_location(location), pcw_values=(0, 1, 2) if v92 else (),
+        fax_classes=("0", "1"), caller_id=True, modem_country=country, s9=s9, s10=14)
+
+
+def test_conexant_us_never_plans_s10_16_or_more() -> None:
+    for country in ("B5", None):
+        caps = caps_for("conexant", "US", v92=True, country=country)
+        s10 = caps.mechanism(S10_RIDE_THROUGH)
+        assert s10.at_dial and s10.value is not None and int(s10.value) < 16
+    # Outside the US country code the quirk does not apply; target stays the profile's.
+    de = caps_for("conexant", "DE", v92=True, country="04")
+    assert de.mechanism(S10_RIDE_THROUGH).value == "14"
+
+
+def test_generic_never_touches_s10() -> None:
+    caps = caps_for("generic-hayes", "US", v92=False)
+    assert not caps.mechanism(S10_RIDE_THROUGH).available
+    assert caps.secure_at_dial == (CANCEL_CODE,)
+    assert caps.secure_after_connect == ()
+    gb = caps_for("generic-hayes", "GB", v92=False)
+    assert gb.secure_at_dial == () and gb.secure_after_connect == ()
+
+
+def test_ride_through_needs_margin_over_s9() -> None:
+    caps = caps_for("conexant", "US", v92=True, s9=12)      # 15 - 12 = 3 tenths
+    assert not caps.mechanism(S10_RIDE_THROUGH).available
+    assert "under the 5" in caps.mechanism(S10_RIDE_THROUGH).reason
+
+
+def test_dial_plan_us_v92() -> None:
+    caps = caps_for("conexant", "US", v92=True)
+    plan = plan_secure(caps, "dial", "data", validate_number("5551002"))
+    assert plan.prefix == "*70,"
+    settings = {s.register: s.value for m in plan.mechanisms for s in m.settings}
+    assert settings == {"+PCW": 2, "+PMH": 1, "S10": 14, "S0": 0}
+    assert plan.can_protect
+
+
+def test_dial_plan_pulse_code_and_existing_code() -> None:
+    caps = caps_for("usr", "CA", v92=False)
+    assert plan_secure(caps, "dial", dial=validate_number("P5551002")).prefix == "1170,"
+    plan = plan_secure(caps, "dial", dial=validate_number("*70,5551002"))
+    assert plan.prefix == ""
+    cancel = next(m for m in plan.mechanisms if m.name == CANCEL_CODE)
+    assert cancel.usable and "already" in cancel.reason
+
+
+def test_connected_plan_never_dials() -> None:
+    caps = caps_for("usr", "US", v92=False)
+    plan = plan_secure(caps, "connected")
+    assert plan.prefix == ""
+    assert [m.name for m in plan.mechanisms if m.usable] == [S10_RIDE_THROUGH]
+    hayes = plan_secure(caps_for("generic-hayes", "US", v92=False), "connected")
+    assert not hayes.can_protect
+
+
+def test_fax_plan_has_no_ride_through() -> None:
+    caps = caps_for("usr", "GB", v92=False)
+    plan = plan_secure(caps, "dial", "fax", validate_number("5551002"))
+    assert not plan.can_protect
+
+
+@pytest.mark.parametrize(("register", "info", "value"), [
+    ("S10", ("014",), 14),
+    ("S10", ("", "7"), 7),
+    ("+PCW", ("+PCW: 2",), 2),
+    ("+PMH", ("1",), 1),
+    ("+PCW", ("garbage",), None),
+    ("+PCW", (), None),
+])
+def test_parse_value(register: str, info: tuple[str, ...], value: int | None) -> None:
+    assert parse_value(register, info) == value
+
+
+def test_setting_commands() -> None:
+    assert Setting("S10", 14).set_command() == "ATS10=14"
+    assert Setting("+PCW", 2).query_command() == "AT+PCW?"
+    assert Setting("+PCW", 2).set_command(0) == "AT+PCW=0"
+
+
+def test_judge_s10_on_v92_needs_moh_off() -> None:
+    caps = caps_for("conexant", "GB", v92=True)
+    results = [Applied(CANCEL_CODE, False, False, "none"),
+               Applied(PCW_IGNORE, False, False, "refused"),
+               Applied(MOH_OFF, True, False, "x"),
+               Applied(S10_RIDE_THROUGH, True, True, "x")]
+    report = {m.name: m for m in judge(results, caps, connected=True)}
+    assert not report[S10_RIDE_THROUGH].in_force
+    results[2] = Applied(MOH_OFF, True, True, "x")
+    report = {m.name: m for m in judge(results, caps, connected=True)}
+    assert report[S10_RIDE_THROUGH].in_force
+
+
+def test_judge_keeps_dial_time_cancel_code() -> None:
+    caps = caps_for("generic-hayes", "US", v92=False)
+    first = judge([Applied(CANCEL_CODE, True, False, "dialled")], caps, connected=True)
+    assert first[0].in_force and not first[0].verified
+    later = judge([Applied(CANCEL_CODE, False, False, "never mid-call")], caps, connected=True,
+                  previous=first)
+    assert later[0].in_force and later[0].applied
