@@ -1,0 +1,48 @@
+"""Sans-IO AT protocol core: bytes in, typed events out, no I/O, no clocks.
+
+The engine (:mod:`modemctl.driver`) owns the I/O and the timers; this
+package owns every rule about what the bytes mean.  See
+:mod:`modemctl.at.connection` for the framing rules and their limits.
+"""
+
+from modemctl.at.codes import FinalCode, NumericFamily, ResultCode, parse_final
+from modemctl.at.commands import validate_command
+from modemctl.at.connection import ATConnection, ProtocolMode
+from modemctl.at.events import (
+    NEED_DATA,
+    CarrierLost,
+    Data,
+    Echo,
+    Event,
+    Information,
+    NeedData,
+    Noise,
+    ParseFailure,
+    Response,
+    RingIndicator,
+    Unsolicited,
+    UnsolicitedKind,
+)
+
+__all__ = [
+    "NEED_DATA",
+    "ATConnection",
+    "CarrierLost",
+    "Data",
+    "Echo",
+    "Event",
+    "FinalCode",
+    "Information",
+    "NeedData",
+    "Noise",
+    "NumericFamily",
+    "ParseFailure",
+    "ProtocolMode",
+    "Response",
+    "ResultCode",
+    "RingIndicator",
+    "Unsolicited",
+    "UnsolicitedKind",
+    "parse_final",
+    "validate_command",
+]

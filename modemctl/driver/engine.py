@@ -1,0 +1,681 @@
+"""The asyncio AT engine: one reader, one command in flight, absolute timeouts.
+
+The engine owns the I/O and the clocks; every rule about what bytes mean is
+in the sans-IO core (:class:`modemctl.at.ATConnection`).  Its structure:
+
+* One reader task feeds the core and dispatches its events: the command in
+  flight gets its :class:`~modemctl.at.Response`; data-mode bytes go to a
+  bounded buffer for :meth:`Engine.read`; unsolicited lines, carrier loss
+  and noise go to :meth:`Engine.events` subscribers.  Unsolicited lines
+  never reach a response.
+* A lock keeps one command in flight.  Each command has an *absolute*
+  deadline fixed when it is sent, ``max(timeout * time_scale, 0.25 s)``;
+  unsolicited traffic does not extend it (gammu#115 hung because a URC
+  reset the timer).
+* Two consecutive timeouts climb the recovery ladder
+  (:mod:`modemctl.driver.recovery`).
+* Data mode: AT commands are refused with
+  :class:`~modemctl.errors.InvalidCallState` before any byte is sent;
+  :meth:`Engine.escape` keeps the guard-time silence before and after
+  ``+++``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+from modemctl.at import (
+    NEED_DATA,
+    ATConnection,
+    CarrierLost,
+    Data,
+    Echo,
+    Event,
+    Information,
+    Noise,
+    NumericFamily,
+    ParseFailure,
+    ProtocolMode,
+    Response,
+    ResultCode,
+    RingIndicator,
+    Unsolicited,
+    UnsolicitedKind,
+    validate_command,
+)
+from modemctl.at.commands import command_letter
+from modemctl.driver.errors import CallLost
+from modemctl.driver.recovery import climb
+from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
+from modemctl.errors import (
+    CommandError,
+    CommandTimeout,
+    InvalidCallState,
+    InvalidCommand,
+    ModemctlError,
+    PortClosed,
+    RecoveryStep,
+    TransportError,
+)
+from modemctl.log import get_logger, trace_bytes
+from modemctl.transport import Backend, ModemLines, Transport, open_transport
+
+MIN_REAL_TIMEOUT = 0.25      # seconds; see design.md "Time scale"
+DEFAULT_TIMEOUT = 5.0        # protocol seconds for an ordinary command
+ORIGINATE_TIMEOUT = 90.0     # protocol seconds for D / A
+RESUME_TIMEOUT = 30.0        # protocol seconds for ATO
+ABORT_WAIT = 5.0             # protocol seconds to wait for the answer to a dial abort
+DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / reset
+TIMEOUTS_BEFORE_RECOVERY = 2
+DATA_HIGH_WATER = 1 << 20    # unread data bytes before the reader stops reading
+LINE_POLL = 0.05             # real seconds between DCD/RI polls (ports that have them)
+DEFAULT_S12 = 50             # escape guard time in 20 ms units (1 s)
+
+
+class EngineMode(enum.Enum):
+    """Where the modem is, as far as the engine knows."""
+
+    COMMAND = "command"                  # no call; AT commands accepted
+    DATA = "data"                        # call online: read/write, no AT commands
+    ONLINE_COMMAND = "online-command"    # call held after escape; AT commands, ATO resumes
+    CLOSED = "closed"
+
+
+class Engine:
+    """An open modem: send commands, run a data call, watch events.
+
+    Create with :meth:`open`; always :meth:`close` (or use ``async with``).
+    """
+
+    def __init__(self, transport: Transport, *, url: str, time_scale: float, log: Any,
+                 reopen: Callable[[], Awaitable[Transport]],
+                 numeric_family: NumericFamily = "conexant", trace: bool = False,
+                 baudrate: int = 115200, recovery: bool = True) -> None:
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        self.url = url
+        self.time_scale = time_scale
+        self._log = log
+        self._transport = transport
+        self._reopen = reopen
+        self._core = ATConnection(numeric_family=numeric_family)
+        self._trace = trace
+        self._recovery = recovery
+        # A held lookahead tail is resolved after three character times of
+        # silence at the DTE rate (never less than 50 ms): real time, not scaled.
+        self._tail_quiet = max(0.05, 30.0 / baudrate)
+        self._lock = asyncio.Lock()
+        self._waiter: asyncio.Future[Response | CarrierLost] | None = None
+        self._received: list[str] = []
+        self._hub = EventHub()
+        self._data = bytearray()
+        self._data_ready = asyncio.Event()
+        self._data_room = asyncio.Event()
+        self._data_room.set()
+        self._call_active = False
+        self._escaping = False
+        self._closed = False
+        self._s12 = DEFAULT_S12
+        self._guard: float | None = None
+        self._timeouts = 0
+        self._abort_answered = False
+        self.recoveries: list[tuple[RecoveryStep, ...]] = []
+        self._reader: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._start_tasks()
+
+    # --- opening and closing -------------------------------------------------
+
+    @classmethod
+    async def open(cls, url: str, *, time_scale: float = 1.0, lock: bool = True,
+                   baudrate: int = 115200, log: Any = None, backend: Backend = "thread",
+                   numeric_family: NumericFamily = "conexant", trace: bool = False,
+                   recovery: bool = True, name: str | None = None) -> Engine:
+        """Open the port at ``url`` (any pyserial URL) and start the reader.
+
+        ``log`` defaults to a structlog logger bound with ``line=name or
+        url``; ``trace=True`` logs every byte in and out (DEBUG, redacted).
+        ``recovery=False`` disables the automatic ladder (timeouts just raise).
+        Sends nothing to the modem: identification is the line layer's job.
+        """
+        log = log if log is not None else get_logger(line=name or url)
+
+        async def reopen() -> Transport:
+            return await open_transport(url, baudrate=baudrate, lock=lock, backend=backend,
+                                        log=log)
+
+        transport = await reopen()
+        return cls(transport, url=url, time_scale=time_scale, log=log, reopen=reopen,
+                   numeric_family=numeric_family, trace=trace, baudrate=baudrate,
+                   recovery=recovery)
+
+    def _start_tasks(self) -> None:
+        self._reader = asyncio.create_task(self._read_loop(), name=f"reader {self.url}")
+        if self._transport.lines.available:
+            self._poller = asyncio.create_task(self._poll_lines(), name=f"lines {self.url}")
+
+    async def _stop_tasks(self) -> None:
+        for task in (self._reader, self._poller):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._reader = self._poller = None
+
+    async def close(self) -> None:
+        """Stop the reader, end subscriptions and release the port and its lock.
+
+        Safe to call more than once, and after any error.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._stop_tasks()
+            self._fail_waiter(PortClosed(f"{self.url} closed"))
+            self._data_ready.set()
+            self._hub.close()
+        finally:
+            await self._transport.close()
+            self._log.debug("engine-closed")
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.close()
+
+    # --- state ---------------------------------------------------------------
+
+    @property
+    def mode(self) -> EngineMode:
+        """COMMAND, DATA, ONLINE_COMMAND or CLOSED."""
+        if self._closed:
+            return EngineMode.CLOSED
+        if self._core.mode is not ProtocolMode.COMMAND:
+            return EngineMode.DATA
+        return EngineMode.ONLINE_COMMAND if self._call_active else EngineMode.COMMAND
+
+    @property
+    def lines(self) -> ModemLines:
+        """DCD/RI/DSR of the port (``None`` for a line the port does not have)."""
+        return self._transport.lines
+
+    @property
+    def numeric_family(self) -> NumericFamily:
+        """Which vendor table numeric result codes 9+ are read with."""
+        return self._core.numeric_family
+
+    @numeric_family.setter
+    def numeric_family(self, family: NumericFamily) -> None:
+        self._core.numeric_family = family
+
+    @property
+    def s12(self) -> int:
+        """The modem's S12 (escape guard time, 20 ms units) the engine assumes."""
+        return self._s12
+
+    @s12.setter
+    def s12(self, value: int) -> None:
+        if not 0 <= value <= 255:
+            raise ValueError("S12 is 0..255")
+        self._s12 = value
+        self._guard = None
+
+    @property
+    def guard_time(self) -> float:
+        """Real seconds of silence kept before and after ``+++``.
+
+        From S12 × 20 ms × time_scale unless set explicitly.
+        """
+        if self._guard is not None:
+            return self._guard
+        return self._s12 * 0.02 * self.time_scale
+
+    @guard_time.setter
+    def guard_time(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("guard time cannot be negative")
+        self._guard = seconds
+
+    @property
+    def consecutive_timeouts(self) -> int:
+        """Command timeouts since the last answered command."""
+        return self._timeouts
+
+    def scaled(self, nominal: float) -> float:
+        """Real seconds for a protocol-time timeout (with the 0.25 s floor)."""
+        return max(nominal * self.time_scale, MIN_REAL_TIMEOUT)
+
+    def events(self, maxsize: int = DEFAULT_MAXSIZE) -> EventSubscription:
+        """Subscribe to unsolicited events, carrier loss, RI and noise.
+
+        Each subscriber has its own bounded queue; when it is full the oldest
+        event is dropped and counted (``subscription.dropped``).
+        """
+        return self._hub.subscribe(maxsize)
+
+    # --- commands ------------------------------------------------------------
+
+    async def command(self, command: str, timeout: float = DEFAULT_TIMEOUT) -> Response:  # noqa: ASYNC109 (contract)
+        """Send one command line and return its final response.
+
+        ``timeout`` is in protocol seconds (scaled, floored at 0.25 s real)
+        and absolute.  ERROR (or +FCERROR) raises :class:`CommandError`; any
+        other final is returned.  Raises :class:`InvalidCallState` in DATA
+        mode before anything is sent.
+        """
+        self._check_command_mode(command)
+        validate_command(command)
+        async with self._lock:
+            self._check_command_mode(command)
+            response = await self._transact(command, timeout)
+        if response.final.failed:
+            raise CommandError(command, response.text, response.info)
+        return response
+
+    async def originate(self, command: str, timeout: float = ORIGINATE_TIMEOUT) -> Response:  # noqa: ASYNC109 (contract)
+        """Dial (``ATD...``), answer (``ATA``) or go back online (``ATO``).
+
+        ``CONNECT`` puts the engine in DATA mode; BUSY, NO CARRIER, NO ANSWER,
+        NO DIALTONE... are returned as the Response.  On timeout the dial is
+        aborted (any character aborts D/A) and :class:`CommandTimeout` raised.
+        """
+        validate_command(command)
+        letter = command_letter(command)
+        if letter not in ("D", "A", "O"):
+            raise InvalidCommand(command, "originate() takes a D, A or O command")
+        mode = self.mode
+        if letter == "O" and mode is not EngineMode.ONLINE_COMMAND:
+            raise InvalidCallState(f"{command!r} needs a held call (mode {mode.value})")
+        if letter != "O" and mode is not EngineMode.COMMAND:
+            raise InvalidCallState(f"{command!r} needs an idle line (mode {mode.value})")
+        async with self._lock:
+            self._check_command_mode(command)
+            response = await self._transact(command, timeout, abortable=True)
+        if response.final.failed:
+            raise CommandError(command, response.text, response.info)
+        return response
+
+    async def resume(self, timeout: float = RESUME_TIMEOUT) -> Response:  # noqa: ASYNC109 (contract)
+        """``ATO``: back online after :meth:`escape` (CONNECT → DATA, or NO CARRIER)."""
+        return await self.originate("ATO", timeout)
+
+    def _check_command_mode(self, command: str) -> None:
+        mode = self.mode
+        if mode is EngineMode.CLOSED:
+            raise PortClosed(f"{self.url} is closed")
+        if mode is EngineMode.DATA or self._escaping:
+            raise InvalidCallState(f"cannot send {command!r}: the call is in data mode "
+                                   "(escape() first)")
+
+    async def _transact(self, command: str, timeout: float, *,  # noqa: ASYNC109
+                        abortable: bool = False) -> Response:
+        """Send under the lock; count timeouts and climb the ladder on the second."""
+        try:
+            response = await self._exchange(command, self.scaled(timeout), abortable=abortable)
+        except CommandTimeout:
+            if self._abort_answered:
+                # The modem answered the abort: it is alive, the dial was just slow.
+                self._timeouts = 0
+                raise
+            self._timeouts += 1
+            if self._recovery and self._timeouts >= TIMEOUTS_BEFORE_RECOVERY:
+                await self._recover_locked()
+            raise
+        except PortClosed:
+            if self._recovery and not self._closed:
+                await self._recover_locked()
+            raise
+        self._timeouts = 0
+        self._after_response(command, response)
+        return response
+
+    async def _exchange(self, command: str, real_timeout: float, *,
+                        abortable: bool = False) -> Response:
+        payload = self._core.send_command(command)
+        waiter = self._new_waiter()
+        self._abort_answered = False
+        deadline = asyncio.get_running_loop().time() + real_timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._send(payload)
+                # shield: a timeout must not cancel the future the reader resolves
+                result = await asyncio.shield(waiter)
+        except TimeoutError:
+            if abortable and not self._transport.closed:
+                late = await self._abort_dial(waiter)
+                if late is not None:
+                    return late
+            self._core.abort_command()
+            raise CommandTimeout(command, real_timeout, self._received) from None
+        except BaseException:
+            self._core.abort_command()
+            raise
+        finally:
+            self._waiter = None
+        if isinstance(result, CarrierLost):       # pragma: no cover - only for escape
+            raise CallLost(f"{command!r}: carrier lost")
+        return result
+
+    async def _abort_dial(self, waiter: asyncio.Future[Response | CarrierLost]
+                          ) -> Response | None:
+        """Abort a dial/answer that timed out: one CR, then wait for its final.
+
+        Returns a Response that still arrived (CONNECT in the same instant is
+        honoured); None after a clean abort.  A modem that does not answer the
+        abort either is counted as a timeout by the caller.
+        """
+        try:
+            async with asyncio.timeout(self.scaled(ABORT_WAIT)):
+                await self._send(b"\r")
+                result = await asyncio.shield(waiter)
+        except (TimeoutError, PortClosed):
+            return None
+        if isinstance(result, Response) and result.final is ResultCode.CONNECT:
+            return result
+        self._abort_answered = True
+        return None
+
+    def _after_response(self, command: str, response: Response) -> None:
+        if response.final is ResultCode.CONNECT:
+            self._call_active = True
+            self._data_ready.set()
+        elif response.final is ResultCode.NO_CARRIER or (response.ok and (
+                command_letter(command) in ("H", "Z") or "&F" in command.upper())):
+            self._call_active = False
+
+    def _new_waiter(self) -> asyncio.Future[Response | CarrierLost]:
+        self._received = []
+        self._waiter = asyncio.get_running_loop().create_future()
+        return self._waiter
+
+    def _fail_waiter(self, exc: BaseException) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(exc)
+            # Mark retrieved: the owner may already have given up on it.
+            self._waiter.exception()
+
+    async def _send(self, payload: bytes) -> None:
+        if self._trace:
+            trace_bytes(self._log, "tx", payload)
+        await self._transport.write(payload)
+
+    # --- data mode -----------------------------------------------------------
+
+    async def write(self, data: bytes) -> None:
+        """Send call data (DATA mode only)."""
+        if self.mode is not EngineMode.DATA or self._escaping:
+            raise InvalidCallState(f"write() needs DATA mode (mode {self.mode.value})")
+        await self._send(self._core.send_data(data))
+
+    async def read(self, max_bytes: int = 65536) -> bytes:
+        """Call data; waits while the call is online.  ``b""`` means the call is
+        over (and everything it delivered has been read)."""
+        while True:
+            if self._data:
+                chunk = bytes(self._data[:max_bytes])
+                del self._data[:max_bytes]
+                if len(self._data) < DATA_HIGH_WATER:
+                    self._data_room.set()
+                return chunk
+            mode = self.mode
+            if mode is EngineMode.ONLINE_COMMAND:
+                raise InvalidCallState("the call is held in online-command mode; resume() "
+                                       "to read")
+            if mode is not EngineMode.DATA or not self._call_active:
+                return b""
+            self._data_ready.clear()
+            await self._data_ready.wait()
+
+    async def escape(self) -> None:
+        """Guarded ``+++``: silence, escape, silence, OK → ONLINE_COMMAND (call held).
+
+        Raises :class:`CallLost` if the carrier drops instead, and
+        :class:`CommandTimeout` if the modem stays online (no OK).
+        """
+        if self.mode is not EngineMode.DATA:
+            raise InvalidCallState(f"escape() needs DATA mode (mode {self.mode.value})")
+        async with self._lock:
+            if self.mode is not EngineMode.DATA:
+                raise InvalidCallState(f"escape() needs DATA mode (mode {self.mode.value})")
+            self._escaping = True
+            try:
+                result = await self._guarded_escape(force=False)
+            finally:
+                self._escaping = False
+        if result is None:
+            raise CommandTimeout("+++", self.guard_time * 2 + self.scaled(DEFAULT_TIMEOUT))
+        if isinstance(result, CarrierLost):
+            raise CallLost("carrier lost during escape")
+
+    async def _guarded_escape(self, *, force: bool) -> Response | CarrierLost | None:
+        guard = self.guard_time
+        timeout = guard * 2 + self.scaled(DEFAULT_TIMEOUT)
+        async with asyncio.timeout(timeout + guard * 2):
+            await self._transport.drain()
+        quiet_until = max(self._transport.last_tx, time.monotonic()) + guard * 1.05
+        await asyncio.sleep(max(0.0, quiet_until - time.monotonic()))
+        payload = self._core.send_escape(force=force)
+        waiter = self._new_waiter()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._send(payload)
+                return await asyncio.shield(waiter)
+        except TimeoutError:
+            self._core.abort_command()
+            return None
+        finally:
+            self._waiter = None
+
+    async def hangup(self) -> None:
+        """Hang up from any mode; afterwards COMMAND mode, on-hook.
+
+        In DATA mode DTR is dropped when the port has DTR, otherwise the
+        engine escapes first; then ``ATH`` makes sure the modem is on-hook.
+        """
+        mode = self.mode
+        if mode is EngineMode.CLOSED:
+            raise PortClosed(f"{self.url} is closed")
+        if mode is EngineMode.DATA:
+            async with self._lock:
+                dropped = await self._drop_dtr()
+                if dropped:
+                    self._core.carrier_lost()
+                    self._call_active = False
+            if not dropped:
+                with contextlib.suppress(CallLost):
+                    await self.escape()
+        if self._core.mode is not ProtocolMode.COMMAND:
+            raise InvalidCallState("the modem did not leave data mode")
+        try:
+            await self.command("ATH")
+        finally:
+            if self.mode is not EngineMode.DATA:
+                self._call_active = False
+                self._data_ready.set()
+
+    async def _drop_dtr(self) -> bool:
+        if self._transport.lines.dtr is None:
+            return False
+        if not await self._transport.set_dtr(False):
+            return False
+        await asyncio.sleep(max(DTR_DROP * self.time_scale, 0.05))
+        await self._transport.set_dtr(True)
+        return True
+
+    async def set_dtr(self, value: bool) -> bool:
+        """Drive DTR; False when the port has no DTR line (pty, socket://, loop://)."""
+        if self._closed:
+            raise PortClosed(f"{self.url} is closed")
+        return await self._transport.set_dtr(value)
+
+    # --- recovery ------------------------------------------------------------
+
+    async def recover(self) -> tuple[RecoveryStep, ...]:
+        """Climb the recovery ladder now (normally automatic); returns the rungs tried."""
+        async with self._lock:
+            return await self._recover_locked()
+
+    async def _recover_locked(self) -> tuple[RecoveryStep, ...]:
+        self._log.warning("recovery-start", consecutive_timeouts=self._timeouts)
+        steps = await climb(self, self._log)
+        self._timeouts = 0
+        self.recoveries.append(steps)
+        return steps
+
+    async def rung_action(self, action: str) -> str:
+        """One rung of the ladder (see :mod:`modemctl.driver.recovery`)."""
+        if action == "resync":
+            self._core.abort_command()
+            await self._send(b"\r")
+            return "CR, then AT"
+        if action == "escape":
+            result = await self._guarded_escape(force=True)
+            if isinstance(result, Response):
+                self._call_active = True
+                return "+++ answered OK: the modem was online"
+            if isinstance(result, CarrierLost):
+                self._call_active = False
+            self._core.carrier_lost()
+            return "+++ sent with guard times"
+        if action == "dtr-drop":
+            if not await self._drop_dtr():
+                raise TransportError("the port has no DTR line")
+            self._core.carrier_lost()
+            self._call_active = False
+            return f"DTR low for {max(DTR_DROP * self.time_scale, 0.05):.3g}s"
+        if action == "reset":
+            self._core.carrier_lost()
+            response = await self._exchange("ATZ", self.scaled(DEFAULT_TIMEOUT))
+            self._call_active = False
+            return f"ATZ -> {response.text}"
+        if action == "reopen":
+            await self._stop_tasks()
+            await self._transport.close()
+            self._fail_waiter(PortClosed("reopening"))
+            self._transport = await self._reopen()
+            self._core.reset()
+            self._call_active = False
+            self._data_ready.set()
+            self._start_tasks()
+            return "port closed and reopened"
+        raise ValueError(f"unknown recovery action {action!r}")
+
+    async def rung_probe(self) -> bool:
+        """``AT`` → ``OK``, tried twice (a reset modem may swallow the first)."""
+        for _ in range(2):
+            try:
+                response = await self._exchange("AT", self.scaled(2.0))
+            except CommandTimeout:
+                continue
+            except ModemctlError:
+                return False
+            if response.ok:
+                return True
+        return False
+
+    # --- reader --------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        transport = self._transport
+        core = self._core
+        try:
+            while True:
+                if core.holding_tail:
+                    try:
+                        data = await asyncio.wait_for(transport.read(), self._tail_quiet)
+                    except TimeoutError:
+                        core.end_of_input()
+                        await self._dispatch()
+                        continue
+                else:
+                    data = await transport.read()
+                if self._trace:
+                    trace_bytes(self._log, "rx", data)
+                core.receive_data(data)
+                await self._dispatch()
+        except PortClosed as e:
+            self._port_failed(e)
+
+    async def _dispatch(self) -> None:
+        core = self._core
+        while True:
+            event = core.next_event()
+            if event is NEED_DATA:
+                return
+            await self._handle(event)  # type: ignore[arg-type]
+
+    async def _handle(self, event: Event) -> None:
+        if isinstance(event, Data):
+            self._data += event.data
+            self._data_ready.set()
+            if len(self._data) >= DATA_HIGH_WATER:
+                self._data_room.clear()
+                await self._data_room.wait()
+        elif isinstance(event, (Echo, Information)):
+            self._received.append(event.text)
+        elif isinstance(event, Response):
+            if self._waiter is not None and not self._waiter.done():
+                self._waiter.set_result(event)
+            else:
+                self._publish(Noise(event.text, "response with nobody waiting"))
+        elif isinstance(event, CarrierLost):
+            was_active = self._call_active
+            self._call_active = False
+            self._data_ready.set()
+            if self._waiter is not None and not self._waiter.done() \
+                    and self._core.pending is None:
+                self._waiter.set_result(event)
+            self._log.info("carrier-lost", source=event.source, during_call=was_active)
+            self._publish(event)
+        elif isinstance(event, Unsolicited):
+            if event.kind is UnsolicitedKind.CONNECT:
+                self._call_active = True
+                self._data_ready.set()
+            self._log.debug("unsolicited", kind=event.kind.value, text=event.text)
+            self._publish(event)
+        elif isinstance(event, ParseFailure):
+            self._log.warning("parse-failure", error=str(event.error),
+                              discarded=event.discarded)
+            self._publish(event)
+        else:
+            if isinstance(event, Noise):
+                self._log.debug("noise", text=event.text, reason=event.reason)
+            self._publish(event)
+
+    def _publish(self, event: Event) -> None:
+        self._hub.publish(event)
+
+    def _port_failed(self, exc: PortClosed) -> None:
+        self._log.warning("port-lost", error=str(exc))
+        self._fail_waiter(exc)
+        if self._call_active:
+            self._publish(CarrierLost("port closed", source="port"))
+        self._call_active = False
+        self._core.carrier_lost()
+        self._data_ready.set()
+
+    async def _poll_lines(self) -> None:
+        """Watch DCD (falling edge during a call = carrier lost) and RI (rising edge)."""
+        lines = self._transport.lines
+        last_cd, last_ri = lines.cd, lines.ri
+        while True:
+            await asyncio.sleep(LINE_POLL)
+            cd, ri = lines.cd, lines.ri
+            if ri and not last_ri:
+                self._publish(RingIndicator(True))
+            if last_cd and cd is False and self.mode is EngineMode.DATA and self._call_active:
+                self._core.carrier_lost()
+                self._call_active = False
+                self._data_ready.set()
+                self._log.info("carrier-lost", source="dcd")
+                self._publish(CarrierLost("DCD dropped", source="dcd"))
+            last_cd, last_ri = cd, ri

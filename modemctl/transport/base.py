@@ -1,0 +1,161 @@
+"""What every transport backend offers the engine, and URL classification."""
+
+from __future__ import annotations
+
+import abc
+import errno
+from typing import Any, Literal
+
+import serial
+
+from modemctl.errors import PortNotFound, TransportError
+
+Backend = Literal["thread", "asyncio"]
+
+#: Schemes whose pyserial handler has no real modem lines (they return dummies).
+_NO_LINES = ("socket://", "loop://")
+#: Schemes that reach a remote port: no UUCP lock, no flock.
+_REMOTE = ("rfc2217://", "socket://")
+
+
+def scheme(url: str) -> str:
+    """``"rfc2217"``, ``"socket"``, ``"loop"``, ``"spy"``... or ``""`` for a device path."""
+    head, sep, _ = url.partition("://")
+    return head.lower() if sep else ""
+
+
+def is_local_device(url: str) -> bool:
+    """True for a plain device path (gets a UUCP lock and an exclusive open)."""
+    return scheme(url) == ""
+
+
+def is_remote(url: str) -> bool:
+    """True for URLs that reach a port on another host (rfc2217://, socket://)."""
+    return url.lower().startswith(_REMOTE)
+
+
+def spy_target(url: str) -> str:
+    """The device a ``spy://`` URL wraps (what must be locked), else ``url``."""
+    if scheme(url) != "spy":
+        return url
+    return url[len("spy://"):].split("?", 1)[0]
+
+
+def has_modem_lines(url: str) -> bool:
+    """Whether pyserial reports real modem lines for this URL (not dummies)."""
+    return not url.lower().startswith(_NO_LINES)
+
+
+def translate_open_error(url: str, exc: BaseException) -> TransportError:
+    """Turn pyserial's open failure into a typed error."""
+    err = getattr(exc, "errno", None)
+    if err in (errno.ENOENT, errno.ENODEV, errno.ENXIO):
+        return PortNotFound(url, str(exc))
+    if isinstance(exc, ValueError):
+        return PortNotFound(url, f"invalid URL: {exc}")
+    text = str(exc)
+    if "No such file" in text:
+        return PortNotFound(url, text)
+    return TransportError(f"cannot open {url}: {text}")
+
+
+class ModemLines:
+    """Live view of the port's modem-status lines.
+
+    Each property is ``True``/``False``, or ``None`` when the port has no
+    such line: a pty answers the ioctl with ENOTTY, and pyserial's
+    ``socket://`` and ``loop://`` handlers only return dummy values.
+    """
+
+    def __init__(self, port: Any, available: bool) -> None:
+        self._port = port
+        self._available = available
+        self.dtr: bool | None = True if available else None
+
+    @property
+    def available(self) -> bool:
+        """Whether the port is of a kind that has modem lines at all."""
+        return self._available and self._port is not None
+
+    def _read(self, name: str) -> bool | None:
+        if not self._available or self._port is None:
+            return None
+        try:
+            return bool(getattr(self._port, name))
+        except (OSError, serial.SerialException, AttributeError, ValueError):
+            return None
+
+    @property
+    def cd(self) -> bool | None:
+        """Data Carrier Detect."""
+        return self._read("cd")
+
+    @property
+    def ri(self) -> bool | None:
+        """Ring Indicator."""
+        return self._read("ri")
+
+    @property
+    def dsr(self) -> bool | None:
+        """Data Set Ready."""
+        return self._read("dsr")
+
+    @property
+    def cts(self) -> bool | None:
+        """Clear To Send."""
+        return self._read("cts")
+
+    def detach(self) -> None:
+        """The port was closed: every line reads None from now on."""
+        self._port = None
+
+    def __repr__(self) -> str:
+        return f"ModemLines(cd={self.cd}, ri={self.ri}, dsr={self.dsr}, dtr={self.dtr})"
+
+
+def set_dtr_blocking(port: Any, value: bool) -> bool:
+    """Drive DTR; False when the port has no DTR line (pty: ENOTTY)."""
+    try:
+        port.dtr = value
+    except (OSError, serial.SerialException) as e:
+        if isinstance(e, OSError) and e.errno not in (errno.ENOTTY, errno.EINVAL, None):
+            raise
+        return False
+    return True
+
+
+class Transport(abc.ABC):
+    """An open serial port as the engine sees it: async bytes plus modem lines."""
+
+    url: str
+    lines: ModemLines
+
+    @abc.abstractmethod
+    async def read(self, max_bytes: int = 65536) -> bytes:
+        """Wait for and return at least one byte; raise PortClosed when the port is gone."""
+
+    @abc.abstractmethod
+    async def write(self, data: bytes) -> None:
+        """Queue ``data``; waits (without blocking the loop) while the queue is full."""
+
+    @abc.abstractmethod
+    async def drain(self) -> None:
+        """Wait until everything queued has left the port (for guard times)."""
+
+    @abc.abstractmethod
+    async def set_dtr(self, value: bool) -> bool:
+        """Drive DTR; returns False when the port has no DTR line."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Close the port and release its lock; bounded in time, never raises."""
+
+    @property
+    @abc.abstractmethod
+    def closed(self) -> bool:
+        """True once the port is closed or has failed."""
+
+    @property
+    def last_tx(self) -> float:
+        """``time.monotonic()`` when the last byte left (0.0 if none yet)."""
+        return 0.0

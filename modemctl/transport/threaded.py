@@ -1,0 +1,240 @@
+"""The default backend: blocking pyserial in a reader and a writer thread.
+
+The reader thread hands chunks to the event loop with
+``call_soon_threadsafe``; the writer thread drains a queue that is bounded
+in bytes, so a coroutine that writes faster than a 300 bps line can carry
+waits on an :class:`asyncio.Event`, never on a blocking ``write()`` in the
+loop.  Both threads poll a stop flag (pyserial's ``cancel_read`` /
+``cancel_write`` wake them at once where the port supports it), so close is
+bounded even when the peer never reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import serial
+
+from modemctl.errors import PortClosed
+from modemctl.transport.base import ModemLines, Transport, set_dtr_blocking
+
+READ_POLL = 0.05          # seconds a blocked read waits before re-checking the stop flag
+HIGH_WATER = 64 * 1024    # bytes queued for writing before write() waits
+READ_HIGH_WATER = 1 << 20  # unread bytes before the reader thread pauses
+THREAD_JOIN = 2.0
+
+
+class _Marker:
+    """Placed in the write queue; the writer resolves it once everything before
+    it has been written and flushed."""
+
+    def __init__(self, callback: Callable[[BaseException | None], None]) -> None:
+        self.callback = callback
+
+
+class ThreadTransport(Transport):
+    """pyserial port driven by two threads, bridged into asyncio."""
+
+    def __init__(self, port: Any, url: str, lines_available: bool,
+                 on_close: Callable[[], None], log: Any) -> None:
+        self.url = url
+        self._port = port
+        self._log = log
+        self._loop = asyncio.get_running_loop()
+        self.lines = ModemLines(port, lines_available)
+        self._on_close = on_close
+        self._rbuf = bytearray()
+        self._rwaiter: asyncio.Future[None] | None = None
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._room = threading.Event()
+        self._room.set()
+        self._wq: queue.SimpleQueue[bytes | _Marker | None] = queue.SimpleQueue()
+        self._queued = 0
+        self._qlock = threading.Lock()
+        self._space = asyncio.Event()
+        self._space.set()
+        self._last_tx = 0.0
+        self._closed = False
+        port.timeout = READ_POLL
+        self._reader = threading.Thread(target=self._read_loop, name=f"rx {url}", daemon=True)
+        self._writer = threading.Thread(target=self._write_loop, name=f"tx {url}", daemon=True)
+        self._reader.start()
+        self._writer.start()
+
+    # --- threads -------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        port = self._port
+        while not self._stop.is_set():
+            if not self._room.wait(READ_POLL):
+                continue
+            try:
+                data = port.read(1)
+                if data:
+                    n = port.in_waiting
+                    if n:
+                        data += port.read(n)
+            except Exception as exc:
+                if not self._stop.is_set():
+                    self._call(self._fail, exc)
+                return
+            if data:
+                self._call(self._deliver, bytes(data))
+
+    def _write_loop(self) -> None:
+        port = self._port
+        broken: BaseException | None = None
+        while True:
+            item = self._wq.get()
+            if item is None or self._stop.is_set():
+                if isinstance(item, _Marker):
+                    self._call(item.callback, PortClosed("port closed"))
+                return
+            if isinstance(item, _Marker):
+                err: BaseException | None = broken
+                if err is None:
+                    try:
+                        port.flush()
+                    except Exception as exc:
+                        err = exc
+                self._call(item.callback, err)
+                continue
+            if broken is None:
+                try:
+                    port.write(item)
+                    self._last_tx = time.monotonic()
+                except Exception as exc:
+                    broken = exc
+                    if not self._stop.is_set():
+                        self._call(self._fail, exc)
+            with self._qlock:
+                self._queued -= len(item)
+                low = self._queued <= HIGH_WATER // 2
+            if low:
+                self._call(self._space.set)
+
+    def _call(self, fn: Callable[..., None], *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):     # loop already closed
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    # --- loop side -----------------------------------------------------
+
+    def _deliver(self, data: bytes) -> None:
+        self._rbuf += data
+        if len(self._rbuf) > READ_HIGH_WATER:
+            self._room.clear()
+        if self._rwaiter is not None and not self._rwaiter.done():
+            self._rwaiter.set_result(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._error is None:
+            self._log.warning("port-failed", error=str(exc))
+            self._error = exc
+        if self._rwaiter is not None and not self._rwaiter.done():
+            self._rwaiter.set_result(None)
+        self._space.set()
+
+    def _check(self) -> None:
+        if self._closed:
+            raise PortClosed(f"{self.url} is closed")
+        if self._error is not None:
+            raise PortClosed(f"{self.url} failed: {self._error}") from self._error
+
+    async def read(self, max_bytes: int = 65536) -> bytes:
+        while not self._rbuf:
+            self._check()
+            self._rwaiter = self._loop.create_future()
+            try:
+                await self._rwaiter
+            finally:
+                self._rwaiter = None
+        data = bytes(self._rbuf[:max_bytes])
+        del self._rbuf[:max_bytes]
+        if len(self._rbuf) <= READ_HIGH_WATER // 2:
+            self._room.set()
+        return data
+
+    async def write(self, data: bytes) -> None:
+        if not data:
+            return
+        while True:
+            self._check()
+            with self._qlock:
+                if self._queued < HIGH_WATER:
+                    self._queued += len(data)
+                    break
+                self._space.clear()
+            await self._space.wait()
+        self._wq.put(bytes(data))
+
+    async def drain(self) -> None:
+        self._check()
+        fut: asyncio.Future[None] = self._loop.create_future()
+
+        def done(err: BaseException | None) -> None:
+            if not fut.done():
+                if err is None:
+                    fut.set_result(None)
+                else:
+                    fut.set_exception(PortClosed(f"{self.url}: {err}"))
+
+        self._wq.put(_Marker(done))
+        await fut
+
+    async def set_dtr(self, value: bool) -> bool:
+        self._check()
+        try:
+            ok = await asyncio.to_thread(set_dtr_blocking, self._port, value)
+        except (OSError, serial.SerialException) as e:
+            raise PortClosed(f"{self.url}: cannot set DTR: {e}") from e
+        if ok:
+            self.lines.dtr = value
+        return ok
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or self._error is not None
+
+    @property
+    def last_tx(self) -> float:
+        return self._last_tx
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self._room.set()
+        self._wq.put(None)
+        self.lines.detach()
+        port = self._port
+        for cancel in ("cancel_read", "cancel_write"):
+            with contextlib.suppress(Exception):
+                getattr(port, cancel, lambda: None)()
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self._shutdown), THREAD_JOIN * 2)
+        except (TimeoutError, Exception) as e:
+            self._log.warning("close-slow", error=repr(e))
+        finally:
+            self._on_close()
+            if self._rwaiter is not None and not self._rwaiter.done():
+                self._rwaiter.set_result(None)
+            self._space.set()
+
+    def _shutdown(self) -> None:
+        self._writer.join(THREAD_JOIN)
+        if self._writer.is_alive():
+            # The peer is not reading: drop what is still queued in the driver.
+            with contextlib.suppress(Exception):
+                self._port.reset_output_buffer()
+            self._writer.join(THREAD_JOIN)
+        self._reader.join(THREAD_JOIN)
+        with contextlib.suppress(Exception):
+            self._port.close()

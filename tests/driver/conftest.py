@@ -1,0 +1,39 @@
+"""Fixtures: a scripted DCE on a pty and an engine opened on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from modemctl.driver import Engine
+from tests.driver.responder import ScriptedDCE
+
+SCALE = 0.05
+
+
+@pytest.fixture(autouse=True)
+def _lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    d = tmp_path / "lock"
+    d.mkdir()
+    monkeypatch.setenv("MODEMCTL_LOCK_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+async def dce() -> AsyncIterator[ScriptedDCE]:
+    d = ScriptedDCE(guard=50 * 0.02 * SCALE)
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+@pytest.fixture
+async def engine(dce: ScriptedDCE) -> AsyncIterator[Engine]:
+    e = await Engine.open(dce.port, time_scale=SCALE)
+    try:
+        yield e
+    finally:
+        await e.close()

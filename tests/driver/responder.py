@@ -1,0 +1,156 @@
+"""A small scripted DCE on a pty, for engine tests that need exact control.
+
+Not a modem emulator (that is ``modemctl.fake``): it answers commands from a
+table, echoes if asked to, can stay silent, inject unsolicited lines at
+chosen moments, and in data mode loops call data back like a remote that
+echoes.  The escape ``+++`` is honoured with guard times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tty
+from collections.abc import Callable
+
+Reply = list[str] | Callable[[str], list[str]]
+
+
+class ScriptedDCE:
+    """DCE side of a pty pair; the engine opens :attr:`port`."""
+
+    def __init__(self, *, echo: bool = True, verbose: bool = True, guard: float = 0.05,
+                 connect: str = "CONNECT 33600") -> None:
+        self.echo = echo
+        self.verbose = verbose
+        self.guard = guard
+        self.connect_text = connect
+        self.replies: dict[str, Reply] = {}
+        self.silent = False            # ignore commands (a stalled modem)
+        self.silent_until_dtr = False
+        self.commands: list[str] = []
+        self.data_mode = False
+        self.data_echo = True
+        self.received_data = bytearray()
+        self._line = bytearray()
+        self._loop = asyncio.get_running_loop()
+        self.master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        os.set_blocking(self.master, False)
+        self.port = os.ttyname(self._slave)
+        self._last_rx = 0.0
+        self._plus_timer: asyncio.TimerHandle | None = None
+        self._loop.add_reader(self.master, self._on_readable)
+        self.before_final: list[str] = []   # unsolicited lines sent before each final
+
+    def close(self) -> None:
+        self._loop.remove_reader(self.master)
+        for fd in (self.master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    # --- output ---------------------------------------------------------
+
+    def send_raw(self, data: bytes) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self.master, data)
+
+    def send_line(self, text: str) -> None:
+        """An unsolicited or information line in the current format."""
+        self.send_raw(f"\r\n{text}\r\n".encode("latin-1"))
+
+    def final(self, text: str, numeric: int) -> None:
+        for urc in self.before_final:
+            self.send_line(urc)
+        if self.verbose:
+            self.send_line(text)
+        else:
+            self.send_raw(f"{numeric}\r".encode())
+
+    # --- input ----------------------------------------------------------
+
+    def _on_readable(self) -> None:
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:
+            return
+        now = self._loop.time()
+        quiet_before = now - self._last_rx
+        self._last_rx = now
+        if self.data_mode:
+            self._data(data, quiet_before)
+            return
+        for b in data:
+            self._byte(b)
+
+    def _data(self, data: bytes, quiet_before: float) -> None:
+        if self._plus_timer is not None:
+            self._plus_timer.cancel()
+            self._plus_timer = None
+        if data == b"+++" and quiet_before >= self.guard * 0.9:
+            self._plus_timer = self._loop.call_later(self.guard, self._escaped)
+        self.received_data += data
+        if self.data_echo:
+            self.send_raw(data)
+
+    def _escaped(self) -> None:
+        self._plus_timer = None
+        self.data_mode = False
+        self.final("OK", 0)
+
+    def _byte(self, b: int) -> None:
+        if self.echo and not self.silent:
+            self.send_raw(bytes([b]))
+        if b == 13:
+            line = self._line.decode("latin-1")
+            self._line.clear()
+            self._command(line)
+        elif b != 10:
+            self._line.append(b)
+
+    def _command(self, line: str) -> None:
+        idx = line.upper().find("AT")
+        if idx < 0:
+            return
+        cmd = line[idx:]
+        self.commands.append(cmd)
+        if self.silent:
+            return
+        up = cmd.upper()
+        if up in self.replies:
+            reply = self.replies[up]
+            lines = reply(cmd) if callable(reply) else reply
+            for text in lines[:-1]:
+                self.send_line(text) if self.verbose else self.send_raw(f"{text}\r\n".encode())
+            if lines:
+                last = lines[-1]
+                self.final(last, {"OK": 0, "ERROR": 4, "NO CARRIER": 3, "BUSY": 7}.get(last, 4))
+            return
+        if up.startswith("ATD") or up == "ATA" or up.startswith("ATO"):
+            self.data_mode = True
+            self.final(self.connect_text, 1)
+            return
+        if up == "ATE0":
+            self.final("OK", 0)
+            self.echo = False
+            return
+        if up == "ATE1":
+            self.echo = True
+            self.final("OK", 0)
+            return
+        if up == "ATV0":
+            self.verbose = False
+            self.final("OK", 0)
+            return
+        if up == "ATV1":
+            self.verbose = True
+            self.final("OK", 0)
+            return
+        if up.startswith("AT"):
+            self.final("OK", 0)
+
+    def carrier_drop(self) -> None:
+        """The remote hung up: NO CARRIER, back to command mode."""
+        self.data_mode = False
+        self.final("NO CARRIER", 3)

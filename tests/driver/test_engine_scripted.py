@@ -1,0 +1,90 @@
+"""Engine behaviour against the scripted pty DCE."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from modemctl.at import CarrierLost, ResultCode, Unsolicited, UnsolicitedKind
+from modemctl.driver import Engine, EngineMode
+from modemctl.errors import CommandError, CommandTimeout, InvalidCallState
+from tests.driver.responder import ScriptedDCE
+
+
+async def test_command_returns_info_and_final(engine: Engine, dce: ScriptedDCE) -> None:
+    dce.replies["ATI0"] = ["56000", "OK"]
+    r = await engine.command("ATI0")
+    assert r.final is ResultCode.OK
+    assert r.info == ("56000",)
+    assert r.command == "ATI0"
+
+
+async def test_unsolicited_lines_go_to_events_not_response(engine: Engine,
+                                                           dce: ScriptedDCE) -> None:
+    dce.replies["ATI3"] = ["CX81801-V90", "OK"]
+    dce.before_final = ["RING", "NMBR = 5551234", "CALL WAITING DETECTED"]
+    async with engine.events() as sub:
+        r = await engine.command("ATI3")
+        assert r.info == ("CX81801-V90",)
+        kinds = [(await sub.get(2.0)) for _ in range(3)]
+    assert [e.kind for e in kinds if isinstance(e, Unsolicited)] == [
+        UnsolicitedKind.RING, UnsolicitedKind.CALLER_ID, UnsolicitedKind.CALL_WAITING]
+
+
+async def test_error_raises_command_error(engine: Engine, dce: ScriptedDCE) -> None:
+    dce.replies["AT+PCW=2"] = ["ERROR"]
+    with pytest.raises(CommandError) as exc:
+        await engine.command("AT+PCW=2")
+    assert exc.value.result == "ERROR"
+
+
+async def test_dial_data_escape_resume_hangup(engine: Engine, dce: ScriptedDCE) -> None:
+    r = await engine.originate("ATDT5551234")
+    assert r.final is ResultCode.CONNECT and r.rate == 33600
+    assert engine.mode is EngineMode.DATA
+    with pytest.raises(InvalidCallState):
+        await engine.command("ATI0")
+    await engine.write(b"hello\r\nworld")
+    got = b""
+    async with asyncio.timeout(2):
+        while len(got) < 12:
+            got += await engine.read(100)
+    assert got == b"hello\r\nworld"
+    await engine.escape()
+    assert engine.mode is EngineMode.ONLINE_COMMAND
+    assert (await engine.command("ATS0?")).ok
+    r = await engine.resume()
+    assert r.final is ResultCode.CONNECT and engine.mode is EngineMode.DATA
+    await engine.hangup()
+    assert engine.mode is EngineMode.COMMAND
+    assert dce.commands[-1] == "ATH"
+
+
+async def test_remote_hangup_ends_reads(engine: Engine, dce: ScriptedDCE) -> None:
+    await engine.originate("ATD5551234")
+    async with engine.events() as sub:
+        dce.carrier_drop()
+        assert await engine.read(10) == b""
+        ev = await sub.get(2.0)
+    assert isinstance(ev, CarrierLost)
+    assert engine.mode is EngineMode.COMMAND
+
+
+async def test_timeout_is_absolute_despite_unsolicited(engine: Engine,
+                                                       dce: ScriptedDCE) -> None:
+    dce.silent = True
+    loop = asyncio.get_running_loop()
+
+    async def rings() -> None:
+        for _ in range(20):
+            dce.send_line("RING")
+            await asyncio.sleep(0.02)
+
+    t0 = loop.time()
+    task = asyncio.create_task(rings())
+    with pytest.raises(CommandTimeout):
+        await engine.command("AT", timeout=1.0)      # 1.0 * 0.05 -> floor 0.25 s
+    elapsed = loop.time() - t0
+    task.cancel()
+    assert 0.24 <= elapsed < 0.4
