@@ -1,0 +1,608 @@
+"""The simulated telephone exchange: lines, calls, ringing, call waiting, remote parties.
+
+The exchange owns the telephone side of every fake line.  A call goes
+*ringing* (callee rings with a 2 s on / 4 s off cadence, caller ID after the
+first ring) → *training* (after ATA or S0 auto-answer) → *connected* (both
+modems print CONNECT at the lower of their top rates) → *ended*.  Set-up
+failures are reported to the dialling modem (BUSY), or simply never complete
+(no answer, unknown number) so that the modem's own S7 timer decides, as on
+a real line.  Call-waiting decisions follow the rules documented in
+:mod:`modemctl.fake`; the modem-side part (rules 2-3) lives in
+:meth:`modemctl.fake.dce.Dce.call_waiting`, the network-side part (rule 1,
+the cancel code) here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Coroutine, Mapping
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any, Protocol
+
+import structlog
+
+from modemctl.fake.clock import LoopClock
+from modemctl.fake.dce import TRAINING_TIME, CwOutcome, DialRequest
+from modemctl.fake.line import CallRecord, FakeLine
+from modemctl.fake.personality import load_personality
+
+RING_ON = 2.0
+"""Protocol seconds of ringing per cycle (North American cadence)."""
+RING_OFF = 4.0
+"""Protocol seconds of silence between rings."""
+CID_DELAY = 0.5
+"""Caller ID is sent this long after the first ring ends."""
+CANCEL_CODES = (("T", "*70"), ("P", "1170"))
+"""Per-call call-waiting cancel codes (NANP): ``*70`` by tone, ``1170`` by pulse."""
+_NUMBER = re.compile(r"[0-9*#+]{1,32}")
+
+_log = structlog.get_logger("modemctl.fake.exchange")
+
+
+class ExchangeError(Exception):
+    """Base of the exchange's errors."""
+
+
+class UnknownLine(ExchangeError, KeyError):
+    """No line with that number on this exchange."""
+
+    def __str__(self) -> str:
+        return f"no line {self.args[0]!r} on this exchange"
+
+
+class LineExists(ExchangeError):
+    """A line with that number already exists."""
+
+
+class NoCall(ExchangeError):
+    """The line has no connected call to act on."""
+
+
+class CallEnd(Protocol):
+    """One end of a call: a fake line or a remote party."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def max_rate(self) -> int: ...
+    @property
+    def moh_timeout(self) -> int: ...
+    def end_connected(self, rate: int) -> None: ...
+    def end_deliver(self, data: bytes) -> None: ...
+    def end_remote_hangup(self) -> None: ...
+    def end_offer_withdrawn(self) -> None: ...
+
+
+class _Pacer:
+    """Deliver bytes no faster than ``rate`` bit/s, 10 bits per byte (start, 8 data, stop)."""
+
+    def __init__(self, clock: LoopClock, rate: int, deliver: Any) -> None:
+        self._clock = clock
+        self._bps = rate / 10
+        self._deliver = deliver
+        self._buf = bytearray()
+        self._task: asyncio.Task[None] | None = None
+
+    def push(self, data: bytes) -> None:
+        self._buf += data
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        start = self._clock.now()
+        sent = 0
+        try:
+            while self._buf:
+                allowed = int((self._clock.now() - start) * self._bps) - sent
+                if allowed <= 0:
+                    await self._clock.sleep(max(-allowed, 1) / self._bps)
+                    continue
+                chunk = bytes(self._buf[:allowed])
+                del self._buf[:allowed]
+                sent += len(chunk)
+                self._deliver(chunk)
+        finally:
+            self._task = None
+
+    def cancel(self) -> None:
+        self._buf.clear()
+        if self._task is not None:
+            self._task.cancel()
+
+
+class Call:
+    """A call between two ends, from ringing to ended."""
+
+    def __init__(self, caller: CallEnd, callee: CallEnd | None, cancel_cw: bool) -> None:
+        self.caller = caller
+        self.callee = callee
+        self.cancel_cw = cancel_cw
+        self.state = "ringing"
+        self.rate: int | None = None
+        self.records: dict[int, CallRecord] = {}
+        self.pending_reason: str | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+        self.pacers: dict[int, _Pacer] = {}
+
+    def other(self, end: CallEnd) -> CallEnd | None:
+        return self.callee if end is self.caller else self.caller
+
+    def ends(self) -> list[CallEnd]:
+        return [e for e in (self.caller, self.callee) if e is not None]
+
+
+class RemoteParty:
+    """A caller outside the exchange's lines (``ring_in``): it rings a line and, once
+    answered, exchanges data like a remote modem.
+
+    ``outcome`` is None while undecided, then one of ``answered``, ``busy``,
+    ``no-answer``, ``waiting-ignored`` (the line's call survived the call-waiting
+    tone), ``waiting-held`` (modem-on-hold granted, call resumed),
+    ``waiting-dropped`` (the line's data call was lost), or ``cancelled``
+    (:meth:`hangup` before an answer).
+    """
+
+    def __init__(self, exchange: Exchange, number: str, caller: str | None, name: str | None,
+                 max_rate: int, moh_timeout: int) -> None:
+        self._exchange = exchange
+        self.number = number
+        self.caller = caller
+        self.name = name
+        self._max_rate = max_rate
+        self._moh_timeout = moh_timeout
+        self.outcome: str | None = None
+        self.rate: int | None = None
+        self.call: Call | None = None
+        self._settled = asyncio.Event()
+        self._rx = bytearray()
+        self._rx_event = asyncio.Event()
+        self.closed = False
+
+    @property
+    def label(self) -> str:
+        return self.caller or "unknown"
+
+    @property
+    def max_rate(self) -> int:
+        return self._max_rate
+
+    @property
+    def moh_timeout(self) -> int:
+        return self._moh_timeout
+
+    def settle(self, outcome: str) -> None:
+        if self.outcome is None:
+            self.outcome = outcome
+            self._settled.set()
+            if outcome != "answered":
+                self.closed = True
+                self._rx_event.set()
+
+    async def answered(self) -> bool:
+        """Wait until the outcome is known; True if the line answered and connected."""
+        await self._settled.wait()
+        return self.outcome == "answered"
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the line (ignored unless connected)."""
+        if self.call is not None and self.call.state == "connected":
+            self._exchange.send_from(self, self.call, data)
+
+    async def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes from the line; ``b""`` once the call is over and drained."""
+        while not self._rx and not self.closed:
+            self._rx_event.clear()
+            await self._rx_event.wait()
+        chunk = bytes(self._rx[:n])
+        del self._rx[:n]
+        return chunk
+
+    async def hangup(self) -> None:
+        """Hang up (or give up ringing)."""
+        if self.call is not None:
+            self._exchange.end_call(self.call, by=self, reason="remote")
+        self.settle("cancelled")
+        self.closed = True
+        self._rx_event.set()
+
+    # CallEnd
+    def end_connected(self, rate: int) -> None:
+        self.rate = rate
+        self.settle("answered")
+
+    def end_deliver(self, data: bytes) -> None:
+        self._rx += data
+        self._rx_event.set()
+
+    def end_remote_hangup(self) -> None:
+        self.closed = True
+        self.settle("no-answer")
+        self._rx_event.set()
+
+    def end_offer_withdrawn(self) -> None:
+        self.settle("no-answer")
+
+
+class Exchange:
+    """A simulated telephone exchange with fake modem lines (see design.md).
+
+    Use as ``async with Exchange(time_scale=0.05) as ex``.  ``throttle=True``
+    paces call data at the connect rate (rate/10 bytes per protocol second).
+    """
+
+    def __init__(self, time_scale: float = 1.0, *, throttle: bool = False,
+                 training_time: float = TRAINING_TIME, directory: str | Path | None = None
+                 ) -> None:
+        if not time_scale > 0:
+            raise ValueError(f"time_scale must be > 0, not {time_scale!r}")
+        self.time_scale = time_scale
+        self.throttle = throttle
+        self.training_time = training_time
+        self._dir_arg = Path(directory) if directory is not None else None
+        self.directory = Path()
+        self._own_dir = False
+        self._clock: LoopClock | None = None
+        self._lines: dict[str, FakeLine] = {}
+        self._calls: dict[int, Call] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ life cycle
+    async def __aenter__(self) -> Exchange:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Start the clock and create the directory for device links."""
+        if self._clock is not None:
+            return
+        self._clock = LoopClock(self.time_scale)
+        if self._dir_arg is None:
+            self.directory = Path(tempfile.mkdtemp(prefix="modemctl-fake-"))
+            self._own_dir = True
+        else:
+            self.directory = self._dir_arg
+            self.directory.mkdir(parents=True, exist_ok=True)
+
+    async def close(self) -> None:
+        """End every call, close every line, remove the device links."""
+        for number in list(self._lines):
+            await self.remove_line(number)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._own_dir:
+            shutil.rmtree(self.directory, ignore_errors=True)
+        self._clock = None
+
+    @property
+    def clock(self) -> LoopClock:
+        if self._clock is None:
+            raise ExchangeError("the exchange is not started (use 'async with Exchange()')")
+        return self._clock
+
+    @property
+    def lines(self) -> Mapping[str, FakeLine]:
+        """Lines by number (read-only view)."""
+        return MappingProxyType(self._lines)
+
+    async def add_line(self, number: str, personality: str = "conexant-v92",
+                       rfc2217: bool = False) -> FakeLine:
+        """Plug a new fake modem into the exchange under ``number``."""
+        self.clock  # noqa: B018 - raises if not started
+        if not isinstance(number, str) or not _NUMBER.fullmatch(number):
+            raise ValueError(f"line number must be 1-32 of 0-9 * # +, not {number!r}")
+        if number in self._lines:
+            raise LineExists(f"line {number} already exists")
+        pers = load_personality(personality)
+        line = FakeLine(self, number, pers, self.directory, rfc2217)
+        await line.start()
+        self._lines[number] = line
+        return line
+
+    async def remove_line(self, number: str) -> None:
+        """Unplug a line for good: its call ends (far end NO CARRIER), its device goes."""
+        line = self._line(number)
+        call = self._calls.get(id(line))
+        if call is not None:
+            self.end_call(call, by=line, reason="local")
+        line.close()
+        del self._lines[number]
+
+    def _line(self, number: str) -> FakeLine:
+        try:
+            return self._lines[number]
+        except KeyError:
+            raise UnknownLine(number) from None
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ------------------------------------------------------------------ test controls
+    def set_line_dead(self, number: str, dead: bool) -> None:
+        """A dead line has no dial tone (NO DIALTONE) and cannot be reached."""
+        line = self._line(number)
+        line.dead = dead
+        call = self._calls.get(id(line))
+        if dead and call is not None and call.state == "connected":
+            self._lose_carrier(call, None)
+
+    async def ring_in(self, number: str, caller: str | None = None, name: str | None = None,
+                      *, max_rate: int = 33600, moh_timeout: int = 0, max_rings: int = 10
+                      ) -> RemoteParty:
+        """A third party calls line ``number``; see :class:`RemoteParty` for the outcomes.
+
+        ``moh_timeout`` > 0 makes the party a V.92 modem that grants modem-on-hold.
+        """
+        line = self._line(number)
+        party = RemoteParty(self, number, caller, name, max_rate, moh_timeout)
+        record = CallRecord("in", caller)
+        line.call_log.append(record)
+        current = self._calls.get(id(line))
+        if line.unplugged or line.dead:
+            record.outcome = "unreachable"
+            party.settle("no-answer")
+        elif current is not None and current.state == "connected":
+            party.settle(self._call_waiting(line, current))
+            record.outcome = party.outcome or ""
+        elif not self._is_free(line):
+            record.outcome = "busy"
+            party.settle("busy")
+        else:
+            call = Call(party, line, cancel_cw=False)
+            call.records[id(line)] = record
+            party.call = call
+            self._calls[id(line)] = call
+            call.tasks.append(self._spawn(self._ring(call, line, max_rings)))
+        return party
+
+    async def remote_hangup(self, number: str) -> None:
+        """The far end of ``number``'s call hangs up: NO CARRIER on the line (and on a far
+        fake line, which the exchange hangs up too)."""
+        line = self._line(number)
+        call = self._calls.get(id(line))
+        if call is None:
+            raise NoCall(f"line {number} has no call")
+        self.end_call(call, by=None, reason="remote")
+
+    async def carrier_loss(self, number: str, duration: float | None = None) -> bool:
+        """Interrupt the carrier of ``number``'s connected call for ``duration`` protocol
+        seconds (None: for good).  Each modem survives by rule: ``(S10 - S9) * 100 ms >
+        duration`` or S10 = 255.  Returns True when every modem rode it out."""
+        line = self._line(number)
+        call = self._calls.get(id(line))
+        if call is None or call.state != "connected":
+            raise NoCall(f"line {number} has no connected call")
+        return self._lose_carrier(call, duration)
+
+    def _lose_carrier(self, call: Call, duration: float | None) -> bool:
+        call.pending_reason = "carrier"
+        lines = [e for e in call.ends() if isinstance(e, FakeLine)]
+        if duration is None:
+            self._finish(call)
+            for end in call.ends():
+                if isinstance(end, FakeLine):
+                    end.dce.carrier_interruption(None)
+                else:
+                    end.end_remote_hangup()
+            return False
+        results = [line.dce.carrier_interruption(duration) for line in lines]
+        return all(results)
+
+    # ------------------------------------------------------------------ Switch (lines call these)
+    def line_has_dial_tone(self, line: FakeLine) -> bool:
+        return not line.dead
+
+    def place_call(self, line: FakeLine, request: DialRequest) -> None:
+        segments = list(request.segments)
+        cancel = False
+        if segments:
+            method, digits = segments[0]
+            for code_method, code in CANCEL_CODES:
+                if method == code_method and digits.startswith(code):
+                    cancel = True
+                    segments[0] = (method, digits[len(code):])
+                    break
+        number = "".join(d for _, d in segments)
+        record = CallRecord("out", number, dialled=request.dial_string, cancel_code=cancel)
+        line.call_log.append(record)
+        call = Call(line, None, cancel_cw=cancel)
+        call.records[id(line)] = record
+        self._calls[id(line)] = call
+        target = self._lines.get(number)
+        _log.debug("dial", line=line.number, number=number, cancel_cw=cancel)
+        if target is None or target.unplugged or target.dead:
+            record.outcome = "unreachable"
+            return  # nothing answers: the caller's S7 decides
+        current = self._calls.get(id(target))
+        if current is not None and current.state == "connected":
+            outcome = self._call_waiting(target, current)
+            if outcome == "busy":
+                self._busy(line, call, record)
+            else:
+                record.outcome = "unanswered"
+            return
+        if not self._is_free(target):
+            self._busy(line, call, record)
+            return
+        call.callee = target
+        in_record = CallRecord("in", line.number)
+        target.call_log.append(in_record)
+        call.records[id(target)] = in_record
+        self._calls[id(target)] = call
+        call.tasks.append(self._spawn(self._ring(call, target, None)))
+
+    def _busy(self, line: FakeLine, call: Call, record: CallRecord) -> None:
+        record.outcome = "busy"
+        call.state = "ended"
+        self._calls.pop(id(line), None)
+        line.dce.call_failed("busy")
+
+    def answer(self, line: FakeLine) -> bool:
+        call = self._calls.get(id(line))
+        if call is None or call.callee is not line or call.state != "ringing":
+            return False
+        call.state = "training"
+        for task in call.tasks:
+            task.cancel()
+        call.tasks = [self._spawn(self._train(call))]
+        return True
+
+    def hangup(self, line: FakeLine) -> None:
+        call = self._calls.get(id(line))
+        if call is not None:
+            self.end_call(call, by=line, reason="local")
+
+    def send(self, line: FakeLine, data: bytes) -> None:
+        call = self._calls.get(id(line))
+        if call is not None and call.state == "connected":
+            self.send_from(line, call, data)
+
+    def send_from(self, end: CallEnd, call: Call, data: bytes) -> None:
+        """Carry data from ``end`` to the other end, paced when throttling."""
+        other = call.other(end)
+        if other is None:
+            return
+        if not self.throttle or call.rate is None:
+            other.end_deliver(data)
+            return
+        pacer = call.pacers.get(id(end))
+        if pacer is None:
+            pacer = call.pacers[id(end)] = _Pacer(self.clock, call.rate, other.end_deliver)
+        pacer.push(data)
+
+    def far_moh_timeout(self, line: FakeLine) -> int:
+        call = self._calls.get(id(line))
+        other = call.other(line) if call is not None and call.state == "connected" else None
+        return other.moh_timeout if other is not None else 0
+
+    # ------------------------------------------------------------------ internals
+    def _is_free(self, line: FakeLine) -> bool:
+        dce = line.dce
+        return (id(line) not in self._calls and not line.unplugged and not dce.off_hook
+                and dce.current_state().value == "command")
+
+    def _call_waiting(self, line: FakeLine, call: Call) -> str:
+        """A third party reaches ``line`` while it is in ``call`` (design.md rules 1-3)."""
+        record = call.records.get(id(line))
+        if call.cancel_cw and call.caller is line:
+            if record is not None:
+                record.call_waiting.append("suppressed")
+            return "busy"
+        far = call.other(line)
+        call.pending_reason = "call-waiting"
+        result = line.dce.call_waiting(far_grants_moh=far is not None and far.moh_timeout > 0)
+        if result is not CwOutcome.DROPPED and call.state != "ended":
+            call.pending_reason = None
+        if record is not None:
+            record.call_waiting.append(result.value)
+        _log.debug("call waiting", line=line.number, outcome=result.value)
+        return {CwOutcome.IGNORED: "waiting-ignored", CwOutcome.RODE_THROUGH: "waiting-ignored",
+                CwOutcome.HELD: "waiting-held", CwOutcome.DROPPED: "waiting-dropped"}[result]
+
+    async def _ring(self, call: Call, line: FakeLine, max_rings: int | None) -> None:
+        rings = 0
+        try:
+            while call.state == "ringing":
+                if max_rings is not None and rings >= max_rings:
+                    self.end_call(call, by=call.caller, reason="no-answer")
+                    return
+                rings += 1
+                line.dce.ring(True)
+                await self.clock.sleep(RING_ON)
+                if call.state != "ringing":
+                    return
+                line.dce.ring(False)
+                if rings == 1:
+                    await self.clock.sleep(CID_DELAY)
+                    if call.state == "ringing":
+                        line.dce.caller_id(self._cid_fields(call.caller))
+                    await self.clock.sleep(RING_OFF - CID_DELAY)
+                else:
+                    await self.clock.sleep(RING_OFF)
+        finally:
+            if line.dce.ringing:
+                line.dce.ring(False)
+
+    @staticmethod
+    def _cid_fields(caller: CallEnd) -> list[tuple[str, str]]:
+        now = time.localtime()
+        fields = [("DATE", time.strftime("%m%d", now)), ("TIME", time.strftime("%H%M", now))]
+        if isinstance(caller, RemoteParty):
+            fields.append(("NMBR", caller.caller or "P"))
+            if caller.name:
+                fields.append(("NAME", caller.name))
+        else:
+            fields.append(("NMBR", caller.label))
+        return fields
+
+    async def _train(self, call: Call) -> None:
+        await self.clock.sleep(self.training_time)
+        if call.state != "training" or call.callee is None:
+            return
+        call.state = "connected"
+        call.rate = min(call.caller.max_rate, call.callee.max_rate)
+        for end in call.ends():
+            record = call.records.get(id(end))
+            if record is not None:
+                record.outcome = "connected"
+                record.rate = call.rate
+        call.callee.end_connected(call.rate)
+        call.caller.end_connected(call.rate)
+
+    def _finish(self, call: Call, by: CallEnd | None = None) -> str:
+        """Mark ``call`` ended and unhook it; return the state it was in."""
+        previous = call.state
+        call.state = "ended"
+        for task in call.tasks:
+            task.cancel()
+        for pacer in call.pacers.values():
+            pacer.cancel()
+        for end in call.ends():
+            if self._calls.get(id(end)) is call:
+                del self._calls[id(end)]
+            record = call.records.get(id(end))
+            if record is not None and previous == "connected" and record.ended_by is None:
+                if call.pending_reason in ("carrier", "call-waiting"):
+                    record.ended_by = call.pending_reason
+                else:
+                    record.ended_by = "local" if end is by else "remote"
+        return previous
+
+    def end_call(self, call: Call, by: CallEnd | None, reason: str) -> None:
+        """End ``call`` because ``by`` hung up (None: the network cleared both ends)."""
+        if call.state == "ended":
+            return
+        if call.pending_reason is None:
+            call.pending_reason = reason
+        previous = self._finish(call, by)
+        if previous in ("ringing", "training"):
+            for record in call.records.values():
+                if record.outcome == "pending":
+                    record.outcome = "unanswered"
+        for end in call.ends():
+            if end is by:
+                continue
+            if previous == "connected":
+                end.end_remote_hangup()
+            elif end is call.callee:
+                end.end_offer_withdrawn()
+            elif isinstance(end, RemoteParty):
+                end.settle("no-answer")
+        _log.debug("call ended", reason=call.pending_reason, previous=previous)
+
+
+__all__ = ["Call", "CallEnd", "Exchange", "ExchangeError", "LineExists", "NoCall",
+           "RemoteParty", "UnknownLine"]

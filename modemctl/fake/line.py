@@ -1,0 +1,352 @@
+"""One fake line: an interpreter (:class:`~modemctl.fake.dce.Dce`) behind a pty and,
+optionally, an RFC 2217 server, plugged into the exchange.
+
+The line is the glue and the only place with I/O for its modem: it feeds the
+DTE's bytes to the interpreter, writes the interpreter's output to whichever
+clients are attached, derives DTR (the RFC 2217 client's DTR when one is
+connected, otherwise "is the pty open"), forwards telephony requests to the
+exchange, and applies injected faults (:mod:`modemctl.fake.faults`) on the
+way in and out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import structlog
+
+from modemctl.fake.clock import LoopClock
+from modemctl.fake.dce import Dce, DceState, DialRequest
+from modemctl.fake.faults import (
+    FAULT_KINDS,
+    FaultError,
+    FaultState,
+    garbage_bytes,
+    param_float,
+    param_lines,
+    weave_response,
+)
+from modemctl.fake.personality import Personality
+from modemctl.fake.ports import ModemLines, PtyPort, Rfc2217Server
+
+_log = structlog.get_logger("modemctl.fake.line")
+
+
+@dataclass
+class CallRecord:
+    """One call attempt seen by a line, for assertions and the CLI."""
+
+    direction: str                 # "out" (this line dialled) or "in" (it was called)
+    peer: str | None               # the other number, None if unknown
+    dialled: str = ""              # the D string, for outgoing calls
+    cancel_code: bool = False      # call-waiting cancel code dialled before the number
+    outcome: str = "pending"       # connected, busy, unreachable, unanswered, ...
+    rate: int | None = None
+    ended_by: str | None = None    # local, remote, carrier, call-waiting
+    call_waiting: list[str] = field(default_factory=list)  # outcome of each CW event
+
+
+class Switch(Protocol):
+    """What a line needs from the exchange."""
+
+    @property
+    def clock(self) -> LoopClock: ...
+
+    def line_has_dial_tone(self, line: FakeLine) -> bool: ...
+    def place_call(self, line: FakeLine, request: DialRequest) -> None: ...
+    def answer(self, line: FakeLine) -> bool: ...
+    def hangup(self, line: FakeLine) -> None: ...
+    def send(self, line: FakeLine, data: bytes) -> None: ...
+    def far_moh_timeout(self, line: FakeLine) -> int: ...
+
+
+class _Telco:
+    """The interpreter's view of the network: this line's socket on the exchange."""
+
+    def __init__(self, line: FakeLine) -> None:
+        self._line = line
+
+    def has_dial_tone(self) -> bool:
+        return self._line.switch.line_has_dial_tone(self._line)
+
+    def place_call(self, request: DialRequest) -> None:
+        self._line.switch.place_call(self._line, request)
+
+    def answer(self) -> bool:
+        return self._line.switch.answer(self._line)
+
+    def hangup(self) -> None:
+        self._line.switch.hangup(self._line)
+
+    def send(self, data: bytes) -> None:
+        self._line.switch.send(self._line, data)
+
+    def far_moh_timeout(self) -> int:
+        return self._line.switch.far_moh_timeout(self._line)
+
+
+class FakeLine:
+    """A fake modem on a simulated telephone line (see :class:`~modemctl.fake.Exchange`)."""
+
+    def __init__(self, switch: Switch, number: str, personality: Personality, directory: Path,
+                 rfc2217: bool) -> None:
+        self.switch = switch
+        self.number = number
+        self.profile_data = personality
+        self.dead = False
+        self.unplugged = False
+        self.call_log: list[CallRecord] = []
+        self.faults = FaultState()
+        self._clock = switch.clock
+        self._link = directory / f"tty{number}"
+        self._want_rfc2217 = rfc2217
+        self._pty: PtyPort | None = None
+        self._rfc: Rfc2217Server | None = None
+        self._rfc_port = 0
+        self._rng = random.Random(number)
+        self._slow_queue = bytearray()
+        self._slow_task: asyncio.Task[None] | None = None
+        self._replug_task: asyncio.Task[None] | None = None
+        self.dce = Dce(personality, self._clock, _Telco(self), self)
+        self.dce.dtr = False
+        self._log = _log.bind(line=number)
+
+    # ------------------------------------------------------------------ public view
+    @property
+    def personality(self) -> str:
+        return self.profile_data.name
+
+    @property
+    def port(self) -> str:
+        """Device path (a symlink to the pty slave) that opens like /dev/ttyUSB0."""
+        return str(self._link)
+
+    @property
+    def url(self) -> str | None:
+        """``rfc2217://127.0.0.1:PORT`` when served over RFC 2217, else None."""
+        return self._rfc.url if self._rfc is not None else None
+
+    @property
+    def registers(self) -> dict[int, int]:
+        """A snapshot of the S-registers."""
+        return dict(self.dce.registers)
+
+    @property
+    def v92(self) -> dict[str, int]:
+        return dict(self.dce.v92)
+
+    @property
+    def state(self) -> str:
+        """``unplugged``, ``ringing`` or the interpreter state (``command``, ``online-data``)."""
+        if self.unplugged:
+            return "unplugged"
+        if self.dce.ringing and self.dce.state is DceState.COMMAND:
+            return "ringing"
+        return self.dce.state.value
+
+    @property
+    def max_rate(self) -> int:
+        return self.profile_data.max_rate
+
+    @property
+    def moh_timeout(self) -> int:
+        """+PMHT when this modem would grant modem-on-hold to its far end, else 0."""
+        if not self.profile_data.v92:
+            return 0
+        return self.dce.v92["PMHT"]
+
+    # CallEnd (the exchange calls these) ---------------------------------------
+    @property
+    def label(self) -> str:
+        return self.number
+
+    def end_connected(self, rate: int) -> None:
+        self.dce.connected(rate)
+
+    def end_deliver(self, data: bytes) -> None:
+        self.dce.remote_data(data)
+
+    def end_remote_hangup(self) -> None:
+        self.dce.remote_hangup()
+
+    def end_offer_withdrawn(self) -> None:
+        self.dce.offer_withdrawn()
+
+    # ------------------------------------------------------------------ life cycle
+    async def start(self) -> None:
+        self._open_pty()
+        if self._want_rfc2217:
+            await self._open_rfc2217()
+        self._log.debug("line up", port=self.port, url=self.url,
+                        personality=self.personality)
+
+    def _open_pty(self) -> None:
+        self._pty = PtyPort(self._link, self._input, lambda _open: self._update_dtr())
+        self._pty.open()
+
+    async def _open_rfc2217(self) -> None:
+        lines = ModemLines(lambda: (self.dce.dcd, self.dce.ri, self.dce.dsr, self.dce.cts),
+                           lambda _on: self._update_dtr())
+        self._rfc = Rfc2217Server(lines, self._input, lambda _c: self._update_dtr())
+        await self._rfc.start(self._rfc_port)
+        self._rfc_port = self._rfc.port
+
+    def close(self) -> None:
+        """Close the ports and stop background work (the exchange ends calls first)."""
+        for task in (self._slow_task, self._replug_task):
+            if task is not None:
+                task.cancel()
+        self._close_ports()
+
+    def _close_ports(self) -> None:
+        if self._pty is not None:
+            self._pty.close()
+            self._pty = None
+        if self._rfc is not None:
+            self._rfc.close()
+            self._rfc = None
+
+    # ------------------------------------------------------------------ DTE side
+    def _input(self, data: bytes) -> None:
+        if self.unplugged or self.faults.wedged:
+            return
+        if self._clock.now() < self.faults.stalled_until:
+            return
+        self.dce.feed(data)
+
+    def _update_dtr(self) -> None:
+        if self._rfc is not None and self._rfc.client_connected:
+            dtr = self._rfc.client_dtr
+        else:
+            dtr = self._pty is not None and self._pty.client_open
+        if not dtr and self.faults.wedged:
+            self.faults.wedged = False
+            self._log.debug("wedge cleared by DTR drop")
+        self.dce.set_dtr(dtr)
+
+    # Output protocol (the interpreter writes through these) ----------------
+    def echo(self, data: bytes) -> None:
+        self._emit(data)
+
+    def response(self, infos: list[bytes], final: bytes | None) -> None:
+        if final is not None and self.faults.lose_final:
+            self.faults.lose_final -= 1
+            final = None
+        if self.faults.unsolicited and (infos or final is not None):
+            extra = b"".join(self._format_unsolicited(t) for t in self.faults.unsolicited.pop(0))
+            self._emit(b"".join(weave_response(infos, final, extra)))
+            return
+        self._emit(b"".join(infos) + (final or b""))
+
+    def unsolicited(self, data: bytes) -> None:
+        self._emit(data)
+
+    def data(self, data: bytes) -> None:
+        self._emit(data)
+
+    def lines_changed(self) -> None:
+        if self._rfc is not None:
+            self._rfc.lines_changed()
+
+    def _format_unsolicited(self, text: str) -> bytes:
+        return self.dce.format_result(text) or self.dce.format_info([text])
+
+    def _emit(self, data: bytes) -> None:
+        if not data or self.unplugged or self.faults.wedged:
+            return
+        if self._clock.now() < self.faults.stalled_until:
+            return
+        if self.faults.slow_delay > 0 or self._slow_queue:
+            self._slow_queue += data
+            if self._slow_task is None:
+                self._slow_task = asyncio.get_running_loop().create_task(self._drain_slow())
+            return
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        if self._pty is not None:
+            self._pty.write(data)
+        if self._rfc is not None:
+            self._rfc.write(data)
+
+    async def _drain_slow(self) -> None:
+        try:
+            while self._slow_queue:
+                if self.faults.slow_delay <= 0:
+                    data = bytes(self._slow_queue)
+                    self._slow_queue.clear()
+                    self._write(data)
+                    break
+                self._write(bytes(self._slow_queue[:1]))
+                del self._slow_queue[:1]
+                await self._clock.sleep(self.faults.slow_delay)
+        finally:
+            self._slow_task = None
+
+    # ------------------------------------------------------------------ faults
+    def inject(self, kind: str, **params: Any) -> None:
+        """Make the line misbehave; see :mod:`modemctl.fake.faults` for kinds and params."""
+        if kind not in FAULT_KINDS:
+            raise FaultError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        self._log.debug("inject", kind=kind, params=params)
+        f = self.faults
+        if kind == "garbage":
+            self._emit(garbage_bytes(params, self._rng))
+        elif kind == "stall":
+            f.stalled_until = self._clock.now() + param_float(params, "duration", 5.0)
+        elif kind == "lose-final":
+            count = params.get("count", 1)
+            if not isinstance(count, int) or count < 1:
+                raise FaultError("lose-final: count must be an int >= 1")
+            f.lose_final += count
+        elif kind == "unsolicited":
+            f.unsolicited.append(param_lines(params))
+        elif kind == "wedge":
+            f.wedged = True
+        elif kind == "slow":
+            f.slow_delay = param_float(params, "delay", 0.01)
+        elif kind == "clear":
+            f.clear()
+        elif kind == "reboot":
+            self._reboot(params)
+        else:
+            self._unplug(param_float(params, "duration", 0.0) if "duration" in params else None)
+
+    def _reboot(self, params: dict[str, Any]) -> None:
+        banner = params.get("banner", self.profile_data.boot_banner)
+        if not isinstance(banner, str | bytes):
+            raise FaultError("reboot: banner must be str or bytes")
+        self.faults.clear()
+        self._slow_queue.clear()
+        self.dce.reset()
+        if banner:
+            raw = banner.encode("latin-1") if isinstance(banner, str) else banner
+            self._emit(raw)
+
+    def _unplug(self, replug_after: float | None) -> None:
+        if self.unplugged:
+            return
+        self.dce.reset()
+        self.unplugged = True
+        self.faults.clear()
+        self._slow_queue.clear()
+        self._close_ports()
+        self.dce.dtr = False
+        if replug_after is not None:
+            self._replug_task = asyncio.get_running_loop().create_task(
+                self._replug(replug_after))
+
+    async def _replug(self, after: float) -> None:
+        await self._clock.sleep(after)
+        self._replug_task = None
+        self.unplugged = False
+        self._open_pty()
+        if self._want_rfc2217:
+            with contextlib.suppress(OSError):
+                await self._open_rfc2217()
+        self._log.debug("replugged", port=self.port)

@@ -1,0 +1,339 @@
+"""How a fake modem is reached: a pseudo-terminal, and optionally an RFC 2217 server.
+
+A Linux pty carries bytes only: no DCD, RI or DTR (reference
+hil-and-serial-transports.md §4).  What it does give is a hang-up signal:
+when the last client closes the slave, reads on the master fail with EIO.
+:class:`PtyPort` turns that into "DTR dropped" and polls slowly (every
+:data:`PTY_POLL` real seconds) until a client opens the device again, instead
+of spinning on EIO.  Output written while no client has the device open is
+discarded, so the next client never reads stale results.
+
+:class:`Rfc2217Server` serves the same modem over RFC 2217 on 127.0.0.1 with
+pyserial's :class:`serial.rfc2217.PortManager`: DCD, RI, DSR and CTS reach the
+client as NOTIFY-MODEMSTATE (immediately on change, and by a
+:data:`LINE_POLL` poll as the RFC expects), while DTR, RTS and baud rate
+arrive from the client.  Mask changes are acknowledged, which strict clients
+(serialx) wait for and pyserial's server does not do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import tty
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import structlog
+from serial import rfc2217
+
+PTY_POLL = 0.05
+"""Real seconds between checks for a client (re)opening a closed pty."""
+LINE_POLL = 0.02
+"""Real seconds between modem-line checks on the RFC 2217 connection."""
+READ_CHUNK = 4096
+
+_log = structlog.get_logger("modemctl.fake.ports")
+
+
+class PtyPort:
+    """The pty side of a fake line; ``path`` is a stable symlink to the slave device."""
+
+    def __init__(self, link: Path, on_data: Callable[[bytes], None],
+                 on_open_change: Callable[[bool], None]) -> None:
+        self.link = link
+        self._on_data = on_data
+        self._on_open_change = on_open_change
+        self._loop = asyncio.get_running_loop()
+        self._master = -1
+        self.tty_path = ""
+        self.client_open = False
+        self._out = bytearray()
+        self._writing = False
+        self._poll_handle: asyncio.TimerHandle | None = None
+
+    @property
+    def path(self) -> str:
+        """The device path clients open (the symlink)."""
+        return str(self.link)
+
+    def open(self) -> None:
+        """Create the pty (raw mode) and its symlink, and start watching for clients."""
+        master, slave = os.openpty()
+        try:
+            tty.setraw(slave)
+            self.tty_path = os.ttyname(slave)
+        finally:
+            os.close(slave)
+        os.set_blocking(master, False)
+        self._master = master
+        with contextlib.suppress(FileNotFoundError):
+            self.link.unlink()
+        self.link.symlink_to(self.tty_path)
+        self._poll()
+
+    @property
+    def is_open(self) -> bool:
+        return self._master >= 0
+
+    def write(self, data: bytes) -> None:
+        """Queue bytes for the client; dropped when no client has the device open."""
+        if not data or self._master < 0 or not self.client_open:
+            return
+        self._out += data
+        self._flush()
+
+    def _flush(self) -> None:
+        while self._out:
+            try:
+                n = os.write(self._master, self._out)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if exc.errno == errno.EIO:
+                    self._client_gone()
+                    return
+                raise
+            del self._out[:n]
+        if self._out and not self._writing:
+            self._loop.add_writer(self._master, self._flush)
+            self._writing = True
+        elif not self._out and self._writing:
+            self._loop.remove_writer(self._master)
+            self._writing = False
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self._master, READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            if exc.errno != errno.EIO:
+                raise
+            self._client_gone()
+            return
+        if data:
+            self._on_data(data)
+
+    def _client_gone(self) -> None:
+        self._loop.remove_reader(self._master)
+        if self._writing:
+            self._loop.remove_writer(self._master)
+            self._writing = False
+        self._out.clear()
+        if self.client_open:
+            self.client_open = False
+            self._on_open_change(False)
+        self._poll_handle = self._loop.call_later(PTY_POLL, self._poll)
+
+    def _poll(self) -> None:
+        """Is a client there?  EIO: no; EAGAIN or data: yes."""
+        self._poll_handle = None
+        if self._master < 0:
+            return
+        try:
+            data = os.read(self._master, READ_CHUNK)
+        except BlockingIOError:
+            data = b""
+        except OSError as exc:
+            if exc.errno != errno.EIO:
+                raise
+            self._poll_handle = self._loop.call_later(PTY_POLL, self._poll)
+            return
+        self.client_open = True
+        self._loop.add_reader(self._master, self._readable)
+        self._on_open_change(True)
+        if data:
+            self._on_data(data)
+
+    def close(self) -> None:
+        """Close the master (clients get an error) and remove the symlink."""
+        if self._poll_handle is not None:
+            self._poll_handle.cancel()
+            self._poll_handle = None
+        if self._master >= 0:
+            self._loop.remove_reader(self._master)
+            if self._writing:
+                self._loop.remove_writer(self._master)
+                self._writing = False
+            os.close(self._master)
+            self._master = -1
+        self._out.clear()
+        self.client_open = False
+        with contextlib.suppress(FileNotFoundError):
+            if self.link.is_symlink() and os.readlink(self.link) == self.tty_path:
+                self.link.unlink()
+
+
+class ModemLines:
+    """What the RFC 2217 server reads (DCE outputs) and writes (DTE inputs)."""
+
+    def __init__(self, read: Callable[[], tuple[bool, bool, bool, bool]],
+                 on_dtr: Callable[[bool], None]) -> None:
+        self.read = read
+        self.on_dtr = on_dtr
+
+
+class _SerialAdapter:
+    """The "serial port" PortManager manages: our modem's lines plus stored settings."""
+
+    def __init__(self, lines: ModemLines) -> None:
+        self._lines = lines
+        self.baudrate = 115200
+        self.bytesize = 8
+        self.parity = "N"
+        self.stopbits = 1
+        self.xonxoff = False
+        self.rtscts = False
+        self.break_condition = False
+        self.rts = True
+        self._dtr = True
+
+    @property
+    def cd(self) -> bool:
+        return self._lines.read()[0]
+
+    @property
+    def ri(self) -> bool:
+        return self._lines.read()[1]
+
+    @property
+    def dsr(self) -> bool:
+        return self._lines.read()[2]
+
+    @property
+    def cts(self) -> bool:
+        return self._lines.read()[3]
+
+    @property
+    def dtr(self) -> bool:
+        return self._dtr
+
+    @dtr.setter
+    def dtr(self, value: bool) -> None:
+        self._dtr = bool(value)
+        self._lines.on_dtr(self._dtr)
+
+    def reset_input_buffer(self) -> None:
+        """Nothing is buffered on the server side."""
+
+    def reset_output_buffer(self) -> None:
+        """Nothing is buffered on the server side."""
+
+
+class _AckingPortManager(rfc2217.PortManager):  # type: ignore[misc]
+    """PortManager that also acknowledges SET-LINESTATE-MASK / SET-MODEMSTATE-MASK."""
+
+    def _telnet_process_subnegotiation(self, suboption: bytes) -> None:
+        super()._telnet_process_subnegotiation(suboption)
+        if suboption[0:1] != rfc2217.COM_PORT_OPTION:
+            return
+        if suboption[1:2] == rfc2217.SET_LINESTATE_MASK:
+            self.rfc2217_send_subnegotiation(rfc2217.SERVER_SET_LINESTATE_MASK, suboption[2:3])
+        elif suboption[1:2] == rfc2217.SET_MODEMSTATE_MASK:
+            self.rfc2217_send_subnegotiation(rfc2217.SERVER_SET_MODEMSTATE_MASK,
+                                             suboption[2:3])
+
+
+class _Connection:
+    """PortManager's "connection": write raw bytes to the TCP client."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    def write(self, data: bytes) -> None:
+        if not self._writer.is_closing():
+            self._writer.write(data)
+
+
+class Rfc2217Server:
+    """One fake modem served over RFC 2217 on 127.0.0.1 (one client at a time)."""
+
+    def __init__(self, lines: ModemLines, on_data: Callable[[bytes], None],
+                 on_client: Callable[[bool], None]) -> None:
+        self._lines = lines
+        self._on_data = on_data
+        self._on_client = on_client
+        self._server: asyncio.Server | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._manager: Any = None
+        self._adapter: _SerialAdapter | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"rfc2217://127.0.0.1:{self.port}"
+
+    @property
+    def client_connected(self) -> bool:
+        return self._writer is not None
+
+    @property
+    def client_dtr(self) -> bool:
+        return self._adapter.dtr if self._adapter is not None else False
+
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1:``port`` (0: any free port; a busy one falls back to any)."""
+        try:
+            self._server = await asyncio.start_server(self._serve, "127.0.0.1", port)
+        except OSError:
+            if port == 0:
+                raise
+            self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def write(self, data: bytes) -> None:
+        """Send modem output to the client (IAC doubled)."""
+        if self._writer is not None and data and not self._writer.is_closing():
+            self._writer.write(data.replace(b"\xff", b"\xff\xff"))
+
+    def lines_changed(self) -> None:
+        """Notify the client now rather than at the next poll (short RI pulses)."""
+        if self._manager is not None:
+            self._manager.check_modem_lines()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._writer is not None:
+            writer.close()  # one client at a time, like a real serial port
+            return
+        self._writer = writer
+        self._adapter = _SerialAdapter(ModemLines(self._lines.read, self._client_dtr))
+        self._manager = _AckingPortManager(self._adapter, _Connection(writer))
+        self._on_client(True)
+        poller = asyncio.create_task(self._poll_lines())
+        try:
+            while True:
+                chunk = await reader.read(READ_CHUNK)
+                if not chunk:
+                    break
+                data = b"".join(self._manager.filter(chunk))
+                if data:
+                    self._on_data(data)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            poller.cancel()
+            self._writer = None
+            self._manager = None
+            self._adapter = None
+            writer.close()
+            self._on_client(False)
+
+    def _client_dtr(self, on: bool) -> None:
+        self._lines.on_dtr(on)
+
+    async def _poll_lines(self) -> None:
+        while self._manager is not None:
+            self._manager.check_modem_lines()
+            await asyncio.sleep(LINE_POLL)
+
+    def close(self) -> None:
+        """Stop listening and drop the client."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        if self._writer is not None:
+            self._writer.close()
