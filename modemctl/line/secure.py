@@ -177,6 +177,11 @@ class Applied:
     detail: str = ""
 
 
+def not_applied(plan: SecurePlan, reason: str | None = None) -> list[Applied]:
+    """Every mechanism of ``plan`` as not applied (nothing is sent to the modem)."""
+    return [Applied(m.name, False, False, reason or m.reason) for m in plan.mechanisms]
+
+
 async def apply_plan(port: CommandPort, plan: SecurePlan, saved: dict[str, int]
                      ) -> list[Applied]:
     """Apply and verify every usable setting of ``plan``.
@@ -197,6 +202,9 @@ async def apply_plan(port: CommandPort, plan: SecurePlan, saved: dict[str, int]
         ok, verified, details = True, True, []
         for s in m.settings:
             before = await read_setting(port, s)
+            if before == s.value:
+                details.append(f"{s.register}={before} already")
+                continue
             if before is not None and s.register not in saved:
                 saved[s.register] = before
             try:

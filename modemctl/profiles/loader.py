@@ -30,6 +30,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 #: An init command: the part after "AT", without CR, ';' or a dial/answer.
 _INIT_CMD = re.compile(r"^[A-Za-z&+%\\][A-Za-z0-9&+%\\=?,.\-]*$")
 _FAX_CLASS = re.compile(r"^\d+(\.\d+)?$")
+#: Numeric result-code tables the AT core knows (codes 9 and up differ by vendor).
+NUMERIC_CODE_TABLES = ("hayes", "conexant", "usr")
 _COUNTRY = re.compile(r"^[0-9A-Fa-f]{2}$")
 
 
@@ -168,7 +170,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     r = _Reader(source, data)
     r.check_keys(("name", "family", "description", "fallback", "match", "result_codes",
                   "init", "registers", "v92", "ride_through", "fax", "max_rate", "dial_buffer",
-                  "sources"))
+                  "numeric_codes", "sources"))
     name = r.string("name")
     if not _NAME.match(name):
         raise r.fail("name", f"{name!r} must be lower-case letters, digits and '-'")
@@ -201,6 +203,9 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         if not _FAX_CLASS.match(c):
             raise fax.fail("classes", f"{c!r} is not a +FCLASS value")
 
+    numeric = r.string("numeric_codes", "hayes")
+    if numeric not in NUMERIC_CODE_TABLES:
+        raise r.fail("numeric_codes", f"{numeric!r} is not one of {NUMERIC_CODE_TABLES}")
     return Profile(
         name=name,
         family=r.string("family"),
@@ -219,6 +224,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         fax_classes=classes,
         max_rate=r.opt_integer("max_rate", 300, 56000),
         dial_buffer=r.integer("dial_buffer", 20, 255, 40),
+        numeric_codes=numeric,
         sources=r.strings("sources", []),
     )
 

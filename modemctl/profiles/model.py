@@ -113,6 +113,7 @@ class Profile:
     fax_classes: tuple[str, ...]
     max_rate: int | None
     dial_buffer: int
+    numeric_codes: str
     sources: tuple[str, ...]
 
     def canonical_result(self, text: str) -> str:

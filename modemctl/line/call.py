@@ -1,0 +1,268 @@
+"""One call on a line: its state, data, securing and tear-down.
+
+A call owns the modem while it exists: the line refuses a second call, and
+nothing but this call sends AT commands (and during CONNECTED nothing sends
+any, except :meth:`Call.secure` in online-command state).  Every way a call
+ends - our drop, the far end hanging up, carrier loss, a failed set-up -
+goes through :meth:`Call._finish`, which restores the settings securing
+changed and publishes the final state exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, Literal
+
+from modemctl.at import ResultCode
+from modemctl.driver.errors import CallLost
+from modemctl.errors import (
+    CommandError,
+    CommandTimeout,
+    InvalidCallState,
+    ModemctlError,
+    OperationFailed,
+    OperationUnavailable,
+)
+from modemctl.line.events import CallerId, Secured, StateChanged
+from modemctl.line.report import SecureReport
+from modemctl.line.secure import Media, apply_plan, judge, not_applied, plan_secure, restore
+from modemctl.line.states import CallState, DisconnectReason
+
+if TYPE_CHECKING:
+    from modemctl.line.line import Line
+
+SecureRequest = bool | Literal["best-effort"]
+Direction = Literal["outgoing", "incoming"]
+
+
+def check_secure_arg(secure: object) -> SecureRequest:
+    """Validate a ``secure=`` argument (True, False or "best-effort")."""
+    if isinstance(secure, bool):
+        return secure
+    if secure == "best-effort":
+        return "best-effort"
+    raise ValueError(f"secure must be True, False or 'best-effort', not {secure!r}")
+
+
+class Call:
+    """A data or fax call (TAPI's HCALL), outgoing or incoming."""
+
+    def __init__(self, line: Line, call_id: str, direction: Direction, number: str | None,
+                 media: Media, caller_id: CallerId | None = None) -> None:
+        self._line = line
+        self.call_id = call_id
+        self.direction: Direction = direction
+        self.number = number
+        self.media: Media = media
+        self.caller_id = caller_id
+        self.state = CallState.IDLE if direction == "outgoing" else CallState.OFFERING
+        self.disconnect_reason: DisconnectReason | None = None
+        self.secure_report: SecureReport | None = None
+        self.rate: int | None = None
+        self.connect_text: str | None = None
+        self.call_waiting_seen = 0
+        self.restore_failures: tuple[str, ...] = ()
+        self._saved: dict[str, int] = {}
+        self._fax_class_set = False
+        self._finish_lock = asyncio.Lock()
+        self._online = asyncio.Event()      # clear while secure() holds the call
+        self._online.set()
+        self._drained = False
+        self.end_seen = asyncio.Event()       # the engine reported the end (CarrierLost)
+        self.end_source: str | None = None     # "result-code", "dcd" or "port"
+        self._ended = asyncio.Event()
+        self.log: Any = line.log.bind(call_id=call_id)
+
+    def __repr__(self) -> str:
+        return f"<Call {self.call_id} {self.direction} {self.state.name}>"
+
+    # --- state --------------------------------------------------------------
+
+    def _set_state(self, new: CallState, reason: DisconnectReason | None = None) -> None:
+        old = self.state
+        if old is new:
+            return
+        self.state = new
+        if reason is not None:
+            self.disconnect_reason = reason
+        self.log.info("call-state", old=old.name, new=new.name,
+                      reason=reason.name if reason else None)
+        self._line.hub.publish(StateChanged(self.call_id, old, new, reason))
+
+    def _require(self, *states: CallState) -> None:
+        if self.state not in states:
+            names = "/".join(s.name for s in states)
+            raise InvalidCallState(f"call {self.call_id} is {self.state.name}, needs {names}")
+
+    async def wait_disconnected(self) -> DisconnectReason:
+        """Wait until the call has ended; returns the reason (bound it with asyncio.timeout)."""
+        await self._ended.wait()
+        assert self.disconnect_reason is not None
+        return self.disconnect_reason
+
+    # --- data ---------------------------------------------------------------
+
+    async def write(self, data: bytes) -> None:
+        """Send ``data`` to the far end (CONNECTED only).
+
+        While :meth:`secure` holds the call in online-command state, writers
+        wait for it to go back online instead of failing.
+        """
+        self._require(CallState.CONNECTED)
+        while True:
+            await self._online.wait()
+            self._require(CallState.CONNECTED)
+            try:
+                await self._line.engine.write(data)
+                return
+            except InvalidCallState:
+                if not self._online.is_set():
+                    continue            # secure() escaped meanwhile: wait and retry
+                # The engine left data mode under us: the carrier is gone.
+                await self._line.ended_under_us(self)
+                raise
+
+    async def read(self, n: int = 4096) -> bytes:
+        """Up to ``n`` bytes from the far end; ``b""`` once the call has ended.
+
+        Data already received is returned even after the call ended, so
+        nothing the far end sent before hanging up is lost.
+        """
+        if self.state is CallState.DISCONNECTED and self._drained:
+            return b""
+        self._require(CallState.CONNECTED, CallState.DISCONNECTED)
+        while True:
+            await self._online.wait()
+            try:
+                data = await self._line.engine.read(n)
+                break
+            except InvalidCallState:
+                if not self._online.is_set():
+                    continue            # held by secure(): wait for ATO
+                data = b""
+                break
+        if not data:
+            self._drained = True
+            await self._line.ended_under_us(self)
+        return data
+
+    # --- securing -------------------------------------------------------------
+
+    async def secure(self, mode: SecureRequest = True) -> SecureReport:
+        """Secure a connected call against call waiting (TAPI lineSecureCall).
+
+        Escapes to online-command state with guard times, applies what can
+        be applied mid-call (never a dialled code), reads each value back,
+        returns online with ``ATO`` and confirms ``CONNECT``.  A call already
+        secured returns its report unchanged.  If nothing can protect the
+        call, raises :class:`OperationUnavailable` (with the report) unless
+        ``mode="best-effort"``, in which case the report says what is in
+        force.  Note: the escape sequence ``+++`` reaches the far end as data.
+        """
+        mode = check_secure_arg(mode)
+        if mode is False:
+            raise ValueError("secure(False) has nothing to do")
+        self._require(CallState.CONNECTED)
+        if self.secure_report is not None and self.secure_report.secured:
+            return self.secure_report
+        caps = self._line.caps_required()
+        plan = plan_secure(caps, "connected", self.media)
+        previous = self.secure_report.mechanisms if self.secure_report else ()
+        if self.media == "fax" or not plan.can_protect:
+            why = ("securing a fax session mid-call is not supported: T.30 timing leaves no "
+                   "safe point for an escape") if self.media == "fax" else None
+            report = SecureReport(self.call_id, "connected", mode,
+                                  judge(not_applied(plan, why), caps, True, previous))
+            self.secure_report = report
+            self.log.info("secure-unavailable", summary=report.summary())
+            if mode is True:
+                raise OperationUnavailable(
+                    f"call {self.call_id} cannot be secured after connect on this line: "
+                    + "; ".join(m.reason for m in report.mechanisms if not m.in_force), report)
+            return report
+
+        engine = self._line.engine
+        self._online.clear()
+        try:
+            try:
+                await engine.escape()
+            except CallLost as exc:
+                await self._finish(DisconnectReason.CARRIERLOST)
+                raise OperationFailed(f"call {self.call_id} was lost while escaping to "
+                                      f"secure it: {exc}") from exc
+            try:
+                results = await apply_plan(engine, plan, self._saved)
+            finally:
+                try:
+                    resumed = await engine.resume()
+                except (CallLost, InvalidCallState) as exc:
+                    await self._finish(DisconnectReason.CARRIERLOST)
+                    raise OperationFailed(f"call {self.call_id} was lost while securing "
+                                          f"it: {exc}") from exc
+        finally:
+            self._online.set()
+        report = SecureReport(self.call_id, "connected", mode,
+                              judge(results, caps, True, previous),
+                              ("the escape sequence +++ reached the far end as data",))
+        self.secure_report = report
+        if resumed.final is not ResultCode.CONNECT:
+            await self._finish(DisconnectReason.CARRIERLOST)
+            raise OperationFailed(f"call {self.call_id} was lost while securing it "
+                                  f"({resumed.text})")
+        self.log.info("secured", summary=report.summary())
+        self._line.hub.publish(Secured(self.call_id, report))
+        if not report.secured and mode is True:
+            raise OperationUnavailable(
+                f"call {self.call_id}: no securing mechanism took effect", report)
+        return report
+
+    async def answer(self, secure: SecureRequest = False) -> None:
+        """Answer an offered call (TAPI lineAnswer), secured as asked before ``ATA``.
+
+        At answer time no cancel code can be dialled, so ``secure=True``
+        relies on the modem's own settings (+PCW=2, S10 ride-through) and
+        raises OperationUnavailable before answering when there are none.
+        """
+        if self.direction != "incoming":
+            raise InvalidCallState(f"call {self.call_id} is outgoing; only offered calls answer")
+        await self._line.answer(self, secure)
+
+    # --- ending -------------------------------------------------------------
+
+    async def drop(self) -> None:
+        """Hang up (TAPI lineDrop).  Dropping an ended call does nothing."""
+        if self.state is CallState.DISCONNECTED:
+            return
+        if self.state is CallState.OFFERING:
+            await self._finish(DisconnectReason.REJECT, hangup=False)
+            return
+        await self._finish(DisconnectReason.NORMAL, hangup=True)
+
+    async def _finish(self, reason: DisconnectReason, hangup: bool = False) -> None:
+        """End the call once: hang up if asked, restore settings, publish."""
+        async with self._finish_lock:
+            if self.state is CallState.DISCONNECTED:
+                return
+            engine = self._line.engine
+            try:
+                if hangup:
+                    await engine.hangup()
+                failures = await restore(engine, self._saved)
+                if self._fax_class_set:
+                    try:
+                        await engine.command("AT+FCLASS=0", timeout=5.0)
+                    except (CommandError, CommandTimeout) as exc:
+                        failures.append(f"+FCLASS=0: {exc}")
+                self.restore_failures = tuple(failures)
+                if failures:
+                    self.log.warning("restore-failed", failures=failures)
+                elif self._saved:
+                    self.log.info("restored", registers=dict(self._saved))
+            except ModemctlError as exc:
+                self.restore_failures = (f"modem: {exc}",)
+                self.log.warning("finish-failed", error=str(exc))
+            finally:
+                self._set_state(CallState.DISCONNECTED, reason)
+                self._ended.set()
+                self._line.call_ended(self)
+
