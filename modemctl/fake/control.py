@@ -45,9 +45,11 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
+
+from modemctl.fake.exchange import Exchange, ExchangeError, RemoteParty
 
 _log = structlog.get_logger("modemctl.fake.control")
 
@@ -63,42 +65,6 @@ _SUN_PATH_MAX = 107  # sizeof(sun_path) - 1 on Linux
 
 OPS = ("ring", "inject", "hangup", "carrier-loss", "dead", "lines", "party", "send", "recv",
        "party-hangup")
-
-
-class LineLike(Protocol):
-    """What the control channel needs of an exchange line."""
-
-    number: str
-    personality: str
-    port: str
-    url: str | None
-    state: object
-
-    def inject(self, kind: str, **params: Any) -> None: ...
-
-
-class RemoteParty(Protocol):
-    """What the control channel needs of a third party from ``ring_in``."""
-
-    outcome: str | None
-
-    async def answered(self) -> object: ...
-    def write(self, data: bytes) -> object: ...
-    async def read(self, n: int) -> bytes: ...
-    async def hangup(self) -> None: ...
-
-
-class Exchange(Protocol):
-    """The part of :class:`modemctl.fake.Exchange` the control channel drives."""
-
-    @property
-    def lines(self) -> Mapping[str, LineLike]: ...
-
-    async def ring_in(self, number: str, caller: str | None = None,
-                      name: str | None = None) -> RemoteParty: ...
-    async def remote_hangup(self, number: str) -> None: ...
-    async def carrier_loss(self, number: str, duration: float = ...) -> None: ...
-    def set_line_dead(self, number: str, dead: bool) -> None: ...
 
 
 class ControlError(Exception):
@@ -238,7 +204,7 @@ class ControlServer:
             return await handler(req)
         except _BadRequest as e:
             return _error(e.code, str(e))
-        except (ValueError, KeyError, TypeError, LookupError, RuntimeError) as e:
+        except (ExchangeError, ValueError, TypeError, LookupError) as e:
             # The exchange rejected the request (bad kind, bad parameter, wrong state...).
             return _error("refused", _describe(e))
         except Exception as e:
@@ -260,7 +226,14 @@ class ControlServer:
         caller = _optional(req, "caller", str)
         name = _optional(req, "name", str)
         wait = _bounded_seconds(req, "wait", 0.0)
-        party = await self.exchange.ring_in(number, caller=caller, name=name)
+        extra: dict[str, int] = {}
+        for key in ("max_rate", "moh_timeout", "max_rings"):
+            value = _optional(req, key, int)
+            if value is not None:
+                if value < 0:
+                    raise _BadRequest("bad-request", f'"{key}" must be >= 0')
+                extra[key] = value
+        party = await self.exchange.ring_in(number, caller=caller, name=name, **extra)
         pid = f"p{next(self._ids)}"
         self._parties[pid] = party
         while len(self._parties) > MAX_PARTIES:
@@ -287,13 +260,10 @@ class ControlServer:
     async def _carrier_loss(self, req: dict[str, Any]) -> dict[str, Any]:
         number = self._number(req)
         duration = _optional(req, "duration", float)
-        if duration is None:
-            await self.exchange.carrier_loss(number)
-        else:
-            if not 0 <= duration <= MAX_WAIT:
-                raise _BadRequest("bad-request", f'"duration" must be 0..{MAX_WAIT:g} seconds')
-            await self.exchange.carrier_loss(number, duration=duration)
-        return {"ok": True, "number": number}
+        if duration is not None and not 0 <= duration <= MAX_WAIT:
+            raise _BadRequest("bad-request", f'"duration" must be 0..{MAX_WAIT:g} seconds')
+        survived = await self.exchange.carrier_loss(number, duration=duration)
+        return {"ok": True, "number": number, "survived": survived}
 
     async def _dead(self, req: dict[str, Any]) -> dict[str, Any]:
         number = self._number(req)
@@ -326,7 +296,7 @@ class ControlServer:
         except UnicodeEncodeError:
             raise _BadRequest("bad-request", '"data" must be latin-1 text (one char per byte)'
                               ) from None
-        await _maybe_await(party.write(data))
+        party.write(data)
         return {"ok": True, "party": pid, "sent": len(data)}
 
     async def _recv(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -382,11 +352,6 @@ def _claim_path(path: Path) -> None:
 async def _send(writer: asyncio.StreamWriter, response: dict[str, Any]) -> None:
     writer.write(json.dumps(response).encode() + b"\n")
     await writer.drain()
-
-
-async def _maybe_await(value: object) -> None:
-    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
-        await value
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from modemctl.fake.control import (
     request,
     serve_control,
 )
+from modemctl.fake.exchange import NoCall
 
 
 @dataclass
@@ -81,10 +82,10 @@ class StandInExchange:
         return self._lines
 
     async def ring_in(self, number: str, caller: str | None = None,
-                      name: str | None = None) -> StandInParty:
+                      name: str | None = None, **extra: int) -> StandInParty:
         if self.explode is not None:
             raise self.explode
-        self.calls.append(("ring_in", number, caller, name))
+        self.calls.append(("ring_in", number, caller, name, *sorted(extra.items())))
         party = StandInParty()
         self.parties.append(party)
         return party
@@ -92,8 +93,9 @@ class StandInExchange:
     async def remote_hangup(self, number: str) -> None:
         self.calls.append(("remote_hangup", number))
 
-    async def carrier_loss(self, number: str, duration: float = 1.0) -> None:
+    async def carrier_loss(self, number: str, duration: float | None = None) -> bool:
         self.calls.append(("carrier_loss", number, duration))
+        return duration is not None
 
     def set_line_dead(self, number: str, dead: bool) -> None:
         self.calls.append(("set_line_dead", number, dead))
@@ -140,9 +142,12 @@ async def test_ring_maps_onto_ring_in(served: tuple[StandInExchange, Path]) -> N
     r = await ask(path, "ring", number="5551001", caller="5559999", name="ALICE")
     assert r == {"ok": True, "number": "5551001", "party": "p1", "outcome": None}
     assert ex.calls == [("ring_in", "5551001", "5559999", "ALICE")]
-    r = await ask(path, "ring", number="5551002")
+    r = await ask(path, "ring", number="5551002", max_rate=28800, moh_timeout=2)
     assert r["party"] == "p2"
-    assert ex.calls[-1] == ("ring_in", "5551002", None, None)
+    assert ex.calls[-1] == ("ring_in", "5551002", None, None, ("max_rate", 28800),
+                            ("moh_timeout", 2))
+    with pytest.raises(ControlRequestError, match="max_rings"):
+        await ask(path, "ring", number="5551002", max_rings=-1)
 
 
 async def test_ring_wait_returns_settled_outcome(served: tuple[StandInExchange, Path]) -> None:
@@ -209,12 +214,12 @@ async def test_exchange_refusal_is_a_typed_error(served: tuple[StandInExchange, 
 async def test_hangup_carrier_loss_dead(served: tuple[StandInExchange, Path]) -> None:
     ex, path = served
     await ask(path, "hangup", number="5551001")
-    await ask(path, "carrier-loss", number="5551001", duration=2)
-    await ask(path, "carrier-loss", number="5551002")
+    assert (await ask(path, "carrier-loss", number="5551001", duration=2))["survived"] is True
+    assert (await ask(path, "carrier-loss", number="5551002"))["survived"] is False
     assert (await ask(path, "dead", number="5551002", dead=False))["dead"] is False
     await ask(path, "dead", number="5551002")
     assert ex.calls == [("remote_hangup", "5551001"), ("carrier_loss", "5551001", 2.0),
-                        ("carrier_loss", "5551002", 1.0), ("set_line_dead", "5551002", False),
+                        ("carrier_loss", "5551002", None), ("set_line_dead", "5551002", False),
                         ("set_line_dead", "5551002", True)]
 
 
@@ -278,7 +283,7 @@ async def test_unexpected_exchange_failure_is_internal_error(
     with pytest.raises(ControlRequestError, match="boom") as e:
         await ask(path, "ring", number="5551001")
     assert e.value.code == "internal"
-    ex.explode = RuntimeError("line is unplugged")
+    ex.explode = NoCall("line 5551001 has no call")
     with pytest.raises(ControlRequestError) as e:
         await ask(path, "ring", number="5551001")
     assert e.value.code == "refused"

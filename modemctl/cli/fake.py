@@ -1,0 +1,339 @@
+"""``modemctl fake``: run a fake modem exchange, and drive a running one.
+
+``modemctl fake run`` serves each line on a pty (and optionally RFC 2217),
+prints where they are, publishes them in the registry (so ``modemctl ports``
+and the other subcommands find them) and opens a control socket.  The other
+subcommands (``ring``, ``inject``, ``hangup``, ``carrier-loss``, ``dead``,
+``list``) talk to that socket from another terminal or a test process; they
+find the right exchange by line number, or take ``--control PATH``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import structlog
+
+from modemctl.fake import registry
+from modemctl.fake.control import (
+    ControlError,
+    ControlRequestError,
+    ControlUnavailable,
+    default_socket_path,
+    request,
+    serve_control,
+)
+
+DEFAULT_LINES = ("5551001:conexant-v92", "5551002:agere-v92")
+_NUMBER = re.compile(r"[0-9*#]{1,20}")
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """One ``--line NUMBER:PERSONALITY[:rfc2217]`` option."""
+
+    number: str
+    personality: str
+    rfc2217: bool
+
+
+def parse_line_spec(text: str) -> LineSpec:
+    """Parse ``NUMBER:PERSONALITY[:rfc2217]``; raises ``click.BadParameter``."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[1]:
+        raise click.BadParameter(f"{text!r}: expected NUMBER:PERSONALITY[:rfc2217], "
+                                 f"e.g. 5551001:conexant-v92")
+    number, personality = parts[0], parts[1]
+    if not _NUMBER.fullmatch(number):
+        raise click.BadParameter(f"{text!r}: the number must be 1-20 digits (0-9 * #)")
+    if len(parts) == 3 and parts[2] != "rfc2217":
+        raise click.BadParameter(f"{text!r}: the only line option is 'rfc2217', "
+                                 f"not {parts[2]!r}")
+    return LineSpec(number, personality, len(parts) == 3)
+
+
+def _line_specs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+                ) -> list[LineSpec]:
+    specs = [parse_line_spec(v) for v in values]
+    numbers = [s.number for s in specs]
+    for n in numbers:
+        if numbers.count(n) > 1:
+            raise click.BadParameter(f"line {n} is given twice")
+    return specs
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """``k=v`` for ``inject --param``: ``v`` is read as JSON if it parses (numbers,
+    true/false, null, quoted strings), else kept as a plain string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise click.BadParameter(f"{text!r}: expected NAME=VALUE, e.g. count=8")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
+@click.group("fake", invoke_without_command=True)
+@click.pass_context
+def fake(ctx: click.Context) -> None:
+    """Fake modems on a simulated telephone exchange (no hardware needed).
+
+    Start one with `modemctl fake run`, then open the printed device paths
+    with any serial program; from another terminal, ring a line or inject
+    faults with `modemctl fake ring/inject/...`.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+# ------------------------------------------------------------------------------ run
+
+
+@fake.command("run")
+@click.option("--line", "lines", multiple=True, callback=_line_specs,
+              metavar="NUMBER:PERSONALITY[:rfc2217]",
+              help="A line to serve, e.g. 5551001:conexant-v92 or 5551002:agere-v92:rfc2217 "
+                   "(repeatable; default: " + " and ".join(DEFAULT_LINES) + ").")
+@click.option("--time-scale", type=click.FloatRange(min=0, min_open=True, max=1000),
+              default=1.0, show_default=True,
+              help="Real seconds per protocol second (0.05 runs timers 20x faster).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the lines as one JSON document (for scripts) instead of a table.")
+@click.option("--throttle/--no-throttle", default=False, show_default=True,
+              help="Pace call data at the connect rate, as a real line would.")
+@click.option("--control", "control_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Control socket path (default: in the user runtime directory).")
+def run_cmd(lines: list[LineSpec], time_scale: float, as_json: bool, throttle: bool,
+            control_path: Path | None) -> None:
+    """Start an exchange with the given lines and serve them until Ctrl-C/SIGTERM."""
+    specs = lines or [parse_line_spec(s) for s in DEFAULT_LINES]
+    if not structlog.is_configured():
+        from modemctl.log import configure  # run standalone (python -m): quiet logs on stderr
+        configure()
+    try:
+        asyncio.run(_serve(specs, time_scale, as_json, throttle, control_path))
+    except (ControlError, registry.RegistryError) as e:
+        raise click.ClickException(str(e)) from None
+
+
+async def _serve(specs: Sequence[LineSpec], time_scale: float, as_json: bool, throttle: bool,
+                 control_path: Path | None) -> None:
+    # Imported here: only `run` needs the exchange, the other subcommands are clients.
+    from modemctl.fake import Exchange, ExchangeError
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, stop.set)
+    directory = registry.default_directory()
+    path = control_path or default_socket_path(registry.ensure_directory(directory))
+    async with Exchange(time_scale=time_scale, throttle=throttle) as ex:
+        served = []
+        for spec in specs:
+            try:
+                served.append(await ex.add_line(spec.number, personality=spec.personality,
+                                                rfc2217=spec.rfc2217))
+            except (ExchangeError, ValueError) as e:
+                raise click.ClickException(f"line {spec.number}: {_message(e)}") from None
+        async with await serve_control(ex, path):
+            with registry.register([(ln.number, ln.personality, ln.port, ln.url)
+                                    for ln in served],
+                                   control=str(path), time_scale=time_scale):
+                _print_started(served, path, time_scale, as_json)
+                await stop.wait()
+    if not as_json:
+        click.echo("exchange stopped", err=True)
+
+
+def _print_started(lines: Sequence[Any], control: Path, time_scale: float,
+                   as_json: bool) -> None:
+    if as_json:
+        doc = {"pid": os.getpid(), "control": str(control), "time_scale": time_scale,
+               "lines": [{"number": ln.number, "personality": ln.personality,
+                          "port": ln.port, "url": ln.url} for ln in lines]}
+        sys.stdout.write(json.dumps(doc) + "\n")
+        sys.stdout.flush()
+        return
+    _table(["NUMBER", "PERSONALITY", "DEVICE", "URL"],
+           [[ln.number, ln.personality, ln.port, ln.url or "-"] for ln in lines])
+    click.echo(f"\ncontrol socket: {control}  (time scale {time_scale:g})")
+    click.echo("Ring a line from another terminal: modemctl fake ring NUMBER --caller 5559999")
+    click.echo("Press Ctrl-C to stop.")
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------- client commands
+
+_control_option = click.option(
+    "--control", "control_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="Control socket of the exchange (default: found in the registry by line number).")
+
+
+def _find_control(number: str | None, control_path: Path | None) -> Path:
+    """The control socket to use: the given one, or the exchange serving ``number``."""
+    if control_path is not None:
+        return control_path
+    entries = [e for e in registry.list_exchanges() if e.control]
+    if not entries:
+        raise click.ClickException("no fake exchange is running; start one with "
+                                   "`modemctl fake run` (or pass --control PATH)")
+    if number is None:
+        if len(entries) > 1:
+            pids = ", ".join(str(e.pid) for e in entries)
+            raise click.ClickException(f"{len(entries)} fake exchanges are running "
+                                       f"(PIDs {pids}); pass --control PATH")
+        return Path(str(entries[0].control))
+    for entry in entries:
+        if any(line.number == number for line in entry.lines):
+            return Path(str(entry.control))
+    known = ", ".join(line.number for e in entries for line in e.lines)
+    raise click.ClickException(f"no running fake exchange has line {number} "
+                               f"(running lines: {known})")
+
+
+def _call(path: Path, op: str, fields: dict[str, Any], timeout: float = 10.0
+          ) -> dict[str, Any]:
+    try:
+        return request(path, op, fields, timeout=timeout)
+    except ControlUnavailable as e:
+        raise click.ClickException(f"{e}; is `modemctl fake run` still running?") from None
+    except ControlRequestError as e:
+        raise click.ClickException(str(e)) from None
+    except ControlError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@fake.command("ring")
+@click.argument("number")
+@click.option("--caller", help="Caller's number, sent as caller ID when the line asks for it.")
+@click.option("--name", help="Caller's name for caller ID.")
+@click.option("--wait", type=click.FloatRange(0, 600), default=0.0,
+              help="Wait up to this many seconds for the call to be answered (or settle).")
+@click.option("--max-rate", type=click.IntRange(300, 56000),
+              help="The caller's modem's top rate in bit/s (default 33600).")
+@click.option("--moh-timeout", type=click.IntRange(0, 13),
+              help="Make the caller a V.92 modem granting modem-on-hold (+PMHT value).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@_control_option
+def ring_cmd(number: str, caller: str | None, name: str | None, wait: float,
+             max_rate: int | None, moh_timeout: int | None, as_json: bool,
+             control_path: Path | None) -> None:
+    """Ring line NUMBER as a third party (call waiting if the line is in a call)."""
+    path = _find_control(number, control_path)
+    fields: dict[str, Any] = {"number": number, "caller": caller, "name": name,
+                              "max_rate": max_rate, "moh_timeout": moh_timeout}
+    if wait:
+        fields["wait"] = wait
+    r = _call(path, "ring", fields, timeout=wait + 10.0)
+    if as_json:
+        click.echo(json.dumps(r))
+        return
+    who = " ".join(x for x in (caller, f"({name})" if name else None) if x) or "an unknown caller"
+    outcome = f": {r['outcome']}" if r.get("outcome") else ""
+    click.echo(f"ringing {number} from {who}, party {r['party']}{outcome}")
+
+
+@fake.command("inject")
+@click.argument("number")
+@click.argument("kind")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Fault parameter (repeatable); VALUE is read as JSON when it parses.")
+@_control_option
+def inject_cmd(number: str, kind: str, params: tuple[str, ...],
+               control_path: Path | None) -> None:
+    """Inject fault KIND into line NUMBER (garbage, stall, lose-final, unsolicited, wedge,
+    unplug, reboot, slow)."""
+    try:
+        parsed = dict(parse_param(p) for p in params)
+    except click.BadParameter as e:
+        raise click.BadParameter(e.message, param_hint="--param") from None
+    _call(_find_control(number, control_path), "inject",
+          {"number": number, "kind": kind, "params": parsed})
+    click.echo(f"injected {kind} into {number}")
+
+
+@fake.command("hangup")
+@click.argument("number")
+@_control_option
+def hangup_cmd(number: str, control_path: Path | None) -> None:
+    """Make the far end of line NUMBER's call hang up (the modem says NO CARRIER)."""
+    _call(_find_control(number, control_path), "hangup", {"number": number})
+    click.echo(f"far end of {number} hung up")
+
+
+@fake.command("carrier-loss")
+@click.argument("number")
+@click.option("--duration", type=click.FloatRange(0, 600),
+              help="How long the carrier is lost, in protocol seconds.")
+@_control_option
+def carrier_loss_cmd(number: str, duration: float | None, control_path: Path | None) -> None:
+    """Interrupt the carrier of line NUMBER's call."""
+    fields: dict[str, Any] = {"number": number}
+    if duration is not None:
+        fields["duration"] = duration
+    _call(_find_control(number, control_path), "carrier-loss", fields,
+          timeout=(duration or 0) + 10.0)
+    click.echo(f"carrier lost on {number}")
+
+
+@fake.command("dead")
+@click.argument("number")
+@click.argument("state", type=click.Choice(["on", "off"]), default="on")
+@_control_option
+def dead_cmd(number: str, state: str, control_path: Path | None) -> None:
+    """Make line NUMBER dead (NO DIALTONE) or, with `off`, working again."""
+    _call(_find_control(number, control_path), "dead", {"number": number, "dead": state == "on"})
+    click.echo(f"line {number} is {'dead' if state == 'on' else 'working'}")
+
+
+@fake.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the lines as JSON.")
+@_control_option
+def list_cmd(as_json: bool, control_path: Path | None) -> None:
+    """List the lines of running fake exchanges, with their call state."""
+    if control_path is not None:
+        sockets = [control_path]
+    else:
+        sockets = [Path(e.control) for e in registry.list_exchanges() if e.control]
+    rows: list[dict[str, Any]] = []
+    for path in sockets:
+        r = _call(path, "lines", {})
+        rows.extend({**line, "pid": r.get("pid"), "control": str(path)} for line in r["lines"])
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    if not rows:
+        click.echo("no fake exchange is running (start one with `modemctl fake run`)")
+        return
+    _table(["NUMBER", "PERSONALITY", "STATE", "DEVICE", "URL", "PID"],
+           [[r["number"], r["personality"], r["state"], r["port"], r["url"] or "-",
+             str(r["pid"])] for r in rows])
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
+    for row in (header, *rows):
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _message(e: BaseException) -> str:
+    return str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+
+
+if __name__ == "__main__":
+    fake(prog_name="modemctl fake")

@@ -1,0 +1,267 @@
+"""``modemctl fake run`` as a real process, driven from this (other) process.
+
+The exchange is started as ``python -m modemctl.cli.fake run --json``; its
+JSON is read from the pipe, its lines are opened with pyserial, and calls and
+faults come in through the ``ring``/``inject``/``hangup``/``list`` commands
+(both as further processes and through click's runner in this process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import serial
+from click.testing import CliRunner
+
+from modemctl.cli.fake import fake
+from modemctl.fake import registry
+from modemctl.fake.control import request
+
+SCALE = "0.05"
+
+
+@dataclass
+class Running:
+    proc: subprocess.Popen[bytes]
+    doc: dict[str, Any]
+    directory: Path
+    env: dict[str, str]
+
+    def line(self, number: str) -> dict[str, Any]:
+        return next(ln for ln in self.doc["lines"] if ln["number"] == number)
+
+
+def read_line(proc: subprocess.Popen[bytes], within: float = 30.0) -> bytes:
+    """One line of the child's stdout, bounded in time."""
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    buf = b""
+    deadline = time.monotonic() + within
+    try:
+        while not buf.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                raise AssertionError(f"no complete line within {within} s: {buf!r}")
+            chunk = os.read(proc.stdout.fileno(), 1)
+            if not chunk:
+                err = proc.stderr.read() if proc.stderr else b""
+                raise AssertionError(f"exchange exited ({proc.wait()}): {buf!r} {err!r}")
+            buf += chunk
+    finally:
+        sel.close()
+    return buf
+
+
+def start(directory: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, registry.ENV_DIR: str(directory)}
+    return subprocess.Popen([sys.executable, "-m", "modemctl.cli.fake", "run", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+        raise
+
+
+@pytest.fixture
+def fake_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="mc-", dir="/tmp") as d:
+        monkeypatch.setenv(registry.ENV_DIR, d)
+        yield Path(d)
+
+
+@pytest.fixture
+def running(fake_dir: Path) -> Iterator[Running]:
+    proc = start(fake_dir, "--json", "--time-scale", SCALE,
+                 "--line", "5551001:conexant-v92", "--line", "5551002:agere-v92:rfc2217")
+    try:
+        doc = json.loads(read_line(proc))
+        yield Running(proc, doc, fake_dir, {**os.environ, registry.ENV_DIR: str(fake_dir)})
+    finally:
+        stop(proc)
+
+
+def cli(r: Running, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m modemctl.cli.fake ARGS`` as another process."""
+    return subprocess.run([sys.executable, "-m", "modemctl.cli.fake", *args], env=r.env,
+                          capture_output=True, text=True, timeout=30, check=False)
+
+
+def open_line(r: Running, number: str) -> serial.Serial:
+    return serial.Serial(r.line(number)["port"], 115200, timeout=0.2)
+
+
+def expect(port: serial.Serial, needle: bytes, within: float = 10.0) -> bytes:
+    buf = b""
+    deadline = time.monotonic() + within
+    while needle not in buf:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {needle!r} within {within} s; got {buf!r}")
+        buf += port.read(max(1, port.in_waiting))
+    return buf
+
+
+def at(port: serial.Serial, cmd: str, within: float = 10.0) -> bytes:
+    port.write(cmd.encode() + b"\r")
+    return expect(port, b"OK\r\n", within)
+
+
+def test_run_json_describes_lines_and_registers_them(running: Running) -> None:
+    doc = running.doc
+    assert doc["pid"] == running.proc.pid
+    assert doc["time_scale"] == float(SCALE)
+    a, b = running.line("5551001"), running.line("5551002")
+    assert a["personality"] == "conexant-v92" and a["url"] is None
+    assert b["personality"] == "agere-v92" and b["url"].startswith("rfc2217://127.0.0.1:")
+    for ln in (a, b):
+        assert stat.S_ISCHR(os.stat(ln["port"]).st_mode)
+    assert stat.S_ISSOCK(os.stat(doc["control"]).st_mode)
+    lines = registry.list_running_lines(running.directory)
+    assert [(i.number, i.port, i.url, i.pid, i.control) for i in lines] == [
+        (a["number"], a["port"], None, doc["pid"], doc["control"]),
+        (b["number"], b["port"], b["url"], doc["pid"], doc["control"])]
+
+
+def test_ring_from_another_process_reaches_the_line(running: Running) -> None:
+    with open_line(running, "5551001") as port:
+        at(port, "AT+VCID=1")
+        r = cli(running, "ring", "5551001", "--caller", "5559999", "--name", "ALICE")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "ringing 5551001 from 5559999 (ALICE), party p1"
+        out = expect(port, b"RING")
+        out += expect(port, b"RING")  # caller ID comes between the first and second ring
+        assert b"5559999" in out and b"ALICE" in out
+        port.write(b"ATA\r")
+        expect(port, b"CONNECT")
+        party = request(running.doc["control"], "party", {"party": "p1"})
+        deadline = time.monotonic() + 10
+        while party["outcome"] != "answered" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            party = request(running.doc["control"], "party", {"party": "p1"})
+        assert party["outcome"] == "answered"
+        request(running.doc["control"], "send", {"party": "p1", "data": "hi from p1\r\n"})
+        expect(port, b"hi from p1")
+        port.write(b"hello caller")
+        got = ""
+        for _ in range(20):
+            got += request(running.doc["control"], "recv",
+                           {"party": "p1", "timeout": 0.5})["data"]
+            if "hello caller" in got:
+                break
+        assert "hello caller" in got
+        r = cli(running, "hangup", "5551001")
+        assert r.returncode == 0, r.stderr
+        expect(port, b"NO CARRIER")
+
+
+def test_list_shows_live_state(running: Running) -> None:
+    r = cli(running, "list", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [row["number"] for row in rows] == ["5551001", "5551002"]
+    assert all(row["pid"] == running.doc["pid"] for row in rows)
+    assert all(row["state"] for row in rows)
+    r = cli(running, "list")
+    assert r.stdout.splitlines()[0].split() == ["NUMBER", "PERSONALITY", "STATE", "DEVICE",
+                                                "URL", "PID"]
+    assert "5551002" in r.stdout and running.line("5551002")["url"] in r.stdout
+
+
+def test_dead_line_gives_no_dialtone(running: Running) -> None:
+    r = cli(running, "dead", "5551001")
+    assert r.returncode == 0 and "line 5551001 is dead" in r.stdout
+    with open_line(running, "5551001") as port:
+        port.write(b"ATDT5551002\r")
+        expect(port, b"NO DIALTONE")
+        assert cli(running, "dead", "5551001", "off").returncode == 0
+        port.write(b"ATX0DT5551009\r")  # dial tone again: the call is placed (and fails later)
+        out = expect(port, b"\r\n", 5)
+        assert b"NO DIALTONE" not in out
+
+
+def test_client_commands_in_process(running: Running) -> None:
+    runner = CliRunner()
+    r = runner.invoke(fake, ["ring", "5551002", "--caller", "5550000", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["number"] == "5551002"
+    r = runner.invoke(fake, ["ring", "5551003"])
+    assert r.exit_code == 1
+    assert "no running fake exchange has line 5551003 (running lines: 5551001, 5551002)" \
+        in r.output
+    r = runner.invoke(fake, ["inject", "5551001", "meteor"])
+    assert r.exit_code == 1 and "Error:" in r.output and "Traceback" not in r.output
+    r = runner.invoke(fake, ["inject", "5551001", "garbage"])
+    assert r.exit_code == 0, r.output
+    assert r.output.strip() == "injected garbage into 5551001"
+    r = runner.invoke(fake, ["list", "--control", running.doc["control"], "--json"])
+    assert r.exit_code == 0 and len(json.loads(r.output)) == 2
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_cleanly_and_unregisters(fake_dir: Path, sig: int) -> None:
+    proc = start(fake_dir, "--json", "--time-scale", SCALE, "--line", "5551001:hayes-basic")
+    doc = json.loads(read_line(proc))
+    assert len(registry.list_running_lines(fake_dir)) == 1
+    assert stop(proc, sig) == 0
+    assert registry.list_running_lines(fake_dir) == []
+    assert not os.path.exists(doc["control"])
+    assert os.listdir(fake_dir) == []
+    assert b"Traceback" not in (proc.stderr.read() if proc.stderr else b"")
+
+
+def test_table_output_and_default_lines(fake_dir: Path) -> None:
+    proc = start(fake_dir, "--time-scale", SCALE)
+    try:
+        header = read_line(proc).decode()
+        assert header.split() == ["NUMBER", "PERSONALITY", "DEVICE", "URL"]
+        rows = [read_line(proc).decode().split() for _ in range(2)]
+        assert [r[:2] for r in rows] == [["5551001", "conexant-v92"], ["5551002", "agere-v92"]]
+        assert all(stat.S_ISCHR(os.stat(r[2]).st_mode) and r[3] == "-" for r in rows)
+        rest = b"".join(read_line(proc) for _ in range(4)).decode()
+        assert "control socket:" in rest and "Ctrl-C" in rest
+    finally:
+        assert stop(proc, signal.SIGINT) == 0
+
+
+def test_unknown_personality_is_a_short_error(fake_dir: Path) -> None:
+    proc = start(fake_dir, "--json", "--line", "5551001:rotary-phone")
+    rc = proc.wait(timeout=30)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert rc == 1
+    assert err.startswith("Error: line 5551001:") and "rotary-phone" in err
+    assert "Traceback" not in err
+    assert os.listdir(fake_dir) == []
+
+
+def test_second_exchange_on_same_control_socket_is_refused(fake_dir: Path) -> None:
+    sock = str(fake_dir / "ctl.sock")
+    first = start(fake_dir, "--json", "--control", sock, "--line", "5551001:hayes-basic")
+    try:
+        read_line(first)
+        second = start(fake_dir, "--json", "--control", sock, "--line", "5551002:hayes-basic")
+        rc = second.wait(timeout=30)
+        err = second.stderr.read().decode() if second.stderr else ""
+        assert rc == 1 and "already listens" in err
+        assert request(sock, "lines")["lines"][0]["number"] == "5551001"
+    finally:
+        stop(first)
