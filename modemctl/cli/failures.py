@@ -100,8 +100,14 @@ def _invalid_address(exc: errors.InvalidAddress) -> list[str]:
 
 
 def _secure_unavailable(exc: errors.OperationUnavailable) -> list[str]:
-    lines = [f"error: cannot secure the call: {exc}"]
-    if exc.report is not None:
+    # Imported here: the error handler must not pull the line layer into every run.
+    from modemctl.cli.render import report_lines
+    from modemctl.line.report import SecureReport
+
+    lines = [f"error: {exc}"]
+    if isinstance(exc.report, SecureReport):
+        lines += [f"  {line}" for line in report_lines(exc.report)]
+    elif exc.report is not None:
         lines += [f"  {line}" for line in str(exc.report).splitlines() if line.strip()]
     lines.append("hint: --best-effort applies what this line can, --no-secure dials without; "
                  "`modemctl probe PORT` shows why")

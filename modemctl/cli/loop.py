@@ -36,6 +36,10 @@ class LoopThread:
             future.cancel()
             raise
 
+    async def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on this loop from a coroutine on another loop, without blocking it."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Start ``coro`` on the loop without waiting (background printers)."""
         asyncio.run_coroutine_threadsafe(coro, self._loop)

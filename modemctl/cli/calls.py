@@ -1,0 +1,109 @@
+"""What ``dial`` and ``answer`` share: opening the line, showing progress, the session.
+
+Both commands end the same way: the call is up, its secure report is shown,
+the terminal is connected to it until ``~.`` or the far end hangs up, the
+call is dropped, and the exit status follows the disconnect reason.  State
+changes and line events (rings, caller ID, call waiting) are printed as
+they happen, each with the time since the command started, so a user sees
+where a call hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from modemctl.cli.context import Settings
+from modemctl.cli.exitcodes import ExitCode, for_reason
+from modemctl.cli.failures import describe
+from modemctl.cli.render import enum_name, event_text, report_lines
+from modemctl.cli.target import Target
+from modemctl.cli.terminal import SessionEnd, notice, raw_terminal, run_session, std_streams
+from modemctl.errors import ModemctlError
+from modemctl.line import Call, CallState, Line, open_line
+
+DEFAULT_LOCATION = "US"
+
+
+class Progress:
+    """Prints progress lines with the time since the command started."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._start = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        if not self._settings.quiet:
+            notice(f"[{time.monotonic() - self._start:6.2f}s] {message}")
+
+
+@contextlib.asynccontextmanager
+async def opened(settings: Settings, target: Target, location: str | None
+                 ) -> AsyncIterator[Line]:
+    """Open the line for ``target`` with the settings the user and the config gave."""
+    kwargs: dict[str, Any] = {"location": location or target.location or DEFAULT_LOCATION,
+                              "time_scale": settings.time_scale, "trace": settings.trace}
+    if target.baudrate is not None:
+        kwargs["baudrate"] = target.baudrate
+    if target.name is not None:
+        kwargs["name"] = target.name
+    async with open_line(target.url, **kwargs) as line:
+        yield line
+
+
+@contextlib.asynccontextmanager
+async def watching(line: Line, progress: Progress) -> AsyncIterator[None]:
+    """Print the line's events (state changes, rings, caller ID...) while the body runs."""
+
+    async def watch() -> None:
+        async for event in line.events():
+            text = event_text(event)
+            if text is not None:
+                progress(text)
+
+    task = asyncio.create_task(watch())
+
+    await asyncio.sleep(0)           # let it subscribe before anything happens
+    try:
+        yield
+    finally:
+        await asyncio.sleep(0)        # let events already queued be printed
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+async def converse(call: Call, settings: Settings, progress: Progress) -> ExitCode:
+    """Connect the terminal to the call that is up, then hang up and pick the exit status."""
+    if call.secure_report is not None:
+        for line in report_lines(call.secure_report):
+            progress(line)
+    if call.state is not CallState.CONNECTED:
+        reason = call.disconnect_reason
+        progress(f"call not connected: {enum_name(reason)}")
+        return for_reason(reason) if reason is not None else ExitCode.ERROR
+
+    async def secure() -> None:
+        progress("securing the call (escape to command mode, apply, ATO)...")
+        try:
+            report = await call.secure()
+        except ModemctlError as exc:    # the session goes on; the user sees why
+            for line in describe(exc):
+                progress(line)
+            return
+        for line in report_lines(report):
+            progress(line)
+
+    progress("connected; type ~? for help, ~. to hang up")
+    stdin, stdout = std_streams()
+    with raw_terminal(stdin):
+        end = await run_session(call, stdin=stdin, stdout=stdout, secure=secure)
+    if end is not SessionEnd.REMOTE:
+        progress(f"{end.value}: hanging up")
+        await call.drop()
+    reason = call.disconnect_reason
+    progress(f"call ended: {enum_name(reason) if reason is not None else 'NORMAL'}")
+    return for_reason(reason)

@@ -1,0 +1,87 @@
+"""``modemctl probe``: identify the modem and show how calls on it can be secured.
+
+This is the command to run after plugging a modem in, and the one error
+messages point to: it shows what the modem says it is, which profile was
+chosen from that, and for each securing mechanism whether it can be used
+when dialling and after connect, and why (or why not).  ``--json`` gives the
+same for scripts and bug reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+
+from modemctl.cli import completion
+from modemctl.cli.calls import opened
+from modemctl.cli.context import Settings, pass_settings
+from modemctl.cli.target import Target
+
+
+@click.command("probe")
+@click.argument("port", required=False, shell_complete=completion.complete_port)
+@click.option("--location", metavar="CODE",
+              help="Judge securing for this location's dialing rules (default: the line's "
+                   "config, else US).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@pass_settings
+def command(settings: Settings, port: str | None, location: str | None, as_json: bool) -> None:
+    """Identify the modem on PORT and list its capabilities.
+
+    Shows the identity answers, the profile chosen from them, V.92 and fax
+    support, and for each way of securing a call against call waiting
+    whether it works when dialling, after connect, and why.
+    """
+    target = settings.target(port)
+    found = asyncio.run(_probe(settings, target, location))
+    found = {"port": target.url, **({"line": target.name} if target.name else {}), **found}
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+    else:
+        click.echo("\n".join(render(found)))
+
+
+async def _probe(settings: Settings, target: Target, location: str | None) -> dict[str, Any]:
+    async with opened(settings, target, location) as line:
+        caps = await line.probe()
+        return dict(caps.describe())
+
+
+def _yes(value: object) -> str:
+    return "yes" if value else "no"
+
+
+def render(found: Mapping[str, Any]) -> list[str]:
+    """The probe findings (``LineCaps.describe()`` shape) for people."""
+    identity: Mapping[str, str] = found.get("identity") or {}
+    known = "identified" if found.get("identified") else "NOT recognised: generic Hayes profile"
+    fax: Sequence[str] = found.get("fax_classes") or []
+    lines = [
+        f"port        {found['port']}" + (f" (line {found['line']})" if found.get("line") else ""),
+        f"profile     {found.get('profile')} ({known})",
+    ]
+    lines += [f"  {key:<9} {value}" for key, value in identity.items()]
+    lines += [
+        f"location    {found.get('location')}"
+        + (f" (modem country {found['modem_country']})" if found.get("modem_country") else ""),
+        f"V.92        {_yes(found.get('v92'))}",
+        f"fax         {'classes ' + ', '.join(fax) if fax else 'no'}",
+        f"max rate    {found.get('max_rate') or 'unknown'}",
+        f"caller ID   {_yes(found.get('caller_id'))}",
+        "",
+        "Securing calls against call waiting:",
+    ]
+    mechanisms: Sequence[Mapping[str, Any]] = found.get("mechanisms") or []
+    width = max((len(str(m["name"])) for m in mechanisms), default=9)
+    lines.append(f"  {'mechanism':<{width}}  at dial  after connect  why")
+    for m in mechanisms:
+        lines.append(f"  {m['name']:<{width}}  {_yes(m['at_dial']):<7}  "
+                     f"{_yes(m['after_connect']):<13}  {m['reason']}")
+    notes: Sequence[str] = found.get("notes") or []
+    if notes:
+        lines += ["", "Notes:", *[f"  - {n}" for n in notes]]
+    return lines

@@ -1,0 +1,80 @@
+"""The command group itself: global options, ports, config errors, completion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from modemctl import __version__
+from modemctl.cli import main
+from modemctl.cli.exitcodes import ExitCode
+from modemctl.fake import registry
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_unknown_command_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["frobnicate"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "No such command" in result.output
+
+
+def test_ports_lists_running_fake_lines(runner: CliRunner, isolated_env: Path) -> None:
+    with registry.register([("5551001", "conexant-v92", "/dev/pts/99", None),
+                            ("5551002", "agere-v92", "/dev/pts/98", "rfc2217://127.0.0.1:7")],
+                           control=None):
+        result = runner.invoke(main, ["ports"])
+        assert result.exit_code == 0, result.output
+        assert "/dev/pts/99" in result.output
+        assert "fake conexant-v92, number 5551001" in result.output
+        assert "also rfc2217://127.0.0.1:7" in result.output
+        as_json = runner.invoke(main, ["ports", "--json"])
+    rows = json.loads(as_json.output)
+    assert {"kind": "fake", "port": "/dev/pts/98",
+            "description": "fake agere-v92, number 5551002, also rfc2217://127.0.0.1:7"} in rows
+    assert all(r["kind"] in ("serial", "fake", "line") for r in rows)
+    gone = runner.invoke(main, ["ports", "--json"])
+    assert "/dev/pts/99" not in gone.output
+
+
+def test_ports_shows_configured_lines(runner: CliRunner, config_file: Path) -> None:
+    config_file.write_text('[line.office]\nport = "/dev/ttyUSB0"\nsecure = true\n')
+    result = runner.invoke(main, ["ports"])
+    assert result.exit_code == 0
+    assert "office -> /dev/ttyUSB0" in result.output and "secure true" in result.output
+
+
+def test_malformed_config_is_reported_with_its_path(runner: CliRunner, config_file: Path) -> None:
+    config_file.write_text("[line.office\n")
+    result = runner.invoke(main, ["ports"])
+    assert result.exit_code == ExitCode.CONFIG
+    assert f"error: config {config_file}: not valid TOML" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_verbose_adds_the_traceback(runner: CliRunner, config_file: Path) -> None:
+    config_file.write_text("[line.office\n")
+    result = runner.invoke(main, ["-v", "ports"])
+    assert result.exit_code == ExitCode.CONFIG
+    assert "Traceback" in result.output and "TOMLDecodeError" in result.output
+
+
+def test_shell_completion_script_is_generated(runner: CliRunner) -> None:
+    result = runner.invoke(main, [], prog_name="modemctl",
+                           env={"_MODEMCTL_COMPLETE": "bash_source"})
+    assert result.exit_code == 0
+    assert "_MODEMCTL_COMPLETE=bash_complete" in result.output
+
+
+def test_completion_offers_line_names(runner: CliRunner, config_file: Path) -> None:
+    config_file.write_text('[line.office]\nport = "/dev/ttyUSB0"\n')
+    env = {"_MODEMCTL_COMPLETE": "bash_complete", "COMP_WORDS": "modemctl probe of",
+           "COMP_CWORD": "2", "MODEMCTL_CONFIG": str(config_file)}
+    result = runner.invoke(main, [], prog_name="modemctl", env=env)
+    assert "plain,office" in result.output.splitlines()
