@@ -1,0 +1,377 @@
+"""Benchmark of the fake exchange: ``python -m bench.fake_bench [--quick]``.
+
+The exchange runs in its own process (``modemctl fake run --json``) so its
+CPU time and memory are measured apart from the client's, from
+``/proc/<pid>/stat`` and ``/proc/<pid>/status``.  The client side uses only
+pyserial (to open the pty like a serial port) and the standard library, not
+modemctl's driver, so the figures are the fake's own cost.
+
+Tables printed:
+
+1. ``AT`` round trips per second on one line (one outstanding command).
+2. Aggregate ``AT`` round trips per second, and the exchange's CPU, with 64
+   and 256 lines busy at once (one outstanding command per line).
+3. Data throughput across a call, unthrottled, one direction.
+4. Throttled throughput against the connect rate (the fake paces data at
+   the negotiated rate; it should be within 2 %).
+5. Memory per line: growth of the exchange's RSS per added line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import serial
+
+TIME_SCALE = 0.05
+"""Protocol timers (ring cadence, training) run 20x faster so calls set up quickly."""
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+_OK = b"OK\r\n"
+_WINDOW = 4096
+"""Bytes the throttled sender keeps in flight (a DTE under flow control)."""
+# Payload without '+' so that data never looks like an escape sequence.
+_PAYLOAD = bytes(b for b in range(256) if b != ord("+")) * 16
+
+
+@dataclass
+class Exchange:
+    """A ``modemctl fake run`` child process and what it printed."""
+
+    proc: subprocess.Popen[bytes]
+    pid: int
+    lines: list[dict[str, Any]]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the exchange process has used so far."""
+        raw = Path(f"/proc/{self.pid}/stat").read_bytes()
+        fields = raw[raw.rfind(b")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+    def rss_kib(self) -> int:
+        """Resident set size of the exchange process, KiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("VmRSS missing from /proc status")
+
+
+@contextlib.contextmanager
+def exchange(lines: Sequence[str], *, extra: Sequence[str] = (),
+             time_scale: float = TIME_SCALE) -> Iterator[Exchange]:
+    """Run ``modemctl fake run`` with ``lines`` in a private registry dir; stop it after."""
+    with tempfile.TemporaryDirectory(prefix="mcb-", dir="/tmp") as d:
+        env = {**os.environ, "MODEMCTL_FAKE_DIR": d}
+        cmd = [sys.executable, "-m", "modemctl.cli.fake", "run", "--json",
+               "--time-scale", str(time_scale), *extra]
+        for spec in lines:
+            cmd += ["--line", spec]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            doc = _read_json_line(proc, timeout=60.0)
+            yield Exchange(proc, int(doc["pid"]), list(doc["lines"]))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def _read_json_line(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0 or not sel.select(left):
+            raise RuntimeError("the exchange did not print its lines in time")
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"the exchange exited: {err.strip()}")
+        buf += chunk
+    result: dict[str, Any] = json.loads(buf.split(b"\n", 1)[0])
+    return result
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processors spent not idle (from /proc/stat), kernel work included."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / _CLK_TCK
+
+
+def open_port(path: str) -> serial.Serial:
+    """Open a fake line like a real serial port (raw mode, non-blocking reads)."""
+    return serial.Serial(path, 115200, timeout=0, write_timeout=5)
+
+
+def command(port: serial.Serial, cmd: bytes, expect: bytes, timeout: float = 10.0) -> bytes:
+    """Send ``cmd`` and read until ``expect`` shows up (bounded by ``timeout``)."""
+    port.write(cmd)
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while expect not in buf:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{cmd!r}: no {expect!r} within {timeout}s, got {buf[-200:]!r}")
+        sel = selectors.DefaultSelector()
+        sel.register(port.fileno(), selectors.EVENT_READ)
+        sel.select(0.2)
+        sel.close()
+        buf += port.read(port.in_waiting or 1)
+    return buf
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+def at_rate_one_line(seconds: float) -> dict[str, float]:
+    """AT round trips per second on one line, one command outstanding."""
+    with exchange(["5551001:conexant-v92"]) as ex:
+        port = open_port(ex.lines[0]["port"])
+        port.timeout = 5
+        try:
+            command(port, b"ATE1\r", _OK)
+            for _ in range(50):  # warm up
+                command(port, b"AT\r", _OK)
+            n, lat = 0, []
+            cpu0, t0 = ex.cpu_seconds(), time.perf_counter()
+            while time.perf_counter() - t0 < seconds:
+                s = time.perf_counter()
+                port.write(b"AT\r")
+                buf = b""
+                while _OK not in buf:
+                    buf += port.read(port.in_waiting or 1)
+                lat.append(time.perf_counter() - s)
+                n += 1
+            wall = time.perf_counter() - t0
+            cpu = ex.cpu_seconds() - cpu0
+        finally:
+            port.close()
+    lat.sort()
+    return {"cmds": n, "rate": n / wall, "p50_ms": lat[len(lat) // 2] * 1e3,
+            "p99_ms": lat[int(len(lat) * 0.99)] * 1e3, "cpu_pct": 100 * cpu / wall,
+            "cpu_us_per_cmd": 1e6 * cpu / n}
+
+
+def at_rate_many_lines(count: int, seconds: float) -> dict[str, float]:
+    """Aggregate AT round trips per second with ``count`` lines busy at once."""
+    specs = [f"{5560000 + i}:conexant-v92" for i in range(count)]
+    with exchange(specs) as ex:
+        ports = [open_port(line["port"]) for line in ex.lines]
+        try:
+            rss_idle = ex.rss_kib()
+            sel = selectors.DefaultSelector()
+            bufs: dict[int, bytes] = {}
+            for p in ports:
+                fd = p.fileno()
+                bufs[fd] = b""
+                sel.register(fd, selectors.EVENT_READ)
+                os.write(fd, b"AT\r")
+            n = 0
+            cpu0, t0 = ex.cpu_seconds(), time.perf_counter()
+            client0, busy0 = time.process_time(), machine_busy_seconds()
+            deadline = t0 + seconds
+            while time.perf_counter() < deadline:
+                for key, _ in sel.select(1.0):
+                    fd = int(key.fd)
+                    buf = bufs[fd] + os.read(fd, 4096)
+                    while (i := buf.find(_OK)) >= 0:
+                        buf = buf[i + len(_OK):]
+                        n += 1
+                        os.write(fd, b"AT\r")
+                    bufs[fd] = buf
+            wall = time.perf_counter() - t0
+            cpu = ex.cpu_seconds() - cpu0
+            client = time.process_time() - client0
+            busy = machine_busy_seconds() - busy0
+            sel.close()
+        finally:
+            for p in ports:
+                p.close()
+    return {"lines": count, "rate": n / wall, "per_line": n / wall / count,
+            "cpu_pct": 100 * cpu / wall, "client_cpu_pct": 100 * client / wall,
+            "machine_pct": 100 * busy / wall, "rss_kib": rss_idle}
+
+
+def _call(ex: Exchange) -> tuple[serial.Serial, serial.Serial, str]:
+    """Dial line 2 from line 1 (line 2 auto-answers); return both ports and the CONNECT line."""
+    a, b = open_port(ex.lines[0]["port"]), open_port(ex.lines[1]["port"])
+    command(b, b"ATS0=1\r", _OK)
+    out = command(a, f"ATDT{ex.lines[1]['number']}\r".encode(), b"CONNECT", timeout=30)
+    tail = out[out.index(b"CONNECT"):]
+    while b"\r\n" not in tail:
+        tail += a.read(a.in_waiting or 1)
+    connect = tail.split(b"\r\n", 1)[0].decode()
+    command(b, b"", b"CONNECT", timeout=30)
+    return a, b, connect
+
+
+def throughput(seconds: float, *, throttle: bool) -> dict[str, Any]:
+    """Bytes per (real) second from line 1 to line 2 across a call.
+
+    Throttled, the exchange runs in real time (time scale 1) so that its
+    pacing can be compared with the connect rate directly, and the sender
+    keeps at most :data:`_WINDOW` bytes in flight, like a DTE under flow
+    control, instead of piling megabytes into the exchange's pacing buffer.
+    """
+    extra, scale = (["--throttle"], 1.0) if throttle else ([], TIME_SCALE)
+    window = _WINDOW if throttle else 1 << 62
+    with exchange(["5551001:conexant-v92", "5551002:conexant-v92"], extra=extra,
+                  time_scale=scale) as ex:
+        a, b, connect = _call(ex)
+        try:
+            sel = selectors.DefaultSelector()
+            sel.register(a.fileno(), selectors.EVENT_WRITE)
+            sel.register(b.fileno(), selectors.EVENT_READ)
+            os.set_blocking(a.fileno(), False)
+            warm = min(1.0, seconds / 4)
+            sent = received = offset = 0
+            registered = True
+            t0 = time.perf_counter()
+            start_bytes, start_t = 0, 0.0
+            cpu0 = ex.cpu_seconds()
+            while True:
+                now = time.perf_counter()
+                if now - t0 >= warm + seconds:
+                    break
+                if start_t == 0.0 and now - t0 >= warm:
+                    start_bytes, start_t, cpu0 = received, now, ex.cpu_seconds()
+                writing = sent - received < window
+                if writing != registered:  # pause the sender while the window is full
+                    if writing:
+                        sel.register(a.fileno(), selectors.EVENT_WRITE)
+                    else:
+                        sel.unregister(a.fileno())
+                    registered = writing
+                for key, events in sel.select(0.2):
+                    if events & selectors.EVENT_WRITE:
+                        with contextlib.suppress(BlockingIOError):
+                            n = os.write(a.fileno(), _PAYLOAD[offset:offset + 4096])
+                            sent += n
+                            offset = (offset + n) % (len(_PAYLOAD) - 4096)
+                    if events & selectors.EVENT_READ:
+                        received += len(os.read(int(key.fd), 65536))
+            wall = time.perf_counter() - start_t
+            cpu = ex.cpu_seconds() - cpu0
+            sel.close()
+        finally:
+            a.close()
+            b.close()
+    rate = int(connect.split()[1]) if len(connect.split()) > 1 else 0
+    bps = (received - start_bytes) / wall
+    return {"connect": connect, "rate": rate, "bytes_per_s": bps, "cpu_pct": 100 * cpu / wall}
+
+
+def memory_per_line(small: int, big: int) -> dict[str, float]:
+    """RSS of an exchange with ``small`` and with ``big`` idle lines, the slope, and the
+    CPU the big one burns while nobody has its lines open (it polls for clients)."""
+    rss: dict[int, int] = {}
+    idle_cpu = 0.0
+    for count in (small, big):
+        specs = [f"{5570000 + i}:conexant-v92" for i in range(count)]
+        with exchange(specs) as ex:
+            time.sleep(0.5)
+            rss[count] = ex.rss_kib()
+            cpu0, t0 = ex.cpu_seconds(), time.perf_counter()
+            time.sleep(1.0)
+            idle_cpu = 100 * (ex.cpu_seconds() - cpu0) / (time.perf_counter() - t0)
+    return {"small": rss[small], "big": rss[big],
+            "per_line_kib": (rss[big] - rss[small]) / (big - small), "idle_cpu_pct": idle_cpu}
+
+
+# --------------------------------------------------------------------------- output
+
+
+def machine() -> str:
+    """The machine the figures come from."""
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (f"{os.cpu_count()} CPU ({model}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print one aligned table."""
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for i, row in enumerate(cells):
+        print("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+        if i == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+    sys.stdout.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every measurement and print the tables; ``--quick`` for a short run."""
+    parser = argparse.ArgumentParser(prog="python -m bench.fake_bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short runs (about 30 s in all)")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    secs = 1.0 if args.quick else 4.0
+    print(f"fake exchange benchmark: {machine()}")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average at start: {load} (other work on the machine skews the figures)")
+    print(f"exchange in its own process (modemctl fake run), time scale {TIME_SCALE}; "
+          f"{'quick' if args.quick else 'full'} run, {secs:g} s per measurement")
+
+    one = at_rate_one_line(secs)
+    table("AT round trips on one line (E1, 'AT' -> 'OK')",
+          ["cmds", "cmds/s", "p50 ms", "p99 ms", "exchange CPU %", "CPU us/cmd"],
+          [[one["cmds"], f"{one['rate']:.0f}", f"{one['p50_ms']:.2f}", f"{one['p99_ms']:.2f}",
+            f"{one['cpu_pct']:.0f}", f"{one['cpu_us_per_cmd']:.0f}"]])
+
+    many = [at_rate_many_lines(n, secs) for n in (64, 256)]
+    table("Aggregate AT round trips, every line busy (one command outstanding per line)",
+          ["lines", "cmds/s", "cmds/s/line", "exchange CPU %", "client CPU %",
+           f"machine CPU % (of {100 * (os.cpu_count() or 1)})"],
+          [[m["lines"], f"{m['rate']:.0f}", f"{m['per_line']:.1f}", f"{m['cpu_pct']:.0f}",
+            f"{m['client_cpu_pct']:.0f}", f"{m['machine_pct']:.0f}"] for m in many])
+
+    free = throughput(secs, throttle=False)
+    table("Data across a call, unthrottled (line 1 -> line 2)",
+          ["connect", "bytes/s", "MB/s", "exchange CPU %"],
+          [[free["connect"], f"{free['bytes_per_s']:.0f}", f"{free['bytes_per_s'] / 1e6:.2f}",
+            f"{free['cpu_pct']:.0f}"]])
+
+    paced = throughput(max(secs, 3.0), throttle=True)
+    bits = paced["bytes_per_s"] * 10  # async serial: start + 8 data + stop bits
+    err = 100 * (bits - paced["rate"]) / paced["rate"] if paced["rate"] else float("nan")
+    table("Throttled data against the connect rate (real time; 10 bits per byte on the line)",
+          ["connect", "bytes/s", "bit/s", "error %"],
+          [[paced["connect"], f"{paced['bytes_per_s']:.1f}", f"{bits:.0f}", f"{err:+.2f}"]])
+
+    big = 65 if args.quick else 257
+    mem = memory_per_line(1, big)
+    table("Memory per line (exchange RSS, lines idle and not opened by any client)",
+          ["RSS 1 line KiB", f"RSS {big} lines KiB", "KiB per added line",
+           f"idle CPU % ({big} lines)"],
+          [[mem["small"], mem["big"], f"{mem['per_line_kib']:.1f}",
+            f"{mem['idle_cpu_pct']:.1f}"]])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
