@@ -32,7 +32,7 @@ _CID_WITHHELD = {"P": "private", "O": "unavailable"}
 _CID = re.compile(
     r"^(?P<name>" + "|".join(sorted((re.escape(k) for k in _CID_FIELDS), key=len, reverse=True))
     + r")\s*[=:]\s*(?P<value>.*?)\s*$", re.IGNORECASE)
-_RING = re.compile(r"^RING(?:\s*[;:]?\s*(?P<tag>[0-9A-Z]{1,3}))?$", re.IGNORECASE)
+_RING = re.compile(r"^RING(?:(?:\s*[;:]\s*|\s+)(?P<tag>[0-9A-Z]{1,3}))?$", re.IGNORECASE)
 _MWI = re.compile(r"^MESSAGE[- ]WAITING(?:\s*[:=]?\s*(?P<state>.*?))?\s*$", re.IGNORECASE)
 _CW = re.compile(r"^CALL[- ]WAITING(?:\s+DETECTED)?$", re.IGNORECASE)
 _RINGBACK = re.compile(r"^(?:RRING|RINGING|RINGBACK)$", re.IGNORECASE)

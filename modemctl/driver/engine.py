@@ -71,6 +71,8 @@ DEFAULT_TIMEOUT = 5.0        # protocol seconds for an ordinary command
 ORIGINATE_TIMEOUT = 90.0     # protocol seconds for D / A
 RESUME_TIMEOUT = 30.0        # protocol seconds for ATO
 ABORT_WAIT = 5.0             # protocol seconds to wait for the answer to a dial abort
+REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
+REOPEN_POLL = 0.05           # real seconds between reopen attempts
 DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / reset
 TIMEOUTS_BEFORE_RECOVERY = 2
 DATA_HIGH_WATER = 1 << 20    # unread data bytes before the reader stops reading
@@ -491,8 +493,15 @@ class Engine:
                     self._core.carrier_lost()
                     self._call_active = False
             if not dropped:
-                with contextlib.suppress(CallLost):
+                try:
                     await self.escape()
+                except CallLost:
+                    pass
+                except CommandTimeout:
+                    # The modem ignores +++: it may have left the call behind our
+                    # back (reboot) or be stuck; the ladder finds out which.
+                    async with self._lock:
+                        await self._recover_locked()
         if self._core.mode is not ProtocolMode.COMMAND:
             raise InvalidCallState("the modem did not leave data mode")
         try:
@@ -535,6 +544,9 @@ class Engine:
         """One rung of the ladder (see :mod:`modemctl.driver.recovery`)."""
         if action == "resync":
             self._core.abort_command()
+            # The engine has lost track of the modem: speak command mode; if the
+            # modem is in fact online the next rung (escape) finds out.
+            self._core.carrier_lost()
             await self._send(b"\r")
             return "CR, then AT"
         if action == "escape":
@@ -561,13 +573,26 @@ class Engine:
             await self._stop_tasks()
             await self._transport.close()
             self._fail_waiter(PortClosed("reopening"))
-            self._transport = await self._reopen()
+            self._transport = await self._reopen_patiently()
             self._core.reset()
             self._call_active = False
             self._data_ready.set()
             self._start_tasks()
             return "port closed and reopened"
         raise ValueError(f"unknown recovery action {action!r}")
+
+    async def _reopen_patiently(self) -> Transport:
+        """Reopen, retrying for up to REOPEN_WAIT (a USB modem re-enumerating
+        takes a moment to reappear)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.scaled(REOPEN_WAIT)
+        while True:
+            try:
+                return await self._reopen()
+            except TransportError:
+                if loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(REOPEN_POLL)
 
     async def rung_probe(self) -> bool:
         """``AT`` → ``OK``, tried twice (a reset modem may swallow the first)."""

@@ -47,7 +47,7 @@ from typing import Any
 
 import serial
 
-from modemctl.errors import TransportError
+from modemctl.errors import PortBusy, TransportError
 from modemctl.log import get_logger
 from modemctl.transport.aio import AsyncioTransport
 from modemctl.transport.base import (
@@ -60,8 +60,8 @@ from modemctl.transport.base import (
     spy_target,
     translate_open_error,
 )
-from modemctl.transport.lock import UucpLock
-from modemctl.transport.threaded import ThreadTransport
+from modemctl.transport.lock import UucpLock, flock_holder, process_name
+from modemctl.transport.threaded import READ_POLL, ThreadTransport
 
 __all__ = ["Backend", "ModemLines", "Transport", "open_transport"]
 
@@ -89,7 +89,9 @@ async def open_transport(url: str, *, baudrate: int = 115200, lock: bool = True,
     uucp: UucpLock | None = None
     if lock and local:
         uucp = await asyncio.to_thread(UucpLock.acquire, device, url, log)
-    kwargs: dict[str, Any] = {"baudrate": baudrate, "timeout": 0.05}
+    # The read timeout is set at open time: setting it later reconfigures an
+    # rfc2217:// port, a blocking network round trip.
+    kwargs: dict[str, Any] = {"baudrate": baudrate, "timeout": READ_POLL}
     if lock and local and scheme(url) == "":
         kwargs["exclusive"] = True
     try:
@@ -122,9 +124,8 @@ async def _open_port(url: str, kwargs: dict[str, Any], timeout: float) -> Any:  
         raise TransportError(f"opening {url} took longer than {timeout}s") from None
     except (serial.SerialException, OSError, ValueError) as e:
         if "exclusively lock" in str(e):
-            from modemctl.errors import PortBusy
-
-            raise PortBusy(url, None, None) from e
+            pid = flock_holder(spy_target(url))
+            raise PortBusy(url, pid, None, process_name(pid) if pid else None) from e
         raise translate_open_error(url, e) from e
 
 

@@ -88,6 +88,33 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def flock_holder(device: str) -> int | None:
+    """The PID holding an flock/POSIX lock on ``device``, from ``/proc/locks``.
+
+    Used to name the holder when the exclusive open fails but no UUCP lock
+    file exists (another pyserial or picocom user).  None when unknown.
+    """
+    try:
+        st = os.stat(device)
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return None
+    want = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+    for row in table.splitlines():
+        parts = row.split()
+        if len(parts) < 6 or parts[1] == "->":
+            continue
+        try:
+            maj, mnr, ino = parts[5].split(":")
+            key = (int(maj, 16), int(mnr, 16), int(ino))
+            pid = int(parts[4])
+        except ValueError:
+            continue
+        if key == want:
+            return pid
+    return None
+
+
 class UucpLock:
     """One acquired ``LCK..`` file; :meth:`release` removes it if still ours."""
 

@@ -62,7 +62,6 @@ class ThreadTransport(Transport):
         self._space.set()
         self._last_tx = 0.0
         self._closed = False
-        port.timeout = READ_POLL
         self._reader = threading.Thread(target=self._read_loop, name=f"rx {url}", daemon=True)
         self._writer = threading.Thread(target=self._write_loop, name=f"tx {url}", daemon=True)
         self._reader.start()

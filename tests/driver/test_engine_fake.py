@@ -1,0 +1,266 @@
+"""The engine against the independent fake exchange: calls and every injectable fault."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from modemctl.at import CarrierLost, ResultCode, Unsolicited, UnsolicitedKind
+from modemctl.driver import Engine, EngineMode
+from modemctl.errors import CommandTimeout, ModemUnresponsive, PortClosed
+from modemctl.fake import Exchange
+
+SCALE = 0.05
+
+
+@pytest.fixture
+async def exchange() -> AsyncIterator[Exchange]:
+    async with Exchange(time_scale=SCALE) as ex:
+        yield ex
+
+
+async def open_engine(ex: Exchange, number: str = "5551001", *, rfc2217: bool = False,
+                      personality: str = "conexant-v92") -> Engine:
+    line = await ex.add_line(number, personality=personality, rfc2217=rfc2217)
+    url = line.url if rfc2217 else line.port
+    assert url is not None
+    return await Engine.open(url, time_scale=SCALE)
+
+
+async def wait_for_kind(sub: object, kind: UnsolicitedKind) -> Unsolicited:
+    async with asyncio.timeout(3.0):
+        while True:
+            ev = await sub.get()  # type: ignore[attr-defined]
+            if isinstance(ev, Unsolicited) and ev.kind is kind:
+                return ev
+
+
+@pytest.mark.parametrize("personality", ["conexant-v92", "agere-v92", "usr-v90",
+                                         "hayes-basic"])
+async def test_identify_on_every_personality(exchange: Exchange, personality: str) -> None:
+    engine = await open_engine(exchange, personality=personality)
+    try:
+        assert (await engine.command("AT")).ok
+        r = await engine.command("ATI0")
+        assert r.ok and r.info
+        assert (await engine.command("ATE0")).ok
+        assert (await engine.command("ATI3")).info
+        assert (await engine.command("ATV0")).numeric
+        r = await engine.command("ATS0?")
+        assert r.numeric and r.info
+        assert (await engine.command("ATV1")).ok
+    finally:
+        await engine.close()
+
+
+@pytest.mark.parametrize("rfc2217", [False, True])
+async def test_call_between_two_engines(exchange: Exchange, rfc2217: bool) -> None:
+    a = await open_engine(exchange, "5551001", rfc2217=rfc2217)
+    b = await open_engine(exchange, "5551002", rfc2217=rfc2217)
+    try:
+        async with b.events() as sub:
+            dial = asyncio.create_task(a.originate("ATDT5551002"))
+            await wait_for_kind(sub, UnsolicitedKind.RING)
+            answer = await b.originate("ATA")
+        connect = await dial
+        assert connect.final is ResultCode.CONNECT and answer.final is ResultCode.CONNECT
+        assert a.mode is EngineMode.DATA and b.mode is EngineMode.DATA
+        await a.write(b"hello from a\r\n")
+        got = b""
+        async with asyncio.timeout(3):
+            while not got.endswith(b"\r\n"):
+                got += await b.read(100)
+        assert got == b"hello from a\r\n"
+        if rfc2217:
+            assert a.lines.cd is True
+        await a.escape()
+        assert a.mode is EngineMode.ONLINE_COMMAND
+        assert (await a.command("ATS10?")).info
+        assert (await a.resume()).final is ResultCode.CONNECT
+        async with b.events() as sub:
+            await a.hangup()
+            assert a.mode is EngineMode.COMMAND
+            async with asyncio.timeout(3):
+                while not isinstance(await sub.get(), CarrierLost):
+                    pass
+        # The escape characters travel to the far end as data (as on real modems).
+        rest = b""
+        async with asyncio.timeout(3):
+            while chunk := await b.read(10):
+                rest += chunk
+        assert set(rest) <= {ord("+")}
+        assert b.mode is EngineMode.COMMAND
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_busy_and_no_dialtone_are_responses(exchange: Exchange) -> None:
+    a = await open_engine(exchange, "5551001")
+    b = await open_engine(exchange, "5551002")
+    try:
+        assert (await b.command("ATH1")).ok                 # off-hook: busy
+        r = await a.originate("ATDT5551002")
+        assert r.final is ResultCode.BUSY
+        exchange.set_line_dead("5551001", True)
+        r = await a.originate("ATDT5551002")
+        assert r.final in (ResultCode.NO_DIALTONE, ResultCode.NO_CARRIER)
+    finally:
+        await a.close()
+        await b.close()
+
+
+# --- faults -----------------------------------------------------------------
+
+async def test_fault_garbage(exchange: Exchange) -> None:
+    engine = await open_engine(exchange)
+    try:
+        exchange.lines["5551001"].inject("garbage", count=200)
+        assert (await engine.command("ATI0")).ok
+        exchange.lines["5551001"].inject("garbage", data=b"\r\nOK\r\n")   # a stray final
+        r = await engine.command("ATI3")
+        assert r.ok and r.info
+    finally:
+        await engine.close()
+
+
+async def test_fault_unsolicited_never_in_response(exchange: Exchange) -> None:
+    engine = await open_engine(exchange)
+    try:
+        clean = (await engine.command("ATI3")).info
+        exchange.lines["5551001"].inject("unsolicited",
+                                         lines=["RING", "MESSAGE-WAITING", "NMBR = 5559999"])
+        async with engine.events() as sub:
+            r = await engine.command("ATI3")
+            assert r.info == clean
+            await wait_for_kind(sub, UnsolicitedKind.CALLER_ID)
+    finally:
+        await engine.close()
+
+
+async def test_fault_lose_final_times_out_once(exchange: Exchange) -> None:
+    engine = await open_engine(exchange)
+    try:
+        exchange.lines["5551001"].inject("lose-final")
+        with pytest.raises(CommandTimeout):
+            await engine.command("AT")
+        assert engine.consecutive_timeouts == 1
+        assert (await engine.command("AT")).ok
+        assert engine.consecutive_timeouts == 0
+        assert engine.recoveries == []
+    finally:
+        await engine.close()
+
+
+async def test_fault_stall_climbs_to_resync(exchange: Exchange) -> None:
+    engine = await open_engine(exchange)
+    try:
+        exchange.lines["5551001"].inject("stall", duration=12.0)     # 0.6 s real
+        for _ in range(2):
+            with pytest.raises(CommandTimeout):
+                await engine.command("AT", timeout=2.0)
+        assert engine.recoveries, "second timeout must climb the ladder"
+        steps = engine.recoveries[-1]
+        assert steps[-1].succeeded
+        assert (await engine.command("AT")).ok
+    finally:
+        await engine.close()
+
+
+async def test_fault_wedge_cleared_by_dtr_drop_on_rfc2217(exchange: Exchange) -> None:
+    engine = await open_engine(exchange, rfc2217=True)
+    try:
+        exchange.lines["5551001"].inject("wedge")
+        for _ in range(2):
+            with pytest.raises(CommandTimeout):
+                await engine.command("AT")
+        actions = [s.action for s in engine.recoveries[-1]]
+        assert actions[-1] == "dtr-drop" and engine.recoveries[-1][-1].succeeded
+        assert (await engine.command("AT")).ok
+    finally:
+        await engine.close()
+
+
+async def test_fault_wedge_on_pty_needs_reopen(exchange: Exchange) -> None:
+    engine = await open_engine(exchange)
+    try:
+        exchange.lines["5551001"].inject("wedge")
+        for _ in range(2):
+            with pytest.raises(CommandTimeout):
+                await engine.command("AT")
+        steps = engine.recoveries[-1]
+        assert [s.action for s in steps] == ["resync", "escape", "dtr-drop", "reset", "reopen"]
+        assert not steps[2].succeeded and "DTR" in steps[2].detail
+        assert steps[-1].succeeded
+        assert (await engine.command("AT")).ok
+    finally:
+        await engine.close()
+
+
+async def test_fault_unplug_with_replug_recovers(exchange: Exchange) -> None:
+    engine = await open_engine(exchange)
+    try:
+        exchange.lines["5551001"].inject("unplug", duration=2.0)     # back after 0.1 s
+        with pytest.raises((PortClosed, CommandTimeout)):
+            async with asyncio.timeout(10):
+                while True:
+                    await engine.command("AT")
+                    await asyncio.sleep(0.01)
+        assert engine.recoveries and engine.recoveries[-1][-1].action == "reopen"
+        assert (await engine.command("AT")).ok
+    finally:
+        await engine.close()
+
+
+async def test_fault_unplug_for_good_is_modem_unresponsive(exchange: Exchange) -> None:
+    engine = await open_engine(exchange)
+    try:
+        exchange.lines["5551001"].inject("unplug")
+        with pytest.raises(ModemUnresponsive) as exc:
+            async with asyncio.timeout(10):
+                while True:
+                    await engine.command("AT")
+                    await asyncio.sleep(0.01)
+        assert [s.action for s in exc.value.attempts] == [
+            "resync", "escape", "dtr-drop", "reset", "reopen"]
+        assert not any(s.succeeded for s in exc.value.attempts)
+    finally:
+        await engine.close()
+    assert engine.mode is EngineMode.CLOSED
+
+
+async def test_fault_reboot_mid_call(exchange: Exchange) -> None:
+    a = await open_engine(exchange, "5551001")
+    b = await open_engine(exchange, "5551002")
+    try:
+        async with b.events() as sub:
+            dial = asyncio.create_task(a.originate("ATDT5551002"))
+            await wait_for_kind(sub, UnsolicitedKind.RING)
+            await b.originate("ATA")
+        await dial
+        exchange.lines["5551001"].inject("reboot", banner="\r\nREADY\r\n")
+        # The rebooted modem is back in command mode and ignores +++ (no DCD on
+        # a pty to tell); hangup() climbs the ladder, which finds it answering.
+        with pytest.raises(CommandTimeout):
+            await a.escape()
+        assert a.mode is EngineMode.DATA
+        await a.hangup()
+        assert a.mode is EngineMode.COMMAND
+        assert a.recoveries and a.recoveries[-1][-1].succeeded
+        assert (await a.command("AT")).ok
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_fault_slow_output(exchange: Exchange) -> None:
+    engine = await open_engine(exchange)
+    try:
+        exchange.lines["5551001"].inject("slow", delay=0.1)    # 5 ms real per byte
+        r = await engine.command("ATI3", timeout=20.0)
+        assert r.ok and r.info
+        exchange.lines["5551001"].inject("slow", delay=0)
+    finally:
+        await engine.close()

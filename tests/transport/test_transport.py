@@ -1,0 +1,238 @@
+"""Transport over a pty pair, socket:// on 127.0.0.1 and loop://; locking; back-pressure."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import time
+import tty
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from modemctl.errors import PortBusy, PortClosed, PortNotFound, TransportError
+from modemctl.transport import open_transport
+from modemctl.transport.base import Backend
+from modemctl.transport.lock import lock_name, read_lock_pid
+
+
+@pytest.fixture(autouse=True)
+def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    d = tmp_path / "lock"
+    d.mkdir()
+    monkeypatch.setenv("MODEMCTL_LOCK_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def pty_pair() -> Iterator[tuple[int, str]]:
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    try:
+        yield master, path
+    finally:
+        for fd in (master, slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+async def read_exactly(tr: object, n: int) -> bytes:
+    got = b""
+    async with asyncio.timeout(2.0):
+        while len(got) < n:
+            got += await tr.read(n - len(got))  # type: ignore[attr-defined]
+    return got
+
+
+def master_read(master: int, n: int, timeout: float = 2.0) -> bytes:
+    got = b""
+    end = time.monotonic() + timeout
+    os.set_blocking(master, False)
+    while len(got) < n and time.monotonic() < end:
+        try:
+            got += os.read(master, n - len(got))
+        except BlockingIOError:
+            time.sleep(0.005)
+    return got
+
+
+@pytest.mark.parametrize("backend", ["thread", "asyncio"])
+async def test_pty_round_trip_and_lines(pty_pair: tuple[int, str], backend: Backend) -> None:
+    master, path = pty_pair
+    tr = await open_transport(path, backend=backend)
+    try:
+        await tr.write(b"AT\r")
+        await tr.drain()
+        assert await asyncio.to_thread(master_read, master, 3) == b"AT\r"
+        os.write(master, b"\r\nOK\r\n")
+        assert await read_exactly(tr, 6) == b"\r\nOK\r\n"
+        # A pty has no modem lines: ENOTTY -> None, and DTR cannot be driven.
+        assert tr.lines.cd is None and tr.lines.ri is None
+        assert await tr.set_dtr(False) is False
+    finally:
+        await tr.close()
+    assert tr.closed
+
+
+async def test_socket_url_round_trip() -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        accepted.append(conn)
+        conn.sendall(conn.recv(100).upper())
+
+    thread = asyncio.create_task(asyncio.to_thread(serve))
+    tr = await open_transport(f"socket://127.0.0.1:{port}")
+    try:
+        await tr.write(b"hello")
+        assert await read_exactly(tr, 5) == b"HELLO"
+        assert tr.lines.cd is None          # socket:// only has dummy lines
+        await thread
+        accepted[0].close()
+        with pytest.raises(PortClosed):
+            async with asyncio.timeout(2):
+                await tr.read()
+    finally:
+        await tr.close()
+        server.close()
+
+
+async def test_loop_url() -> None:
+    tr = await open_transport("loop://")
+    try:
+        await tr.write(b"ping")
+        assert await read_exactly(tr, 4) == b"ping"
+    finally:
+        await tr.close()
+
+
+async def test_asyncio_backend_refuses_loop_url() -> None:
+    with pytest.raises(TransportError, match="asyncio"):
+        await open_transport("loop://", backend="asyncio")
+
+
+async def test_missing_device_is_port_not_found(tmp_path: Path) -> None:
+    with pytest.raises(PortNotFound):
+        await open_transport(str(tmp_path / "ttyNOPE"))
+
+
+async def test_uucp_lock_created_and_removed(pty_pair: tuple[int, str], lock_dir: Path) -> None:
+    _, path = pty_pair
+    tr = await open_transport(path)
+    lock = lock_dir / lock_name(path)
+    assert lock.name.startswith("LCK..pts_")
+    raw = lock.read_bytes()
+    assert len(raw) == 11 and raw.endswith(b"\n")
+    assert read_lock_pid(lock) == os.getpid()
+    await tr.close()
+    assert not lock.exists()
+
+
+async def test_second_opener_in_process_gets_port_busy(pty_pair: tuple[int, str]) -> None:
+    _, path = pty_pair
+    tr = await open_transport(path)
+    try:
+        with pytest.raises(PortBusy) as exc:
+            await open_transport(path)
+        assert exc.value.holder_pid == os.getpid()
+    finally:
+        await tr.close()
+
+
+async def test_live_holder_named_and_stale_lock_removed(pty_pair: tuple[int, str],
+                                                        lock_dir: Path) -> None:
+    _, path = pty_pair
+    lock = lock_dir / lock_name(path)
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import time; time.sleep(30)")
+    try:
+        lock.write_text(f"{holder.pid:10d}\n")
+        with pytest.raises(PortBusy) as exc:
+            await open_transport(path)
+        assert exc.value.holder_pid == holder.pid
+        assert exc.value.holder_name and "python" in exc.value.holder_name
+        assert str(holder.pid) in str(exc.value)
+    finally:
+        holder.kill()
+        await holder.wait()
+    # The holder is dead now: its lock is stale and is taken over.
+    tr = await open_transport(path)
+    try:
+        assert read_lock_pid(lock) == os.getpid()
+    finally:
+        await tr.close()
+
+
+async def test_flock_holder_outside_uucp_gets_port_busy(pty_pair: tuple[int, str]) -> None:
+    """A pyserial user that ignores lock files but opens exclusively still wins."""
+    import serial
+
+    _, path = pty_pair
+    other = serial.Serial(path, exclusive=True)
+    try:
+        with pytest.raises(PortBusy) as exc:
+            await open_transport(path)
+        assert exc.value.holder_pid == os.getpid()
+    finally:
+        other.close()
+
+
+@contextlib.asynccontextmanager
+async def lag_probe(interval: float = 0.01) -> AsyncIterator[list[float]]:
+    """Measure how late the loop wakes up while the body runs."""
+    lags: list[float] = []
+    stop = asyncio.Event()
+
+    async def probe() -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            t0 = loop.time()
+            await asyncio.sleep(interval)
+            lags.append(loop.time() - t0 - interval)
+
+    task = asyncio.create_task(probe())
+    try:
+        yield lags
+    finally:
+        stop.set()
+        await task
+
+
+@pytest.mark.parametrize("backend", ["thread", "asyncio"])
+async def test_back_pressure_does_not_block_loop(pty_pair: tuple[int, str],
+                                                 backend: Backend) -> None:
+    """Write far more than a pty buffers while nobody reads: the writer waits,
+    the loop keeps running, and close() is still bounded."""
+    _, path = pty_pair
+    tr = await open_transport(path, backend=backend)
+    chunk = b"x" * 4096
+    written = 0
+    async with lag_probe() as lags:
+        async def flood() -> None:
+            nonlocal written
+            for _ in range(2000):
+                await tr.write(chunk)
+                written += len(chunk)
+
+        task = asyncio.create_task(flood())
+        await asyncio.sleep(0.5)
+        assert not task.done()               # back-pressure is holding the writer
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        t0 = time.monotonic()
+        await tr.close()
+        close_time = time.monotonic() - t0
+    assert written < 2000 * 4096
+    assert max(lags) < 0.2, f"loop stalled {max(lags):.3f}s"
+    assert close_time < 6.0
