@@ -1,0 +1,358 @@
+"""Benchmark of the AT driver: ``python -m bench.driver_bench [--quick]``.
+
+Everything is measured in one run against the same responder: a fake
+exchange (``modemctl fake run``) in its own process, so the responder's CPU
+is not charged to the client under test.  Tables:
+
+1. ``AT`` → ``OK`` round trip on one line, side by side: through the
+   Engine (thread backend and asyncio backend), through raw blocking
+   pyserial in a thread, and through python-gsmmodem-new's serial layer
+   (``gsmmodem.serial_comms.SerialComms``); ratio to raw pyserial.
+2. 64 lines driven at once through 64 Engines in one event loop (one
+   command in flight per line): aggregate commands/s and the worst event
+   loop lag seen meanwhile, thread vs asyncio backend.
+3. Transport costs that decide the default backend, on a bare pty: open
+   and close time, loop lag while writing into a pty nobody reads
+   (back-pressure), and which URLs each backend can open.
+
+Nothing is asserted about speed; the figures are printed for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import platform
+import selectors
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tty
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import serial
+
+from modemctl.driver import Engine
+from modemctl.log import configure
+from modemctl.transport import open_transport
+from modemctl.transport.base import Backend
+
+TIME_SCALE = 0.05
+BACKENDS: tuple[Backend, ...] = ("thread", "asyncio")
+
+
+# --------------------------------------------------------------------------- responder
+
+
+@contextlib.contextmanager
+def fake_exchange(count: int) -> Iterator[list[str]]:
+    """Start ``modemctl fake run`` with ``count`` lines in a child; yield their pty paths."""
+    with tempfile.TemporaryDirectory(prefix="mdb-") as d:
+        env = {**os.environ, "MODEMCTL_FAKE_DIR": d}
+        cmd = [sys.executable, "-m", "modemctl.cli.fake", "run", "--json",
+               "--time-scale", str(TIME_SCALE)]
+        for i in range(count):
+            cmd += ["--line", f"{5552000 + i}:conexant-v92"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            doc = _first_json_line(proc, 60.0)
+            yield [str(line["port"]) for line in doc["lines"]]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def _first_json_line(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0 or not sel.select(left):
+            raise RuntimeError("the fake exchange did not print its lines in time")
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"the fake exchange exited: {err.strip()}")
+        buf += chunk
+    doc: dict[str, Any] = json.loads(buf.split(b"\n", 1)[0])
+    return doc
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+def stats(samples: Sequence[float]) -> dict[str, float]:
+    """Median, p99 and rate of a list of round-trip times (seconds)."""
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return {"median_us": statistics.median(ordered) * 1e6, "p99_us": p99 * 1e6,
+            "per_s": len(ordered) / sum(ordered)}
+
+
+async def rtt_engine(port: str, n: int, backend: Backend) -> list[float]:
+    engine = await Engine.open(port, time_scale=TIME_SCALE, backend=backend)
+    try:
+        for _ in range(20):
+            await engine.command("AT")
+        out = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            await engine.command("AT")
+            out.append(time.perf_counter() - t0)
+        return out
+    finally:
+        await engine.close()
+
+
+def rtt_pyserial(port: str, n: int) -> list[float]:
+    """Raw blocking pyserial: write ``AT\\r``, read until ``OK\\r\\n``."""
+    ser = serial.Serial(port, 115200, timeout=1)
+    try:
+        def once() -> float:
+            t0 = time.perf_counter()
+            ser.write(b"AT\r")
+            buf = b""
+            while b"OK\r\n" not in buf:
+                chunk = ser.read(ser.in_waiting or 1)
+                if not chunk:
+                    raise RuntimeError(f"pyserial: no OK, got {buf!r}")
+                buf += chunk
+            return time.perf_counter() - t0
+
+        for _ in range(20):
+            once()
+        return [once() for _ in range(n)]
+    finally:
+        ser.close()
+
+
+def rtt_gsmmodem(port: str, n: int) -> list[float]:
+    """python-gsmmodem-new's SerialComms (reader thread, line callbacks)."""
+    from gsmmodem.serial_comms import SerialComms  # type: ignore[import-untyped]
+
+    comms = SerialComms(port, 115200)
+    comms.connect()
+    try:
+        for _ in range(20):
+            comms.write("AT\r", timeout=5)
+        out = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            comms.write("AT\r", timeout=5)
+            out.append(time.perf_counter() - t0)
+        return out
+    finally:
+        comms.close()
+
+
+async def round_trips(port: str, n: int) -> list[tuple[str, dict[str, float]]]:
+    results: list[tuple[str, dict[str, float]]] = []
+    results.append(("pyserial, blocking, in a thread",
+                    stats(await asyncio.to_thread(rtt_pyserial, port, n))))
+    results.append(("modemctl Engine (thread backend)",
+                    stats(await rtt_engine(port, n, "thread"))))
+    results.append(("modemctl Engine (asyncio backend)",
+                    stats(await rtt_engine(port, n, "asyncio"))))
+    results.append(("gsmmodem SerialComms",
+                    stats(await asyncio.to_thread(rtt_gsmmodem, port, n))))
+    return results
+
+
+# --------------------------------------------------------------------------- many lines
+
+
+class LagProbe:
+    """Worst lateness of a 5 ms sleep while something else runs on the loop."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            t0 = loop.time()
+            await asyncio.sleep(0.005)
+            self.worst = max(self.worst, loop.time() - t0 - 0.005)
+
+    def __enter__(self) -> LagProbe:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+
+
+async def many_lines(ports: Sequence[str], seconds: float, backend: Backend
+                     ) -> dict[str, float]:
+    engines = await asyncio.gather(*(Engine.open(p, time_scale=TIME_SCALE, backend=backend)
+                                     for p in ports))
+    try:
+        for e in engines:
+            await e.command("AT")
+        counts = [0] * len(engines)
+        samples: list[float] = []
+        stop = time.perf_counter() + seconds
+
+        async def drive(i: int, e: Engine) -> None:
+            while time.perf_counter() < stop:
+                t0 = time.perf_counter()
+                await e.command("AT")
+                samples.append(time.perf_counter() - t0)
+                counts[i] += 1
+
+        with LagProbe() as lag:
+            t0 = time.perf_counter()
+            await asyncio.gather(*(drive(i, e) for i, e in enumerate(engines)))
+            elapsed = time.perf_counter() - t0
+        return {"per_s": sum(counts) / elapsed,
+                "median_ms": statistics.median(samples) * 1e3,
+                "lag_ms": lag.worst * 1e3,
+                "threads": threading.active_count()}
+    finally:
+        await asyncio.gather(*(e.close() for e in engines))
+
+
+# --------------------------------------------------------------------------- transport
+
+
+async def transport_costs(backend: Backend, flood_seconds: float) -> dict[str, object]:
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    try:
+        t0 = time.perf_counter()
+        tr = await open_transport(path, backend=backend)
+        open_ms = (time.perf_counter() - t0) * 1e3
+        chunk = b"x" * 4096
+        written = 0
+
+        async def flood() -> None:
+            nonlocal written
+            while True:
+                await tr.write(chunk)
+                written += len(chunk)
+
+        with LagProbe() as lag:
+            task = asyncio.create_task(flood())
+            await asyncio.sleep(flood_seconds)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            t0 = time.perf_counter()
+            await tr.close()
+            close_ms = (time.perf_counter() - t0) * 1e3
+        return {"open_ms": open_ms, "close_ms": close_ms, "lag_ms": lag.worst * 1e3,
+                "accepted_kib": written // 1024}
+    finally:
+        for fd in (master, slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+async def url_support(backend: Backend) -> str:
+    ok = []
+    for url in ("loop://", "socket://127.0.0.1:1", "rfc2217://127.0.0.1:1"):
+        scheme = url.split(":", 1)[0]
+        try:
+            tr = await open_transport(url, backend=backend, open_timeout=3)
+        except Exception as e:      # classifying why it failed
+            if "asyncio" in str(e):
+                continue            # refused by design: the backend cannot drive it
+            ok.append(scheme)       # it tried: only the test endpoint is missing
+            continue
+        await tr.close()
+        ok.append(scheme)
+    return ", ".join(["device", *ok])
+
+
+# --------------------------------------------------------------------------- output
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (f"nproc {os.cpu_count()}, {model}, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for i, row in enumerate(cells):
+        print("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+        if i == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+    sys.stdout.flush()
+
+
+async def run(quick: bool) -> None:
+    n = 300 if quick else 3000
+    seconds = 1.0 if quick else 3.0
+    lines = 64
+    print(f"machine: {machine()}")
+    print(f"responder: modemctl fake exchange (conexant-v92, echo on, time_scale {TIME_SCALE}) "
+          "in a separate process; ptys")
+    with fake_exchange(lines) as ports:
+        rt = await round_trips(ports[0], n)
+        base = rt[0][1]["median_us"]
+        table(f"AT -> OK round trip, one line, {n} commands",
+              ["client", "median µs", "p99 µs", "cmds/s", "median vs pyserial"],
+              [(name, f"{s['median_us']:.0f}", f"{s['p99_us']:.0f}", f"{s['per_s']:.0f}",
+                f"{s['median_us'] / base:.2f}x") for name, s in rt])
+        rows = []
+        for backend in BACKENDS:
+            r = await many_lines(ports, seconds, backend)
+            rows.append((backend, lines, f"{r['per_s']:.0f}", f"{r['median_ms']:.2f}",
+                         f"{r['lag_ms']:.1f}", r["threads"]))
+        table(f"{lines} lines driven at once, {seconds:.0f}s, one command in flight per line",
+              ["backend", "lines", "aggregate cmds/s", "median ms", "worst loop lag ms",
+               "threads"], rows)
+    rows2 = []
+    for backend in BACKENDS:
+        c = await transport_costs(backend, 0.5 if quick else 1.0)
+        rows2.append((backend, f"{c['open_ms']:.1f}", f"{c['close_ms']:.1f}",
+                      f"{c['lag_ms']:.1f}", c["accepted_kib"], await url_support(backend)))
+    table("transport backends on a pty (flood: 4 KiB writes into a pty nobody reads)",
+          ["backend", "open ms", "close ms (full queue)", "worst loop lag ms",
+           "KiB accepted", "URLs"], rows2)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the driver benchmark tables; ``--quick`` for a short run."""
+    parser = argparse.ArgumentParser(prog="python -m bench.driver_bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer samples, shorter runs")
+    args = parser.parse_args(argv)
+    configure(level=logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="mdb-lock-") as lock_dir:
+        os.environ["MODEMCTL_LOCK_DIR"] = lock_dir
+        asyncio.run(run(args.quick))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
