@@ -241,7 +241,10 @@ def ring_cmd(number: str, caller: str | None, name: str | None, wait: float,
         click.echo(json.dumps(r))
         return
     who = " ".join(x for x in (caller, f"({name})" if name else None) if x) or "an unknown caller"
-    outcome = f": {r['outcome']}" if r.get("outcome") else ""
+    if r.get("outcome"):
+        outcome = f": {r['outcome']}"
+    else:
+        outcome = f": no answer within {wait:g} s, still ringing" if wait else ""
     click.echo(f"ringing {number} from {who}, party {r['party']}{outcome}")
 
 
@@ -318,8 +321,8 @@ def list_cmd(as_json: bool, control_path: Path | None) -> None:
         click.echo("no fake exchange is running (start one with `modemctl fake run`)")
         return
     _table(["NUMBER", "PERSONALITY", "STATE", "DEVICE", "URL", "PID"],
-           [[r["number"], r["personality"], r["state"], r["port"], r["url"] or "-",
-             str(r["pid"])] for r in rows])
+           [[r["number"], r["personality"], r["state"] + (" (dead)" if r.get("dead") else ""),
+             r["port"], r["url"] or "-", str(r["pid"])] for r in rows])
 
 
 # --------------------------------------------------------------------------- helpers

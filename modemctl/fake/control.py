@@ -274,7 +274,7 @@ class ControlServer:
     async def _lines(self, req: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "pid": os.getpid(), "lines": [
             {"number": line.number, "personality": line.personality, "port": line.port,
-             "url": line.url, "state": _state_name(line.state)}
+             "url": line.url, "state": line.state, "dead": line.dead}
             for line in self.exchange.lines.values()]}
 
     def _get_party(self, req: dict[str, Any]) -> tuple[str, RemoteParty]:
@@ -362,11 +362,6 @@ def _describe(e: BaseException) -> str:
     # str(KeyError) adds quotes around its message.
     text = str(e.args[0]) if isinstance(e, KeyError) and len(e.args) == 1 else str(e)
     return text or type(e).__name__
-
-
-def _state_name(state: object) -> str:
-    name = getattr(state, "value", state)
-    return str(name)
 
 
 def _field(req: dict[str, Any], key: str, kind: type[Any]) -> Any:

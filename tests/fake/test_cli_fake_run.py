@@ -194,9 +194,10 @@ def test_dead_line_gives_no_dialtone(running: Running) -> None:
         port.write(b"ATDT5551002\r")
         expect(port, b"NO DIALTONE")
         assert cli(running, "dead", "5551001", "off").returncode == 0
-        port.write(b"ATX0DT5551009\r")  # dial tone again: the call is placed (and fails later)
-        out = expect(port, b"\r\n", 5)
+        # Dial tone again: ';' dials and returns to command mode with OK.
+        out = at(port, "ATDT5551002;")
         assert b"NO DIALTONE" not in out
+        at(port, "ATH")
 
 
 def test_client_commands_in_process(running: Running) -> None:
@@ -265,3 +266,34 @@ def test_second_exchange_on_same_control_socket_is_refused(fake_dir: Path) -> No
         assert request(sock, "lines")["lines"][0]["number"] == "5551001"
     finally:
         stop(first)
+
+
+def _call(r: Running, a: serial.Serial, b: serial.Serial, dial: str) -> None:
+    at(b, "ATS0=1")
+    a.write(f"ATDT{dial}\r".encode())
+    expect(a, b"CONNECT", 20)
+    expect(b, b"CONNECT", 20)
+
+
+def test_call_waiting_from_another_process(running: Running) -> None:
+    """A default Conexant drops an unprotected call on call waiting; *70 protects it."""
+    with open_line(running, "5551001") as a, open_line(running, "5551002") as b:
+        _call(running, a, b, "5551002")
+        r = cli(running, "ring", "5551001", "--caller", "5553333", "--json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["outcome"] == "waiting-dropped"
+        expect(a, b"NO CARRIER")
+        _call(running, a, b, "*70,5551002")
+        r = cli(running, "ring", "5551001", "--caller", "5553333", "--wait", "2")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip().endswith(": busy")
+        b.write(b"still connected")
+        expect(a, b"still connected")
+
+
+def test_modemctl_ports_lists_the_running_lines(running: Running) -> None:
+    from modemctl.cli.ports import fake_ports
+
+    rows = fake_ports()
+    assert [row.port for row in rows] == [ln["port"] for ln in running.doc["lines"]]
+    assert "fake agere-v92, number 5551002" in rows[1].description

@@ -39,6 +39,7 @@ class StandInLine:
     port: str = "/dev/pts/42"
     url: str | None = None
     state: object = "idle"
+    dead: bool = False
     injected: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def inject(self, kind: str, **params: Any) -> None:
@@ -229,9 +230,9 @@ async def test_lines(served: tuple[StandInExchange, Path]) -> None:
     assert r["pid"] == os.getpid()
     assert r["lines"] == [
         {"number": "5551001", "personality": "conexant-v92", "port": "/dev/pts/42",
-         "url": None, "state": "idle"},
+         "url": None, "state": "idle", "dead": False},
         {"number": "5551002", "personality": "agere-v92", "port": "/dev/pts/43",
-         "url": "rfc2217://127.0.0.1:4242", "state": "idle"}]
+         "url": "rfc2217://127.0.0.1:4242", "state": "idle", "dead": False}]
 
 
 @pytest.mark.parametrize(("fields", "code", "message"), [
