@@ -31,7 +31,10 @@ import structlog
 from serial import rfc2217
 
 PTY_POLL = 0.05
-"""Real seconds between checks for a client (re)opening a closed pty."""
+"""Longest real interval between checks for a client (re)opening a closed pty."""
+PTY_POLL_FIRST = 0.002
+"""First re-check after the pty closed; the interval doubles up to :data:`PTY_POLL`, so a
+client that opens right away is seen at once and an idle line costs ~20 reads a second."""
 LINE_POLL = 0.02
 """Real seconds between modem-line checks on the RFC 2217 connection."""
 READ_CHUNK = 4096
@@ -54,6 +57,7 @@ class PtyPort:
         self._out = bytearray()
         self._writing = False
         self._poll_handle: asyncio.TimerHandle | None = None
+        self._poll_interval = PTY_POLL_FIRST
 
     @property
     def path(self) -> str:
@@ -127,7 +131,8 @@ class PtyPort:
         if self.client_open:
             self.client_open = False
             self._on_open_change(False)
-        self._poll_handle = self._loop.call_later(PTY_POLL, self._poll)
+        self._poll_interval = PTY_POLL_FIRST
+        self._poll_handle = self._loop.call_later(self._poll_interval, self._poll)
 
     def _poll(self) -> None:
         """Is a client there?  EIO: no; EAGAIN or data: yes."""
@@ -141,7 +146,8 @@ class PtyPort:
         except OSError as exc:
             if exc.errno != errno.EIO:
                 raise
-            self._poll_handle = self._loop.call_later(PTY_POLL, self._poll)
+            self._poll_interval = min(self._poll_interval * 2, PTY_POLL)
+            self._poll_handle = self._loop.call_later(self._poll_interval, self._poll)
             return
         self.client_open = True
         self._loop.add_reader(self._master, self._readable)
