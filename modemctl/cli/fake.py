@@ -195,9 +195,13 @@ def _find_control(number: str | None, control_path: Path | None) -> Path:
             raise click.ClickException(f"{len(entries)} fake exchanges are running "
                                        f"(PIDs {pids}); pass --control PATH")
         return Path(str(entries[0].control))
-    for entry in entries:
-        if any(line.number == number for line in entry.lines):
-            return Path(str(entry.control))
+    serving = [e for e in entries if any(line.number == number for line in e.lines)]
+    if len(serving) == 1:
+        return Path(str(serving[0].control))
+    if serving:
+        pids = ", ".join(str(e.pid) for e in serving)
+        raise click.ClickException(f"line {number} is on {len(serving)} running exchanges "
+                                   f"(PIDs {pids}); pass --control PATH")
     known = ", ".join(line.number for e in entries for line in e.lines)
     raise click.ClickException(f"no running fake exchange has line {number} "
                                f"(running lines: {known})")
@@ -312,7 +316,15 @@ def list_cmd(as_json: bool, control_path: Path | None) -> None:
         sockets = [Path(e.control) for e in registry.list_exchanges() if e.control]
     rows: list[dict[str, Any]] = []
     for path in sockets:
-        r = _call(path, "lines", {})
+        if control_path is None:
+            # One stuck exchange must not hide the others: report it and go on.
+            try:
+                r = request(path, "lines", timeout=5.0)
+            except ControlError as e:
+                click.echo(f"warning: {e}", err=True)
+                continue
+        else:
+            r = _call(path, "lines", {})
         rows.extend({**line, "pid": r.get("pid"), "control": str(path)} for line in r["lines"])
     if as_json:
         click.echo(json.dumps(rows))

@@ -136,3 +136,26 @@ def test_stale_registry_entries_are_not_used(fake_dir: Path) -> None:
     r = CliRunner().invoke(fake, ["ring", "5551001"])
     assert "no fake exchange is running" in r.output
     assert os.listdir(fake_dir) == []
+
+
+def test_number_on_two_exchanges_is_ambiguous(fake_dir: Path) -> None:
+    # Two live registrations: ours, and one written for our parent process.
+    with registry.register([("5551001", "conexant-v92", "/dev/pts/1", None)],
+                           control=str(fake_dir / "a.sock")):
+        (fake_dir / f"exchange-{os.getppid()}.json").write_text(json.dumps(
+            {"version": 1, "pid": os.getppid(), "control": str(fake_dir / "b.sock"),
+             "lines": [{"number": "5551001", "personality": "x", "port": "/dev/pts/2",
+                        "url": None}]}))
+        r = CliRunner().invoke(fake, ["ring", "5551001"])
+    assert r.exit_code == 1
+    assert "line 5551001 is on 2 running exchanges" in r.output
+    assert "pass --control PATH" in r.output
+
+
+def test_list_skips_an_unreachable_exchange_with_a_warning(fake_dir: Path) -> None:
+    with registry.register([("5551001", "conexant-v92", "/dev/pts/1", None)],
+                           control=str(fake_dir / "gone.sock")):
+        r = CliRunner().invoke(fake, ["list", "--json"])
+    assert r.exit_code == 0
+    assert "warning: no fake exchange listens on" in r.stderr
+    assert json.loads(r.stdout) == []
