@@ -1,4 +1,4 @@
-"""Real third-party programs drive the fake exchange: chat (ppp), picocom, socat.
+"""Real third-party programs drive the fake exchange: chat (ppp), picocom, minicom, socat.
 
 The exchange runs in the test's event loop; each program runs as a child
 process on a fake line's pty, exactly as it would on ``/dev/ttyUSB0``.  The
@@ -16,6 +16,7 @@ import signal
 import termios
 import tty
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -160,12 +161,14 @@ async def test_chat_sees_busy_and_no_dialtone(ex: Exchange) -> None:
         assert rc == 6, log  # 6 = the third ABORT string (NO DIALTONE) matched
 
 
-async def start_in_terminal(argv: list[str]) -> tuple[asyncio.subprocess.Process, FdStream]:
-    """Run ``argv`` with a new pty as its controlling terminal; return it and the pty master."""
+async def start_in_terminal(argv: list[str], env: dict[str, str] | None = None
+                            ) -> tuple[asyncio.subprocess.Process, FdStream]:
+    """Run ``argv`` on a new pty (its terminal, 80x24); return it and the pty master."""
     master, slave = os.openpty()
+    termios.tcsetwinsize(slave, (24, 80))
     proc = await asyncio.create_subprocess_exec(
         *argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-        env={**os.environ, "TERM": "xterm"})
+        env={**os.environ, "TERM": "xterm", **(env or {})})
     os.close(slave)
     return proc, FdStream(master)
 
@@ -264,3 +267,24 @@ async def test_socat_talks_at_to_a_line(ex: Exchange) -> None:
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+async def test_minicom_talks_to_a_line(ex: Exchange, tmp_path: Path) -> None:
+    minicom = require_program("minicom")
+    a = await ex.add_line("5551001", personality="usr-v90")
+    proc, term = await start_in_terminal(
+        [minicom, "-o", "-b", "115200", "-D", a.port, "-C", str(tmp_path / "capture")],
+        env={"HOME": str(tmp_path), "MINICOM": "-c off"})
+    try:
+        await term.expect(b"Press CTRL-A Z for help")
+        for ch in b"ATI3\r":
+            term.write(bytes([ch]))
+        await term.expect(b"OK")
+        term.write(b"\x01x")  # Ctrl-A X: leave minicom...
+        await term.expect(b"Yes")
+        term.write(b"\r")  # ...confirm
+    finally:
+        rc = await stop_terminal(proc, term)
+    assert rc == 0
+    captured = (tmp_path / "capture").read_bytes()
+    assert b"ATI3" in captured and b"OK" in captured
