@@ -32,6 +32,8 @@ class ScriptedDCE:
         self.commands: list[str] = []
         self.data_mode = False
         self.data_echo = True
+        self.hang_dials = False        # ATD/ATA get no answer until a byte aborts them
+        self._dialing = False
         self.received_data = bytearray()
         self._line = bytearray()
         self._loop = asyncio.get_running_loop()
@@ -40,6 +42,7 @@ class ScriptedDCE:
         os.set_blocking(self.master, False)
         self.port = os.ttyname(self._slave)
         self._last_rx = 0.0
+        self.escape_quiet: list[float] = []   # silence before each accepted +++
         self._plus_timer: asyncio.TimerHandle | None = None
         self._loop.add_reader(self.master, self._on_readable)
         self.before_final: list[str] = []   # unsolicited lines sent before each final
@@ -89,6 +92,7 @@ class ScriptedDCE:
             self._plus_timer.cancel()
             self._plus_timer = None
         if data == b"+++" and quiet_before >= self.guard * 0.9:
+            self.escape_quiet.append(quiet_before)
             self._plus_timer = self._loop.call_later(self.guard, self._escaped)
         self.received_data += data
         if self.data_echo:
@@ -100,6 +104,11 @@ class ScriptedDCE:
         self.final("OK", 0)
 
     def _byte(self, b: int) -> None:
+        if self._dialing:
+            # V.250: any character aborts a dial or answer in progress.
+            self._dialing = False
+            self.final("NO CARRIER", 3)
+            return
         if self.echo and not self.silent:
             self.send_raw(bytes([b]))
         if b == 13:
@@ -126,6 +135,9 @@ class ScriptedDCE:
             if lines:
                 last = lines[-1]
                 self.final(last, {"OK": 0, "ERROR": 4, "NO CARRIER": 3, "BUSY": 7}.get(last, 4))
+            return
+        if self.hang_dials and (up.startswith("ATD") or up == "ATA"):
+            self._dialing = True
             return
         if up.startswith("ATD") or up == "ATA" or up.startswith("ATO"):
             self.data_mode = True

@@ -264,3 +264,50 @@ async def test_fault_slow_output(exchange: Exchange) -> None:
         exchange.lines["5551001"].inject("slow", delay=0)
     finally:
         await engine.close()
+
+
+@pytest.mark.parametrize("rfc2217", [False, True])
+async def test_incoming_call_with_caller_id_then_remote_hangup(exchange: Exchange,
+                                                               rfc2217: bool) -> None:
+    engine = await open_engine(exchange, rfc2217=rfc2217)
+    try:
+        assert (await engine.command("AT+VCID=1")).ok
+        async with engine.events() as sub:
+            party = await exchange.ring_in("5551001", caller="5559999", name="ALICE")
+            cid: dict[str, str] = {}
+            async with asyncio.timeout(5):
+                while "NMBR" not in cid or "NAME" not in cid:
+                    ev = await sub.get()
+                    if isinstance(ev, Unsolicited) and ev.kind is UnsolicitedKind.CALLER_ID:
+                        cid[ev.fields["field"]] = ev.fields["value"]
+            assert cid["NMBR"] == "5559999" and cid["NAME"] == "ALICE"
+            r = await engine.originate("ATA")
+            assert r.final is ResultCode.CONNECT
+            assert await party.answered()
+            party.write(b"hello caller\r\n")
+            got = b""
+            async with asyncio.timeout(3):
+                while len(got) < 14:
+                    got += await engine.read(100)
+            assert got == b"hello caller\r\n"
+            await party.hangup()
+            async with asyncio.timeout(3):
+                assert await engine.read(100) == b""
+                while not isinstance(ev := await sub.get(), CarrierLost):
+                    pass
+        assert engine.mode is EngineMode.COMMAND
+        assert ev.source in ("result-code", "dcd")
+        assert (await engine.command("AT")).ok
+    finally:
+        await engine.close()
+
+
+async def test_asyncio_backend_against_fake(exchange: Exchange) -> None:
+    line = await exchange.add_line("5551001", personality="agere-v92")
+    engine = await Engine.open(line.port, time_scale=SCALE, backend="asyncio")
+    try:
+        assert (await engine.command("ATI3")).info
+        exchange.lines["5551001"].inject("unsolicited", lines=["RING"])
+        assert (await engine.command("ATI3")).ok
+    finally:
+        await engine.close()

@@ -1,0 +1,166 @@
+"""Engine rules: data-mode refusal, guard times, subscribers, abort, numeric mode, close."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+import structlog
+
+from modemctl.at import Response, ResultCode, Unsolicited, UnsolicitedKind
+from modemctl.driver import Engine, EngineMode
+from modemctl.errors import CommandTimeout, InvalidCallState, InvalidCommand, PortClosed
+from tests.driver.conftest import SCALE
+from tests.driver.responder import ScriptedDCE
+
+
+async def test_data_mode_refuses_commands_before_sending(engine: Engine,
+                                                         dce: ScriptedDCE) -> None:
+    await engine.originate("ATDT5551234")
+    sent_before = (len(dce.commands), len(dce.received_data))
+    for call in (engine.command("ATH"), engine.originate("ATDT1"), engine.resume()):
+        with pytest.raises(InvalidCallState):
+            await call
+    await asyncio.sleep(0.05)
+    assert (len(dce.commands), len(dce.received_data)) == sent_before
+
+
+async def test_escape_keeps_guard_time_after_data(engine: Engine, dce: ScriptedDCE) -> None:
+    await engine.originate("ATD1")
+    await engine.write(b"x" * 1000)
+    await engine.escape()
+    assert engine.mode is EngineMode.ONLINE_COMMAND
+    assert dce.escape_quiet and dce.escape_quiet[-1] >= engine.guard_time
+    assert engine.guard_time == pytest.approx(50 * 0.02 * SCALE)
+
+
+async def test_write_refused_while_escaping(engine: Engine, dce: ScriptedDCE) -> None:
+    await engine.originate("ATD1")
+    task = asyncio.create_task(engine.escape())
+    await asyncio.sleep(0.01)
+    with pytest.raises(InvalidCallState):
+        await engine.write(b"oops")
+    await task
+    assert b"oops" not in dce.received_data
+
+
+async def test_guard_time_follows_s12(engine: Engine) -> None:
+    engine.s12 = 100
+    assert engine.guard_time == pytest.approx(100 * 0.02 * SCALE)
+    engine.guard_time = 0.2
+    assert engine.guard_time == 0.2
+    with pytest.raises(ValueError):
+        engine.s12 = 300
+
+
+async def test_slow_subscriber_drops_oldest_and_never_blocks(engine: Engine,
+                                                             dce: ScriptedDCE) -> None:
+    slow = engine.events(maxsize=3)
+    fast = engine.events()
+    for i in range(10):
+        dce.send_line(f"RING {i}")
+    assert (await engine.command("AT")).ok            # the reader was never blocked
+    got = [await fast.get(2.0) for _ in range(10)]
+    assert [e.fields["tag"] for e in got if isinstance(e, Unsolicited)] == \
+        [str(i) for i in range(10)]
+    assert slow.dropped == 7
+    tags = [(await slow.get(1.0)) for _ in range(3)]
+    assert [e.fields["tag"] for e in tags if isinstance(e, Unsolicited)] == ["7", "8", "9"]
+    slow.close()
+    fast.close()
+
+
+async def test_events_end_when_engine_closes(dce: ScriptedDCE) -> None:
+    engine = await Engine.open(dce.port, time_scale=SCALE)
+    sub = engine.events()
+    await engine.close()
+    assert [e async for e in sub] == []
+    assert engine.mode is EngineMode.CLOSED
+    with pytest.raises(PortClosed):
+        await engine.command("AT")
+    await engine.close()                                # idempotent
+
+
+async def test_dial_timeout_aborts_cleanly(engine: Engine, dce: ScriptedDCE) -> None:
+    dce.hang_dials = True
+    with pytest.raises(CommandTimeout):
+        await engine.originate("ATDT5551234", timeout=2.0)
+    assert engine.consecutive_timeouts == 0            # the modem answered the abort
+    assert engine.mode is EngineMode.COMMAND
+    assert (await engine.command("AT")).ok
+
+
+async def test_originate_takes_only_d_a_o(engine: Engine) -> None:
+    with pytest.raises(InvalidCommand):
+        await engine.originate("ATI0")
+    with pytest.raises(InvalidCallState):
+        await engine.resume()                           # nothing to resume
+
+
+async def test_numeric_mode_final_at_end_of_input(engine: Engine, dce: ScriptedDCE) -> None:
+    assert (await engine.command("ATV0")).numeric
+    dce.replies["ATS0?"] = ["000", "OK"]
+    r = await engine.command("ATS0?")
+    assert r.numeric and r.info == ("000",) and r.final is ResultCode.OK
+
+
+async def test_auto_answer_connect_enters_data_mode(engine: Engine, dce: ScriptedDCE) -> None:
+    async with engine.events() as sub:
+        dce.send_line("RING")
+        dce.data_mode = True
+        dce.send_line("CONNECT 33600")
+        dce.send_raw(b"welcome")
+        kinds = []
+        while len(kinds) < 2:
+            ev = await sub.get(2.0)
+            if isinstance(ev, Unsolicited):
+                kinds.append(ev.kind)
+    assert kinds == [UnsolicitedKind.RING, UnsolicitedKind.CONNECT]
+    assert engine.mode is EngineMode.DATA
+    async with asyncio.timeout(2):
+        assert await engine.read(100) == b"welcome"
+
+
+async def test_close_releases_lock_after_port_failure(dce: ScriptedDCE,
+                                                      _lock_dir: Path) -> None:
+    engine = await Engine.open(dce.port, time_scale=SCALE, recovery=False)
+    assert os.listdir(_lock_dir)
+    dce.close()                                         # the device goes away
+    with pytest.raises((PortClosed, CommandTimeout)):
+        await engine.command("AT")
+    await engine.close()
+    assert not os.listdir(_lock_dir)
+
+
+async def test_set_dtr_on_pty_reports_no_line(engine: Engine) -> None:
+    assert await engine.set_dtr(False) is False
+    assert engine.lines.cd is None and engine.lines.ri is None
+
+
+async def test_trace_logs_every_byte(dce: ScriptedDCE) -> None:
+    engine = await Engine.open(dce.port, time_scale=SCALE, trace=True)
+    try:
+        with structlog.testing.capture_logs() as logs:
+            await engine.command("AT")
+    finally:
+        await engine.close()
+    traces = [e for e in logs if e["event"] == "trace"]
+    assert {e["dir"] for e in traces} == {"tx", "rx"}
+    assert "".join(e["text"] for e in traces if e["dir"] == "tx") == "AT\\r"
+
+
+async def test_asyncio_backend_engine(dce: ScriptedDCE) -> None:
+    engine = await Engine.open(dce.port, time_scale=SCALE, backend="asyncio")
+    try:
+        r = await engine.command("AT")
+        assert isinstance(r, Response) and r.ok
+        await engine.originate("ATD1")
+        await engine.write(b"ping")
+        async with asyncio.timeout(2):
+            assert await engine.read(10) == b"ping"
+        await engine.hangup()
+        assert engine.mode is EngineMode.COMMAND
+    finally:
+        await engine.close()
