@@ -101,7 +101,7 @@ async def open_transport(url: str, *, baudrate: int = 115200, lock: bool = True,
     # The read timeout is set at open time: setting it later reconfigures an
     # rfc2217:// port, a blocking network round trip.
     kwargs: dict[str, Any] = {"baudrate": baudrate, "timeout": READ_POLL}
-    if lock and local and scheme(url) == "":
+    if lock and local and scheme(url) in ("", "spy"):
         kwargs["exclusive"] = True
     try:
         port = await _open_port(url, kwargs, open_timeout)

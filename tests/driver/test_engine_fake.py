@@ -311,3 +311,20 @@ async def test_asyncio_backend_against_fake(exchange: Exchange) -> None:
         assert (await engine.command("ATI3")).ok
     finally:
         await engine.close()
+
+
+async def test_ring_indicator_line_on_rfc2217(exchange: Exchange) -> None:
+    from modemctl.at import RingIndicator
+
+    engine = await open_engine(exchange, rfc2217=True)
+    try:
+        assert engine.lines.ri is False
+        async with engine.events() as sub:
+            party = await exchange.ring_in("5551001", caller="5559999")
+            seen: set[type] = set()
+            async with asyncio.timeout(5):
+                while not {RingIndicator, Unsolicited} <= seen:
+                    seen.add(type(await sub.get()))
+            await party.hangup()
+    finally:
+        await engine.close()

@@ -236,3 +236,19 @@ async def test_back_pressure_does_not_block_loop(pty_pair: tuple[int, str],
     assert written < 2000 * 4096
     assert max(lags) < 0.2, f"loop stalled {max(lags):.3f}s"
     assert close_time < 6.0
+
+
+async def test_spy_url_locks_the_wrapped_device(pty_pair: tuple[int, str], lock_dir: Path,
+                                                tmp_path: Path) -> None:
+    master, path = pty_pair
+    log = tmp_path / "spy.txt"
+    tr = await open_transport(f"spy://{path}?file={log}")
+    try:
+        assert (lock_dir / lock_name(path)).exists()
+        await tr.write(b"ATZ\r")
+        await tr.drain()
+        assert await asyncio.to_thread(master_read, master, 4) == b"ATZ\r"
+    finally:
+        await tr.close()
+    assert not (lock_dir / lock_name(path)).exists()
+    assert "ATZ" in log.read_text()
