@@ -1,0 +1,95 @@
+"""Fixtures for the line/call tests: a fake exchange and two lines driven by modemctl.
+
+``near`` is the line under test (its personality varies); ``far`` is the line
+it calls, also driven through ``open_line``, so that every call is exercised
+end to end on both sides: driver, fake and line layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from modemctl.fake import Exchange, FakeLine
+from modemctl.line import Call, Line, open_line
+from modemctl.line.call import SecureRequest
+
+SCALE = 0.05
+PERSONALITIES = ("conexant-v92", "agere-v92", "usr-v90", "hayes-basic")
+NEAR, FAR, THIRD = "5551001", "5551002", "5559999"
+
+
+@dataclass
+class Pair:
+    """Two modemctl lines on one exchange."""
+
+    ex: Exchange
+    near: Line
+    far: Line
+    near_fake: FakeLine
+    far_fake: FakeLine
+
+    async def connect(self, secure: SecureRequest = False, number: str = FAR,
+                      far_secure: SecureRequest = False) -> tuple[Call, Call]:
+        """near dials far, far answers; both calls CONNECTED (asserted)."""
+        answering = asyncio.create_task(self._answer(far_secure))
+        try:
+            async with asyncio.timeout(20):
+                call = await self.near.make_call(number, secure=secure)
+                assert call.state.name == "CONNECTED", (call, call.disconnect_reason)
+                incoming = await answering
+        finally:
+            answering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await answering
+        return call, incoming
+
+    async def _answer(self, secure: SecureRequest) -> Call:
+        incoming = await self.far.wait_for_call()
+        await incoming.answer(secure=secure)
+        return incoming
+
+
+PairFactory = Callable[..., Awaitable[Pair]]
+
+
+@pytest.fixture
+async def make_pair() -> AsyncIterator[PairFactory]:
+    """``await make_pair(personality, location="US", far="agere-v92", rfc2217=False)``."""
+    stack = contextlib.AsyncExitStack()
+
+    async def factory(personality: str, location: str = "US", far: str = "agere-v92",
+                      rfc2217: bool = False, scale: float = SCALE) -> Pair:
+        ex = await stack.enter_async_context(Exchange(time_scale=scale))
+        near_fake = await ex.add_line(NEAR, personality=personality, rfc2217=rfc2217)
+        far_fake = await ex.add_line(FAR, personality=far)
+        url = near_fake.url if rfc2217 and near_fake.url else near_fake.port
+        near = await stack.enter_async_context(
+            open_line(url, location, scale, name="near"))
+        far_line = await stack.enter_async_context(
+            open_line(far_fake.port, "US", scale, name="far"))
+        return Pair(ex, near, far_line, near_fake, far_fake)
+
+    async with stack:
+        yield factory
+
+
+async def read_exactly(call: Call, n: int, limit: float = 5.0) -> bytes:
+    """Read ``n`` bytes from ``call`` (bounded in time; short if the call ends)."""
+    out = bytearray()
+    async with asyncio.timeout(limit):
+        while len(out) < n:
+            chunk = await call.read(n - len(out))
+            if not chunk:
+                break
+            out += chunk
+    return bytes(out)
+
+
+async def settle(seconds: float = 0.3) -> None:
+    """Let the scaled exchange play out a call-waiting event (real seconds)."""
+    await asyncio.sleep(seconds)
