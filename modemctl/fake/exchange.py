@@ -518,6 +518,8 @@ class Exchange:
             while call.state == "ringing":
                 if max_rings is not None and rings >= max_rings:
                     self.end_call(call, by=call.caller, reason="no-answer")
+                    if isinstance(call.caller, RemoteParty):
+                        call.caller.settle("no-answer")
                     return
                 rings += 1
                 line.dce.ring(True)

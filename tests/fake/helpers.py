@@ -16,6 +16,11 @@ from modemctl.fake.dce import Dce, DialRequest
 from modemctl.fake.personality import load_personality
 
 
+def link_exists(path: str) -> bool:
+    """True if ``path`` exists as a file or (even dangling) symlink."""
+    return os.path.lexists(path)
+
+
 class StubTelco:
     """Records what the DCE asks of the network; a live line by default."""
 
@@ -114,6 +119,18 @@ class PtyClient:
                 time.sleep(0.001)
                 continue
             view = view[n:]
+
+    async def write_all(self, data: bytes, within: float = 10.0) -> None:
+        """Write a large block without blocking the event loop the fake runs on."""
+        view = memoryview(data)
+        deadline = time.monotonic() + within
+        while view:
+            try:
+                view = view[os.write(self.fd, view):]
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("pty write blocked") from None
+                await asyncio.sleep(0.002)
 
     def _pull(self) -> None:
         while True:
