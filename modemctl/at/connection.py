@@ -16,9 +16,9 @@ Rules, in the order they are applied to each line:
    matching, so they never end up in a response.
 3. A final result code, verbose (``\\r\\nOK\\r\\n``) or numeric (``0\\r``),
    ends the command.  Framing is by final result code only, never by
-   silence.  When echo is known to be on, a final that arrives before the
-   command's echo is a late answer to an earlier (timed-out) command and is
-   reported as :class:`Noise`, so responses cannot skew by one.
+   silence.  When echo is known to be on, a final or information line that
+   arrives before the command's echo is the tail of an earlier (timed-out)
+   command and is reported as :class:`Noise`, so responses cannot skew by one.
 4. Any other line is :class:`Information` for the command in flight, or
    :class:`Noise` when nothing is in flight.
 
@@ -138,6 +138,7 @@ class ATConnection:
         self._echo_seen = False
         self._info: list[str] = []
         self._echo_on: bool | None = None
+        self._aborted = False
         self._verbose: bool | None = None
         self._skip_lf = False
         self._flush = False
@@ -225,15 +226,19 @@ class ATConnection:
     def abort_command(self) -> None:
         """The engine gave up on the command in flight (timeout).
 
-        What the modem does with it is unknown, so echo knowledge is reset
-        too; a late final that still arrives becomes Noise, not the next
-        command's answer, whenever echo shows it up.
+        A late answer that still arrives must not become the next command's:
+        while echo is known to be on, whatever precedes the next command's
+        echo is stale and reported as Noise.  A second abort in a row
+        forgets what echo was (the echo itself may be what is garbled), so a
+        resync cannot be locked out by it.
         """
         if self._mode is ProtocolMode.ESCAPING:
             self._mode = self._escape_from
         self._pending = None
         self._info = []
-        self._echo_on = None
+        if self._aborted:
+            self._echo_on = None
+        self._aborted = True
 
     def carrier_lost(self) -> None:
         """The engine saw the call end (DCD drop, DTR hang-up): leave data mode.
@@ -332,6 +337,7 @@ class ATConnection:
             self._echo_seen = True
             self._emit(Echo(text))
             return
+        stale = cmd is not None and self._echo_on is True and not self._echo_seen
         if cr_terminated and _is_numeric_token(text):
             verbose = numeric_text(text.strip(), self.numeric_family)
             if verbose is not None:
@@ -352,7 +358,10 @@ class ATConnection:
             if final is not None:
                 self._handle_final(final, numeric=False)
                 return
-        if cmd is not None:
+        if stale:
+            self._emit(Noise(text, "before the echo of the command in flight: left over "
+                                   "from an earlier command"))
+        elif cmd is not None:
             self._info.append(text)
             self._emit(Information(text))
         else:
@@ -385,6 +394,7 @@ class ATConnection:
                                          "in flight: a late answer to an earlier command"))
             return
         self._verbose = not numeric
+        self._aborted = False
         self._echo_on = None if _changes_echo(cmd) else self._echo_seen
         response = Response(final.code, final.text, tuple(self._info), final.rate,
                             final.suffix, cmd, numeric)

@@ -397,3 +397,29 @@ def test_one_command_in_flight() -> None:
     core.send_command("AT")
     with pytest.raises(InvalidCallState):
         core.send_command("AT")
+
+
+def test_late_tail_of_aborted_command_is_noise_with_echo_on() -> None:
+    core = ATConnection()
+    core.send_command("AT")
+    feed(core, b"AT\r\r\nOK\r\n")
+    core.send_command("ATI3")
+    feed(core, b"ATI3\r\r\nCX81801")       # ...and then the engine times out
+    core.abort_command()
+    core.send_command("AT")
+    events = feed(core, b"-V90\r\n\r\nMORE\r\n\r\nOK\r\nAT\r\r\nOK\r\n")
+    [r] = responses(events)
+    assert r.command == "AT" and r.info == ()
+    assert [type(e) for e in events].count(Noise) == 3
+
+
+def test_second_abort_forgets_echo() -> None:
+    """If the echo itself is garbled, a resync must still get through."""
+    core = ATConnection()
+    core.send_command("AT")
+    feed(core, b"AT\r\r\nOK\r\n")
+    for _ in range(2):
+        core.send_command("ATI0")
+        core.abort_command()
+    core.send_command("AT")
+    assert responses(feed(core, b"AxT\r\r\nOK\r\n"))[0].ok

@@ -328,3 +328,20 @@ async def test_ring_indicator_line_on_rfc2217(exchange: Exchange) -> None:
             await party.hangup()
     finally:
         await engine.close()
+
+
+async def test_late_answer_of_timed_out_command_does_not_skew(exchange: Exchange) -> None:
+    engine = await open_engine(exchange)
+    line = exchange.lines["5551001"]
+    try:
+        assert (await engine.command("AT")).ok              # the engine learns: echo on
+        clean = (await engine.command("ATI3")).info
+        line.inject("slow", delay=0.3)                      # 15 ms real per byte
+        with pytest.raises(CommandTimeout):
+            await engine.command("ATI3", timeout=1.0)       # 0.25 s real: too short
+        line.inject("slow", delay=0)                        # the rest arrives late
+        r = await engine.command("AT")
+        assert r.command == "AT" and r.info == ()
+        assert (await engine.command("ATI3")).info == clean
+    finally:
+        await engine.close()
