@@ -19,11 +19,11 @@ from typing import Any
 from modemctl.cli.context import Settings
 from modemctl.cli.exitcodes import ExitCode, for_reason
 from modemctl.cli.failures import describe
-from modemctl.cli.render import enum_name, event_text, report_lines
+from modemctl.cli.render import enum_name, event_text, report_lines, report_summary
 from modemctl.cli.target import Target
 from modemctl.cli.terminal import SessionEnd, notice, raw_terminal, run_session, std_streams
 from modemctl.errors import ModemctlError
-from modemctl.line import Call, CallState, Line, open_line
+from modemctl.line import Call, CallState, Line, Secured, SecureReport, open_line
 
 DEFAULT_LOCATION = "US"
 
@@ -61,7 +61,7 @@ async def watching(line: Line, progress: Progress) -> AsyncIterator[None]:
     async def watch() -> None:
         async for event in line.events():
             text = event_text(event)
-            if text is not None:
+            if text is not None and not isinstance(event, Secured):    # shown as a report
                 progress(text)
 
     task = asyncio.create_task(watch())
@@ -76,11 +76,23 @@ async def watching(line: Line, progress: Progress) -> AsyncIterator[None]:
             await task
 
 
+async def settle() -> None:
+    """Let the event printer catch up, so progress lines come out in order."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+def show_report(report: SecureReport, settings: Settings, progress: Progress) -> None:
+    """The secure report: a short summary, or every mechanism with its reason with -v."""
+    for line in (report_lines(report) if settings.verbosity > 0 else report_summary(report)):
+        progress(line)
+
+
 async def converse(call: Call, settings: Settings, progress: Progress) -> ExitCode:
     """Connect the terminal to the call that is up, then hang up and pick the exit status."""
+    await settle()
     if call.secure_report is not None:
-        for line in report_lines(call.secure_report):
-            progress(line)
+        show_report(call.secure_report, settings, progress)
     if call.state is not CallState.CONNECTED:
         reason = call.disconnect_reason
         progress(f"call not connected: {enum_name(reason)}")
@@ -94,8 +106,7 @@ async def converse(call: Call, settings: Settings, progress: Progress) -> ExitCo
             for line in describe(exc):
                 progress(line)
             return
-        for line in report_lines(report):
-            progress(line)
+        show_report(report, settings, progress)
 
     progress("connected; type ~? for help, ~. to hang up")
     stdin, stdout = std_streams()

@@ -10,6 +10,7 @@ thread is a daemon, so a wedged coroutine can never keep the process alive.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import threading
 from collections.abc import Coroutine
@@ -40,9 +41,9 @@ class LoopThread:
         """Run ``coro`` on this loop from a coroutine on another loop, without blocking it."""
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Start ``coro`` on the loop without waiting (background printers)."""
-        asyncio.run_coroutine_threadsafe(coro, self._loop)
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``coro`` on the loop without waiting (background printers, peers)."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     def stop(self) -> None:
         """Cancel what is left, stop the loop and wait briefly for the thread."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +22,7 @@ from modemctl.cli import completion
 from modemctl.cli.calls import opened
 from modemctl.cli.context import Settings, pass_settings
 from modemctl.cli.target import Target
+from modemctl.line.report import PROTECTING
 
 
 @click.command("probe")
@@ -47,7 +50,7 @@ def command(settings: Settings, port: str | None, location: str | None, as_json:
 
 async def _probe(settings: Settings, target: Target, location: str | None) -> dict[str, Any]:
     async with opened(settings, target, location) as line:
-        caps = await line.probe()
+        caps = line.caps or await line.probe()      # open_line has probed already
         return dict(caps.describe())
 
 
@@ -78,9 +81,21 @@ def render(found: Mapping[str, Any]) -> list[str]:
     mechanisms: Sequence[Mapping[str, Any]] = found.get("mechanisms") or []
     width = max((len(str(m["name"])) for m in mechanisms), default=9)
     lines.append(f"  {'mechanism':<{width}}  at dial  after connect  why")
+    lead = 2 + width + 2 + 9 + 15
+    wrap_at = max(shutil.get_terminal_size((120, 24)).columns, lead + 30)
     for m in mechanisms:
+        why = textwrap.wrap(str(m["reason"]), wrap_at - lead) or [""]
         lines.append(f"  {m['name']:<{width}}  {_yes(m['at_dial']):<7}  "
-                     f"{_yes(m['after_connect']):<13}  {m['reason']}")
+                     f"{_yes(m['after_connect']):<13}  {why[0]}")
+        lines += [" " * lead + more for more in why[1:]]
+    at_dial = [m["name"] for m in mechanisms if m["at_dial"] and m["name"] in PROTECTING]
+    later = [m["name"] for m in mechanisms if m["after_connect"] and m["name"] in PROTECTING]
+    lines += [
+        "",
+        "dial --secure uses: " + (", ".join(at_dial) if at_dial
+                                  else "nothing (it fails closed; --best-effort dials anyway)"),
+        "~s on a connected call uses: " + (", ".join(later) if later else "nothing"),
+    ]
     notes: Sequence[str] = found.get("notes") or []
     if notes:
         lines += ["", "Notes:", *[f"  - {n}" for n in notes]]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from modemctl import log
 from modemctl.cli import main
+from tests.cli.fakes import SCALE, FakeSwitch
 
 __all__ = ["main"]
 
@@ -21,6 +24,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("MODEMCTL_LINE", raising=False)
     monkeypatch.delenv("MODEMCTL_TIME_SCALE", raising=False)
+    # Loggers bound before the CLI configures logging (the fake's, test peers') keep the
+    # configuration of that moment: make it a quiet one, on stderr.
+    log.configure(logging.WARNING)
     yield tmp_path
 
 
@@ -33,3 +39,19 @@ def config_file(isolated_env: Path) -> Path:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture
+def switch() -> Iterator[FakeSwitch]:
+    """A fake exchange (conexant 5551001, agere 5551002, hayes-basic 5551003) on a thread."""
+    sw = FakeSwitch()
+    try:
+        yield sw
+    finally:
+        sw.close()
+
+
+@pytest.fixture
+def scaled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the CLI's driver at the fake's time scale."""
+    monkeypatch.setenv("MODEMCTL_TIME_SCALE", str(SCALE))

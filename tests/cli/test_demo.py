@@ -35,7 +35,7 @@ def test_demo_shows_secured_call_surviving_and_unsecured_dropping(runner: CliRun
     assert "The secured call survived call waiting" in summary
     # Timestamps are relative, in simulated seconds, and increase within a scenario.
     stamps = [float(s) for s in re.findall(r"^\s+(\d+\.\d\d)s ", secured, re.M)]
-    assert stamps and stamps[0] == 0.0 and stamps == sorted(stamps)
+    assert stamps and stamps[0] < 1.0 and stamps == sorted(stamps)
 
 
 def test_verdict_needs_both_halves() -> None:
