@@ -14,14 +14,18 @@ Tables printed:
 3. Data throughput across a call, unthrottled, one direction.
 4. Throttled throughput against the connect rate (the fake paces data at
    the negotiated rate; it should be within 2 %).
-5. Memory per line: growth of the exchange's RSS per added line.
+5. Memory per line: growth of an exchange process's RSS as lines are added
+   (a ``multiprocessing`` child running :class:`modemctl.fake.Exchange`).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import gc
 import json
+import multiprocessing
 import os
 import platform
 import selectors
@@ -32,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -280,21 +285,60 @@ def throughput(seconds: float, *, throttle: bool) -> dict[str, Any]:
     return {"connect": connect, "rate": rate, "bytes_per_s": bps, "cpu_pct": 100 * cpu / wall}
 
 
-def memory_per_line(small: int, big: int) -> dict[str, float]:
-    """RSS of an exchange with ``small`` and with ``big`` idle lines, the slope, and the
-    CPU the big one burns while nobody has its lines open (it polls for clients)."""
-    rss: dict[int, int] = {}
-    idle_cpu = 0.0
-    for count in (small, big):
-        specs = [f"{5570000 + i}:conexant-v92" for i in range(count)]
-        with exchange(specs) as ex:
-            time.sleep(0.5)
-            rss[count] = ex.rss_kib()
-            cpu0, t0 = ex.cpu_seconds(), time.perf_counter()
-            time.sleep(1.0)
-            idle_cpu = 100 * (ex.cpu_seconds() - cpu0) / (time.perf_counter() - t0)
-    return {"small": rss[small], "big": rss[big],
-            "per_line_kib": (rss[big] - rss[small]) / (big - small), "idle_cpu_pct": idle_cpu}
+def _rss_self_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("VmRSS missing from /proc/self/status")
+
+
+def _memory_child(conn: Connection, steps: list[int]) -> None:
+    """In a fresh process: grow an exchange to each line count in ``steps``, send RSS."""
+    from modemctl.fake import Exchange
+    from modemctl.log import configure
+
+    configure()  # warnings only, on stderr: the exchange logs each line at debug
+
+    async def grow() -> None:
+        async with Exchange(time_scale=TIME_SCALE) as ex:
+            for target in steps:
+                while len(ex.lines) < target:
+                    await ex.add_line(str(5570000 + len(ex.lines)), personality="conexant-v92")
+                await asyncio.sleep(0.3)
+                gc.collect()
+                cpu0, t0 = time.process_time(), time.perf_counter()
+                await asyncio.sleep(0.5)
+                idle = 100 * (time.process_time() - cpu0) / (time.perf_counter() - t0)
+                conn.send((target, _rss_self_kib(), idle))
+
+    asyncio.run(grow())
+    conn.close()
+
+
+def memory_per_line(steps: list[int]) -> dict[str, Any]:
+    """RSS of one exchange process as lines are added (idle, not opened by any client),
+    the least-squares slope in KiB per line, and the CPU the idle lines cost (the
+    exchange polls every unopened pty for a client)."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_memory_child, args=(child, steps))
+    proc.start()
+    child.close()
+    points: list[tuple[int, int, float]] = []
+    try:
+        while len(points) < len(steps):
+            if not parent.poll(60):
+                raise RuntimeError("the memory probe process stopped answering")
+            points.append(parent.recv())
+    finally:
+        proc.join(30)
+        if proc.is_alive():
+            proc.kill()
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = (sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+             / sum((x - mx) ** 2 for x in xs))
+    return {"points": points, "per_line_kib": slope}
 
 
 # --------------------------------------------------------------------------- output
@@ -363,13 +407,11 @@ def main(argv: Sequence[str] | None = None) -> int:
           ["connect", "bytes/s", "bit/s", "error %"],
           [[paced["connect"], f"{paced['bytes_per_s']:.1f}", f"{bits:.0f}", f"{err:+.2f}"]])
 
-    big = 65 if args.quick else 257
-    mem = memory_per_line(1, big)
-    table("Memory per line (exchange RSS, lines idle and not opened by any client)",
-          ["RSS 1 line KiB", f"RSS {big} lines KiB", "KiB per added line",
-           f"idle CPU % ({big} lines)"],
-          [[mem["small"], mem["big"], f"{mem['per_line_kib']:.1f}",
-            f"{mem['idle_cpu_pct']:.1f}"]])
+    mem = memory_per_line([1, 33, 65] if args.quick else [1, 65, 129, 193, 257])
+    table("Memory per line: one exchange process growing (lines idle, not opened)",
+          ["lines", "RSS KiB", "idle CPU %"],
+          [[n, rss, f"{idle:.1f}"] for n, rss, idle in mem["points"]])
+    print(f"  => {mem['per_line_kib']:.1f} KiB per added line (least-squares slope)")
     return 0
 
 
