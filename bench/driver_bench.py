@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 import tty
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -162,17 +162,22 @@ def rtt_gsmmodem(port: str, n: int) -> list[float]:
         comms.close()
 
 
-async def round_trips(port: str, n: int) -> list[tuple[str, dict[str, float]]]:
-    results: list[tuple[str, dict[str, float]]] = []
-    results.append(("pyserial, blocking, in a thread",
-                    stats(await asyncio.to_thread(rtt_pyserial, port, n))))
-    results.append(("modemctl Engine (thread backend)",
-                    stats(await rtt_engine(port, n, "thread"))))
-    results.append(("modemctl Engine (asyncio backend)",
-                    stats(await rtt_engine(port, n, "asyncio"))))
-    results.append(("gsmmodem SerialComms",
-                    stats(await asyncio.to_thread(rtt_gsmmodem, port, n))))
-    return results
+async def round_trips(port: str, n: int, rounds: int
+                      ) -> list[tuple[str, dict[str, float]]]:
+    """Each client in turn, ``rounds`` times, so load drift on a shared VM hits
+    every client alike; all samples of a client are pooled."""
+    clients: list[tuple[str, Callable[[int], Awaitable[list[float]]]]] = [
+        ("pyserial, blocking, in a thread",
+         lambda k: asyncio.to_thread(rtt_pyserial, port, k)),
+        ("modemctl Engine (thread backend)", lambda k: rtt_engine(port, k, "thread")),
+        ("modemctl Engine (asyncio backend)", lambda k: rtt_engine(port, k, "asyncio")),
+        ("gsmmodem SerialComms", lambda k: asyncio.to_thread(rtt_gsmmodem, port, k)),
+    ]
+    samples: dict[str, list[float]] = {name: [] for name, _ in clients}
+    for _ in range(rounds):
+        for name, measure in clients:
+            samples[name] += await measure(max(1, n // rounds))
+    return [(name, stats(samples[name])) for name, _ in clients]
 
 
 # --------------------------------------------------------------------------- many lines
@@ -313,24 +318,30 @@ async def run(quick: bool) -> None:
     n = 300 if quick else 3000
     seconds = 1.0 if quick else 3.0
     lines = 64
+    rounds = 2 if quick else 4
     print(f"machine: {machine()}")
+    print(f"load average before the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          "(other work on the VM shows up as spread between rounds)")
     print(f"responder: modemctl fake exchange (conexant-v92, echo on, time_scale {TIME_SCALE}) "
           "in a separate process; ptys")
     with fake_exchange(lines) as ports:
-        rt = await round_trips(ports[0], n)
+        rt = await round_trips(ports[0], n, rounds)
         base = rt[0][1]["median_us"]
-        table(f"AT -> OK round trip, one line, {n} commands",
+        table(f"AT -> OK round trip, one line, {n} commands per client in {rounds} "
+              "interleaved rounds",
               ["client", "median µs", "p99 µs", "cmds/s", "median vs pyserial"],
               [(name, f"{s['median_us']:.0f}", f"{s['p99_us']:.0f}", f"{s['per_s']:.0f}",
                 f"{s['median_us'] / base:.2f}x") for name, s in rt])
         rows = []
-        for backend in BACKENDS:
-            r = await many_lines(ports, seconds, backend)
-            rows.append((backend, lines, f"{r['per_s']:.0f}", f"{r['median_ms']:.2f}",
-                         f"{r['lag_ms']:.1f}", r["threads"]))
-        table(f"{lines} lines driven at once, {seconds:.0f}s, one command in flight per line",
-              ["backend", "lines", "aggregate cmds/s", "median ms", "worst loop lag ms",
-               "threads"], rows)
+        for r_index in range(rounds):
+            for backend in BACKENDS:
+                r = await many_lines(ports, seconds / rounds, backend)
+                rows.append((backend, r_index + 1, lines, f"{r['per_s']:.0f}",
+                             f"{r['median_ms']:.2f}", f"{r['lag_ms']:.1f}", r["threads"]))
+        table(f"{lines} lines driven at once, {rounds} alternating rounds of "
+              f"{seconds / rounds:.1f}s, one command in flight per line",
+              ["backend", "round", "lines", "aggregate cmds/s", "median ms",
+               "worst loop lag ms", "threads"], rows)
     rows2 = []
     for backend in BACKENDS:
         c = await transport_costs(backend, 0.5 if quick else 1.0)

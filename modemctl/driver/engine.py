@@ -73,6 +73,7 @@ RESUME_TIMEOUT = 30.0        # protocol seconds for ATO
 ABORT_WAIT = 5.0             # protocol seconds to wait for the answer to a dial abort
 REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
 REOPEN_POLL = 0.05           # real seconds between reopen attempts
+DTR_HANGUP_WAIT = 2.0        # protocol seconds for DCD to fall after a DTR hang-up
 DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / reset
 TIMEOUTS_BEFORE_RECOVERY = 2
 DATA_HIGH_WATER = 1 << 20    # unread data bytes before the reader stops reading
@@ -122,6 +123,7 @@ class Engine:
         self._data_room.set()
         self._call_active = False
         self._escaping = False
+        self._hanging_up = False
         self._closed = False
         self._s12 = DEFAULT_S12
         self._guard: float | None = None
@@ -146,6 +148,8 @@ class Engine:
         ``recovery=False`` disables the automatic ladder (timeouts just raise).
         Sends nothing to the modem: identification is the line layer's job.
         """
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
         log = log if log is not None else get_logger(line=name or url)
 
         async def reopen() -> Transport:
@@ -363,7 +367,9 @@ class Engine:
             raise
         finally:
             self._waiter = None
-        if isinstance(result, CarrierLost):       # pragma: no cover - only for escape
+        if not isinstance(result, Response):
+            # The waiter is shared with escape(), which also accepts CarrierLost;
+            # a command in flight is always ended by a Response.
             raise CallLost(f"{command!r}: carrier lost")
         return result
 
@@ -488,7 +494,11 @@ class Engine:
             raise PortClosed(f"{self.url} is closed")
         if mode is EngineMode.DATA:
             async with self._lock:
-                dropped = await self._drop_dtr()
+                self._hanging_up = True
+                try:
+                    dropped = await self._drop_dtr() and await self._carrier_gone()
+                finally:
+                    self._hanging_up = False
                 if dropped:
                     self._core.carrier_lost()
                     self._call_active = False
@@ -519,6 +529,20 @@ class Engine:
         await asyncio.sleep(max(DTR_DROP * self.time_scale, 0.05))
         await self._transport.set_dtr(True)
         return True
+
+    async def _carrier_gone(self) -> bool:
+        """After a DTR drop: did the call really end?  Where the port has DCD,
+        wait for it to fall (a modem set to &D0 ignores DTR); without DCD the
+        drop is trusted and ATH follows anyway."""
+        lines = self._transport.lines
+        if lines.cd is None:
+            return True
+        step = LINE_POLL / 5            # DCD has no change notification to await
+        for _ in range(max(1, round(self.scaled(DTR_HANGUP_WAIT) / step))):
+            if lines.cd is not True:
+                break
+            await asyncio.sleep(step)
+        return lines.cd is False
 
     async def set_dtr(self, value: bool) -> bool:
         """Drive DTR; False when the port has no DTR line (pty, socket://, loop://)."""
@@ -697,7 +721,7 @@ class Engine:
             cd, ri = lines.cd, lines.ri
             if ri and not last_ri:
                 self._publish(RingIndicator(True))
-            if last_cd and cd is False and self.mode is EngineMode.DATA and self._call_active:
+            if last_cd and cd is False and self._call_active and not self._hanging_up:
                 self._core.carrier_lost()
                 self._call_active = False
                 self._data_ready.set()
