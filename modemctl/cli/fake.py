@@ -101,7 +101,17 @@ def fake(ctx: click.Context) -> None:
 # ------------------------------------------------------------------------------ run
 
 
-@fake.command("run")
+class _RunCommand(click.Command):
+    """``run``, whose help lists the personalities that are actually installed."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from modemctl.fake import available_personalities
+
+        formatter.write_paragraph()
+        formatter.write_text("Personalities: " + ", ".join(available_personalities()) + ".")
+
+
+@fake.command("run", cls=_RunCommand)
 @click.option("--line", "lines", multiple=True, callback=_line_specs,
               metavar="NUMBER:PERSONALITY[:rfc2217]",
               help="A line to serve, e.g. 5551001:conexant-v92 or 5551002:agere-v92:rfc2217 "
@@ -113,23 +123,33 @@ def fake(ctx: click.Context) -> None:
               help="Print the lines as one JSON document (for scripts) instead of a table.")
 @click.option("--throttle/--no-throttle", default=False, show_default=True,
               help="Pace call data at the connect rate, as a real line would.")
+@click.option("--device-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Put the device links (ttyNUMBER) here, so their paths are stable "
+                   "(default: a new temporary directory).")
 @click.option("--control", "control_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Control socket path (default: in the user runtime directory).")
 def run_cmd(lines: list[LineSpec], time_scale: float, as_json: bool, throttle: bool,
-            control_path: Path | None) -> None:
-    """Start an exchange with the given lines and serve them until Ctrl-C/SIGTERM."""
+            device_dir: Path | None, control_path: Path | None) -> None:
+    """Start an exchange with the given lines and serve them until Ctrl-C/SIGTERM.
+
+    \b
+    Examples:
+      modemctl fake run
+      modemctl fake run --line 5551001:conexant-v92 --line 5551002:usr-v90:rfc2217
+      modemctl fake run --time-scale 0.05 --json --device-dir /tmp/fake
+    """
     specs = lines or [parse_line_spec(s) for s in DEFAULT_LINES]
     if not structlog.is_configured():
         from modemctl.log import configure  # run standalone (python -m): quiet logs on stderr
         configure()
     try:
-        asyncio.run(_serve(specs, time_scale, as_json, throttle, control_path))
+        asyncio.run(_serve(specs, time_scale, as_json, throttle, device_dir, control_path))
     except (ControlError, registry.RegistryError) as e:
         raise click.ClickException(str(e)) from None
 
 
 async def _serve(specs: Sequence[LineSpec], time_scale: float, as_json: bool, throttle: bool,
-                 control_path: Path | None) -> None:
+                 device_dir: Path | None, control_path: Path | None) -> None:
     # Imported here: only `run` needs the exchange, the other subcommands are clients.
     from modemctl.fake import Exchange, ExchangeError
 
@@ -139,7 +159,7 @@ async def _serve(specs: Sequence[LineSpec], time_scale: float, as_json: bool, th
         loop.add_signal_handler(sig, stop.set)
     directory = registry.default_directory()
     path = control_path or default_socket_path(registry.ensure_directory(directory))
-    async with Exchange(time_scale=time_scale, throttle=throttle) as ex:
+    async with Exchange(time_scale=time_scale, throttle=throttle, directory=device_dir) as ex:
         served = []
         for spec in specs:
             try:

@@ -41,6 +41,7 @@ import json
 import os
 import socket
 import stat
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -423,7 +424,7 @@ def request(path: Path | str, op: str, fields: Mapping[str, Any] | None = None, 
             raise ControlUnavailable(f"cannot reach {path}: {e.strerror or e}") from None
         try:
             sock.sendall(message)
-            raw = _read_line(sock)
+            raw = _read_line(sock, time.monotonic() + timeout)
         except TimeoutError:
             raise ControlProtocolError(f"no answer from {path} within {timeout:g} s") from None
         except OSError as e:
@@ -443,10 +444,15 @@ def request(path: Path | str, op: str, fields: Mapping[str, Any] | None = None, 
     return response
 
 
-def _read_line(sock: socket.socket) -> bytes:
+def _read_line(sock: socket.socket, deadline: float) -> bytes:
+    """One response line, however it is split, within ``deadline`` (monotonic)."""
     chunks: list[bytes] = []
     total = 0
     while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        sock.settimeout(left)
         chunk = sock.recv(65536)
         if not chunk:
             raise ControlProtocolError("the exchange closed the connection without answering")

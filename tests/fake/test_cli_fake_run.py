@@ -297,3 +297,27 @@ def test_modemctl_ports_lists_the_running_lines(running: Running) -> None:
     rows = fake_ports()
     assert [row.port for row in rows] == [ln["port"] for ln in running.doc["lines"]]
     assert "fake agere-v92, number 5551002" in rows[1].description
+
+
+def test_device_dir_gives_stable_paths(fake_dir: Path) -> None:
+    devices = fake_dir / "dev"
+    proc = start(fake_dir, "--json", "--time-scale", SCALE, "--device-dir", str(devices),
+                 "--line", "5551001:usr-v90")
+    try:
+        doc = json.loads(read_line(proc))
+        assert doc["lines"][0]["port"] == str(devices / "tty5551001")
+        with serial.Serial(doc["lines"][0]["port"], 115200, timeout=0.2) as port:
+            assert b"OK" in at(port, "AT")
+    finally:
+        assert stop(proc) == 0
+    assert list(devices.iterdir()) == []  # links removed, the directory is the user's
+
+
+def test_run_help_lists_installed_personalities() -> None:
+    r = CliRunner().invoke(fake, ["run", "--help"])
+    assert r.exit_code == 0
+    from modemctl.fake import available_personalities
+
+    names = available_personalities()
+    assert {"conexant-v92", "agere-v92", "usr-v90", "hayes-basic"} <= set(names)
+    assert f"Personalities: {', '.join(names)}." in r.output

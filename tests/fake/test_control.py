@@ -339,6 +339,34 @@ def test_client_times_out_on_silent_server(sock_dir: Path) -> None:
         srv.close()
 
 
+def test_client_deadline_covers_a_dribbling_server(sock_dir: Path) -> None:
+    import threading
+
+    path = sock_dir / "slow.sock"
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(str(path))
+    srv.listen(1)
+    stop = threading.Event()
+
+    def dribble() -> None:
+        conn, _ = srv.accept()
+        conn.recv(1000)
+        while not stop.is_set():  # one byte every 50 ms, never a newline
+            conn.sendall(b" ")
+            stop.wait(0.05)
+        conn.close()
+
+    t = threading.Thread(target=dribble, daemon=True)
+    t.start()
+    try:
+        with pytest.raises(ControlProtocolError, match="no answer"):
+            request(path, "lines", timeout=0.5)
+    finally:
+        stop.set()
+        t.join(5)
+        srv.close()
+
+
 def test_client_rejects_malformed_answers(sock_dir: Path) -> None:
     import threading
 
