@@ -717,17 +717,26 @@ class Dce:
         regs = self.profile.regs
         s2 = regs[2]
         guard = regs[12] * 0.02
-        for byte in data:
-            if s2 <= 127 and byte == s2:
-                if self._plus == 0:
-                    self._plus = 1 if guard == 0 or now - self._last_rx >= guard else 0
-                elif self._plus < 3 and (guard == 0 or now - self._last_rx < guard):
-                    self._plus += 1
-                else:
-                    self._plus = 0
+        if s2 > 127:
+            pluses = 0
+            self._plus = 0
+        else:
+            # Only the trailing run of escape characters can matter: any other byte resets
+            # the count, and bytes after it in the same chunk arrive inside the guard time.
+            head = data.rstrip(bytes([s2]))
+            pluses = len(data) - len(head)
+            if head:
+                self._plus = 0
+                self._last_rx = now
+        for _ in range(pluses):
+            if self._plus == 0:
+                self._plus = 1 if guard == 0 or now - self._last_rx >= guard else 0
+            elif self._plus < 3 and (guard == 0 or now - self._last_rx < guard):
+                self._plus += 1
             else:
                 self._plus = 0
             self._last_rx = now
+        self._last_rx = now
         self._cancel(self._escape_timer)
         self._escape_timer = None
         self._telco.send(data)

@@ -406,6 +406,9 @@ class Exchange:
         return not line.dead
 
     def place_call(self, line: FakeLine, request: DialRequest) -> None:
+        ringing = self._calls.get(id(line))
+        if ringing is not None:       # dialling out while being rung takes the line
+            self.end_call(ringing, by=line, reason="local")
         segments = list(request.segments)
         cancel = False
         if segments:

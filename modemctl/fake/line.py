@@ -324,6 +324,7 @@ class FakeLine:
         self.faults.clear()
         self._slow_queue.clear()
         self.dce.reset()
+        self.switch.hangup(self)          # also an incoming call still ringing
         if banner:
             raw = banner.encode("latin-1") if isinstance(banner, str) else banner
             self._emit(raw)
@@ -332,6 +333,7 @@ class FakeLine:
         if self.unplugged:
             return
         self.dce.reset()
+        self.switch.hangup(self)
         self.unplugged = True
         self.faults.clear()
         self._slow_queue.clear()

@@ -233,3 +233,37 @@ async def test_exchange_outside_context_is_an_error() -> None:
         await ex.add_line("5551001")
     with pytest.raises(ValueError, match="time_scale"):
         Exchange(time_scale=0)
+
+
+async def test_pmhr_reports_far_end_moh_timeout(exchange: Exchange, open_client: Opener) -> None:
+    ca, cb = await connect_pair(exchange, open_client)          # conexant calls agere
+    await ca.expect(b"\r\n")
+    await cb.expect(b"\r\n")
+    for c in (ca, cb):
+        await c.quiet(0.06)
+        c.write(b"+++")
+        await c.expect(b"\r\nOK\r\n")
+    await cb.command(b"AT+PMHT=5\r")
+    assert await ca.command(b"AT+PMHR\r") == b"\r\n+PMHR: 5\r\n\r\nOK\r\n"
+    assert await cb.command(b"AT+PMHR\r", b"ERROR\r\n") == b"\r\nERROR\r\n"  # agere +PMH=1
+
+
+async def test_dialling_out_while_ringing_takes_the_line(exchange: Exchange,
+                                                         open_client: Opener) -> None:
+    b = await exchange.add_line("5551002")
+    await exchange.add_line("5551003")
+    cb = open_client(b.port)
+    await cb.command(b"ATE0S7=3\r")
+    party = await exchange.ring_in("5551002", caller="5559999")
+    await cb.expect(b"RING\r\n")
+    cb.write(b"ATDT5551003\r")
+    assert not await asyncio.wait_for(party.answered(), 2)
+    assert party.outcome == "no-answer"
+    await cb.expect(b"NO CARRIER\r\n")                          # 5551003 never answers
+
+
+async def test_unplug_while_ringing_ends_the_offer(exchange: Exchange) -> None:
+    await exchange.add_line("5551002")
+    party = await exchange.ring_in("5551002", caller="5559999")
+    exchange.lines["5551002"].inject("unplug")
+    assert not await asyncio.wait_for(party.answered(), 2)
