@@ -492,34 +492,37 @@ class Engine:
         mode = self.mode
         if mode is EngineMode.CLOSED:
             raise PortClosed(f"{self.url} is closed")
-        if mode is EngineMode.DATA:
-            async with self._lock:
-                self._hanging_up = True
-                try:
-                    dropped = await self._drop_dtr() and await self._carrier_gone()
-                finally:
-                    self._hanging_up = False
-                if dropped:
-                    self._core.carrier_lost()
-                    self._call_active = False
-            if not dropped:
-                try:
-                    await self.escape()
-                except CallLost:
-                    pass
-                except CommandTimeout:
-                    # The modem ignores +++: it may have left the call behind our
-                    # back (reboot) or be stuck; the ladder finds out which.
-                    async with self._lock:
-                        await self._recover_locked()
-        if self._core.mode is not ProtocolMode.COMMAND:
-            raise InvalidCallState("the modem did not leave data mode")
+        # While we hang up ourselves, the carrier loss that follows is not news.
+        self._hanging_up = True
         try:
+            if mode is EngineMode.DATA:
+                await self._leave_data_mode()
+            if self._core.mode is not ProtocolMode.COMMAND:
+                raise InvalidCallState("the modem did not leave data mode")
             await self.command("ATH")
         finally:
+            self._hanging_up = False
             if self.mode is not EngineMode.DATA:
                 self._call_active = False
                 self._data_ready.set()
+
+    async def _leave_data_mode(self) -> None:
+        async with self._lock:
+            dropped = await self._drop_dtr() and await self._carrier_gone()
+            if dropped:
+                self._core.carrier_lost()
+                self._call_active = False
+        if dropped:
+            return
+        try:
+            await self.escape()
+        except CallLost:
+            pass
+        except CommandTimeout:
+            # The modem ignores +++: it may have left the call behind our back
+            # (reboot) or be stuck; the ladder finds out which.
+            async with self._lock:
+                await self._recover_locked()
 
     async def _drop_dtr(self) -> bool:
         if self._transport.lines.dtr is None:
@@ -683,8 +686,13 @@ class Engine:
             if self._waiter is not None and not self._waiter.done() \
                     and self._core.pending is None:
                 self._waiter.set_result(event)
-            self._log.info("carrier-lost", source=event.source, during_call=was_active)
-            self._publish(event)
+            self._log.info("carrier-lost", source=event.source, during_call=was_active,
+                           own_hangup=self._hanging_up)
+            if was_active and not self._hanging_up:
+                self._publish(event)
+            else:
+                self._publish(Noise(event.text, "NO CARRIER with no call up (or after our "
+                                                "own hang-up)"))
         elif isinstance(event, Unsolicited):
             if event.kind is UnsolicitedKind.CONNECT:
                 self._call_active = True

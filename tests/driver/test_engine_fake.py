@@ -345,3 +345,39 @@ async def test_late_answer_of_timed_out_command_does_not_skew(exchange: Exchange
         assert (await engine.command("ATI3")).info == clean
     finally:
         await engine.close()
+
+
+@pytest.mark.parametrize("amp_d", ["&D2", "&D0"])
+async def test_hangup_by_dtr_or_escape_on_rfc2217(exchange: Exchange, amp_d: str) -> None:
+    """&D2: DTR drop hangs up (DCD falls).  &D0: the modem ignores DTR, DCD stays
+    up, so the engine escapes and sends ATH instead."""
+    a = await open_engine(exchange, "5551001", rfc2217=True)
+    b = await open_engine(exchange, "5551002")
+    try:
+        assert (await a.command(f"AT{amp_d}&C1")).ok
+        async with b.events() as sub:
+            dial = asyncio.create_task(a.originate("ATDT5551002"))
+            await wait_for_kind(sub, UnsolicitedKind.RING)
+            await b.originate("ATA")
+        await dial
+        for _ in range(200):                    # DCD is polled, not notified
+            if a.lines.cd is True:
+                break
+            await asyncio.sleep(0.01)
+        assert a.lines.cd is True
+        async with a.events() as own:
+            await a.hangup()
+            assert a.mode is EngineMode.COMMAND
+            seen = [await own.get(0.1) for _ in range(own.pending())]
+        # Our own hang-up is not reported as a carrier loss.
+        assert not any(isinstance(e, CarrierLost) and e.source == "dcd" for e in seen)
+        far = b""
+        async with asyncio.timeout(3):
+            while chunk := await b.read(100):
+                far += chunk
+        # Only the escape path sends +++ (which travels to the far end as data).
+        assert (b"+++" in far) == (amp_d == "&D0")
+        assert (await a.command("AT")).ok
+    finally:
+        await a.close()
+        await b.close()
