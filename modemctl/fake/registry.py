@@ -63,11 +63,14 @@ class FakeLineInfo:
     """PID of the exchange process that serves the line."""
     control: str | None
     """Path of that exchange's control socket, if it has one."""
+    time_scale: float = 1.0
+    """The exchange's time scale: a driver talking to this line should use the same."""
 
     def to_json(self) -> dict[str, Any]:
         """The line as a JSON-ready dict (the shape ``--json`` outputs use)."""
         return {"number": self.number, "personality": self.personality, "port": self.port,
-                "url": self.url, "pid": self.pid, "control": self.control}
+                "url": self.url, "pid": self.pid, "control": self.control,
+                "time_scale": self.time_scale}
 
 
 def default_directory() -> Path:
@@ -226,6 +229,8 @@ def _parse(path: Path, doc: Any) -> ExchangeEntry | None:
         return None
     if control is not None and not isinstance(control, str):
         return None
+    raw_scale = doc.get("time_scale", 1.0)
+    scale = float(raw_scale) if isinstance(raw_scale, int | float) and raw_scale > 0 else 1.0
     out = []
     for item in lines:
         if not isinstance(item, dict):
@@ -234,10 +239,8 @@ def _parse(path: Path, doc: Any) -> ExchangeEntry | None:
         if not (isinstance(number, str) and isinstance(pers, str) and isinstance(port, str)
                 and (url is None or isinstance(url, str))):
             return None
-        out.append(FakeLineInfo(number, pers, port, url, pid, control))
-    scale = doc.get("time_scale", 1.0)
-    return ExchangeEntry(pid, control, float(scale) if isinstance(scale, int | float) else 1.0,
-                         tuple(out), path)
+        out.append(FakeLineInfo(number, pers, port, url, pid, control, scale))
+    return ExchangeEntry(pid, control, scale, tuple(out), path)
 
 
 def list_exchanges(directory: Path | None = None, *, clean: bool = True) -> list[ExchangeEntry]:
@@ -295,3 +298,17 @@ def _pid_from_name(name: str) -> int | None:
 def list_running_lines(directory: Path | None = None) -> list[FakeLineInfo]:
     """Every line of every running fake exchange (for ``modemctl ports``)."""
     return [line for entry in list_exchanges(directory) for line in entry.lines]
+
+
+def find_running_line(port: str, directory: Path | None = None) -> FakeLineInfo | None:
+    """The running fake line reached through ``port`` (its device path, the pty it
+    links to, or its RFC 2217 URL), or None; lets a client pick up the line's
+    time scale."""
+    try:
+        real = os.path.realpath(port)
+    except (OSError, ValueError):
+        real = port
+    for line in list_running_lines(directory):
+        if port in (line.port, line.url) or real == os.path.realpath(line.port):
+            return line
+    return None

@@ -24,9 +24,10 @@ def test_register_then_list_then_remove(tmp_path: Path) -> None:
     assert oct(reg.path.stat().st_mode & 0o777) == oct(0o600)
     lines = list_running_lines(tmp_path)
     assert lines == [
-        FakeLineInfo("5551001", "conexant-v92", "/dev/pts/7", None, os.getpid(), "/run/x.sock"),
+        FakeLineInfo("5551001", "conexant-v92", "/dev/pts/7", None, os.getpid(), "/run/x.sock",
+                     0.5),
         FakeLineInfo("5551002", "agere-v92", "/dev/pts/8", "rfc2217://127.0.0.1:4000",
-                     os.getpid(), "/run/x.sock"),
+                     os.getpid(), "/run/x.sock", 0.5),
     ]
     (entry,) = list_exchanges(tmp_path)
     assert entry.time_scale == 0.5
@@ -139,3 +140,28 @@ def test_default_directory_matches_platformdirs(monkeypatch: pytest.MonkeyPatch,
 
 def test_process_start_time_of_missing_process_is_none() -> None:
     assert registry.process_start_time(_dead_pid()) is None
+
+
+def test_find_running_line_by_link_target_or_url(tmp_path: Path) -> None:
+    target = tmp_path / "pts-7"
+    target.write_text("")
+    link = tmp_path / "tty5551001"
+    link.symlink_to(target)
+    with register([("5551001", "conexant-v92", str(link), None),
+                   ("5551002", "agere-v92", "/dev/pts/8", "rfc2217://127.0.0.1:4000")],
+                  control=None, time_scale=0.05, directory=tmp_path):
+        by_link = registry.find_running_line(str(link), tmp_path)
+        by_target = registry.find_running_line(str(target), tmp_path)
+        by_url = registry.find_running_line("rfc2217://127.0.0.1:4000", tmp_path)
+        assert by_link is not None and by_link == by_target
+        assert by_link.number == "5551001" and by_link.time_scale == 0.05
+        assert by_url is not None and by_url.number == "5551002"
+        assert registry.find_running_line("/dev/ttyUSB0", tmp_path) is None
+
+
+def test_bad_time_scale_in_entry_falls_back_to_real_time(tmp_path: Path) -> None:
+    _write(tmp_path, os.getpid(), {
+        "version": 1, "pid": os.getpid(), "control": None, "time_scale": -3,
+        "lines": [{"number": "1", "personality": "x", "port": "/dev/pts/1", "url": None}]})
+    (line,) = list_running_lines(tmp_path)
+    assert line.time_scale == 1.0
