@@ -13,12 +13,17 @@ machine-readable ``"code"`` and a human ``"error"``::
     {"op": "lines"}
     {"op": "party", "party": "p1"}                     # outcome of a ring
     {"op": "send", "party": "p1", "data": "hello"}     # the caller talks
-    {"op": "recv", "party": "p1", "max": 1024, "timeout": 1.0}
+    {"op": "recv", "party": "p1", "max": 1024, "timeout": 1.0}  # -> data, closed
     {"op": "party-hangup", "party": "p1"}
 
-``ring`` answers at once with a party id; ``"wait": seconds`` makes it wait
-(bounded) until the call is answered or otherwise settled.  ``send``/``recv``
-carry bytes as latin-1 text, so every byte value survives JSON.
+``ring`` answers at once with a party id and its ``outcome`` so far (call
+waiting and busy are decided at once); ``"wait": seconds`` makes it wait
+(bounded) until the call is answered or otherwise settled.  It also takes
+the :meth:`Exchange.ring_in` options ``max_rate``, ``moh_timeout`` (a V.92
+caller that grants modem-on-hold) and ``max_rings``.  ``carrier-loss``
+without ``duration`` loses the carrier for good; with one, it answers
+whether every modem rode it out (``"survived"``).  ``send``/``recv`` carry
+bytes as latin-1 text, so every byte value survives JSON.
 
 Why a socket and not signals or files: requests need answers (unknown
 number, busy line...), and several tools may drive one exchange at once.
@@ -63,10 +68,6 @@ MAX_PARTIES = 256
 MAX_WAIT = 600.0
 """Upper bound, in seconds, for any ``wait``/``timeout`` a request asks for."""
 _SUN_PATH_MAX = 107  # sizeof(sun_path) - 1 on Linux
-
-OPS = ("ring", "inject", "hangup", "carrier-loss", "dead", "lines", "party", "send", "recv",
-       "party-hangup")
-
 
 class ControlError(Exception):
     """Base of the control channel's errors."""
@@ -200,7 +201,7 @@ class ControlServer:
             handler = self._handlers.get(op)
             if handler is None:
                 raise _BadRequest("unknown-op",
-                                  f"unknown op {op!r}; known: {', '.join(OPS)}")
+                                  f"unknown op {op!r}; known: {', '.join(self._handlers)}")
             _log.debug("control request", op=op)
             return await handler(req)
         except _BadRequest as e:
@@ -240,7 +241,7 @@ class ControlServer:
         while len(self._parties) > MAX_PARTIES:
             self._parties.popitem(last=False)
         if wait > 0:
-            with contextlib.suppress(asyncio.TimeoutError):
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(party.answered(), wait)
         return {"ok": True, "number": number, "party": pid, "outcome": party.outcome}
 
@@ -310,7 +311,9 @@ class ControlServer:
             data = await asyncio.wait_for(party.read(size), timeout)
         except TimeoutError:
             data = b""
-        return {"ok": True, "party": pid, "data": data.decode("latin-1")}
+        # "closed": the call is over and everything it carried has been read.
+        return {"ok": True, "party": pid, "data": data.decode("latin-1"),
+                "closed": party.closed and not data}
 
     async def _party_hangup(self, req: dict[str, Any]) -> dict[str, Any]:
         pid, party = self._get_party(req)

@@ -51,6 +51,7 @@ class StandInLine:
 class StandInParty:
     def __init__(self) -> None:
         self.outcome: str | None = None
+        self.closed = False
         self.sent = bytearray()
         self.incoming: asyncio.Queue[bytes] = asyncio.Queue()
         self.settled = asyncio.Event()
@@ -63,10 +64,13 @@ class StandInParty:
         self.sent += data
 
     async def read(self, n: int) -> bytes:
+        if self.closed and self.incoming.empty():
+            return b""
         return (await self.incoming.get())[:n]
 
     async def hangup(self) -> None:
         self.outcome = "hung-up"
+        self.closed = True
 
 
 class StandInExchange:
@@ -184,9 +188,13 @@ async def test_party_send_recv_hangup(served: tuple[StandInExchange, Path]) -> N
     assert (await ask(path, "send", party=pid, data="hi\xff\x00"))["sent"] == 4
     assert bytes(party.sent) == b"hi\xff\x00"
     party.incoming.put_nowait(b"\x01abc\xfe")
-    assert (await ask(path, "recv", party=pid, max=100, timeout=2))["data"] == "\x01abc\xfe"
-    assert (await ask(path, "recv", party=pid, timeout=0.1))["data"] == ""  # bounded wait
+    r = await ask(path, "recv", party=pid, max=100, timeout=2)
+    assert r["data"] == "\x01abc\xfe" and r["closed"] is False
+    r = await ask(path, "recv", party=pid, timeout=0.1)  # bounded wait
+    assert r["data"] == "" and r["closed"] is False
     assert (await ask(path, "party-hangup", party=pid))["outcome"] == "hung-up"
+    r = await ask(path, "recv", party=pid, timeout=5)
+    assert r["data"] == "" and r["closed"] is True
     assert (await ask(path, "party", party=pid))["outcome"] == "hung-up"
     with pytest.raises(ControlRequestError) as e:
         await ask(path, "send", party=pid, data="€")

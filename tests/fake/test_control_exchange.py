@@ -118,6 +118,8 @@ async def test_ring_with_caller_id_then_answer_and_talk(ex: Exchange, sock: Path
         assert got == "callee"
         await ask(sock, "hangup", number="5551001")
         await line.expect(b"NO CARRIER")
+        r = await ask(sock, "recv", party=pid, timeout=5)
+        assert r == {"ok": True, "party": pid, "data": "", "closed": True}
     finally:
         line.close()
 
