@@ -1,0 +1,115 @@
+"""``modemctl`` as real processes against ``modemctl fake run`` (another process)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modemctl.cli.exitcodes import ExitCode
+from tests.cli.procs import MODEMCTL, Proc, fake_exchange, run
+
+Fake = tuple[dict[str, Any], dict[str, str]]
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[Fake]:
+    with fake_exchange(tmp_path, "5551001:conexant-v92", "5551002:agere-v92") as started:
+        yield started
+
+
+def port_of(doc: dict[str, Any], number: str) -> str:
+    return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
+
+
+def test_python_dash_m_runs_the_cli(fake: Fake) -> None:
+    _doc, env = fake
+    result = run(["--version"], env)
+    assert result.returncode == 0 and "modemctl, version" in result.stdout
+
+
+def test_ports_lists_the_running_fake_lines(fake: Fake) -> None:
+    doc, env = fake
+    result = run(["ports", "--json"], env)
+    assert result.returncode == 0, result.stderr
+    fakes = {r["port"]: r["description"] for r in json.loads(result.stdout) if r["kind"] == "fake"}
+    assert fakes == {port_of(doc, "5551001"): "fake conexant-v92, number 5551001",
+                     port_of(doc, "5551002"): "fake agere-v92, number 5551002"}
+
+
+def test_probe_and_at_against_the_fake_process(fake: Fake) -> None:
+    doc, env = fake
+    probed = run(["probe", "--json", port_of(doc, "5551002")], env)
+    assert probed.returncode == 0, probed.stderr
+    caps = json.loads(probed.stdout)
+    assert caps["profile"] == "agere" and caps["v92"] is True
+    assert {m["name"] for m in caps["mechanisms"] if m["at_dial"]} >= {"cancel-code",
+                                                                       "pcw-ignore"}
+    at = run(["at", port_of(doc, "5551001"), "ATI3", "AT+PCW?"], env)
+    assert at.returncode == 0, at.stderr
+    assert at.stdout.splitlines() == ["CX93001-EIS_V0.2002-V92", "OK", "+PCW: 0", "OK"]
+
+
+def test_busy_port_between_processes(fake: Fake) -> None:
+    doc, env = fake
+    port = port_of(doc, "5551001")
+    holder = Proc([*MODEMCTL, "at", port], env, stdin=True)    # console keeps the port open
+    try:
+        holder.type(b"ATI3\n")
+        assert holder.wait_for(b"OK", "out"), str(holder)
+        second = run(["at", port, "AT"], env)
+        assert second.returncode == ExitCode.PORT_BUSY, second.stderr
+        assert f"process {holder.popen.pid}" in second.stderr
+        assert f"kill {holder.popen.pid}" in second.stderr
+    finally:
+        holder.close_stdin()
+        assert holder.finish() == 0, str(holder)
+
+
+def test_dial_and_answer_processes_talk_and_tilde_dot_ends_it(fake: Fake) -> None:
+    doc, env = fake
+    answer = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    dial = None
+    try:
+        assert answer.wait_for(b"waiting for a call"), str(answer)
+        dial = Proc([*MODEMCTL, "dial", "--secure", port_of(doc, "5551001"), "5551002"], env,
+                    stdin=True)
+        assert answer.wait_for(b"incoming call: 5551001"), str(answer)
+        assert dial.wait_for(b"SECURED (dial)"), str(dial)
+        assert answer.wait_for(b"connected; type ~?"), str(answer)
+        assert dial.wait_for(b"connected; type ~?"), str(dial)
+        dial.type(b"ping from A\r")
+        assert answer.wait_for(b"ping from A\r", "out"), str(answer)
+        answer.type(b"pong from B\r\n")
+        assert dial.wait_for(b"pong from B\r\n", "out"), str(dial)
+        dial.type(b"~.")
+        assert dial.finish() == ExitCode.OK, str(dial)
+        assert answer.finish() == ExitCode.OK, str(answer)
+    finally:
+        answer.stop()
+        if dial is not None:
+            dial.stop()
+    assert b"hung up locally (~.)" in dial.err and b"call ended: NORMAL" in dial.err
+    assert b"call ended: NORMAL" in answer.err
+
+
+def test_answer_shows_the_caller_rung_by_fake_ring(fake: Fake) -> None:
+    doc, env = fake
+    answer = Proc([*MODEMCTL, "answer", "--rings", "2", port_of(doc, "5551002")], env,
+                  stdin=True)
+    try:
+        assert answer.wait_for(b"waiting for a call"), str(answer)
+        rang = run(["fake", "ring", "5551002", "--caller", "5559999", "--name", "ALICE"], env)
+        assert rang.returncode == 0, rang.stderr
+        assert answer.wait_for(b"incoming call: 5559999 (ALICE)"), str(answer)
+        assert answer.wait_for(b"RING #2"), str(answer)
+        assert answer.wait_for(b"connected; type ~?"), str(answer)
+        hung = run(["fake", "hangup", "5551002"], env)
+        assert hung.returncode == 0, hung.stderr
+        assert answer.finish() == ExitCode.OK, str(answer)
+    finally:
+        answer.stop()
+    assert b"call ended: NORMAL" in answer.err

@@ -1,0 +1,131 @@
+"""The interactive sessions in a real terminal (tmux): keystrokes in, screen read back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.procs import MODEMCTL, Proc, fake_exchange
+from tests.cli.tmux import Tmux
+from tests.support import require_program
+
+pytestmark = [pytest.mark.tmux, pytest.mark.interop]
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
+    with fake_exchange(tmp_path, "5551001:conexant-v92", "5551002:agere-v92") as started:
+        yield started
+
+
+@pytest.fixture
+def tmux(fake: tuple[dict[str, Any], dict[str, str]]) -> Iterator[Tmux]:
+    term = Tmux(require_program("tmux"), {**fake[1], "TERM": "xterm"})
+    try:
+        yield term
+    finally:
+        term.kill()
+
+
+def port_of(doc: dict[str, Any], number: str) -> str:
+    return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
+
+
+def test_dial_session_in_a_terminal(fake: tuple[dict[str, Any], dict[str, str]],
+                                    tmux: Tmux) -> None:
+    doc, env = fake
+    far = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    try:
+        assert far.wait_for(b"waiting for a call"), str(far)
+        tmux.start([*MODEMCTL, "dial", port_of(doc, "5551001"), "5551002"],
+                   then="stty -a | tr ' ' '\\n' | grep -x -e echo -e icanon | tr '\\n' ' '")
+        tmux.wait_for("connected; type ~? for help")
+        assert far.wait_for(b"connected; type ~?"), str(far)
+
+        # Raw mode: keys go to the far end as typed, Enter as CR, no local echo.
+        tmux.type("hello")
+        tmux.keys("Enter")
+        assert far.wait_for(b"hello\r", "out"), str(far)
+        assert "hello" not in tmux.screen()
+        far.type(b"pong from far end\r\n")
+        tmux.wait_for("pong from far end")
+
+        # ~? is local help, not sent.
+        tmux.type("~?")
+        tmux.wait_for("~s  secure the call that is up")
+        # ~s secures the call that is up, and prints the report.
+        tmux.type("~s")
+        screen = tmux.wait_for("SECURED (connected)")
+        assert "pcw-ignore" in screen
+        far.type(b"still here\r\n")
+        tmux.wait_for("still here")
+        # A tilde in the middle of a line is data.
+        tmux.type("a~.b")
+        assert far.wait_for(b"a~.b", "out"), str(far)
+        # ~. only at the start of a line: hang up.
+        tmux.keys("Enter")
+        tmux.type("~.")
+        screen = tmux.wait_for("EXIT=0")
+        assert "hung up locally (~.)" in screen and "call ended: NORMAL" in screen
+        # The terminal is back in cooked mode with echo.
+        assert "icanon echo" in tmux.wait_for("icanon")
+        assert far.finish() == 0, str(far)
+    finally:
+        far.stop()
+    assert b"~?" not in far.out and b"~s" not in far.out
+
+
+def test_at_console_in_a_terminal(fake: tuple[dict[str, Any], dict[str, str]],
+                                  tmux: Tmux) -> None:
+    doc, env = fake
+    tmux.start([*MODEMCTL, "at", port_of(doc, "5551001")])
+    tmux.wait_for("AT>")
+    tmux.type("ATI3")
+    tmux.keys("Enter")
+    tmux.wait_for("CX93001-EIS_V0.2002-V92")
+    tmux.type("AT+PCW?")
+    tmux.keys("Enter")
+    tmux.wait_for("+PCW: 0")
+    # History: Up brings back the last command.
+    tmux.keys("Up")
+    tmux.wait_for("AT> AT+PCW?", count=2)
+    tmux.keys("Enter")
+    tmux.wait_for("+PCW: 0", count=2)
+    tmux.type("AT+BOGUS")
+    tmux.keys("Enter")
+    tmux.wait_for("ERROR")
+    tmux.keys("C-d")
+    tmux.wait_for("EXIT=0")
+    history = Path(env["XDG_STATE_HOME"]) / "modemctl" / "at_history"
+    assert history.read_text().splitlines() == ["ATI3", "AT+PCW?", "AT+BOGUS"]
+
+
+def test_at_console_dial_joins_the_call_and_tilde_dot_returns(
+        fake: tuple[dict[str, Any], dict[str, str]], tmux: Tmux) -> None:
+    doc, env = fake
+    far = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    try:
+        assert far.wait_for(b"waiting for a call"), str(far)
+        tmux.start([*MODEMCTL, "at", port_of(doc, "5551001")])
+        tmux.wait_for("AT>")
+        tmux.type("ATDT5551002")
+        tmux.keys("Enter")
+        tmux.wait_for("CONNECT")
+        tmux.wait_for("~. hangs up and returns to the console")
+        assert far.wait_for(b"connected; type ~?"), str(far)
+        far.type(b"hi console\r\n")
+        tmux.wait_for("hi console")
+        tmux.type("~.")
+        tmux.wait_for("hung up locally (~.): hung up")
+        tmux.type("ATI3")
+        tmux.keys("Enter")
+        tmux.wait_for("CX93001-EIS_V0.2002-V92")
+        tmux.type("quit")
+        tmux.keys("Enter")
+        tmux.wait_for("EXIT=0")
+        assert far.finish() == 0, str(far)
+    finally:
+        far.stop()
