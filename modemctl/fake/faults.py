@@ -22,7 +22,6 @@ streams, so the interpreter stays a faithful modem:
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 FAULT_KINDS = ("garbage", "stall", "lose-final", "unsolicited", "wedge", "unplug", "reboot",
@@ -88,5 +87,3 @@ def param_lines(params: dict[str, object]) -> list[str]:
         raise FaultError("unsolicited: lines must be a string or a list of strings")
     return list(lines)
 
-
-Formatter = Callable[[str], bytes | None]

@@ -97,7 +97,8 @@ class FakeLine:
                  rfc2217: bool) -> None:
         self.switch = switch
         self.number = number
-        self.profile_data = personality
+        self.spec = personality
+        """The loaded personality (``personality`` is its name)."""
         self.dead = False
         self.unplugged = False
         self.call_log: list[CallRecord] = []
@@ -119,12 +120,17 @@ class FakeLine:
     # ------------------------------------------------------------------ public view
     @property
     def personality(self) -> str:
-        return self.profile_data.name
+        return self.spec.name
 
     @property
     def port(self) -> str:
         """Device path (a symlink to the pty slave) that opens like /dev/ttyUSB0."""
         return str(self._link)
+
+    @property
+    def tty_path(self) -> str:
+        """The pty slave device the symlink points at (``/dev/pts/N``); "" when unplugged."""
+        return self._pty.tty_path if self._pty is not None else ""
 
     @property
     def url(self) -> str | None:
@@ -151,12 +157,12 @@ class FakeLine:
 
     @property
     def max_rate(self) -> int:
-        return self.profile_data.max_rate
+        return self.spec.max_rate
 
     @property
     def moh_timeout(self) -> int:
         """+PMHT when this modem would grant modem-on-hold to its far end, else 0."""
-        if not self.profile_data.v92:
+        if not self.spec.v92:
             return 0
         return self.dce.v92["PMHT"]
 
@@ -318,7 +324,7 @@ class FakeLine:
             self._unplug(param_float(params, "duration", 0.0) if "duration" in params else None)
 
     def _reboot(self, params: dict[str, Any]) -> None:
-        banner = params.get("banner", self.profile_data.boot_banner)
+        banner = params.get("banner", self.spec.boot_banner)
         if not isinstance(banner, str | bytes):
             raise FaultError("reboot: banner must be str or bytes")
         self.faults.clear()
