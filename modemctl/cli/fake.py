@@ -198,7 +198,7 @@ def _print_started(lines: Sequence[Any], control: Path, time_scale: float,
 
 _control_option = click.option(
     "--control", "control_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="Control socket of the exchange (default: found in the registry by line number).")
+    help="Control socket of the exchange (default: looked up in the registry).")
 
 
 def _find_control(number: str | None, control_path: Path | None) -> Path:
@@ -323,6 +323,40 @@ def dead_cmd(number: str, state: str, control_path: Path | None) -> None:
     """Make line NUMBER dead (NO DIALTONE) or, with `off`, working again."""
     _call(_find_control(number, control_path), "dead", {"number": number, "dead": state == "on"})
     click.echo(f"line {number} is {'dead' if state == 'on' else 'working'}")
+
+
+@fake.command("send")
+@click.argument("party")
+@click.argument("text")
+@_control_option
+def send_cmd(party: str, text: str, control_path: Path | None) -> None:
+    """Send TEXT to the line as the caller PARTY (from `ring`), once it answered.
+
+    TEXT goes out exactly as given; in bash, $'hello\\r\\n' adds a line end.
+    """
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise click.BadParameter("only latin-1 characters (one byte each) can be sent",
+                                 param_hint="TEXT") from None
+    r = _call(_find_control(None, control_path), "send", {"party": party, "data": text})
+    click.echo(f"sent {r['sent']} bytes as {party}")
+
+
+@fake.command("recv")
+@click.argument("party")
+@click.option("--timeout", "wait", type=click.FloatRange(0, 600), default=1.0,
+              show_default=True, help="Seconds to wait for data.")
+@_control_option
+def recv_cmd(party: str, wait: float, control_path: Path | None) -> None:
+    """Print what the line sent to the caller PARTY (from `ring`); exit 3 when the
+    call is over."""
+    r = _call(_find_control(None, control_path), "recv",
+              {"party": party, "timeout": wait, "max": 65536}, timeout=wait + 10.0)
+    sys.stdout.buffer.write(str(r["data"]).encode("latin-1"))
+    sys.stdout.flush()
+    if r.get("closed"):
+        raise click.exceptions.Exit(3)
 
 
 @fake.command("list")

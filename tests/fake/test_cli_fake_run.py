@@ -321,3 +321,32 @@ def test_run_help_lists_installed_personalities() -> None:
     names = available_personalities()
     assert {"conexant-v92", "agere-v92", "usr-v90", "hayes-basic"} <= set(names)
     assert f"Personalities: {', '.join(names)}." in r.output
+
+
+def test_talk_as_the_caller_with_send_and_recv(running: Running) -> None:
+    runner = CliRunner()
+    with open_line(running, "5551002") as port:
+        at(port, "ATS0=1")
+        r = runner.invoke(fake, ["ring", "5551002", "--caller", "5550000", "--wait", "20"])
+        assert r.exit_code == 0, r.output
+        assert r.output.strip() == "ringing 5551002 from 5550000, party p1: answered"
+        expect(port, b"CONNECT")
+        r = runner.invoke(fake, ["send", "p1", "hello line\r\n"])
+        assert r.exit_code == 0 and r.output.strip() == "sent 12 bytes as p1"
+        expect(port, b"hello line\r\n")
+        port.write(b"hello caller")
+        got = b""
+        for _ in range(10):
+            r = runner.invoke(fake, ["recv", "p1", "--timeout", "1"])
+            assert r.exit_code == 0, r.output
+            got += r.stdout_bytes
+            if got == b"hello caller":
+                break
+        assert got == b"hello caller"
+        assert runner.invoke(fake, ["hangup", "5551002"]).exit_code == 0
+        expect(port, b"NO CARRIER")
+        assert runner.invoke(fake, ["recv", "p1"]).exit_code == 3
+        r = runner.invoke(fake, ["send", "p1", "€"])
+        assert r.exit_code == 2 and "latin-1" in r.output
+        r = runner.invoke(fake, ["recv", "p9"])
+        assert r.exit_code == 1 and "no party 'p9'" in r.output
