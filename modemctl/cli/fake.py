@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import structlog
@@ -33,6 +33,9 @@ from modemctl.fake.control import (
     request,
     serve_control,
 )
+
+if TYPE_CHECKING:
+    from modemctl.fake import FakeLine
 
 DEFAULT_LINES = ("5551001:conexant-v92", "5551002:agere-v92")
 _NUMBER = re.compile(r"[0-9*#]{1,20}")
@@ -158,7 +161,8 @@ async def _serve(specs: Sequence[LineSpec], time_scale: float, as_json: bool, th
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     directory = registry.default_directory()
-    path = control_path or default_socket_path(registry.ensure_directory(directory))
+    # Absolute: other processes find the socket through the registry, from any directory.
+    path = (control_path or default_socket_path(registry.ensure_directory(directory))).absolute()
     async with Exchange(time_scale=time_scale, throttle=throttle, directory=device_dir) as ex:
         served = []
         for spec in specs:
@@ -177,7 +181,7 @@ async def _serve(specs: Sequence[LineSpec], time_scale: float, as_json: bool, th
         click.echo("exchange stopped", err=True)
 
 
-def _print_started(lines: Sequence[Any], control: Path, time_scale: float,
+def _print_started(lines: Sequence[FakeLine], control: Path, time_scale: float,
                    as_json: bool) -> None:
     if as_json:
         doc = {"pid": os.getpid(), "control": str(control), "time_scale": time_scale,

@@ -350,3 +350,20 @@ def test_talk_as_the_caller_with_send_and_recv(running: Running) -> None:
         assert r.exit_code == 2 and "latin-1" in r.output
         r = runner.invoke(fake, ["recv", "p9"])
         assert r.exit_code == 1 and "no party 'p9'" in r.output
+
+
+def test_relative_control_path_is_made_absolute(fake_dir: Path) -> None:
+    env = {**os.environ, registry.ENV_DIR: str(fake_dir)}
+    proc = subprocess.Popen([sys.executable, "-m", "modemctl.cli.fake", "run", "--json",
+                             "--control", "ctl.sock", "--line", "5551001:hayes-basic"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=fake_dir)
+    try:
+        doc = json.loads(read_line(proc))
+        assert doc["control"] == str(fake_dir / "ctl.sock")
+        (line,) = registry.list_running_lines(fake_dir)
+        assert line.control == str(fake_dir / "ctl.sock")
+        r = CliRunner().invoke(fake, ["list", "--json"])  # from another directory
+        assert r.exit_code == 0 and json.loads(r.output)[0]["number"] == "5551001"
+    finally:
+        assert stop(proc) == 0
