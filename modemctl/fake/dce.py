@@ -342,9 +342,6 @@ class Dce:
                     if infos:
                         self._out.response(infos, None)
                     return
-        except _DialFailed as exc:
-            self._out.response(infos, self.format_result(exc.text))
-            return
         except _CommandError:
             self._out.response(infos, self.format_result("ERROR"))
             return
@@ -580,19 +577,19 @@ class Dce:
                 stay_in_command = True
             # anything else (punctuation, R, L, S=n, $) is ignored, as V.250 says
         self.pulse_default = pulse
-        if fresh:
-            self.off_hook = True
-            x = self.profile.x
-            if not self._telco.has_dial_tone():
-                detect = x in (2, 4) or x >= 5 or force_tone_check
-                self._hangup()
-                raise _DialFailed(self.personality.no_dialtone_text if detect else "NO CARRIER")
-            duration += 0 if x in (2, 4) or x >= 5 else regs[6]
-        elif force_tone_check and not self._telco.has_dial_tone():
-            self._hangup()
-            raise _DialFailed(self.personality.no_dialtone_text)
         self._quiet_answer = quiet
         self.state = DceState.DIALING
+        x = self.profile.x
+        detect = x in (2, 4) or x >= 5 or force_tone_check
+        if fresh:
+            self.off_hook = True
+            if not detect:
+                duration += regs[6]       # blind dialling: wait S6, then dial regardless
+        if detect and not self._telco.has_dial_tone():
+            # listen S6 seconds for a dial tone that never comes
+            text = self.personality.no_dialtone_text
+            self._dial_timer = self._clock.call_later(regs[6], lambda: self._setup_failed(text))
+            return
         request = DialRequest(tuple(segments), quiet, dial)
         self._dial_timer = self._clock.call_later(
             duration, lambda: self._dialled(request, stay_in_command))
@@ -609,6 +606,12 @@ class Dce:
         self._pending_dial = []
         self._wait_timer = self._clock.call_later(self.profile.regs[7], self._wait_expired)
         self._telco.place_call(request)
+
+    def _setup_failed(self, text: str) -> None:
+        self._dial_timer = None
+        if self.state is DceState.DIALING:
+            self._hangup()
+            self._final(text)
 
     def _wait_expired(self) -> None:
         self._wait_timer = None
@@ -676,8 +679,7 @@ class Dce:
         if self.state is not DceState.COMMAND or self.off_hook:
             return
         if self.vcid == 2:
-            raw = "".join(f"{k}{v}" for k, v in fields)
-            self._out.unsolicited(self.format_info([raw.encode("latin-1").hex().upper()]))
+            self._out.unsolicited(self.format_info([mdmf(fields).hex().upper()]))
             return
         self._out.unsolicited(self.format_info([f"{k} = {v}" for k, v in fields]))
 
@@ -917,12 +919,33 @@ class Dce:
             timer.cancel()
 
 
-class _DialFailed(_CommandError):
-    """Dialling failed before the call was placed (no dial tone)."""
+_MDMF_ABSENT = frozenset({"P", "O"})  # private, out of area
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
+
+def mdmf(fields: list[tuple[str, str]]) -> bytes:
+    """Encode caller-ID fields as a Bellcore MDMF message (what +VCID=2 shows in hex).
+
+    Message type 0x80, length, parameters (0x01 date/time ``MMDDHHMM``, 0x02
+    number or 0x04 reason it is absent, 0x07 name or 0x08 reason), and a
+    checksum byte making the sum of all bytes 0 modulo 256.
+    """
+    values = dict(fields)
+    params = bytearray()
+
+    def param(kind: int, text: str) -> None:
+        raw = text.encode("latin-1")[:255]
+        params.extend((kind, len(raw)))
+        params.extend(raw)
+
+    if "DATE" in values and "TIME" in values:
+        param(0x01, values["DATE"] + values["TIME"])
+    number = values.get("NMBR", "O")
+    param(0x04 if number in _MDMF_ABSENT else 0x02, number)
+    if "NAME" in values:
+        name = values["NAME"]
+        param(0x08 if name in _MDMF_ABSENT else 0x07, name)
+    body = bytes([0x80, len(params)]) + bytes(params)
+    return body + bytes([-sum(body) & 0xFF])
 
 
 def _number(text: str, pos: int) -> tuple[int, int]:

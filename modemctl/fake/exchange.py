@@ -426,7 +426,7 @@ class Exchange:
         self._calls[id(line)] = call
         target = self._lines.get(number)
         _log.debug("dial", line=line.number, number=number, cancel_cw=cancel)
-        if target is None or target.unplugged or target.dead:
+        if line.dead or target is None or target.unplugged or target.dead:
             record.outcome = "unreachable"
             return  # nothing answers: the caller's S7 decides
         current = self._calls.get(id(target))

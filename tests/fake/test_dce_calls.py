@@ -113,12 +113,21 @@ def test_semicolon_returns_to_command_mode_and_dialling_continues() -> None:
 @pytest.mark.parametrize(("x", "detected"), [(0, False), (1, False), (2, True), (3, False),
                                              (4, True)])
 def test_no_dial_tone_by_x_level(personality: str, x: int, detected: bool) -> None:
+    """X2/X4 listen S6 seconds for dial tone; X0/X1/X3 dial blind and S7 runs out."""
     h = Harness(personality)
     h.telco.dial_tone = False
-    h.send(b"ATE0\r")
-    text = h.dce.personality.no_dialtone_text.encode() if detected else b"NO CARRIER"
-    assert h.send(f"ATX{x}DT5551002\r".encode()) == b"\r\n" + text + b"\r\n"
-    assert not h.dce.off_hook and not h.telco.placed
+    h.send(b"ATE0S6=3S7=20\r")
+    assert h.send(f"ATX{x}DT5551002\r".encode()) == b""
+    if detected:
+        assert h.advance(2.9) == b""
+        text = h.dce.personality.no_dialtone_text.encode()
+        assert h.advance(0.2) == b"\r\n" + text + b"\r\n"
+        assert not h.telco.placed
+    else:
+        until_placed(h)                                  # blind: dialled into nothing
+        assert h.advance(19.9) == b""
+        assert h.advance(0.2) == b"\r\nNO CARRIER\r\n"
+    assert not h.dce.off_hook and h.dce.state is DceState.COMMAND
 
 
 def test_no_dial_tone_spellings() -> None:
@@ -129,7 +138,8 @@ def test_no_dial_tone_spellings() -> None:
 def test_w_forces_dial_tone_detection_even_blind() -> None:
     h = Harness()
     h.telco.dial_tone = False
-    assert h.send(b"ATE0X3DTW1\r") == b"ATE0X3DTW1\r\r\nNO DIALTONE\r\n"
+    assert h.send(b"ATE0X3DTW1\r") == b"ATE0X3DTW1\r"
+    assert h.advance(2.1) == b"\r\nNO DIALTONE\r\n"
 
 
 @pytest.mark.parametrize(("x", "text"), [(4, b"BUSY"), (3, b"BUSY"), (2, b"NO CARRIER"),
@@ -427,3 +437,21 @@ def test_s10_255_never_hangs_up_but_ato_reports_no_carrier() -> None:
     h.send(b"+++")
     assert h.advance(1.1) == b"\r\nOK\r\n"
     assert h.send(b"ATO\r") == b"\r\nNO CARRIER\r\n"
+
+
+def test_caller_id_unformatted_when_vcid_2_is_mdmf_hex() -> None:
+    h = Harness()
+    h.send(b"ATE0+VCID=2\r")
+    h.out.take()
+    h.dce.caller_id(CID)
+    out = h.out.take()
+    assert out.startswith(b"\r\n") and out.endswith(b"\r\n")
+    raw = bytes.fromhex(out.strip().decode())
+    assert raw[0] == 0x80 and raw[1] == len(raw) - 3 and sum(raw) % 256 == 0
+    assert b"\x01\x0803211405" in raw and b"\x02\x075559999" in raw and b"\x07\x05ALICE" in raw
+
+
+def test_private_caller_uses_absence_parameter() -> None:
+    from modemctl.fake.dce import mdmf
+    raw = mdmf([("NMBR", "P")])
+    assert raw[2:5] == b"\x04\x01P" and sum(raw) % 256 == 0
