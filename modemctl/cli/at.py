@@ -27,7 +27,7 @@ import platformdirs
 from modemctl.at.events import RingIndicator
 from modemctl.cli import completion
 from modemctl.cli.context import Settings, pass_settings
-from modemctl.cli.exitcodes import ExitCode
+from modemctl.cli.exitcodes import ExitCode, for_error
 from modemctl.cli.failures import describe
 from modemctl.cli.loop import LoopThread
 from modemctl.cli.target import Target, default_line_set, looks_like_port
@@ -168,8 +168,14 @@ class Console:
         return ExitCode.OK
 
     def interactive(self) -> ExitCode:
-        """The console: read, send, print, until quit or end of input."""
+        """The console: read, send, print, until quit or end of input.
+
+        ``ERROR`` answers are part of a console session and keep the status
+        0; a modem that stopped answering (timeouts, failed recovery) makes it
+        non-zero, so a script piping commands in can tell.
+        """
         tty = sys.stdin.isatty()
+        status = ExitCode.OK
         with _history(enabled=tty):
             self.loop.spawn(self._print_events())
             if tty:
@@ -181,16 +187,17 @@ class Console:
                 except EOFError:
                     if tty:
                         click.echo("", err=True)
-                    return ExitCode.OK
+                    return status
                 if not text:
                     continue
                 if text.lower() in QUIT_WORDS:
-                    return ExitCode.OK
+                    return status
                 try:
                     self.send(text)
                 except ModemctlError as exc:
                     for line in describe(exc):
                         click.echo(line, err=True)
+                    status = for_error(exc)
                     continue
                 if self.engine.mode is EngineMode.DATA:
                     self._session()

@@ -47,11 +47,6 @@ class Settings:
         """Resolve a ``PORT`` argument (or ``$MODEMCTL_LINE``) against the config."""
         return resolve(port, self.config)
 
-    def progress(self, message: str) -> None:
-        """A progress line (state changes, what is being done), silenced by ``-q``."""
-        if not self.quiet:
-            click.echo(message, err=True)
-
 
 def log_level(verbosity: int, trace: bool) -> int:
     """Map ``-v``/``-q`` counts (and ``--trace``) to a logging level."""

@@ -41,7 +41,8 @@ def describe(exc: BaseException) -> list[str]:
     if isinstance(exc, errors.CommandTimeout):
         got = f" (received: {' | '.join(exc.received)})" if exc.received else ""
         return [f"error: {exc}{got}",
-                "hint: is a modem on this port, at this speed? `modemctl probe PORT` checks"]
+                "hint: is a modem on this port, powered on, at this speed (baudrate in the "
+                "config)?"]
     if isinstance(exc, errors.CommandError):
         info = "".join(f"\n  {line}" for line in exc.info)
         return [f"error: the modem answered {exc.result} to {exc.command!r}{info}"]

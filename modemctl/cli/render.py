@@ -1,17 +1,14 @@
-"""Text and JSON renderings of line-layer objects for the command line.
+"""Text renderings of line-layer objects for the command line.
 
-The line layer returns typed objects (secure reports, capabilities, events);
-the CLI shows them to people and, with ``--json``, to programs.  Keeping the
-renderings here means ``dial``, ``answer``, ``probe`` and ``demo`` describe
-the same thing the same way.
+The line layer returns typed objects (secure reports, events, caller ID);
+the CLI shows them to people.  Keeping the renderings here means ``dial``,
+``answer`` and ``demo`` (and error messages) describe the same thing the
+same way.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-from collections.abc import Mapping
-from typing import Any
 
 from modemctl.line.events import (
     CallerId,
@@ -22,23 +19,6 @@ from modemctl.line.events import (
     StateChanged,
 )
 from modemctl.line.report import SecureReport
-
-
-def jsonable(value: Any) -> Any:
-    """Dataclasses, enums, tuples and sets as plain JSON types (recursively)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not f.name.startswith("_")}
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value) if not isinstance(value.value, int) else value.name
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [jsonable(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return value
 
 
 def report_lines(report: SecureReport) -> list[str]:

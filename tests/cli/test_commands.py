@@ -102,6 +102,23 @@ async def _set(event: asyncio.Event) -> None:
     event.set()
 
 
+def test_stalled_modem_lists_what_recovery_tried(runner: CliRunner, switch: FakeSwitch) -> None:
+    switch.exchange.lines["5551001"].inject("stall", duration=1000.0)
+    result = invoke(runner, "at", switch.port("5551001"), input="AT\nAT\n")
+    assert result.exit_code == ExitCode.MODEM_FAILED, result.output
+    assert "error: no final result for 'AT'" in result.output     # first timeout
+    assert "error: the modem does not respond; tried, in order:" in result.output
+    assert re.search(r"^  resync: failed", result.output, re.M)
+    assert "Traceback" not in result.output
+
+
+def test_not_a_modem_times_out_with_a_hint(runner: CliRunner) -> None:
+    result = invoke(runner, "probe", "loop://")
+    assert result.exit_code == ExitCode.MODEM_FAILED, result.output
+    assert "no final result for 'ATE0Q0V1'" in result.output
+    assert "hint: is a modem on this port" in result.output
+
+
 def test_unknown_line_name(runner: CliRunner, config_file: Path) -> None:
     config_file.write_text('[line.office]\nport = "/dev/ttyUSB0"\n')
     result = invoke(runner, "dial", "offfice", "5551234")
@@ -185,6 +202,18 @@ def test_dial_connects_the_terminal_and_hangs_up_at_end_of_input(
     assert "SECURED (dial)" in out and "DIALING -> CONNECTED" in out
     assert "end of input: hanging up" in out and "call ended: NORMAL" in out
     assert peer.ended.wait(10)
+
+
+def test_quiet_dial_prints_only_the_far_end(runner: CliRunner, switch: FakeSwitch) -> None:
+    peer = switch.echo_peer("5551002", greeting=b"welcome\r\n")
+    with keyboard() as (stdin, type_, close):
+        after(peer.connected.is_set, lambda: type_(b"x"))
+        after(lambda: b"x" in peer.received, close)
+        result = runner.invoke(main, ["-q", "dial", switch.port("5551001"), "5551002"],
+                               input=stdin)
+    assert result.exit_code == ExitCode.OK, result.output
+    assert result.stderr == ""
+    assert result.stdout_bytes.startswith(b"welcome\r\n")
 
 
 def test_dial_tilde_dot_hangs_up(runner: CliRunner, switch: FakeSwitch) -> None:
