@@ -367,3 +367,41 @@ def test_relative_control_path_is_made_absolute(fake_dir: Path) -> None:
         assert r.exit_code == 0 and json.loads(r.output)[0]["number"] == "5551001"
     finally:
         assert stop(proc) == 0
+
+
+def test_two_exchanges_are_listed_and_rung_by_number(fake_dir: Path) -> None:
+    one = start(fake_dir, "--json", "--time-scale", SCALE, "--line", "5551001:hayes-basic")
+    two = start(fake_dir, "--json", "--time-scale", SCALE, "--line", "5552001:usr-v90",
+                "--line", "5552002:agere-v92")
+    try:
+        doc1, doc2 = json.loads(read_line(one)), json.loads(read_line(two))
+        runner = CliRunner()
+        r = runner.invoke(fake, ["list", "--json"])
+        assert r.exit_code == 0
+        assert {(row["number"], row["pid"]) for row in json.loads(r.output)} == {
+            ("5551001", doc1["pid"]), ("5552001", doc2["pid"]), ("5552002", doc2["pid"])}
+        r = runner.invoke(fake, ["ring", "5552002", "--caller", "5550000"])
+        assert r.exit_code == 0, r.output
+        assert request(doc2["control"], "party", {"party": "p1"})["party"] == "p1"
+        r = runner.invoke(fake, ["send", "p1", "x"])  # no number: which exchange?
+        assert r.exit_code == 1 and "2 fake exchanges are running" in r.output
+    finally:
+        assert stop(one) == 0
+        assert stop(two) == 0
+
+
+def test_killed_exchange_leaves_nothing_usable_behind(fake_dir: Path) -> None:
+    proc = start(fake_dir, "--json", "--time-scale", SCALE, "--line", "5551001:hayes-basic")
+    doc = json.loads(read_line(proc))
+    assert stop(proc, signal.SIGKILL) == -signal.SIGKILL
+    assert registry.list_running_lines(fake_dir) == []  # the dead PID's entry is dropped
+    assert not (fake_dir / f"exchange-{doc['pid']}.json").exists()
+    r = CliRunner().invoke(fake, ["ring", "5551001"])
+    assert r.exit_code == 1 and "no fake exchange is running" in r.output
+    # Its socket file is left behind; a new exchange on that path takes it over.
+    again = start(fake_dir, "--json", "--control", doc["control"], "--line", "5551001:usr-v90")
+    try:
+        assert json.loads(read_line(again))["control"] == doc["control"]
+        assert request(doc["control"], "lines")["lines"][0]["personality"] == "usr-v90"
+    finally:
+        assert stop(again) == 0
