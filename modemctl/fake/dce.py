@@ -22,7 +22,9 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from modemctl.fake.callerid import mdmf
 from modemctl.fake.clock import Clock, TimerHandle
+from modemctl.fake.cmdline import LineAssembler
 from modemctl.fake.personality import V92_PARAMS, Personality
 
 ABORT_IGNORE = 0.125
@@ -153,11 +155,7 @@ class Dce:
         self.ringing = False
         self.pulse_default = False
         # command-line assembly
-        self._prefix = 0          # 0: want A, 1: got A, 2: collecting body
-        self._body = bytearray()
-        self._body_len = 0        # non-space characters, for the line limit
-        self._overflow = False
-        self._last_body = b""
+        self._assembler = LineAssembler(personality.max_line, personality.echo_backspace)
         self._sreg_pointer = 0
         self._line_end_time = -1e9
         # dialing / online
@@ -265,69 +263,17 @@ class Dce:
         return self.state
 
     def _feed_command_byte(self, byte: int) -> None:
-        c = byte & 0x7F
-        prof = self.profile
-        if self._prefix == 2:
-            if c == prof.regs[3]:
-                self._echo(bytes([byte]))
-                self._end_of_line()
-                return
-            if c == prof.regs[5]:
-                if self._body:
-                    removed = self._body.pop()
-                    if removed != 0x20:
-                        self._body_len -= 1
-                    if prof.echo:
-                        if self.personality.echo_backspace == "bs-sp-bs":
-                            self._out.echo(bytes([byte, 0x20, byte]))
-                        else:
-                            self._out.echo(bytes([byte]))
-                elif self.personality.echo_backspace == "bs":
-                    self._echo(bytes([byte]))
-                return
-            self._echo(bytes([byte]))
-            if c < 0x20 or c == 0x7F:
-                return
-            self._body.append(c)
-            if c != 0x20:
-                self._body_len += 1
-                if self._body_len > self.personality.max_line:
-                    self._overflow = True
+        regs = self.profile.regs
+        echo, line = self._assembler.push(byte, regs[3], regs[5])
+        if echo and self.profile.echo:
+            self._out.echo(echo)
+        if line is None:
             return
-        self._echo(bytes([byte]))
-        upper = c & ~0x20 if 0x61 <= c <= 0x7A else c
-        if self._prefix == 0:
-            if upper == ord("A"):
-                self._prefix = 1
-        elif upper == ord("T"):
-            self._prefix = 2
-            self._body.clear()
-            self._body_len = 0
-            self._overflow = False
-        elif c == ord("/"):
-            self._prefix = 0
-            self._line_end_time = self._clock.now()
-            self._execute(self._last_body)
-        elif upper != ord("A"):
-            self._prefix = 0
-
-    def _echo(self, data: bytes) -> None:
-        if self.profile.echo:
-            self._out.echo(data)
-
-    def _end_of_line(self) -> None:
-        self._prefix = 0
-        body = bytes(self._body)
-        overflow = self._overflow
-        self._body.clear()
-        self._body_len = 0
-        self._overflow = False
         self._line_end_time = self._clock.now()
-        self._last_body = body
-        if overflow:
+        if line.overflow:
             self._final("ERROR")
-            return
-        self._execute(body)
+        else:
+            self._execute(line.body)
 
     # ------------------------------------------------------------------ execution
     def _execute(self, body: bytes) -> None:
@@ -910,42 +856,12 @@ class Dce:
         """Soft reset: on-hook, stored profile back (ATZ, &D3, reboot)."""
         self._hangup()
         self._restore(self.stored)
-        self._prefix = 0
-        self._body.clear()
+        self._assembler.reset()
 
     @staticmethod
     def _cancel(timer: TimerHandle | None) -> None:
         if timer is not None:
             timer.cancel()
-
-
-_MDMF_ABSENT = frozenset({"P", "O"})  # private, out of area
-
-
-def mdmf(fields: list[tuple[str, str]]) -> bytes:
-    """Encode caller-ID fields as a Bellcore MDMF message (what +VCID=2 shows in hex).
-
-    Message type 0x80, length, parameters (0x01 date/time ``MMDDHHMM``, 0x02
-    number or 0x04 reason it is absent, 0x07 name or 0x08 reason), and a
-    checksum byte making the sum of all bytes 0 modulo 256.
-    """
-    values = dict(fields)
-    params = bytearray()
-
-    def param(kind: int, text: str) -> None:
-        raw = text.encode("latin-1")[:255]
-        params.extend((kind, len(raw)))
-        params.extend(raw)
-
-    if "DATE" in values and "TIME" in values:
-        param(0x01, values["DATE"] + values["TIME"])
-    number = values.get("NMBR", "O")
-    param(0x04 if number in _MDMF_ABSENT else 0x02, number)
-    if "NAME" in values:
-        name = values["NAME"]
-        param(0x08 if name in _MDMF_ABSENT else 0x07, name)
-    body = bytes([0x80, len(params)]) + bytes(params)
-    return body + bytes([-sum(body) & 0xFF])
 
 
 def _number(text: str, pos: int) -> tuple[int, int]:

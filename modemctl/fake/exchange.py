@@ -18,7 +18,6 @@ import asyncio
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from types import MappingProxyType, TracebackType
@@ -26,6 +25,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from modemctl.fake.callerid import cid_fields
 from modemctl.fake.clock import LoopClock
 from modemctl.fake.dce import TRAINING_TIME, CwOutcome, DialRequest
 from modemctl.fake.line import CallRecord, FakeLine
@@ -543,15 +543,9 @@ class Exchange:
 
     @staticmethod
     def _cid_fields(caller: CallEnd) -> list[tuple[str, str]]:
-        now = time.localtime()
-        fields = [("DATE", time.strftime("%m%d", now)), ("TIME", time.strftime("%H%M", now))]
         if isinstance(caller, RemoteParty):
-            fields.append(("NMBR", caller.caller or "P"))
-            if caller.name:
-                fields.append(("NAME", caller.name))
-        else:
-            fields.append(("NMBR", caller.label))
-        return fields
+            return cid_fields(caller.caller, caller.name)
+        return cid_fields(caller.label, None)
 
     async def _train(self, call: Call) -> None:
         await self.clock.sleep(self.training_time)

@@ -452,6 +452,6 @@ def test_caller_id_unformatted_when_vcid_2_is_mdmf_hex() -> None:
 
 
 def test_private_caller_uses_absence_parameter() -> None:
-    from modemctl.fake.dce import mdmf
+    from modemctl.fake.callerid import mdmf
     raw = mdmf([("NMBR", "P")])
     assert raw[2:5] == b"\x04\x01P" and sum(raw) % 256 == 0

@@ -290,3 +290,14 @@ def test_vcid_syntax(personality: str) -> None:
     assert run(personality, b"AT+VCID=?\r", b"AT+VCID=1\r", b"AT+VCID?\r", b"AT+VCID=3\r") == [
         b"AT+VCID=?\r\r\n(0-2)\r\n\r\nOK\r\n", b"AT+VCID=1\r\r\nOK\r\n",
         b"AT+VCID?\r\r\n1\r\n\r\nOK\r\n", b"AT+VCID=3\r\r\nERROR\r\n"]
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b"aT\r", b"aT\r\r\nOK\r\n"),                  # mixed case prefix
+    (b"AAT\r", b"AAT\r\r\nOK\r\n"),                # repeated A still starts a prefix
+    (b"AxT\r", b"AxT\r"),                          # broken prefix: no command line
+    (b"\x80\xd4\r", b"\x80\xd4\r"),                # bit 7 stripped: "\0T" is no prefix
+    (b"\xc1\xd4\r", b"\xc1\xd4\r\r\nOK\r\n"),      # "AT" with bit 7 set, echoed as received
+])
+def test_prefix_detection(data: bytes, expected: bytes) -> None:
+    assert run("conexant-v92", data) == [expected]
