@@ -7,12 +7,18 @@ waits on an :class:`asyncio.Event`, never on a blocking ``write()`` in the
 loop.  Both threads poll a stop flag (pyserial's ``cancel_read`` /
 ``cancel_write`` wake them at once where the port supports it), so close is
 bounded even when the peer never reads.
+
+On a local device (pyserial's POSIX port, whose descriptor is non-blocking)
+a write issued while nothing is queued goes straight to the descriptor from
+the loop — EAGAIN or a short write hands the rest to the writer thread — which
+saves one thread hand-off per command without any way to block the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import queue
 import threading
 import time
@@ -62,6 +68,11 @@ class ThreadTransport(Transport):
         self._space.set()
         self._last_tx = 0.0
         self._closed = False
+        # pyserial's POSIX port keeps its descriptor non-blocking (it selects
+        # before every read and write), which makes the eager write safe.
+        fd = getattr(port, "fd", None)
+        self._fd: int | None = fd if isinstance(fd, int) and type(port).__name__ == "Serial" \
+            and type(port).__module__ == "serial.serialposix" else None
         self._reader = threading.Thread(target=self._read_loop, name=f"rx {url}", daemon=True)
         self._writer = threading.Thread(target=self._write_loop, name=f"tx {url}", daemon=True)
         self._reader.start()
@@ -119,6 +130,28 @@ class ThreadTransport(Transport):
             if low:
                 self._call(self._space.set)
 
+    def _eager(self, data: bytes) -> bytes:
+        """Write straight from the loop when nothing is queued (saves a thread
+        hand-off per command); returns what is left for the writer thread.
+
+        Only for pyserial's POSIX ports, whose descriptor is O_NONBLOCK: a full
+        buffer gives EAGAIN (or a short write), never a blocked loop; the rest
+        goes to the writer thread as usual.  Order is safe because the eager
+        path is only taken while the queue is empty.
+        """
+        with self._qlock:
+            if self._queued:
+                return data
+            try:
+                n = os.write(self._fd, data)  # type: ignore[arg-type]
+            except BlockingIOError:
+                return data
+            except OSError as exc:
+                self._fail(exc)
+                raise PortClosed(f"{self.url}: {exc}") from exc
+        self._last_tx = time.monotonic()
+        return data[n:]
+
     def _call(self, fn: Callable[..., None], *args: Any) -> None:
         with contextlib.suppress(RuntimeError):     # loop already closed
             self._loop.call_soon_threadsafe(fn, *args)
@@ -163,6 +196,10 @@ class ThreadTransport(Transport):
     async def write(self, data: bytes) -> None:
         if not data:
             return
+        if self._fd is not None:
+            data = self._eager(data)
+            if not data:
+                return
         while True:
             self._check()
             with self._qlock:
