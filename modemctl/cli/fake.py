@@ -16,13 +16,14 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 import structlog
+from click.shell_completion import CompletionItem
 
 from modemctl.fake import registry
 from modemctl.fake.control import (
@@ -104,17 +105,31 @@ def fake(ctx: click.Context) -> None:
 # ------------------------------------------------------------------------------ run
 
 
-class _RunCommand(click.Command):
-    """``run``, whose help lists the personalities that are actually installed."""
+def _live_epilog(source: Callable[[], str]) -> type[click.Command]:
+    """A command class whose help ends with ``source()``, computed when help is shown,
+    so lists of installed things (personalities, fault kinds) never go stale."""
 
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from modemctl.fake import available_personalities
+    class LiveEpilog(click.Command):
+        def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+            formatter.write_paragraph()
+            formatter.write_text(source())
 
-        formatter.write_paragraph()
-        formatter.write_text("Personalities: " + ", ".join(available_personalities()) + ".")
+    return LiveEpilog
 
 
-@fake.command("run", cls=_RunCommand)
+def _personalities() -> str:
+    from modemctl.fake import available_personalities
+
+    return "Personalities: " + ", ".join(available_personalities()) + "."
+
+
+def _fault_kinds() -> str:
+    from modemctl.fake import FAULT_KINDS
+
+    return ("Kinds: " + ", ".join(FAULT_KINDS) + " (parameters: see modemctl.fake.faults).")
+
+
+@fake.command("run", cls=_live_epilog(_personalities))
 @click.option("--line", "lines", multiple=True, callback=_line_specs,
               metavar="NUMBER:PERSONALITY[:rfc2217]",
               help="A line to serve, e.g. 5551001:conexant-v92 or 5551002:agere-v92:rfc2217 "
@@ -200,6 +215,21 @@ def _print_started(lines: Sequence[FakeLine], control: Path, time_scale: float,
 
 # --------------------------------------------------------------------- client commands
 
+def complete_number(ctx: click.Context, param: click.Parameter, incomplete: str
+                    ) -> list[CompletionItem]:
+    """Shell completion: numbers of the running fake lines."""
+    return [CompletionItem(line.number, help=f"{line.personality}, {line.port}")
+            for line in registry.list_running_lines() if line.number.startswith(incomplete)]
+
+
+def complete_fault(ctx: click.Context, param: click.Parameter, incomplete: str
+                   ) -> list[CompletionItem]:
+    """Shell completion: the fault kinds the fake knows."""
+    from modemctl.fake import FAULT_KINDS
+
+    return [CompletionItem(kind) for kind in FAULT_KINDS if kind.startswith(incomplete)]
+
+
 _control_option = click.option(
     "--control", "control_path", type=click.Path(dir_okay=False, path_type=Path),
     help="Control socket of the exchange (default: looked up in the registry).")
@@ -244,7 +274,7 @@ def _call(path: Path, op: str, fields: dict[str, Any], timeout: float = 10.0
 
 
 @fake.command("ring")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_number)
 @click.option("--caller", help="Caller's number, sent as caller ID when the line asks for it.")
 @click.option("--name", help="Caller's name for caller ID.")
 @click.option("--wait", type=click.FloatRange(0, 600), default=0.0,
@@ -276,16 +306,22 @@ def ring_cmd(number: str, caller: str | None, name: str | None, wait: float,
     click.echo(f"ringing {number} from {who}, party {r['party']}{outcome}")
 
 
-@fake.command("inject")
-@click.argument("number")
-@click.argument("kind")
+@fake.command("inject", cls=_live_epilog(_fault_kinds))
+@click.argument("number", shell_complete=complete_number)
+@click.argument("kind", shell_complete=complete_fault)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Fault parameter (repeatable); VALUE is read as JSON when it parses.")
 @_control_option
 def inject_cmd(number: str, kind: str, params: tuple[str, ...],
                control_path: Path | None) -> None:
-    """Inject fault KIND into line NUMBER (garbage, stall, lose-final, unsolicited, wedge,
-    unplug, reboot, slow)."""
+    """Inject fault KIND into line NUMBER.
+
+    \b
+    Examples:
+      modemctl fake inject 5551001 garbage --param count=16
+      modemctl fake inject 5551001 stall --param duration=5
+      modemctl fake inject 5551001 unsolicited --param 'lines=["RING"]'
+    """
     try:
         parsed = dict(parse_param(p) for p in params)
     except click.BadParameter as e:
@@ -296,7 +332,7 @@ def inject_cmd(number: str, kind: str, params: tuple[str, ...],
 
 
 @fake.command("hangup")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_number)
 @_control_option
 def hangup_cmd(number: str, control_path: Path | None) -> None:
     """Make the far end of line NUMBER's call hang up (the modem says NO CARRIER)."""
@@ -305,7 +341,7 @@ def hangup_cmd(number: str, control_path: Path | None) -> None:
 
 
 @fake.command("carrier-loss")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_number)
 @click.option("--duration", type=click.FloatRange(0, 600),
               help="How long the carrier is lost, in protocol seconds.")
 @_control_option
@@ -320,7 +356,7 @@ def carrier_loss_cmd(number: str, duration: float | None, control_path: Path | N
 
 
 @fake.command("dead")
-@click.argument("number")
+@click.argument("number", shell_complete=complete_number)
 @click.argument("state", type=click.Choice(["on", "off"]), default="on")
 @_control_option
 def dead_cmd(number: str, state: str, control_path: Path | None) -> None:

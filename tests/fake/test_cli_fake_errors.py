@@ -159,3 +159,16 @@ def test_list_skips_an_unreachable_exchange_with_a_warning(fake_dir: Path) -> No
     assert r.exit_code == 0
     assert "warning: no fake exchange listens on" in r.stderr
     assert json.loads(r.stdout) == []
+
+
+def test_shell_completion_of_numbers_and_fault_kinds(fake_dir: Path) -> None:
+    from modemctl.cli.fake import complete_fault, complete_number
+
+    ctx = click.Context(fake)
+    param = click.Argument(["x"])
+    assert complete_number(ctx, param, "") == []
+    with registry.register([("5551001", "conexant-v92", "/dev/pts/1", None),
+                            ("5552001", "usr-v90", "/dev/pts/2", None)], control=None):
+        assert [c.value for c in complete_number(ctx, param, "5551")] == ["5551001"]
+        assert [c.value for c in complete_number(ctx, param, "")] == ["5551001", "5552001"]
+    assert [c.value for c in complete_fault(ctx, param, "s")] == ["stall", "slow"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import shlex
 import signal
 import stat
 import subprocess
@@ -405,3 +406,28 @@ def test_killed_exchange_leaves_nothing_usable_behind(fake_dir: Path) -> None:
         assert request(doc["control"], "lines")["lines"][0]["personality"] == "usr-v90"
     finally:
         assert stop(again) == 0
+
+
+def test_inject_help_examples_work(running: Running) -> None:
+    runner = CliRunner()
+    help_text = runner.invoke(fake, ["inject", "--help"]).output
+    assert "Kinds: garbage, stall," in help_text
+    with open_line(running, "5551001") as port:
+        at(port, "AT")
+        for line in help_text.splitlines():
+            if line.strip().startswith("modemctl fake inject 5551001"):
+                args = shlex.split(line.strip())[2:]
+                r = runner.invoke(fake, args)
+                assert r.exit_code == 0, (line, r.output)
+        # The stall would swallow commands for 5 protocol seconds: clear it (and the rest).
+        assert runner.invoke(fake, ["inject", "5551001", "clear"]).exit_code == 0
+        port.write(b"AT\r")
+        out = expect(port, b"OK\r\n")
+        assert len(out[:out.index(b"AT\r")]) == 16  # the garbage
+        r = runner.invoke(fake, ["inject", "5551001", "unsolicited", "--param",
+                                 'lines=["MESSAGE-WAITING"]'])
+        assert r.exit_code == 0
+        port.write(b"AT\r")
+        assert b"MESSAGE-WAITING" in expect(port, b"OK\r\n")
+    r = runner.invoke(fake, ["inject", "5551001", "stall", "--param", "duration=-1"])
+    assert r.exit_code == 1 and "duration must be a number >= 0" in r.output
