@@ -164,3 +164,32 @@ async def test_asyncio_backend_engine(dce: ScriptedDCE) -> None:
         assert engine.mode is EngineMode.COMMAND
     finally:
         await engine.close()
+
+
+@pytest.mark.parametrize("seed", range(8))
+async def test_hostile_bytes_give_typed_outcomes_only(engine: Engine, dce: ScriptedDCE,
+                                                      seed: int) -> None:
+    """Random and hostile bytes between commands: every command ends in a
+    Response or a typed modemctl error, within its deadline, never a hang."""
+    import random
+
+    from modemctl.errors import ModemctlError
+
+    rnd = random.Random(seed)
+    pieces = [b"\r\n", b"OK", b"ERROR", b"RING", b"CONNECT 9600", b"NO CARRIER", b"0\r",
+              b"+++", b"\xff\x00", b"AT", b"NMBR=", b"X" * 5000]
+    outcomes: list[str] = []
+    async with asyncio.timeout(20):
+        for _ in range(6):
+            junk = b"".join(rnd.choice(pieces) if rnd.random() < 0.7 else
+                            rnd.randbytes(rnd.randint(1, 200)) for _ in range(rnd.randint(1, 30)))
+            dce.send_raw(junk)
+            try:
+                r = await engine.command("AT", timeout=2.0)
+                outcomes.append(r.final.name)
+            except ModemctlError as e:
+                outcomes.append(type(e).__name__)
+            if engine.mode is EngineMode.DATA:
+                dce.data_mode = True
+                await engine.hangup()
+    assert len(outcomes) == 6
