@@ -131,12 +131,21 @@ class ControlServer:
         _check_path_length(self.path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _claim_path(self.path)
-        old_umask = os.umask(0o177)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
+            # Bind under a private umask so the socket is never reachable by others, not
+            # even briefly; nothing awaits in between, so no other task sees this umask.
+            old_umask = os.umask(0o177)
+            try:
+                sock.bind(str(self.path))
+            finally:
+                os.umask(old_umask)
+            sock.listen(64)
             self._server = await asyncio.start_unix_server(
-                self._serve_client, path=str(self.path), limit=MAX_REQUEST)
-        finally:
-            os.umask(old_umask)
+                self._serve_client, sock=sock, limit=MAX_REQUEST)
+        except BaseException:
+            sock.close()
+            raise
         _log.debug("control listening", path=str(self.path))
 
     async def close(self) -> None:
