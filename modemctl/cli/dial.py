@@ -13,6 +13,7 @@ from modemctl.cli.config import SecureSetting
 from modemctl.cli.context import Settings, pass_settings
 from modemctl.cli.exitcodes import ExitCode, render_table
 from modemctl.cli.target import Target, default_line_set
+from modemctl.line.dialstring import validate_number
 
 EXIT_EPILOG = "Exit status (follows the disconnect reason):\n\n\b\n" + render_table()
 
@@ -61,6 +62,7 @@ def command(settings: Settings, args: tuple[str, ...], secure: bool | None, best
     the call that is up (and prints what was applied), ~? shows help.
     """
     port, number = split_port_number(args)
+    validate_number(number)             # a bad number is refused before the port is opened
     target = settings.target(port)
     media_kind: Literal["data", "fax"] = "fax" if media == "fax" else "data"
     code = asyncio.run(_dial(settings, target, number, choose_secure(secure, best_effort, target),

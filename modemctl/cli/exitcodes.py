@@ -11,6 +11,7 @@ table cannot drift from the code.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -132,4 +133,9 @@ def render_table(markdown: bool = False) -> str:
         lines = ["| Exit | Reason / error | Meaning |", "|---:|---|---|"]
         lines += [f"| {int(r.code)} | {r.causes} | {r.meaning} |" for r in EXIT_CODES]
         return "\n".join(lines)
-    return "\n".join(f"{int(r.code):>4}  {r.causes}: {r.meaning}" for r in EXIT_CODES)
+    lines = []
+    for row in EXIT_CODES:
+        text = textwrap.wrap(f"{row.meaning} [{row.causes}]", width=70)
+        lines.append(f"{int(row.code):>4}  {text[0]}")
+        lines += [f"      {more}" for more in text[1:]]
+    return "\n".join(lines)

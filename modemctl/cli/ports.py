@@ -79,4 +79,4 @@ def command(settings: Settings, as_json: bool) -> None:
         return
     width = max(len(r.port) for r in rows)
     for row in rows:
-        click.echo(f"{row.kind:<6} {row.port:<{width}}  {row.description}")
+        click.echo(f"{row.kind:<6} {row.port:<{width}}  {row.description}".rstrip())
