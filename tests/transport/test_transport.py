@@ -234,7 +234,8 @@ async def test_back_pressure_does_not_block_loop(pty_pair: tuple[int, str],
         await tr.close()
         close_time = time.monotonic() - t0
     assert written < 2000 * 4096
-    assert max(lags) < 0.2, f"loop stalled {max(lags):.3f}s"
+    # A blocking write would freeze the loop for good; allow scheduler noise only.
+    assert max(lags) < 0.5, f"loop stalled {max(lags):.3f}s"
     assert close_time < 6.0
 
 
