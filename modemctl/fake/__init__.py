@@ -36,8 +36,9 @@ decided by rule, from register values, never by racing timers:
 3. **Otherwise** (non-V.92 personalities, or V.92 with ``+PCW=0 +PMH=1``) the
    tone is a 300 ms carrier interruption.  First the Conexant quirk: a
    personality with ``cw_detect_s10_min`` (``conexant-v92``: 16) whose
-   country is listed (US) and ``S10 >= 16`` detects the tone and hangs up at
-   once (``waiting-dropped``).  Else the modem survives when
+   current country (T.35 code, ``AT+GCI``; factory ``B5``, United States) is
+   listed and ``S10 >= 16`` detects the tone and hangs up at once
+   (``waiting-dropped``).  Else the modem survives when
    ``(S10 - S9) * 100 ms > 300 ms`` or ``S10 = 255`` (``waiting-ignored``);
    if not, it hangs up ``(S10 - S9)`` tenths of a second later with
    ``NO CARRIER`` (``waiting-dropped``).  DCD drops during the interruption.

@@ -145,6 +145,7 @@ class Dce:
         self.stored = self.profile.copy()
         self.fclass = "0"
         self.vcid = 0
+        self.country = personality.country
         self.state = DceState.COMMAND
         self.off_hook = False
         self.call_up = False
@@ -461,6 +462,15 @@ class Dce:
                 return str(self.vcid)
             if op == "set" and value in ("0", "1", "2"):
                 self.vcid = int(value)
+                return None
+            raise _CommandError
+        if name == "GCI" and pers.countries:
+            if op == "test":
+                return f"+GCI: ({','.join(pers.countries)})"
+            if op == "read":
+                return f"+GCI: {self.country}"
+            if op == "set" and value.upper() in pers.countries:
+                self.country = value.upper()
                 return None
             raise _CommandError
         if pers.v92 and name in V92_PARAMS:
@@ -792,7 +802,7 @@ class Dce:
                 return CwOutcome.DROPPED
         s10 = self.profile.regs[10]
         if pers.cw_detect_s10_min is not None and s10 >= pers.cw_detect_s10_min \
-                and pers.country in pers.cw_detect_countries:
+                and self.country in pers.cw_detect_countries:
             self._drop_now()
             return CwOutcome.DROPPED
         if self.carrier_interruption(CW_INTERRUPTION_MS / 1000):

@@ -58,6 +58,7 @@ class Personality:
     echo_backspace: str
     ring_counter_reset: float
     country: str
+    countries: tuple[str, ...]
     caller_id: bool
     boot_banner: str
     v92: bool
@@ -160,6 +161,9 @@ def _build(raw: dict[str, Any]) -> Personality:
     quirks = raw.get("quirks", {})
     accepted = {str(k): (int(v[0]), int(v[1])) for k, v in raw.get("accepted", {}).items()}
     identity = {str(k): str(v) for k, v in raw["identity"].items()}
+    countries = [str(c).upper() for c in raw.get("countries", ())]
+    if countries and str(raw["country"]) not in countries:
+        raise ValueError("country must be one of countries")
     echo_bs = str(raw["echo_backspace"])
     if echo_bs not in ("bs", "bs-sp-bs"):
         raise ValueError(f"echo_backspace must be 'bs' or 'bs-sp-bs', not {echo_bs!r}")
@@ -168,6 +172,7 @@ def _build(raw: dict[str, Any]) -> Personality:
         name=str(raw["name"]), description=str(raw["description"]),
         max_line=int(raw["max_line"]), x_max=int(raw["x_max"]), echo_backspace=echo_bs,
         ring_counter_reset=float(raw["ring_counter_reset"]), country=str(raw["country"]),
+        countries=tuple(str(c).upper() for c in raw.get("countries", ())),
         caller_id=bool(raw["caller_id"]), boot_banner=str(raw.get("boot_banner", "")),
         v92=v92, fax_classes=fax, max_rate=int(caps["max_rate"]), identity=identity,
         registers=regs, result_codes=codes, connect_codes=connect,

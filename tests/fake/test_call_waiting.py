@@ -273,3 +273,17 @@ async def test_call_waiting_on_line_not_yet_connected_is_busy(ex: Exchange,
     await c.command(b"ATE0H1\r")                      # off-hook, no call: plain busy
     party = await ex.ring_in("5551001", caller="5559999")
     assert party.outcome == "busy"
+
+
+@pytest.mark.parametrize(("country", "outcome"), [("B5", "waiting-dropped"),
+                                                  ("B4", "waiting-ignored")])
+async def test_conexant_quirk_needs_us_country_code(ex: Exchange, open_client: Opener,
+                                                    country: str, outcome: str) -> None:
+    cmd = b"+GCI=" + country.encode() + b";" + rule3_cmd("conexant-v92", 30)
+    s = await connect(ex, open_client, "conexant-v92", target_cmd=cmd)
+    party = await ex.ring_in("5551001", caller="5559999")
+    assert party.outcome == outcome
+    if outcome == "waiting-ignored":
+        await assert_survived(ex, s)
+    else:
+        await assert_dropped(ex, s)

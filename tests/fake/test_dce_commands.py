@@ -301,3 +301,21 @@ def test_vcid_syntax(personality: str) -> None:
 ])
 def test_prefix_detection(data: bytes, expected: bytes) -> None:
     assert run("conexant-v92", data) == [expected]
+
+
+@pytest.mark.parametrize("personality", ["conexant-v92", "agere-v92"])
+def test_gci_country(personality: str) -> None:
+    assert run(personality, b"ATE0+GCI?\r")[0].endswith(b"\r\n+GCI: B5\r\n\r\nOK\r\n")
+    h = Harness(personality)
+    h.send(b"ATE0\r")
+    assert h.send(b"AT+GCI=?\r") == b"\r\n+GCI: (B5,B4,04,3D,00,20)\r\n\r\nOK\r\n"
+    assert h.send(b"AT+GCI=3d\r") == b"\r\nOK\r\n"
+    assert h.send(b"AT+GCI?\r") == b"\r\n+GCI: 3D\r\n\r\nOK\r\n"
+    assert h.send(b"AT+GCI=99\r") == b"\r\nERROR\r\n"
+    assert h.send(b"AT&FZ\r") == b"\r\nOK\r\n"       # country is not a profile setting
+    assert h.send(b"AT+GCI?\r") == b"AT+GCI?\r\r\n+GCI: 3D\r\n\r\nOK\r\n"
+
+
+@pytest.mark.parametrize("personality", NON_V92)
+def test_gci_unsupported(personality: str) -> None:
+    assert run(personality, b"AT+GCI?\r") == [b"AT+GCI?\r\r\nERROR\r\n"]
