@@ -317,14 +317,17 @@ class ATConnection:
         del buf[:consumed]
         self._tail_held = False
         if i > self._max_line:
-            self._overflow(i)
+            self._overflow(i, whole_buffer=False)
             return True
         self._handle_line(line, numeric_term)
         return True
 
-    def _overflow(self, n: int) -> None:
-        self._buf.clear()
-        self._skip_lf = False
+    def _overflow(self, n: int, *, whole_buffer: bool = True) -> None:
+        """Discard a runaway line: the whole buffer while it is unterminated,
+        only the line itself once its terminator has arrived."""
+        if whole_buffer:
+            self._buf.clear()
+            self._skip_lf = False
         self._emit(ParseFailure(ParseError(
             f"line longer than {self._max_line} bytes; {n} bytes discarded"), n))
 

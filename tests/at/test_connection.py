@@ -423,3 +423,11 @@ def test_second_abort_forgets_echo() -> None:
         core.abort_command()
     core.send_command("AT")
     assert responses(feed(core, b"AxT\r\r\nOK\r\n"))[0].ok
+
+
+def test_terminated_runaway_line_keeps_what_follows() -> None:
+    core = ATConnection(max_line=64)
+    core.send_command("ATI0")
+    events = feed(core, b"ATI0\r" + b"Y" * 100 + b"\r\n\r\n56000\r\n\r\nOK\r\n", "whole")
+    assert any(isinstance(e, ParseFailure) for e in events)
+    assert responses(events)[0].info == ("56000",)
