@@ -307,6 +307,10 @@ class ControlServer:
         except UnicodeEncodeError:
             raise _BadRequest("bad-request", '"data" must be latin-1 text (one char per byte)'
                               ) from None
+        if party.outcome != "answered" or party.closed:
+            # The party would drop the bytes silently; say so instead.
+            state = "call over" if party.closed else party.outcome or "still ringing"
+            raise _BadRequest("not-connected", f"party {pid} is not connected ({state})")
         party.write(data)
         return {"ok": True, "party": pid, "sent": len(data)}
 

@@ -347,6 +347,8 @@ def test_talk_as_the_caller_with_send_and_recv(running: Running) -> None:
         assert runner.invoke(fake, ["hangup", "5551002"]).exit_code == 0
         expect(port, b"NO CARRIER")
         assert runner.invoke(fake, ["recv", "p1"]).exit_code == 3
+        r = runner.invoke(fake, ["send", "p1", "too late"])
+        assert r.exit_code == 1 and "party p1 is not connected (call over)" in r.output
         r = runner.invoke(fake, ["send", "p1", "€"])
         assert r.exit_code == 2 and "latin-1" in r.output
         r = runner.invoke(fake, ["recv", "p9"])

@@ -185,6 +185,10 @@ async def test_party_send_recv_hangup(served: tuple[StandInExchange, Path]) -> N
     ex, path = served
     pid = (await ask(path, "ring", number="5551001"))["party"]
     party = ex.parties[0]
+    with pytest.raises(ControlRequestError, match=r"not connected \(still ringing\)") as e:
+        await ask(path, "send", party=pid, data="early")
+    assert e.value.code == "not-connected"
+    party.outcome = "answered"
     assert (await ask(path, "send", party=pid, data="hi\xff\x00"))["sent"] == 4
     assert bytes(party.sent) == b"hi\xff\x00"
     party.incoming.put_nowait(b"\x01abc\xfe")
@@ -199,6 +203,9 @@ async def test_party_send_recv_hangup(served: tuple[StandInExchange, Path]) -> N
     with pytest.raises(ControlRequestError) as e:
         await ask(path, "send", party=pid, data="€")
     assert e.value.code == "bad-request"
+    with pytest.raises(ControlRequestError, match="call over") as e:
+        await ask(path, "send", party=pid, data="late")
+    assert e.value.code == "not-connected"
     with pytest.raises(ControlRequestError) as e:
         await ask(path, "party", party="p99")
     assert e.value.code == "unknown-party"
