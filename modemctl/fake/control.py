@@ -16,6 +16,11 @@ machine-readable ``"code"`` and a human ``"error"``::
     {"op": "recv", "party": "p1", "max": 1024, "timeout": 1.0}  # -> data, closed
     {"op": "party-hangup", "party": "p1"}
 
+Error codes: ``bad-json``, ``bad-request`` (missing or mistyped field),
+``too-long``, ``unknown-op``, ``unknown-number``, ``unknown-party``,
+``not-connected`` (``send`` to a party without a call), ``refused`` (the
+exchange said no: unknown fault kind, no call to hang up...), ``internal``.
+
 ``ring`` answers at once with a party id and its ``outcome`` so far (call
 waiting and busy are decided at once); ``"wait": seconds`` makes it wait
 (bounded) until the call is answered or otherwise settled.  It also takes
