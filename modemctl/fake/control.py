@@ -205,8 +205,10 @@ class ControlServer:
         try:
             try:
                 req = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as e:
+            except ValueError as e:  # UnicodeDecodeError included
                 raise _BadRequest("bad-json", f"request is not valid JSON: {e}") from None
+            except RecursionError:
+                raise _BadRequest("bad-json", "request JSON is nested too deeply") from None
             if not isinstance(req, dict):
                 raise _BadRequest("bad-request", "request must be a JSON object")
             op = req.get("op")

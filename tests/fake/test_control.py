@@ -283,6 +283,13 @@ async def test_malformed_lines_do_not_end_the_connection(
     assert out[-1]["ok"] is True
 
 
+async def test_deeply_nested_json_is_bad_json(served: tuple[StandInExchange, Path]) -> None:
+    _, path = served
+    (resp,) = await raw_exchange(path, b"[" * 60000 + b"\n")
+    assert resp["code"] == "bad-json"
+    assert (await ask(path, "lines"))["ok"]
+
+
 async def test_oversized_request_is_refused_and_server_survives(
         served: tuple[StandInExchange, Path]) -> None:
     _, path = served
