@@ -349,7 +349,7 @@ class Dce:
             info = pers.identity.get(f"I{num}")
             if info is None:
                 raise _CommandError
-            infos.append(self.format_info(info.split("\n")))
+            infos.append(self.format_info(info.replace("{country}", self.country).split("\n")))
         elif name == "H" and num <= 1:
             if num == 0:
                 self._hangup()

@@ -319,3 +319,8 @@ def test_gci_country(personality: str) -> None:
 @pytest.mark.parametrize("personality", NON_V92)
 def test_gci_unsupported(personality: str) -> None:
     assert run(personality, b"AT+GCI?\r") == [b"AT+GCI?\r\r\nERROR\r\n"]
+
+
+def test_ati5_shows_current_country() -> None:
+    assert run("conexant-v92", b"ATI5\r", b"AT+GCI=B4;I5\r") == [
+        b"ATI5\r\r\nB5\r\n\r\nOK\r\n", b"AT+GCI=B4;I5\r\r\nB4\r\n\r\nOK\r\n"]

@@ -267,3 +267,13 @@ async def test_unplug_while_ringing_ends_the_offer(exchange: Exchange) -> None:
     party = await exchange.ring_in("5551002", caller="5559999")
     exchange.lines["5551002"].inject("unplug")
     assert not await asyncio.wait_for(party.answered(), 2)
+
+
+async def test_line_going_dead_mid_call_loses_carrier(exchange: Exchange,
+                                                      open_client: Opener) -> None:
+    ca, cb = await connect_pair(exchange, open_client)
+    exchange.set_line_dead("5551002", True)
+    await ca.expect(b"\r\nNO CARRIER\r\n")
+    await cb.expect(b"\r\nNO CARRIER\r\n")
+    party = await exchange.ring_in("5551002")
+    assert party.outcome == "no-answer"                   # a dead line cannot ring
