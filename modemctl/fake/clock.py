@@ -55,10 +55,6 @@ class LoopClock:
         """Sleep ``delay`` protocol seconds."""
         await asyncio.sleep(max(delay, 0.0) * self.time_scale)
 
-    def real(self, delay: float) -> float:
-        """Real seconds corresponding to ``delay`` protocol seconds."""
-        return delay * self.time_scale
-
 
 class _ManualTimer:
     def __init__(self) -> None:

@@ -79,10 +79,6 @@ class PtyPort:
         self.link.symlink_to(self.tty_path)
         self._poll()
 
-    @property
-    def is_open(self) -> bool:
-        return self._master >= 0
-
     def write(self, data: bytes) -> None:
         """Queue bytes for the client; dropped when no client has the device open."""
         if not data or self._master < 0 or not self.client_open:
@@ -306,7 +302,7 @@ class Rfc2217Server:
             writer.close()  # one client at a time, like a real serial port
             return
         self._writer = writer
-        self._adapter = _SerialAdapter(ModemLines(self._lines.read, self._client_dtr))
+        self._adapter = _SerialAdapter(self._lines)
         self._manager = _AckingPortManager(self._adapter, _Connection(writer))
         self._on_client(True)
         poller = asyncio.create_task(self._poll_lines())
@@ -327,9 +323,6 @@ class Rfc2217Server:
             self._adapter = None
             writer.close()
             self._on_client(False)
-
-    def _client_dtr(self, on: bool) -> None:
-        self._lines.on_dtr(on)
 
     async def _poll_lines(self) -> None:
         while self._manager is not None:
