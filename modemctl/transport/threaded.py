@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import os
 import queue
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -118,7 +119,10 @@ class ThreadTransport(Transport):
                 continue
             if broken is None:
                 try:
-                    port.write(item)
+                    if self._fd is not None:
+                        self._write_fd(self._fd, item)
+                    else:
+                        port.write(item)
                     self._last_tx = time.monotonic()
                 except Exception as exc:
                     broken = exc
@@ -151,6 +155,25 @@ class ThreadTransport(Transport):
                 raise PortClosed(f"{self.url}: {exc}") from exc
         self._last_tx = time.monotonic()
         return data[n:]
+
+    def _write_fd(self, fd: int, data: bytes) -> None:
+        """Write all of ``data`` to a non-blocking descriptor, waiting in select.
+
+        Not pyserial's ``write()``: when the buffer is already full its loop
+        retries ``os.write`` on EAGAIN without ever selecting (pyserial #280),
+        spinning a CPU and deaf to ``cancel_write``.  Here every wait is a
+        select with a short timeout, so a close is noticed within READ_POLL.
+        """
+        view = memoryview(data)
+        while view and not self._stop.is_set():
+            _, ready, _ = select.select([], [fd], [], READ_POLL)
+            if not ready:
+                continue
+            try:
+                n = os.write(fd, view)
+            except BlockingIOError:
+                continue
+            view = view[n:]
 
     def _call(self, fn: Callable[..., None], *args: Any) -> None:
         with contextlib.suppress(RuntimeError):     # loop already closed
