@@ -24,16 +24,25 @@ Why the default backend is pyserial in threads (``backend="thread"``):
   thread was fastest (round trip median 17.9 µs vs 37.0 µs for
   pyserial-asyncio on a pty; bulk echo 130 vs 79 MB/s).  End to end through
   the engine against the fake exchange (``bench/driver_bench.py``, 2 vCPU
-  EPYC VM, Python 3.11) the picture reverses slightly: ``AT``→``OK`` median
-  418 µs (thread) vs 361 µs (asyncio) vs 237 µs raw blocking pyserial, and
-  with 64 lines at once 2.6k vs 7.4k commands/s with a worst loop lag of
-  39 ms vs 9 ms (128 threads contend for the GIL).  Both are far above what
-  a modem line needs (V.250 asks the DTE to wait 0.1 s after each result,
-  so ≤10 commands/s per line), and at a real DTE rate the wire time
-  (7 bytes ≈ 0.6 ms at 115200 bps) dwarfs either overhead.  So the
-  default is the backend that opens every URL the same way and cannot
-  block; ``backend="asyncio"`` is the better choice for dozens of local
-  lines in one process.
+  EPYC VM shared with other work, Python 3.11, four runs) ``AT``→``OK``
+  took a median 282-418 µs with the thread backend, 285-361 µs with the
+  asyncio backend and 142-237 µs with raw blocking pyserial; with 64 lines
+  at once the thread backend did 2.0-5.0k commands/s (worst loop lag up to
+  39 ms: 128 threads contend for the GIL) and the asyncio backend 1.8-7.7k
+  (lag up to 36 ms), the spread being mostly the VM's other load.  Both
+  are far above what a modem line needs (V.250 asks the DTE to wait 0.1 s
+  after each result, so ≤10 commands/s per line), and at a real DTE rate
+  the wire time (7 bytes ≈ 0.6 ms at 115200 bps) dwarfs either overhead.
+  So the default is the backend that opens every URL the same way and
+  cannot block; ``backend="asyncio"`` is a reasonable choice for dozens of
+  local lines in one process (7 threads instead of 2 per line).
+* Under back-pressure neither backend stalls the loop (bench: worst lag
+  3-28 ms while flooding a pty nobody reads).  The thread backend does
+  not use pyserial's ``write()`` on POSIX ports: on a full buffer it
+  retries EAGAIN without selecting (pyserial #280), spinning a CPU and
+  ignoring ``cancel_write``; its own select loop closes within ~25 ms.
+  The asyncio backend's close waits at most 1 s for the queue, then
+  discards it.
 
 pyserial-asyncio is kept where it serves: ``backend="asyncio"`` drives a
 device path or ``socket://`` from the selector with no threads at all
