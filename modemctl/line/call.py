@@ -14,6 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any, Literal
 
 from modemctl.at import ResultCode
+from modemctl.driver import EngineMode
 from modemctl.driver.errors import CallLost
 from modemctl.errors import (
     CommandError,
@@ -238,31 +239,49 @@ class Call:
             return
         await self._finish(DisconnectReason.NORMAL, hangup=True)
 
+    async def _hang_up(self) -> None:
+        """Go on-hook; if the engine's hang-up trips over a call that ended under
+        it meanwhile, make sure with a plain ``ATH`` from command state."""
+        engine = self._line.engine
+        try:
+            await engine.hangup()
+        except ModemctlError as exc:
+            self.log.info("hangup-retry", error=str(exc))
+            if engine.mode is EngineMode.COMMAND:
+                await engine.command("ATH", timeout=5.0)
+
     async def _finish(self, reason: DisconnectReason, hangup: bool = False) -> None:
         """End the call once: hang up if asked, restore settings, publish."""
         async with self._finish_lock:
             if self.state is CallState.DISCONNECTED:
                 return
-            engine = self._line.engine
             try:
-                if hangup:
-                    await engine.hangup()
-                failures = await restore(engine, self._saved)
-                if self._fax_class_set:
-                    try:
-                        await engine.command("AT+FCLASS=0", timeout=5.0)
-                    except (CommandError, CommandTimeout) as exc:
-                        failures.append(f"+FCLASS=0: {exc}")
+                failures = await self._tear_down(hangup)
                 self.restore_failures = tuple(failures)
                 if failures:
                     self.log.warning("restore-failed", failures=failures)
                 elif self._saved:
                     self.log.info("restored", registers=dict(self._saved))
-            except ModemctlError as exc:
-                self.restore_failures = (f"modem: {exc}",)
-                self.log.warning("finish-failed", error=str(exc))
             finally:
+                # Whatever the modem did, the call is over for the caller.
                 self._set_state(CallState.DISCONNECTED, reason)
                 self._ended.set()
                 self._line.call_ended(self)
+
+    async def _tear_down(self, hangup: bool) -> list[str]:
+        """Hang up if asked and put back every setting; returns what failed."""
+        engine = self._line.engine
+        failures: list[str] = []
+        try:
+            if hangup:
+                await self._hang_up()
+            failures += await restore(engine, self._saved)
+            if self._fax_class_set:
+                try:
+                    await engine.command("AT+FCLASS=0", timeout=5.0)
+                except (CommandError, CommandTimeout) as exc:
+                    failures.append(f"+FCLASS=0: {exc}")
+        except ModemctlError as exc:
+            failures.append(f"modem: {exc}")
+        return failures
 

@@ -59,6 +59,7 @@ class LineCaps:
     s10: int | None
     mechanisms: tuple[MechanismCap, ...]
     notes: tuple[str, ...]
+    has_dcd: bool = False
 
     def mechanism(self, name: str) -> MechanismCap:
         """The entry for ``name`` (every known mechanism is always listed)."""
@@ -91,6 +92,7 @@ class LineCaps:
             "max_rate": self.max_rate,
             "caller_id": self.caller_id,
             "modem_country": self.modem_country,
+            "has_dcd": self.has_dcd,
             "mechanisms": [
                 {"name": m.name, "at_dial": m.at_dial, "after_connect": m.after_connect,
                  "reason": m.reason, "value": m.value}
@@ -123,7 +125,7 @@ def ride_through_value(profile: Profile, s9: int, country: str | None
 def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
                 location: Location, pcw_values: tuple[int, ...], fax_classes: tuple[str, ...],
                 caller_id: bool, modem_country: str | None, s9: int, s10: int | None,
-                notes: tuple[str, ...] = ()) -> LineCaps:
+                notes: tuple[str, ...] = (), has_dcd: bool = False) -> LineCaps:
     """Combine probe findings, profile and location into the line's capabilities."""
     v92 = 2 in pcw_values
     mechs: list[MechanismCap] = []
@@ -158,6 +160,8 @@ def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
     else:
         if v92:
             why += "; on V.92 it counts only with modem-on-hold disabled (+PMH=1)"
+        if has_dcd:
+            why += "; with &C0 for the call, so the port's DCD does not end it early"
         mechs.append(MechanismCap(S10_RIDE_THROUGH, True, True, why, str(value)))
 
     mechs.append(MechanismCap(AUTO_ANSWER_OFF, True, False,
@@ -168,4 +172,5 @@ def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
         location=location, v92=v92, pcw_values=pcw_values,
         fax_classes=fax_classes, max_rate=profile.max_rate, caller_id=caller_id,
         modem_country=modem_country, s9=s9, s10=s10, mechanisms=tuple(mechs), notes=notes,
+        has_dcd=has_dcd,
     )

@@ -153,7 +153,8 @@ class Line:
             self.engine.numeric_family = cast(NumericFamily, profile.numeric_codes)
             self._answers = answers
             self.caps = build_caps(answers, self.location, country, caller_id, notes,
-                                   profile=self._forced_profile)
+                                   profile=self._forced_profile,
+                                   has_dcd=self.engine.lines.cd is not None)
             self.log.info("probed", profile=self.caps.profile.name,
                           identified=self.caps.identified, v92=self.caps.v92,
                           at_dial=self.caps.secure_at_dial,

@@ -123,7 +123,7 @@ async def confirm_country(port: CommandPort, profile: Profile, location: Locatio
 
 def build_caps(answers: ProbeAnswers, location: Location, country: str | None,
                caller_id: bool, notes: Sequence[str] = (),
-               profile: Profile | None = None) -> LineCaps:
+               profile: Profile | None = None, has_dcd: bool = False) -> LineCaps:
     """The line's caps from the probe's answers (pure)."""
     all_notes = list(notes)
     if profile is None:
@@ -144,6 +144,7 @@ def build_caps(answers: ProbeAnswers, location: Location, country: str | None,
         profile=profile, identified=identified, identity=answers.identity, location=location,
         pcw_values=answers.pcw_values, fax_classes=fax, caller_id=caller_id,
         modem_country=country, s9=s9, s10=answers.s10, notes=tuple(all_notes),
+        has_dcd=has_dcd,
     )
 
 

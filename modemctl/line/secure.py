@@ -51,13 +51,24 @@ class CommandPort(Protocol):
 
 @dataclass(frozen=True)
 class Setting:
-    """One register or V.92 parameter and the value a mechanism wants in it."""
+    """One register or parameter and the value a mechanism wants in it.
 
-    register: str   # "S10", "S0", "+PCW", "+PMH"
+    ``&``-commands (``&C``) cannot be queried; ``assumed_before`` is then
+    the value our own init set, which is what the call restores.
+    """
+
+    register: str   # "S10", "S0", "+PCW", "+PMH", "&C"
     value: int
+    assumed_before: int | None = None
+
+    @property
+    def readable(self) -> bool:
+        return not self.register.startswith("&")
 
     def set_command(self, value: int | None = None) -> str:
         v = self.value if value is None else value
+        if not self.readable:
+            return f"AT{self.register}{v}"
         return f"AT{self.register}={v}"
 
     def query_command(self) -> str:
@@ -130,7 +141,14 @@ def plan_secure(caps: LineCaps, when: SecureMode, media: Media = "data",
             "S10 governs the data carrier; fax Class 1/2 has no carrier-loss ride-through"))
     else:
         usable = s10.after_connect if when == "connected" else s10.at_dial
-        settings = (Setting("S10", int(s10.value)),) if usable and s10.value else ()
+        settings: tuple[Setting, ...] = ()
+        if usable and s10.value:
+            settings = (Setting("S10", int(s10.value)),)
+            if caps.has_dcd:
+                # DCD drops during the interruption the modem rides through; a
+                # host watching DCD would end the call the modem kept.  &C0 keeps
+                # DCD on; the modem still says NO CARRIER if the call is lost.
+                settings += (Setting("&C", 0, assumed_before=1),)
         out.append(PlannedMechanism(S10_RIDE_THROUGH, usable and bool(settings), s10.reason,
                                     settings))
 
@@ -159,6 +177,8 @@ def parse_value(register: str, info: Sequence[str]) -> int | None:
 
 async def read_setting(port: CommandPort, setting: Setting) -> int | None:
     """Read one value back; ``None`` when the modem refused or answered nothing usable."""
+    if not setting.readable:
+        return setting.assumed_before
     try:
         r = await port.command(setting.query_command(), timeout=SETTING_TIMEOUT)
     except (CommandError, CommandTimeout):
@@ -212,6 +232,9 @@ async def apply_plan(port: CommandPort, plan: SecurePlan, saved: dict[str, int]
             except CommandError as exc:
                 ok = verified = False
                 details.append(f"{s.set_command()} refused ({exc.result})")
+                continue
+            if not s.readable:
+                details.append(f"{s.set_command()} accepted (no read-back exists)")
                 continue
             after = await read_setting(port, s)
             if after != s.value:

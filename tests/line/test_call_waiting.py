@@ -235,3 +235,26 @@ async def test_conexant_us_never_raises_s10_to_16(make_pair: PairFactory) -> Non
     assert await waiting(pair) == "busy"
     await call.drop()
     assert pair.near_fake.registers[10] == 20         # and it is put back as found
+
+
+@pytest.mark.parametrize("when", ["dial", "connected"])
+async def test_ride_through_on_a_port_with_dcd(make_pair: PairFactory, when: str) -> None:
+    # The port has DCD (RFC 2217): during the ridden-through interruption DCD
+    # would drop and end the call on the host side, so securing adds &C0 for
+    # the call and puts &C1 back afterwards.
+    pair = await make_pair("usr-v90", location="GB", rfc2217=True)
+    assert pair.near.caps is not None and pair.near.caps.has_dcd
+    call, incoming = await pair.connect(secure=(when == "dial"))
+    if when == "connected":
+        await call.secure()
+        assert await read_exactly(incoming, 3) == b"+++"
+    report = call.secure_report
+    assert report is not None and report.secured
+    s10 = report.mechanism("s10-ride-through")
+    assert s10 is not None and "AT&C0 accepted" in s10.detail
+    assert pair.near_fake.dce.profile.amp_c == 0
+    assert await waiting(pair) == "waiting-ignored"
+    await exchange_data(pair, call, incoming, b"dcd-steady")
+    await call.drop()
+    assert pair.near_fake.dce.profile.amp_c == 1
+    assert pair.near_fake.registers[10] == 7

@@ -122,3 +122,17 @@ def test_judge_keeps_dial_time_cancel_code() -> None:
     later = judge([Applied(CANCEL_CODE, False, False, "never mid-call")], caps, connected=True,
                   previous=first)
     assert later[0].in_force and later[0].applied
+
+
+def test_port_with_dcd_keeps_dcd_on_for_ride_through() -> None:
+    base = caps_for("usr", "GB", v92=False)
+    with_dcd = derive_caps(
+        profile=base.profile, identified=True, identity={}, location=base.location,
+        pcw_values=(), fax_classes=(), caller_id=True, modem_country="B5", s9=6, s10=7,
+        has_dcd=True)
+    plan = plan_secure(with_dcd, "connected")
+    settings = [s.set_command() for m in plan.mechanisms for s in m.settings]
+    assert settings == ["ATS10=14", "AT&C0"]
+    assert [s.set_command() for m in plan_secure(base, "connected").mechanisms
+            for s in m.settings] == ["ATS10=14"]
+    assert Setting("&C", 1).set_command() == "AT&C1" and not Setting("&C", 1).readable
