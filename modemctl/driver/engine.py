@@ -569,6 +569,9 @@ class Engine:
 
     async def rung_action(self, action: str) -> str:
         """One rung of the ladder (see :mod:`modemctl.driver.recovery`)."""
+        if action != "reopen" and (self._reader is None or self._reader.done()):
+            # Nothing is reading the port (it failed): only a reopen can help.
+            raise TransportError("the port is not being read (closed or failed)")
         if action == "resync":
             self._core.abort_command()
             # The engine has lost track of the modem: speak command mode; if the
@@ -656,6 +659,11 @@ class Engine:
                 await self._dispatch()
         except PortClosed as e:
             self._port_failed(e)
+        except Exception as e:
+            # A bug must not leave commands waiting on a dead reader: fail them
+            # typed, and let the ladder's reopen start a fresh reader.
+            self._log.exception("reader-crashed")
+            self._port_failed(PortClosed(f"{self.url}: reader failed: {e!r}"))
 
     async def _dispatch(self) -> None:
         core = self._core

@@ -194,3 +194,25 @@ async def test_hostile_bytes_give_typed_outcomes_only(engine: Engine, dce: Scrip
                 dce.data_mode = True
                 await engine.hangup()
     assert len(outcomes) == 6
+
+
+async def test_reader_crash_fails_typed_and_reopen_recovers(engine: Engine, dce: ScriptedDCE,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    core = engine._core
+    original = core.receive_data
+    crashed: list[bytes] = []
+
+    def crash_once(data: bytes) -> None:
+        if not crashed:
+            crashed.append(data)
+            raise RuntimeError("simulated bug in event handling")
+        original(data)
+
+    monkeypatch.setattr(core, "receive_data", crash_once)
+    with pytest.raises(PortClosed):
+        await engine.command("AT")
+    steps = engine.recoveries[-1]
+    assert [s.action for s in steps] == ["resync", "escape", "dtr-drop", "reset", "reopen"]
+    assert steps[-1].succeeded and not any(s.succeeded for s in steps[:-1])
+    assert (await engine.command("AT")).ok
