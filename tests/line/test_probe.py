@@ -1,0 +1,77 @@
+"""Probe parsing and the probe against a scripted modem that refuses things."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from modemctl.errors import CommandError
+from modemctl.line.probe import build_caps, gather, parse_fclass, parse_pcw_range
+from modemctl.locations import get_location
+
+
+@dataclass
+class _Answer:
+    info: tuple[str, ...]
+
+
+class ScriptedModem:
+    """Answers from a table; anything not in it gets ERROR (as a Hayes modem does)."""
+
+    def __init__(self, table: dict[str, tuple[str, ...]]) -> None:
+        self.table = table
+        self.sent: list[str] = []
+
+    async def command(self, command: str, timeout: float = 5.0) -> _Answer:  # noqa: ASYNC109
+        self.sent.append(command)
+        if command not in self.table:
+            raise CommandError(command, "ERROR")
+        return _Answer(self.table[command])
+
+
+@pytest.mark.parametrize(("lines", "values"), [
+    (("+PCW: (0-2)",), (0, 1, 2)),
+    (("+PCW: (0,1,2)",), (0, 1, 2)),
+    (("(0,1)",), (0, 1)),
+    ((), ()),
+])
+def test_parse_pcw_range(lines: tuple[str, ...], values: tuple[int, ...]) -> None:
+    assert parse_pcw_range(lines) == values
+
+
+@pytest.mark.parametrize(("lines", "classes"), [
+    (("0,1,1.0",), ("0", "1", "1.0")),
+    (("(0,1,2.0)",), ("0", "1", "2.0")),
+    (("+FCLASS: 0,1,2,2.0,8",), ("0", "1", "2", "2.0", "8")),
+])
+def test_parse_fclass(lines: tuple[str, ...], classes: tuple[str, ...]) -> None:
+    assert parse_fclass(lines) == classes
+
+
+async def test_probe_tolerates_error_everywhere() -> None:
+    modem = ScriptedModem({})
+    answers = await gather(modem)
+    assert answers.identity == {} and answers.pcw_values == () and answers.fax_classes is None
+    caps = build_caps(answers, get_location("US"), None, caller_id=False)
+    assert caps.profile.name == "generic-hayes" and not caps.identified
+    assert caps.s9 == 6                                 # profile default when S9? refused
+    assert any("no identity answers" in n for n in caps.notes)
+    assert any("+FCLASS=? refused" in n for n in caps.notes)
+    assert caps.secure_at_dial == ("cancel-code",)
+
+
+async def test_probe_conexant_answers() -> None:
+    modem = ScriptedModem({
+        "ATI0": ("56000",), "ATI3": ("CX93001-EIS_V0.2002-V92",),
+        "AT+GMI": ("+GMI: CONEXANT",), "AT+PCW=?": ("+PCW: (0-2)",),
+        "AT+FCLASS=?": ("0,1,1.0",), "ATS9?": ("006",), "ATS10?": ("014",),
+    })
+    answers = await gather(modem)
+    assert answers.identity["gmi"] == "CONEXANT"
+    caps = build_caps(answers, get_location("US"), "B5", caller_id=True)
+    assert caps.profile.name == "conexant" and caps.identified and caps.v92
+    assert caps.mechanism("s10-ride-through").value == "14"
+    assert caps.fax_classes == ("0", "1", "1.0") and caps.s10 == 14
+    # the probe only asks: nothing it sends changes a setting
+    assert all("=" not in c or c.endswith("=?") for c in modem.sent)
