@@ -39,6 +39,12 @@ CID_DELAY = 0.5
 """Caller ID is sent this long after the first ring ends."""
 CANCEL_CODES = (("T", "*70"), ("P", "1170"))
 """Per-call call-waiting cancel codes (NANP): ``*70`` by tone, ``1170`` by pulse."""
+FLOW_HIGH = 256 * 1024
+"""Bytes in flight towards a far end above which the sending line stops reading its DTE."""
+FLOW_LOW = 64 * 1024
+"""...and below which it reads again (hardware flow control, in effect)."""
+FLOW_CHECK = 0.005
+"""Real seconds between checks of a paused sender's backlog."""
 _NUMBER = re.compile(r"[0-9*#+]{1,32}")
 
 _log = structlog.get_logger("modemctl.fake.exchange")
@@ -76,6 +82,7 @@ class CallEnd(Protocol):
     def end_deliver(self, data: bytes) -> None: ...
     def end_remote_hangup(self) -> None: ...
     def end_offer_withdrawn(self) -> None: ...
+    def backlog(self) -> int: ...
 
 
 class _Pacer:
@@ -87,6 +94,10 @@ class _Pacer:
         self._deliver = deliver
         self._buf = bytearray()
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._buf)
 
     def push(self, data: bytes) -> None:
         self._buf += data
@@ -128,6 +139,7 @@ class Call:
         self.pending_reason: str | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.pacers: dict[int, _Pacer] = {}
+        self.paused: set[int] = set()
 
     def other(self, end: CallEnd) -> CallEnd | None:
         return self.callee if end is self.caller else self.caller
@@ -226,6 +238,9 @@ class RemoteParty:
 
     def end_offer_withdrawn(self) -> None:
         self.settle("no-answer")
+
+    def backlog(self) -> int:
+        return len(self._rx)
 
 
 class Exchange:
@@ -480,11 +495,33 @@ class Exchange:
             return
         if not self.throttle or call.rate is None:
             other.end_deliver(data)
-            return
+        else:
+            pacer = call.pacers.get(id(end))
+            if pacer is None:
+                pacer = call.pacers[id(end)] = _Pacer(self.clock, call.rate, other.end_deliver)
+            pacer.push(data)
+        if isinstance(end, FakeLine) and id(end) not in call.paused \
+                and self._in_flight(call, end) > FLOW_HIGH:
+            end.pause_input()
+            call.paused.add(id(end))
+            call.tasks.append(self._spawn(self._resume_when_drained(call, end)))
+
+    @staticmethod
+    def _in_flight(call: Call, end: CallEnd) -> int:
+        """Bytes sent by ``end`` that the far end's DTE has not taken yet."""
+        other = call.other(end)
         pacer = call.pacers.get(id(end))
-        if pacer is None:
-            pacer = call.pacers[id(end)] = _Pacer(self.clock, call.rate, other.end_deliver)
-        pacer.push(data)
+        return (pacer.pending if pacer is not None else 0) + (
+            other.backlog() if other is not None else 0)
+
+    async def _resume_when_drained(self, call: Call, end: FakeLine) -> None:
+        try:
+            # polled: part of the backlog sits in OS socket buffers, which signal nothing
+            while call.state == "connected" and self._in_flight(call, end) > FLOW_LOW:  # noqa: ASYNC110
+                await asyncio.sleep(FLOW_CHECK)
+        finally:
+            call.paused.discard(id(end))
+            end.resume_input()
 
     def far_moh_timeout(self, line: FakeLine) -> int:
         call = self._calls.get(id(line))

@@ -225,6 +225,29 @@ class FakeLine:
             return
         self.dce.feed(data)
 
+    # Flow control (the exchange pauses a sender whose far end is not reading) ------
+    def backlog(self) -> int:
+        """Bytes this line's clients have not yet taken."""
+        total = len(self._slow_queue)
+        if self._pty is not None:
+            total += self._pty.backlog
+        if self._rfc is not None:
+            total += self._rfc.backlog
+        return total
+
+    def pause_input(self) -> None:
+        """Stop reading the DTE (like dropping CTS): its writes block in the port."""
+        if self._pty is not None:
+            self._pty.pause_reading()
+        if self._rfc is not None:
+            self._rfc.pause_reading()
+
+    def resume_input(self) -> None:
+        if self._pty is not None:
+            self._pty.resume_reading()
+        if self._rfc is not None:
+            self._rfc.resume_reading()
+
     def _update_dtr(self) -> None:
         if self._rfc is not None and self._rfc.client_connected:
             dtr = self._rfc.client_dtr

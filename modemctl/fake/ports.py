@@ -58,6 +58,7 @@ class PtyPort:
         self._writing = False
         self._poll_handle: asyncio.TimerHandle | None = None
         self._poll_interval = PTY_POLL_FIRST
+        self._paused = False
 
     @property
     def path(self) -> str:
@@ -78,6 +79,24 @@ class PtyPort:
             self.link.unlink()
         self.link.symlink_to(self.tty_path)
         self._poll()
+
+    @property
+    def backlog(self) -> int:
+        """Bytes written but not yet taken by the pty (the client is not reading)."""
+        return len(self._out)
+
+    def pause_reading(self) -> None:
+        """Flow control: stop taking bytes from the client (its writes then block)."""
+        if not self._paused:
+            self._paused = True
+            if self._master >= 0 and self.client_open:
+                self._loop.remove_reader(self._master)
+
+    def resume_reading(self) -> None:
+        if self._paused:
+            self._paused = False
+            if self._master >= 0 and self.client_open:
+                self._loop.add_reader(self._master, self._readable)
 
     def write(self, data: bytes) -> None:
         """Queue bytes for the client; dropped when no client has the device open."""
@@ -146,7 +165,8 @@ class PtyPort:
             self._poll_handle = self._loop.call_later(self._poll_interval, self._poll)
             return
         self.client_open = True
-        self._loop.add_reader(self._master, self._readable)
+        if not self._paused:
+            self._loop.add_reader(self._master, self._readable)
         self._on_open_change(True)
         if data:
             self._on_data(data)
@@ -263,6 +283,8 @@ class Rfc2217Server:
         self._writer: asyncio.StreamWriter | None = None
         self._manager: Any = None
         self._adapter: _SerialAdapter | None = None
+        self._reading = asyncio.Event()
+        self._reading.set()
         self.port = 0
 
     @property
@@ -292,6 +314,20 @@ class Rfc2217Server:
         if self._writer is not None and data and not self._writer.is_closing():
             self._writer.write(data.replace(b"\xff", b"\xff\xff"))
 
+    @property
+    def backlog(self) -> int:
+        """Bytes queued for the client but not yet sent."""
+        if self._writer is None or self._writer.is_closing():
+            return 0
+        return int(self._writer.transport.get_write_buffer_size())
+
+    def pause_reading(self) -> None:
+        """Flow control: stop reading the client's socket (telnet controls wait too)."""
+        self._reading.clear()
+
+    def resume_reading(self) -> None:
+        self._reading.set()
+
     def lines_changed(self) -> None:
         """Notify the client now rather than at the next poll (short RI pulses)."""
         if self._manager is not None:
@@ -308,6 +344,7 @@ class Rfc2217Server:
         poller = asyncio.create_task(self._poll_lines())
         try:
             while True:
+                await self._reading.wait()
                 chunk = await reader.read(READ_CHUNK)
                 if not chunk:
                     break

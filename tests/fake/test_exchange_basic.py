@@ -17,6 +17,7 @@ from modemctl.fake import (
     PersonalityError,
     UnknownLine,
 )
+from modemctl.fake.exchange import FLOW_HIGH
 from tests.fake.helpers import PtyClient, link_exists
 
 Opener = Callable[[str], PtyClient]
@@ -277,3 +278,17 @@ async def test_line_going_dead_mid_call_loses_carrier(exchange: Exchange,
     await cb.expect(b"\r\nNO CARRIER\r\n")
     party = await exchange.ring_in("5551002")
     assert party.outcome == "no-answer"                   # a dead line cannot ring
+
+
+async def test_flow_control_bounds_buffering_without_losing_data(
+        exchange: Exchange, open_client: Opener) -> None:
+    ca, cb = await connect_pair(exchange, open_client)
+    await ca.expect(b"\r\n")
+    await cb.expect(b"\r\n")
+    payload = bytes(range(256)) * 4096                   # 1 MiB, far above the buffers
+    writer = asyncio.create_task(ca.write_all(payload, within=30))
+    await asyncio.sleep(0.3)                              # B's DTE is not reading
+    assert not writer.done()                              # A's writes are held back
+    assert exchange.lines["5551002"].backlog() <= FLOW_HIGH + 65536
+    assert await cb.read_exactly(len(payload), within=30) == payload
+    await writer
