@@ -562,12 +562,12 @@ class Engine:
 
     async def _recover_locked(self) -> tuple[RecoveryStep, ...]:
         self._log.warning("recovery-start", consecutive_timeouts=self._timeouts)
-        steps = await climb(self, self._log)
+        steps = await climb(_Rungs(self), self._log)
         self._timeouts = 0
         self.recoveries.append(steps)
         return steps
 
-    async def rung_action(self, action: str) -> str:
+    async def _rung_action(self, action: str) -> str:
         """One rung of the ladder (see :mod:`modemctl.driver.recovery`)."""
         if action != "reopen" and (self._reader is None or self._reader.done()):
             # Nothing is reading the port (it failed): only a reopen can help.
@@ -624,7 +624,7 @@ class Engine:
                     raise
             await asyncio.sleep(REOPEN_POLL)
 
-    async def rung_probe(self) -> bool:
+    async def _rung_probe(self) -> bool:
         """``AT`` → ``OK``, tried twice (a reset modem may swallow the first)."""
         for _ in range(2):
             try:
@@ -744,3 +744,17 @@ class Engine:
                 self._log.info("carrier-lost", source="dcd")
                 self._publish(CarrierLost("DCD dropped", source="dcd"))
             last_cd, last_ri = cd, ri
+
+
+class _Rungs:
+    """The engine's rungs, as the ladder's :class:`LadderOps` (kept off the
+    engine's public API)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    async def rung_action(self, action: str) -> str:
+        return await self._engine._rung_action(action)
+
+    async def rung_probe(self) -> bool:
+        return await self._engine._rung_probe()
