@@ -29,8 +29,6 @@ from modemctl.fake.personality import V92_PARAMS, Personality
 
 ABORT_IGNORE = 0.125
 """Characters arriving this soon after the command line are not an abort (V.250 / §1.1)."""
-ONLINE_BUFFER = 64 * 1024
-"""Far-end data kept while in online-command state, delivered on ``ATO``."""
 TRAINING_TIME = 3.0
 """Protocol seconds of modem training between answer and CONNECT."""
 CW_INTERRUPTION_MS = 300
@@ -731,8 +729,12 @@ class Dce:
         if self.state is DceState.ONLINE_DATA:
             self._out.data(data)
         elif self.state is DceState.ONLINE_COMMAND and self.call_up:
-            room = ONLINE_BUFFER - len(self._held_data)
-            self._held_data += data[:max(room, 0)]
+            self._held_data += data     # delivered on ATO; the exchange's flow control bounds it
+
+    @property
+    def held_backlog(self) -> int:
+        """Far-end bytes kept during online-command state (counted by flow control)."""
+        return len(self._held_data)
 
     def remote_hangup(self) -> None:
         """The far end cleared the call (orderly disconnect): NO CARRIER at once."""

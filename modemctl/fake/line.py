@@ -228,7 +228,7 @@ class FakeLine:
     # Flow control (the exchange pauses a sender whose far end is not reading) ------
     def backlog(self) -> int:
         """Bytes this line's clients have not yet taken."""
-        total = len(self._slow_queue)
+        total = len(self._slow_queue) + self.dce.held_backlog
         if self._pty is not None:
             total += self._pty.backlog
         if self._rfc is not None:

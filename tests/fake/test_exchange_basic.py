@@ -292,3 +292,21 @@ async def test_flow_control_bounds_buffering_without_losing_data(
     assert exchange.lines["5551002"].backlog() <= FLOW_HIGH + 65536
     assert await cb.read_exactly(len(payload), within=30) == payload
     await writer
+
+
+async def test_data_sent_during_online_command_arrives_after_ato(
+        exchange: Exchange, open_client: Opener) -> None:
+    ca, cb = await connect_pair(exchange, open_client)
+    await ca.expect(b"\r\n")
+    await cb.expect(b"\r\n")
+    await ca.quiet(0.06)
+    ca.write(b"+++")
+    await ca.expect(b"\r\nOK\r\n")
+    payload = bytes(range(256)) * 2048                   # 512 KiB while A is in command mode
+    writer = asyncio.create_task(cb.write_all(payload, within=30))
+    await asyncio.sleep(0.2)
+    assert await ca.command(b"ATI0\r") == b"\r\n56000\r\n\r\nOK\r\n"
+    ca.write(b"ATO\r")
+    await ca.expect(b"\r\nCONNECT 33600\r\n")
+    assert await ca.read_exactly(len(payload), within=30) == payload
+    await writer
