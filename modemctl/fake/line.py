@@ -187,7 +187,11 @@ class FakeLine:
     async def start(self) -> None:
         self._open_pty()
         if self._want_rfc2217:
-            await self._open_rfc2217()
+            try:
+                await self._open_rfc2217()
+            except BaseException:
+                self._close_ports()      # no half-made line: the pty goes too
+                raise
         self._log.debug("line up", port=self.port, url=self.url,
                         personality=self.personality)
 
