@@ -467,8 +467,11 @@ class Engine:
     async def _guarded_escape(self, *, force: bool) -> Response | CarrierLost | None:
         guard = self.guard_time
         timeout = guard * 2 + self.scaled(DEFAULT_TIMEOUT)
-        async with asyncio.timeout(timeout + guard * 2):
-            await self._transport.drain()
+        try:
+            async with asyncio.timeout(timeout + guard * 2):
+                await self._transport.drain()     # the guard counts from the last byte out
+        except TimeoutError:
+            return None
         quiet_until = max(self._transport.last_tx, time.monotonic()) + guard * 1.05
         await asyncio.sleep(max(0.0, quiet_until - time.monotonic()))
         payload = self._core.send_escape(force=force)
