@@ -132,7 +132,10 @@ class AsyncioTransport(Transport):
 
     async def set_dtr(self, value: bool) -> bool:
         self._check()
-        ok = await asyncio.to_thread(set_dtr_blocking, self._port, value)
+        try:
+            ok = await asyncio.to_thread(set_dtr_blocking, self._port, value)
+        except (OSError, serial.SerialException) as e:
+            raise PortClosed(f"{self.url}: cannot set DTR: {e}") from e
         if ok:
             self.lines.dtr = value
         return ok
