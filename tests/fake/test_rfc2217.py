@@ -138,7 +138,7 @@ async def test_ri_pulses_with_ring(ex: Exchange, clients: list[Client]) -> None:
     on = await c.wait_line("ri", True)
     await c.expect(b"RING\r\n")
     off = await c.wait_line("ri", False)
-    assert 0.5 * 2 * SCALE < off - on < 3 * 2 * SCALE      # ~2 s ring, scaled
+    assert 0.5 * 2 * SCALE < off - on < 5 * 2 * SCALE      # ~2 s ring, scaled
     await c.wait_line("ri", True)                          # next ring, 4 s later
 
 
