@@ -258,3 +258,13 @@ async def test_spy_url_locks_the_wrapped_device(pty_pair: tuple[int, str], lock_
         await tr.close()
     assert not (lock_dir / lock_name(path)).exists()
     assert "ATZ" in log.read_text()
+
+
+@pytest.mark.parametrize(("url", "error"), [
+    ("foo://nowhere", PortNotFound),
+    ("socket://127.0.0.1:1", TransportError),
+    ("rfc2217://127.0.0.1:1", TransportError),
+])
+async def test_open_errors_are_typed(url: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        await open_transport(url, open_timeout=5)
