@@ -34,16 +34,15 @@ from modemctl.line.call import Call, SecureRequest, check_secure_arg
 from modemctl.line.caps import LineCaps
 from modemctl.line.dialstring import DialString, build_dial_command, validate_number
 from modemctl.line.events import (
-    CallerId,
     CallWaitingSeen,
     EventHub,
     LineEvent,
     MessageWaiting,
-    Ring,
     Secured,
 )
-from modemctl.line.probe import ProbeAnswers, build_caps, confirm_country, gather
+from modemctl.line.probe import build_caps, confirm_country, gather
 from modemctl.line.report import SecureReport
+from modemctl.line.rings import RingWatch
 from modemctl.line.secure import (
     Applied,
     Media,
@@ -64,8 +63,6 @@ from modemctl.profiles import Profile, get_profile
 DIAL_TIMEOUT = 120.0
 ANSWER_TIMEOUT = 90.0
 INIT_TIMEOUT = 5.0
-#: Protocol seconds between rings (US cadence: 2 s on, 4 s off).
-RING_PERIOD = 6.0
 #: Real seconds to wait for the evidence of why a call ended (see ended_under_us).
 END_EVIDENCE_WAIT = 0.12
 #: Protocol seconds DTR is held low to make an &D2 modem hang up.
@@ -87,15 +84,9 @@ class Line:
         self.hub = EventHub()
         self.caps: LineCaps | None = None
         self._forced_profile = profile
-        self._answers: ProbeAnswers | None = None
         self._call: Call | None = None
         self._ids = itertools.count(1)
-        self._rings: asyncio.Queue[tuple[float, Ring]] = asyncio.Queue(64)
-        self._ring_count = 0
-        self._last_ring_at = -1e9
-        self._cid: dict[str, str] = {}
-        self._last_cid: CallerId | None = None
-        self._cid_event = asyncio.Event()
+        self._rings = RingWatch(self.hub, time_scale)
         self._pump: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -151,7 +142,6 @@ class Line:
             if s12 is not None:
                 self.engine.s12 = s12
             self.engine.numeric_family = cast(NumericFamily, profile.numeric_codes)
-            self._answers = answers
             self.caps = build_caps(answers, self.location, country, caller_id, notes,
                                    profile=self._forced_profile,
                                    has_dcd=self.engine.lines.cd is not None)
@@ -329,26 +319,12 @@ class Line:
         returning.  Bound the wait with ``asyncio.timeout``.
         """
         caps = self.caps_required()
-        while True:                               # skip rings of calls long gone
-            at, _ring = await self._rings.get()
-            if asyncio.get_running_loop().time() - at <= self._ring_gap():
-                break
-        if caps.caller_id and not self._cid_event.is_set():
-            # Bounded by one ring period: the CID burst or the next RING.
-            wait = max(RING_PERIOD * self.time_scale * 1.5, 0.5)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    get_ring = asyncio.ensure_future(self._rings.get())
-                    got_cid = asyncio.ensure_future(self._cid_event.wait())
-                    try:
-                        await asyncio.wait({get_ring, got_cid},
-                                           return_when=asyncio.FIRST_COMPLETED)
-                    finally:
-                        get_ring.cancel()
-                        got_cid.cancel()
-        call = Call(self, self._new_call_id(), "incoming", None, "data", self._last_cid)
-        if self._last_cid is not None:
-            call.number = self._last_cid.number
+        if self._call is not None:
+            raise InvalidCallState(f"line {self.name} already has call {self._call.call_id}")
+        caller_id = await self._rings.next_offer(caps.caller_id)
+        call = Call(self, self._new_call_id(), "incoming", None, "data", caller_id)
+        if caller_id is not None:
+            call.number = caller_id.number
         self._claim(call)
         call.log.info("offering", caller=call.number)
         return call
@@ -394,27 +370,9 @@ class Line:
         call = self._call
         if isinstance(ev, Unsolicited):
             if ev.kind is UnsolicitedKind.RING:
-                now = asyncio.get_running_loop().time()
-                if now - self._last_ring_at > self._ring_gap():
-                    self._ring_count = 0          # a new call, not the next ring of this one
-                    self._last_cid = None
-                    self._cid_event.clear()
-                self._ring_count += 1
-                self._last_ring_at = now
-                ring = Ring(self._ring_count, ev.fields.get("tag"))
-                if self._cid:
-                    self._flush_cid()
-                if self._rings.full():
-                    self._rings.get_nowait()
-                self._rings.put_nowait((now, ring))
-                self.hub.publish(ring)
+                self._rings.on_ring(ev.fields.get("tag"))
             elif ev.kind is UnsolicitedKind.CALLER_ID:
-                field = ev.fields.get("field", "")
-                self._cid[field] = ev.fields.get("value", "")
-                if "withheld" in ev.fields:
-                    self._cid["WITHHELD"] = ev.fields["withheld"]
-                if field == "NAME":               # Bellcore order: DATE TIME NMBR NAME
-                    self._flush_cid()
+                self._rings.on_caller_id(ev.fields)
             elif ev.kind is UnsolicitedKind.CALL_WAITING:
                 self._call_waiting(call, ev.text)
             elif ev.kind is UnsolicitedKind.MESSAGE_WAITING:
@@ -434,25 +392,12 @@ class Line:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    def _ring_gap(self) -> float:
-        """Real seconds after which a RING belongs to a new call (two ring periods)."""
-        return max(2 * RING_PERIOD * self.time_scale, 0.5)
-
     def _call_waiting(self, call: Call | None, source: str) -> None:
         if call is not None:
             call.call_waiting_seen += 1
         self.log.info("call-waiting-seen", source=source,
                       call_id=call.call_id if call else None)
         self.hub.publish(CallWaitingSeen(call.call_id if call else None, source))
-
-    def _flush_cid(self) -> None:
-        f = self._cid
-        cid = CallerId(number=f.get("NMBR"), name=f.get("NAME"), date=f.get("DATE"),
-                       time=f.get("TIME"), withheld=f.get("WITHHELD"))
-        self._cid = {}
-        self._last_cid = cid
-        self._cid_event.set()
-        self.hub.publish(cid)
 
 
 def _as_applied(report: SecureReport) -> list[Applied]:
