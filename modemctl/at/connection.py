@@ -47,7 +47,8 @@ ESCAPING: bytes are still data until the ``OK`` that answers ``+++``.
 
 Buffers are bounded: a line longer than ``max_line`` bytes is discarded
 with a :class:`ParseFailure` event carrying a
-:class:`~modemctl.errors.ParseError`.
+:class:`~modemctl.errors.ParseError`, and a command keeps at most
+``max_info`` information lines (the rest are reported as Noise).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ from modemctl.at.unsolicited import classify
 from modemctl.errors import InvalidCallState, ParseError
 
 DEFAULT_MAX_LINE = 4096
+DEFAULT_MAX_INFO = 1000     # information lines kept per command (a runaway ATI)
 ESCAPE_COMMAND = "+++"
 
 # Control characters that can appear inside a line without meaning anything
@@ -113,13 +115,15 @@ class ATConnection:
 
     def __init__(self, *, numeric_family: NumericFamily = "conexant", s2: int = 43,
                  s3: int = 13, s4: int = 10, max_line: int = DEFAULT_MAX_LINE,
-                 max_command_length: int = DEFAULT_MAX_LENGTH) -> None:
+                 max_command_length: int = DEFAULT_MAX_LENGTH,
+                 max_info: int = DEFAULT_MAX_INFO) -> None:
         if max_line < 16:
             raise ValueError("max_line must be at least 16 bytes")
         self.numeric_family: NumericFamily = numeric_family
         self._s2, self._cr, self._lf = s2, s3, s4
         self._max_line = max_line
         self._max_command_length = max_command_length
+        self._max_info = max_info
         self._no_carrier = bytes([s3, s4]) + b"NO CARRIER" + bytes([s3, s4])
         self._ok = bytes([s3, s4]) + b"OK" + bytes([s3, s4])
         self._numeric_ok = b"0" + bytes([s3])
@@ -364,6 +368,9 @@ class ATConnection:
         if stale:
             self._emit(Noise(text, "before the echo of the command in flight: left over "
                                    "from an earlier command"))
+        elif cmd is not None and len(self._info) >= self._max_info:
+            self._emit(Noise(text, f"more than {self._max_info} information lines for "
+                                   "one command"))
         elif cmd is not None:
             self._info.append(text)
             self._emit(Information(text))

@@ -431,3 +431,12 @@ def test_terminated_runaway_line_keeps_what_follows() -> None:
     events = feed(core, b"ATI0\r" + b"Y" * 100 + b"\r\n\r\n56000\r\n\r\nOK\r\n", "whole")
     assert any(isinstance(e, ParseFailure) for e in events)
     assert responses(events)[0].info == ("56000",)
+
+
+def test_information_lines_per_command_are_bounded() -> None:
+    core = ATConnection(max_info=5)
+    core.send_command("AT&V")
+    events = feed(core, b"".join(b"\r\nS%02d:000\r\n" % i for i in range(20)) + b"\r\nOK\r\n")
+    [r] = responses(events)
+    assert len(r.info) == 5
+    assert sum(isinstance(e, Noise) for e in events) == 15
