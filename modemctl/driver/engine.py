@@ -282,7 +282,9 @@ class Engine:
         validate_command(command)
         async with self._lock:
             self._check_command_mode(command)
-            response = await self._transact(command, timeout)
+            # A dial or answer sent this way is still aborted properly on timeout.
+            response = await self._transact(command, timeout,
+                                            abortable=command_letter(command) in ("D", "A"))
         if response.final.failed:
             raise CommandError(command, response.text, response.info)
         return response
