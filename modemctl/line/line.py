@@ -208,6 +208,8 @@ class Line:
         port with RI, the poller sees a call-waiting RI pulse up to one poll
         period after the modem's NO CARRIER.  Both waits are short and bounded.
         """
+        if call.state is CallState.DISCONNECTED:
+            return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(END_EVIDENCE_WAIT):
                 await call.end_seen.wait()
