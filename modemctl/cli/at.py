@@ -36,6 +36,7 @@ from modemctl.driver import Engine, EngineMode
 from modemctl.errors import CommandError, ModemctlError
 
 HISTORY_LENGTH = 1000
+RESYNC_ATTEMPTS = 3
 PROMPT = "AT> "
 QUIT_WORDS = frozenset({"quit", "exit", "~."})
 _ORIGINATE_PREFIXES = ("ATD", "ATA", "ATO")
@@ -188,6 +189,11 @@ class Console:
                     if tty:
                         click.echo("", err=True)
                     return status
+                except KeyboardInterrupt:
+                    if not tty:
+                        raise
+                    click.echo("^C", err=True)          # like a shell: drop the line
+                    continue
                 if not text:
                     continue
                 if text.lower() in QUIT_WORDS:
@@ -199,8 +205,30 @@ class Console:
                         click.echo(line, err=True)
                     status = for_error(exc)
                     continue
+                except KeyboardInterrupt:
+                    if not tty:
+                        raise
+                    self._abandon()
+                    continue
                 if self.engine.mode is EngineMode.DATA:
                     self._session()
+
+    def _abandon(self) -> None:
+        """Ctrl-C while a command runs: stop waiting, hang up, and resynchronise.
+
+        Hanging up aborts a dial in progress.  The engine does not abort a
+        cancelled dial itself (it does for a timed-out one), so the modem's
+        late final result (``NO CARRIER``) may still be on its way: a few
+        plain ``AT`` commands take it out of the way before the next command.
+        """
+        notice("interrupted: hanging up")
+        with contextlib.suppress(ModemctlError, TimeoutError):
+            self.loop.run(self.engine.hangup(), timeout=10 + 30 * self._settings.time_scale)
+        for _ in range(RESYNC_ATTEMPTS):
+            with contextlib.suppress(ModemctlError):
+                if self.loop.run(self.engine.command("AT", timeout=self._timeout)).ok:
+                    return
+        notice("the modem does not answer AT after the interruption")
 
     def _session(self) -> None:
         """A call came up from the console: join the terminal to it until it ends."""

@@ -211,7 +211,7 @@ def test_quiet_dial_prints_only_the_far_end(runner: CliRunner, switch: FakeSwitc
         result = runner.invoke(main, ["-q", "dial", switch.port("5551001"), "5551002"],
                                input=stdin)
     assert result.exit_code == ExitCode.OK, result.output
-    assert result.stderr == ""
+    assert result.stderr == "", result.stderr
     assert result.stdout_bytes.startswith(b"welcome\r\n")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,19 @@ def test_answer_shows_the_caller_rung_by_fake_ring(fake: Fake) -> None:
     finally:
         answer.stop()
     assert b"call ended: NORMAL" in answer.err
+
+
+def test_ctrl_c_while_dialling_hangs_up_and_frees_the_port(fake: Fake) -> None:
+    doc, env = fake
+    port = port_of(doc, "5551001")
+    dial = Proc([*MODEMCTL, "dial", port, "5551002"], env, stdin=True)
+    try:
+        assert dial.wait_for(b"DIALTONE -> DIALING"), str(dial)
+        dial.popen.send_signal(signal.SIGINT)
+        assert dial.finish() == ExitCode.INTERRUPTED, str(dial)
+    finally:
+        dial.stop()
+    assert b"interrupted" in dial.err and b"Traceback" not in dial.err
+    after = run(["at", port, "ATH", "AT"], env)        # port and lock released, modem usable
+    assert after.returncode == 0, after.stderr
+    assert after.stdout.splitlines() == ["OK", "OK"]

@@ -129,3 +129,23 @@ def test_at_console_dial_joins_the_call_and_tilde_dot_returns(
         assert far.finish() == 0, str(far)
     finally:
         far.stop()
+
+
+def test_at_console_ctrl_c_drops_the_line_and_aborts_a_dial(
+        fake: tuple[dict[str, Any], dict[str, str]], tmux: Tmux) -> None:
+    doc, _env = fake
+    tmux.start([*MODEMCTL, "at", port_of(doc, "5551001")])
+    tmux.wait_for("AT>")
+    tmux.type("ATI3")
+    tmux.keys("C-c")
+    tmux.wait_for("^C")
+    tmux.type("ATDT5551002")            # nobody answers: it would ring for S7 seconds
+    tmux.keys("Enter")
+    tmux.keys("C-c")
+    tmux.wait_for("interrupted: hanging up")
+    tmux.type("AT+GMI")
+    tmux.keys("Enter")
+    screen = tmux.wait_for("+GMI: CONEXANT")
+    assert "CX93001" not in screen      # the line dropped by ^C was never sent
+    tmux.keys("C-d")
+    tmux.wait_for("EXIT=0")

@@ -28,8 +28,10 @@ class Tmux:
         The pane is kept (``sleep``) after the program ends so its last screen
         and exit status can be read.
         """
-        script = (f"{shlex.join(argv)}; echo \"EXIT=$?\"; {then + '; ' if then else ''}"
-                  "sleep 120")
+        # The shell traps SIGINT (a handler, not "ignore", so the program still gets
+        # its default Ctrl-C) and survives to print the exit status.
+        script = (f"trap 'true' INT; {shlex.join(argv)}; echo \"EXIT=$?\"; "
+                  f"{then + '; ' if then else ''}sleep 120")
         self._cmd("new-session", "-d", "-x", "120", "-y", "40", "-s", "t", "sh", "-c", script)
         self.started = True
 
