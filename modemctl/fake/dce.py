@@ -127,7 +127,6 @@ class _CommandError(Exception):
 
 
 _DIAL_DIGITS = frozenset("0123456789ABCD*#+")
-_DIAL_IGNORED = frozenset(" ()-./")
 
 
 class Dce:
@@ -188,10 +187,12 @@ class Dce:
 
     @property
     def dsr(self) -> bool:
+        """Data Set Ready: the modem is powered (&S0 behaviour)."""
         return True
 
     @property
     def cts(self) -> bool:
+        """Clear To Send: always; flow control acts by not reading the DTE instead."""
         return True
 
     def _cr(self) -> bytes:
