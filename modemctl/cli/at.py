@@ -24,16 +24,18 @@ from typing import Any
 import click
 import platformdirs
 
+from modemctl.at.codes import ResultCode
 from modemctl.at.events import RingIndicator
 from modemctl.cli import completion
 from modemctl.cli.context import Settings, pass_settings
-from modemctl.cli.exitcodes import ExitCode, for_error
+from modemctl.cli.exitcodes import ExitCode, for_error, for_reason
 from modemctl.cli.failures import describe
 from modemctl.cli.loop import LoopThread
 from modemctl.cli.target import Target, default_line_set, looks_like_port
 from modemctl.cli.terminal import SessionEnd, notice, raw_terminal, run_session, std_streams
 from modemctl.driver import Engine, EngineMode
 from modemctl.errors import CommandError, ModemctlError
+from modemctl.line.states import reason_for_result
 
 HISTORY_LENGTH = 1000
 RESYNC_ATTEMPTS = 3
@@ -141,8 +143,13 @@ class Console:
         assert self._loop is not None, "use inside connected()"
         return self._loop
 
-    def send(self, text: str) -> bool:
-        """Send one command, print its response; False if the modem refused it."""
+    def send(self, text: str) -> ExitCode:
+        """Send one command and print its response; the status it gives a script.
+
+        ``ERROR`` is :attr:`ExitCode.MODEM_FAILED`; a dial or answer that ends
+        without ``CONNECT`` (``BUSY``, ``NO CARRIER``...) gets the status of
+        that disconnect reason, as ``modemctl dial`` would.
+        """
         try:
             if is_originate(text):
                 response = self.loop.run(self.engine.originate(text, timeout=self._dial_timeout))
@@ -152,17 +159,20 @@ class Console:
             for line in exc.info:
                 click.echo(line)
             click.echo(exc.result)
-            return False
+            return ExitCode.MODEM_FAILED
         for line in response.info:
             click.echo(line)
         click.echo(response.text)
-        return True
+        if response.final in (ResultCode.OK, ResultCode.CONNECT):
+            return ExitCode.OK
+        return for_reason(reason_for_result(response.final.value))
 
     def run_batch(self, commands: list[str]) -> ExitCode:
         """Send each command in order; stop at the first failure."""
         for text in commands:
-            if not self.send(text):
-                return ExitCode.MODEM_FAILED
+            status = self.send(text)
+            if status is not ExitCode.OK:
+                return status
             if self.engine.mode is not EngineMode.COMMAND:
                 notice("the call is up; hanging up (`modemctl dial` keeps calls open)")
                 self.loop.run(self.engine.hangup())

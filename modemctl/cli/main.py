@@ -78,6 +78,15 @@ class ModemctlGroup(click.Group):
             for line in describe(exc):
                 click.echo(line, err=True)
             raise click.exceptions.Exit(int(for_error(exc))) from None
+        except Exception as exc:
+            # Not an error modemctl raises on purpose: a bug.  Say so, briefly.
+            settings = ctx.find_object(Settings)
+            if settings is not None and settings.verbosity > 0:
+                raise
+            click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+            click.echo("hint: this is a bug in modemctl; rerun with -v for the traceback and "
+                       "report it", err=True)
+            raise click.exceptions.Exit(int(ExitCode.ERROR)) from None
 
 
 @click.group(cls=ModemctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -90,8 +99,8 @@ class ModemctlGroup(click.Group):
 @click.option("--trace", is_flag=True,
               help="Log every byte exchanged with the modem (hex and text, secrets redacted).")
 @click.option("--time-scale", type=click.FloatRange(0, 10, min_open=True), default=1.0,
-              envvar="MODEMCTL_TIME_SCALE", hidden=True,
-              help="Real seconds per protocol second, to match a fake exchange run scaled.")
+              envvar="MODEMCTL_TIME_SCALE", show_default=True, metavar="S",
+              help="Real seconds per protocol second: match `modemctl fake run --time-scale`.")
 @click.version_option(__version__, "-V", "--version", prog_name="modemctl")
 @click.pass_context
 def main(ctx: click.Context, verbose: int, quiet: int, log_format: str, trace: bool,
@@ -109,5 +118,3 @@ def main(ctx: click.Context, verbose: int, quiet: int, log_format: str, trace: b
                         time_scale=time_scale)
     ctx.obj = settings
     configure_logging(settings)
-
-__all__ = ["ExitCode", "main"]

@@ -307,3 +307,11 @@ def test_trace_logs_every_byte(runner: CliRunner, switch: FakeSwitch) -> None:
     assert result.exit_code == 0
     assert re.search(r"trace .*dir=tx .*text=ATI3\\r", result.output)
     assert re.search(r"trace .*dir=rx", result.output)
+
+
+def test_at_dial_result_gives_the_disconnect_status(runner: CliRunner,
+                                                    switch: FakeSwitch) -> None:
+    switch.exchange.set_line_dead("5551001", True)
+    result = invoke(runner, "at", switch.port("5551001"), "ATDT5551002")
+    assert result.exit_code == ExitCode.NO_DIALTONE, result.output
+    assert result.output.splitlines() == ["NO DIALTONE"]

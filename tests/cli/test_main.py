@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from modemctl import __version__
@@ -78,3 +79,25 @@ def test_completion_offers_line_names(runner: CliRunner, config_file: Path) -> N
            "COMP_CWORD": "2", "MODEMCTL_CONFIG": str(config_file)}
     result = runner.invoke(main, [], prog_name="modemctl", env=env)
     assert "plain,office" in result.output.splitlines()
+
+
+def test_a_bug_is_reported_briefly_and_with_traceback_under_v(
+        runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modemctl.cli import ports
+
+    def boom() -> list[ports.PortRow]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ports, "serial_ports", boom)
+    result = runner.invoke(main, ["ports"])
+    assert result.exit_code == ExitCode.ERROR
+    assert "error: unexpected RuntimeError: boom" in result.output
+    assert "Traceback" not in result.output
+    verbose = runner.invoke(main, ["-v", "ports"])
+    assert isinstance(verbose.exception, RuntimeError)
+
+
+def test_time_scale_option_and_environment(runner: CliRunner) -> None:
+    assert "--time-scale S" in runner.invoke(main, ["--help"]).output
+    bad = runner.invoke(main, ["ports"], env={"MODEMCTL_TIME_SCALE": "-1"})
+    assert bad.exit_code == ExitCode.USAGE and "--time-scale" in bad.output
