@@ -120,7 +120,8 @@ def _live_epilog(source: Callable[[], str]) -> type[click.Command]:
 def _personalities() -> str:
     from modemctl.fake import available_personalities
 
-    return "Personalities: " + ", ".join(available_personalities()) + "."
+    return ("Personalities: " + ", ".join(available_personalities())
+            + "; or the path of your own personality .toml file (copy a bundled one).")
 
 
 def _fault_kinds() -> str:

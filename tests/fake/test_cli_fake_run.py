@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import shlex
 import signal
@@ -321,7 +322,7 @@ def test_run_help_lists_installed_personalities() -> None:
 
     names = available_personalities()
     assert {"conexant-v92", "agere-v92", "usr-v90", "hayes-basic"} <= set(names)
-    assert f"Personalities: {', '.join(names)}." in r.output
+    assert f"Personalities: {', '.join(names)}; or the path of" in " ".join(r.output.split())
 
 
 def test_talk_as_the_caller_with_send_and_recv(running: Running) -> None:
@@ -433,3 +434,27 @@ def test_inject_help_examples_work(running: Running) -> None:
         assert b"MESSAGE-WAITING" in expect(port, b"OK\r\n")
     r = runner.invoke(fake, ["inject", "5551001", "stall", "--param", "duration=-1"])
     assert r.exit_code == 1 and "duration must be a number >= 0" in r.output
+
+
+def test_personality_from_a_file(fake_dir: Path) -> None:
+    from modemctl.fake.personality import personality_dir
+
+    text = (personality_dir() / "usr-v90.toml").read_text()
+    text = text.replace('name = "usr-v90"', 'name = "my-modem"', 1)
+    text = re.sub(r'(?m)^I3 = .*$', 'I3 = "MY MODEM 1.0"', text, count=1)
+    mine = fake_dir / "my-modem.toml"
+    mine.write_text(text)
+    proc = start(fake_dir, "--json", "--time-scale", SCALE, "--line", f"5551001:{mine}")
+    try:
+        doc = json.loads(read_line(proc))
+        assert doc["lines"][0]["personality"] == "my-modem"
+        with serial.Serial(doc["lines"][0]["port"], 115200, timeout=0.2) as port:
+            assert b"MY MODEM 1.0" in at(port, "ATI3")
+    finally:
+        assert stop(proc) == 0
+    (fake_dir / "broken.toml").write_text("name = [")
+    proc = start(fake_dir, "--json", "--line", f"5551001:{fake_dir / 'broken.toml'}")
+    assert proc.wait(timeout=30) == 1
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert err.startswith("Error: line 5551001: cannot read personality file")
+    assert "Traceback" not in err
