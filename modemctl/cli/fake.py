@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from modemctl.fake import FakeLine
 
 DEFAULT_LINES = ("5551001:conexant-v92", "5551002:agere-v92")
-_NUMBER = re.compile(r"[0-9*#]{1,20}")
+_NUMBER = re.compile(r"[0-9*#+]{1,32}")  # what the exchange accepts as a line number
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def parse_line_spec(text: str) -> LineSpec:
                                  f"e.g. 5551001:conexant-v92")
     number, personality = parts[0], parts[1]
     if not _NUMBER.fullmatch(number):
-        raise click.BadParameter(f"{text!r}: the number must be 1-20 digits (0-9 * #)")
+        raise click.BadParameter(f"{text!r}: the number must be 1-32 of 0-9 * # +")
     if len(parts) == 3 and parts[2] != "rfc2217":
         raise click.BadParameter(f"{text!r}: the only line option is 'rfc2217', "
                                  f"not {parts[2]!r}")

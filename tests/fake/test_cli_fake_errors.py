@@ -47,7 +47,8 @@ def test_line_spec_parses(text: str, spec: LineSpec) -> None:
     ("5551001", "expected NUMBER:PERSONALITY"),
     ("5551001:", "expected NUMBER:PERSONALITY"),
     ("a:b:c:d", "expected NUMBER:PERSONALITY"),
-    ("555-1001:conexant-v92", "1-20 digits"),
+    ("555-1001:conexant-v92", "1-32 of 0-9"),
+    ("1" * 33 + ":conexant-v92", "1-32 of 0-9"),
     ("5551001:conexant-v92:tcp", "only line option is 'rfc2217'"),
 ])
 def test_bad_line_spec_says_what_is_wrong(text: str, message: str) -> None:
