@@ -70,11 +70,14 @@ async def counting(line: Line) -> AsyncIterator[RingCounter]:
               help="Secure with whatever this line can do; answer even if nothing can.")
 @click.option("--rings", type=click.IntRange(1, 50), default=1, show_default=True,
               help="Answer on this ring (caller ID arrives after the first).")
+@click.option("--location", metavar="CODE",
+              help="Dialing rules and modem country, e.g. US (default: the line's config, "
+                   "else US).")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None,
               help="Give up after this many seconds without a call (default: wait forever).")
 @pass_settings
 def command(settings: Settings, port: str | None, secure: bool | None, best_effort: bool,
-            rings: int, timeout: float | None) -> None:
+            rings: int, location: str | None, timeout: float | None) -> None:
     """Wait for a call on PORT, show the caller ID, answer it, connect this terminal.
 
     The session works as in `modemctl dial`: ~. hangs up, ~s secures the
@@ -82,14 +85,14 @@ def command(settings: Settings, port: str | None, secure: bool | None, best_effo
     """
     target = settings.target(port)
     code = asyncio.run(_answer(settings, target, choose_secure(secure, best_effort, target),
-                               rings, give_up_after=timeout))
+                               rings, location, give_up_after=timeout))
     click.get_current_context().exit(int(code))
 
 
-async def _answer(settings: Settings, target: Target, secure: SecureSetting, rings: int, *,
-                  give_up_after: float | None) -> ExitCode:
+async def _answer(settings: Settings, target: Target, secure: SecureSetting, rings: int,
+                  location: str | None, *, give_up_after: float | None) -> ExitCode:
     progress = Progress(settings)
-    async with opened(settings, target, None) as line, watching(line, progress), \
+    async with opened(settings, target, location) as line, watching(line, progress), \
             counting(line) as counter:
         progress(f"waiting for a call on {target.label}"
                  + (f" (answering on ring {rings})" if rings > 1 else ""))

@@ -315,3 +315,32 @@ def test_at_dial_result_gives_the_disconnect_status(runner: CliRunner,
     result = invoke(runner, "at", switch.port("5551001"), "ATDT5551002")
     assert result.exit_code == ExitCode.NO_DIALTONE, result.output
     assert result.output.splitlines() == ["NO DIALTONE"]
+
+
+def _ring(switch: FakeSwitch, number: str) -> None:
+    async def caller() -> None:
+        await asyncio.sleep(0.3)
+        party = await switch.exchange.ring_in(number, caller="5559999")
+        await party.answered()
+        await asyncio.sleep(1.0)
+        await party.hangup()
+
+    switch.spawn(caller())
+
+
+def test_answer_secure_reports_what_it_applied(runner: CliRunner, switch: FakeSwitch) -> None:
+    _ring(switch, "5551002")
+    result = runner.invoke(main, ["answer", "--secure", switch.port("5551002")], input=b"")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "answering (secure=true)" in result.output
+    assert "SECURED (answer), by:" in result.output and "pcw-ignore" in result.output
+
+
+def test_answer_secure_fails_closed_without_answering(runner: CliRunner,
+                                                      switch: FakeSwitch) -> None:
+    _ring(switch, "5551003")
+    result = invoke(runner, "answer", "--secure", "--location", "DE", switch.port("5551003"))
+    assert result.exit_code == ExitCode.SECURE_UNAVAILABLE, result.output
+    assert "NOT SECURED" in result.output
+    assert "-> CONNECTED" not in result.output
+    assert "OFFERING -> DISCONNECTED (CANCELLED)" in result.output
