@@ -216,3 +216,20 @@ async def test_reader_crash_fails_typed_and_reopen_recovers(engine: Engine, dce:
     assert [s.action for s in steps] == ["resync", "escape", "dtr-drop", "reset", "reopen"]
     assert steps[-1].succeeded and not any(s.succeeded for s in steps[:-1])
     assert (await engine.command("AT")).ok
+
+
+async def test_numeric_mode_call_escape_and_resume(engine: Engine, dce: ScriptedDCE) -> None:
+    assert (await engine.command("ATV0")).numeric
+    r = await engine.originate("ATDT5551234")
+    assert r.numeric and r.final is ResultCode.CONNECT
+    await engine.write(b"abc0")
+    async with asyncio.timeout(2):
+        got = b""
+        while len(got) < 4:
+            got += await engine.read(10)
+    assert got == b"abc0"
+    await engine.escape()                       # OK arrives as "0\r": resolved on quiet
+    assert engine.mode is EngineMode.ONLINE_COMMAND
+    assert (await engine.resume()).final is ResultCode.CONNECT
+    await engine.hangup()
+    assert engine.mode is EngineMode.COMMAND
