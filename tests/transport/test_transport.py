@@ -268,3 +268,23 @@ async def test_spy_url_locks_the_wrapped_device(pty_pair: tuple[int, str], lock_
 async def test_open_errors_are_typed(url: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         await open_transport(url, open_timeout=5)
+
+
+async def test_lock_file_formats(pty_pair: tuple[int, str], lock_dir: Path) -> None:
+    """Old binary-PID locks are understood; unreadable ones block until a minute old."""
+    _, path = pty_pair
+    lock = lock_dir / lock_name(path)
+    dead = 2 ** 22 + 12345                       # above the default pid_max: not running
+    lock.write_bytes(dead.to_bytes(4, "little"))
+    assert read_lock_pid(lock) == dead
+    tr = await open_transport(path)             # stale binary lock taken over
+    await tr.close()
+    lock.write_text("garbage\n")
+    with pytest.raises(PortBusy) as exc:
+        await open_transport(path)
+    assert exc.value.holder_pid is None
+    old = time.time() - 120
+    os.utime(lock, (old, old))
+    tr = await open_transport(path)             # old garbage removed
+    await tr.close()
+    assert not lock.exists()
