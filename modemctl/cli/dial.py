@@ -74,6 +74,7 @@ async def _dial(settings: Settings, target: Target, number: str, secure: SecureS
                 media: Literal["data", "fax"], location: str | None) -> ExitCode:
     progress = Progress(settings)
     progress(f"dialling {number} on {target.label}"
+             + (" for a fax call" if media == "fax" else "")
              + (f", secure={str(secure).lower()}" if secure else ""))
     async with opened(settings, target, location) as line, watching(line, progress):
         call = await line.make_call(number, secure=secure, media=media)

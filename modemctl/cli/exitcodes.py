@@ -85,7 +85,8 @@ EXIT_CODES: tuple[ExitCodeRow, ...] = (
                 "the number holds something that is not a dial digit or modifier",
                 errors=(errors.InvalidAddress,)),
     ExitCodeRow(ExitCode.SECURE_UNAVAILABLE,
-                "--secure asked for, but nothing on this line can secure the call",
+                "the line cannot do what was asked: --secure with nothing that can secure "
+                "the call, or a fax call on a modem without fax",
                 errors=(errors.OperationUnavailable,)),
     ExitCodeRow(ExitCode.PORT_NOT_FOUND, "no such serial port", errors=(errors.PortNotFound,)),
     ExitCodeRow(ExitCode.PORT_BUSY, "another program holds the port", errors=(errors.PortBusy,)),

@@ -30,7 +30,6 @@ from modemctl.fake.control import (
     ControlError,
     ControlRequestError,
     ControlUnavailable,
-    default_socket_path,
     request,
     serve_control,
 )
@@ -176,9 +175,9 @@ async def _serve(specs: Sequence[LineSpec], time_scale: float, as_json: bool, th
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
-    directory = registry.default_directory()
     # Absolute: other processes find the socket through the registry, from any directory.
-    path = (control_path or default_socket_path(registry.ensure_directory(directory))).absolute()
+    path = (control_path
+            or registry.default_socket_path(registry.ensure_directory())).absolute()
     async with Exchange(time_scale=time_scale, throttle=throttle, directory=device_dir) as ex:
         served = []
         for spec in specs:

@@ -344,3 +344,10 @@ def test_answer_secure_fails_closed_without_answering(runner: CliRunner,
     assert "NOT SECURED" in result.output
     assert "-> CONNECTED" not in result.output
     assert "OFFERING -> DISCONNECTED (CANCELLED)" in result.output
+
+
+def test_fax_call_on_a_modem_without_fax_is_refused(runner: CliRunner,
+                                                    switch: FakeSwitch) -> None:
+    result = invoke(runner, "dial", "--media", "fax", switch.port("5551003"), "5551001")
+    assert result.exit_code == ExitCode.SECURE_UNAVAILABLE, result.output
+    assert "for a fax call" in result.output and "no fax class" in result.output
