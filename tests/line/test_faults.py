@@ -1,0 +1,63 @@
+"""The line layer under injected modem faults (unsolicited lines, reboot, garbage)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from modemctl import CallState
+from modemctl.line import LineEvent, MessageWaiting
+from tests.line.conftest import PairFactory, read_exactly
+
+
+@pytest.mark.parametrize("personality", ["conexant-v92", "usr-v90"])
+async def test_unsolicited_lines_inside_secure_responses(make_pair: PairFactory,
+                                                         personality: str) -> None:
+    pair = await make_pair(personality, location="GB")
+    events: list[LineEvent] = []
+
+    async def watch() -> None:
+        async for ev in pair.near.events():
+            events.append(ev)
+
+    watcher = asyncio.create_task(watch())
+    call, incoming = await pair.connect()
+    for _ in range(4):            # the escape's OK and the reads/writes after it
+        pair.near_fake.inject("unsolicited", lines=["MESSAGE-WAITING", "RING"])
+    report = await call.secure()
+    assert report.secured
+    assert all(m.verified for m in report.mechanisms if m.applied)
+    await call.write(b"ok")
+    assert await read_exactly(incoming, 5) == b"+++ok"
+    await call.drop()
+    await asyncio.sleep(0.05)
+    watcher.cancel()
+    assert any(isinstance(e, MessageWaiting) for e in events)
+
+
+async def test_modem_reboot_during_a_secured_call(make_pair: PairFactory) -> None:
+    # A rebooting modem drops the call without a word; on a pty (no DCD) the
+    # host learns it only when it acts.  Dropping the call must still work (the
+    # engine's escape finds a modem in command state), and leave the line usable.
+    pair = await make_pair("usr-v90", location="GB")
+    call, _ = await pair.connect(secure=True)
+    assert pair.near_fake.registers[10] == 14
+    pair.near_fake.inject("reboot")
+    await asyncio.sleep(0.1)
+    async with asyncio.timeout(20):
+        await call.drop()
+    assert call.state is CallState.DISCONNECTED
+    # The reboot forgot S10; restoring writes the original value again: harmless.
+    assert pair.near_fake.registers[10] == 7
+    # A reboot also forgets the init: probe again, then the line works.
+    await pair.near.probe()
+    call2, _ = await pair.connect()
+    await call2.drop()
+
+
+async def test_garbage_before_probe_answers(make_pair: PairFactory) -> None:
+    pair = await make_pair("agere-v92")
+    pair.near_fake.inject("garbage", data=b"\x00\xff\x13noise\r\n")
+    caps = await pair.near.probe()
+    assert caps.profile.name == "agere"
