@@ -34,3 +34,29 @@ def test_any_input_is_handled(personality: str, chunks: list[bytes]) -> None:
     cr = bytes([h.dce.registers[3]])       # a stored &W may have changed S3 and Q
     out = h.send(cr + b"AT" + cr)
     assert out.endswith(h.dce.format_result("OK") or b"")
+
+
+@settings(max_examples=100, deadline=None)
+@given(chunks=st.lists(st.tuples(st.binary(min_size=1, max_size=200),
+                                 st.floats(min_value=0, max_value=2.5)), max_size=20))
+def test_online_data_is_forwarded_whole(chunks: list[tuple[bytes, float]]) -> None:
+    """Every byte written in online-data state reaches the far end, in order, escape
+    characters included; the modem escapes only after a properly guarded +++."""
+    h = Harness()
+    h.send(b"ATE0DT1\r")
+    h.advance(5)
+    h.dce.connected(33600)
+    h.out.take()
+    sent = bytearray()
+    for data, pause in chunks:
+        if h.dce.state is not DceState.ONLINE_DATA:
+            break
+        h.advance(pause)
+        if h.dce.state is not DceState.ONLINE_DATA:
+            break
+        h.send(data)
+        sent += data
+    h.advance(3)
+    assert bytes(h.telco.sent) == bytes(sent)
+    if h.dce.state is DceState.ONLINE_COMMAND:
+        assert sent.endswith(b"+++")
