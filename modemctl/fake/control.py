@@ -100,11 +100,6 @@ class _BadRequest(Exception):
         self.code = code
 
 
-def default_socket_path(directory: Path, pid: int | None = None) -> Path:
-    """The control socket of exchange process ``pid`` (default: this one) in ``directory``."""
-    return directory / f"exchange-{pid if pid is not None else os.getpid()}.sock"
-
-
 def _check_path_length(path: Path) -> None:
     if len(os.fsencode(path)) > _SUN_PATH_MAX:
         raise ControlError(f"control socket path is too long for a Unix socket "

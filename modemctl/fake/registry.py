@@ -42,6 +42,7 @@ ENV_DIR = "MODEMCTL_FAKE_DIR"
 FORMAT_VERSION = 1
 _PREFIX = "exchange-"
 _SUFFIX = ".json"
+_SOCK_SUFFIX = ".sock"
 _MAX_ENTRY_BYTES = 1 << 20  # a registry file larger than this is not ours
 
 
@@ -118,6 +119,13 @@ def ensure_directory(directory: Path | None = None) -> Path:
     if st.st_uid != os.geteuid():
         raise RegistryError(f"{d} belongs to another user; set {ENV_DIR} to another path")
     return d
+
+
+def default_socket_path(directory: Path | None = None, pid: int | None = None) -> Path:
+    """Default control socket of exchange process ``pid`` (default: this one), next to
+    its registry entry; :func:`list_exchanges` removes it once the process is gone."""
+    d = directory or default_directory()
+    return d / f"{_PREFIX}{pid if pid is not None else os.getpid()}{_SOCK_SUFFIX}"
 
 
 def process_start_time(pid: int) -> int | None:
@@ -256,6 +264,10 @@ def list_exchanges(directory: Path | None = None, *, clean: bool = True) -> list
         return []
     entries: list[ExchangeEntry] = []
     for name in names:
+        if name.startswith(_PREFIX) and name.endswith(_SOCK_SUFFIX):
+            if clean:
+                _remove_orphan_socket(d / name, name[len(_PREFIX):-len(_SOCK_SUFFIX)])
+            continue
         if not (name.startswith(_PREFIX) and name.endswith(_SUFFIX)):
             continue
         path = d / name
@@ -271,6 +283,20 @@ def list_exchanges(directory: Path | None = None, *, clean: bool = True) -> list
                 path.unlink()
     entries.sort(key=lambda e: e.pid)
     return entries
+
+
+def _remove_orphan_socket(path: Path, pid_text: str) -> None:
+    """Remove the default control socket of a process that is gone (killed, crashed)."""
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return
+    if _alive(pid, None):
+        return
+    with contextlib.suppress(OSError):
+        if stat.S_ISSOCK(path.lstat().st_mode):
+            path.unlink()
+            _log.debug("stale control socket removed", path=str(path))
 
 
 def _read_entry(path: Path) -> tuple[ExchangeEntry | None, int | None]:

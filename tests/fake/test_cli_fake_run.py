@@ -398,11 +398,13 @@ def test_killed_exchange_leaves_nothing_usable_behind(fake_dir: Path) -> None:
     proc = start(fake_dir, "--json", "--time-scale", SCALE, "--line", "5551001:hayes-basic")
     doc = json.loads(read_line(proc))
     assert stop(proc, signal.SIGKILL) == -signal.SIGKILL
-    assert registry.list_running_lines(fake_dir) == []  # the dead PID's entry is dropped
+    assert os.path.exists(doc["control"])  # nobody could clean up...
+    assert registry.list_running_lines(fake_dir) == []  # ...until the registry is read
     assert not (fake_dir / f"exchange-{doc['pid']}.json").exists()
+    assert not os.path.exists(doc["control"])
     r = CliRunner().invoke(fake, ["ring", "5551001"])
     assert r.exit_code == 1 and "no fake exchange is running" in r.output
-    # Its socket file is left behind; a new exchange on that path takes it over.
+    # A new exchange can use the same socket path.
     again = start(fake_dir, "--json", "--control", doc["control"], "--line", "5551001:usr-v90")
     try:
         assert json.loads(read_line(again))["control"] == doc["control"]

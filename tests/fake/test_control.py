@@ -436,8 +436,3 @@ async def test_stale_socket_is_replaced_live_one_refused(sock_dir: Path) -> None
 async def test_too_long_socket_path_is_a_clear_error(sock_dir: Path) -> None:
     with pytest.raises(ControlError, match="too long"):
         await serve_control(StandInExchange(), sock_dir / ("x" * 120))  # type: ignore[arg-type]
-
-
-def test_default_socket_path(tmp_path: Path) -> None:
-    assert control.default_socket_path(tmp_path, 12) == tmp_path / "exchange-12.sock"
-    assert control.default_socket_path(tmp_path).name == f"exchange-{os.getpid()}.sock"

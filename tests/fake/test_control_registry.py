@@ -165,3 +165,30 @@ def test_bad_time_scale_in_entry_falls_back_to_real_time(tmp_path: Path) -> None
         "lines": [{"number": "1", "personality": "x", "port": "/dev/pts/1", "url": None}]})
     (line,) = list_running_lines(tmp_path)
     assert line.time_scale == 1.0
+
+
+def test_default_socket_path(tmp_path: Path) -> None:
+    assert registry.default_socket_path(tmp_path, 12) == tmp_path / "exchange-12.sock"
+    assert registry.default_socket_path(tmp_path).name == f"exchange-{os.getpid()}.sock"
+
+
+def test_sockets_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    import socket
+
+    def bound(path: Path) -> None:
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(str(path))
+        s.close()
+
+    dead = registry.default_socket_path(tmp_path, _dead_pid())
+    live = registry.default_socket_path(tmp_path)
+    bound(dead)
+    bound(live)
+    not_a_socket = tmp_path / f"exchange-{_dead_pid()}.sock"
+    not_a_socket.write_text("")
+    odd = tmp_path / "exchange-x.sock"
+    bound(odd)
+    list_exchanges(tmp_path)
+    assert not dead.exists()
+    assert live.exists() and not_a_socket.exists() and odd.exists()
+    list_exchanges(tmp_path, clean=False)
