@@ -60,3 +60,53 @@ def test_online_data_is_forwarded_whole(chunks: list[tuple[bytes, float]]) -> No
     assert bytes(h.telco.sent) == bytes(sent)
     if h.dce.state is DceState.ONLINE_COMMAND:
         assert sent.endswith(b"+++")
+
+
+def _reference_escape(chunks: list[tuple[bytes, float]], guard: float) -> int | None:
+    """Straightforward per-byte model of the Hayes guarded escape (§1.7): the index of the
+    chunk after which the modem escapes, or None."""
+    plus, last = 0, 0.0
+    now = 0.0
+    for i, (data, pause) in enumerate(chunks):
+        now += pause
+        if plus == 3 and now - last >= guard:
+            return i - 1
+        for byte in data:
+            if byte == ord("+"):
+                if plus == 0:
+                    plus = 1 if now - last >= guard else 0
+                elif plus < 3 and now - last < guard:
+                    plus += 1
+                else:
+                    plus = 0
+            else:
+                plus = 0
+            last = now
+    return len(chunks) - 1 if plus == 3 else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(chunks=st.lists(st.tuples(st.lists(st.sampled_from(b"++++a"), min_size=1, max_size=6)
+                                 .map(bytes),
+                                 st.sampled_from([0.0, 0.3, 0.99, 1.01, 1.5, 2.0])),
+                       min_size=1, max_size=8))
+def test_escape_matches_reference_model(chunks: list[tuple[bytes, float]]) -> None:
+    """The interpreter's fast path (only the trailing run of '+' is scanned) agrees with a
+    per-byte model.  Pauses avoid the exact guard time, where float rounding decides."""
+    h = Harness()
+    h.send(b"ATE0DT1\r")
+    h.advance(5)
+    h.dce.connected(33600)
+    h.out.take()
+    escaped_after: int | None = None
+    for i, (data, pause) in enumerate(chunks):
+        h.advance(pause)
+        if h.dce.state is DceState.ONLINE_COMMAND:
+            escaped_after = i - 1
+            break
+        h.send(data)
+    else:
+        h.advance(1.0)
+        if h.dce.state is DceState.ONLINE_COMMAND:
+            escaped_after = len(chunks) - 1
+    assert escaped_after == _reference_escape(chunks, guard=1.0)
