@@ -26,6 +26,7 @@ import json
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ FORMAT_VERSION = 1
 _PREFIX = "exchange-"
 _SUFFIX = ".json"
 _SOCK_SUFFIX = ".sock"
+_TMP_PREFIX = ".tmp-"
+_TMP_MAX_AGE = 60.0  # seconds; a live writer renames its temp file within milliseconds
 _MAX_ENTRY_BYTES = 1 << 20  # a registry file larger than this is not ours
 
 
@@ -198,7 +201,7 @@ def register(lines: Iterable[tuple[str, str, str, str | None]], *, control: str 
     }
     target = d / f"{_PREFIX}{pid}{_SUFFIX}"
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=_SUFFIX, dir=d)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_SUFFIX, dir=d)
     except OSError as e:
         raise RegistryError(f"cannot write in {d}: {e.strerror or e}") from None
     try:
@@ -264,6 +267,10 @@ def list_exchanges(directory: Path | None = None, *, clean: bool = True) -> list
         return []
     entries: list[ExchangeEntry] = []
     for name in names:
+        if name.startswith(_TMP_PREFIX):
+            if clean:
+                _remove_abandoned_temp(d / name)
+            continue
         if name.startswith(_PREFIX) and name.endswith(_SOCK_SUFFIX):
             if clean:
                 _remove_orphan_socket(d / name, name[len(_PREFIX):-len(_SOCK_SUFFIX)])
@@ -283,6 +290,13 @@ def list_exchanges(directory: Path | None = None, *, clean: bool = True) -> list
                 path.unlink()
     entries.sort(key=lambda e: e.pid)
     return entries
+
+
+def _remove_abandoned_temp(path: Path) -> None:
+    """Remove a temporary file a writer killed mid-write left (older than a minute)."""
+    with contextlib.suppress(OSError):
+        if time.time() - path.lstat().st_mtime > _TMP_MAX_AGE:
+            path.unlink()
 
 
 def _remove_orphan_socket(path: Path, pid_text: str) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -192,3 +193,13 @@ def test_sockets_of_dead_processes_are_removed(tmp_path: Path) -> None:
     assert not dead.exists()
     assert live.exists() and not_a_socket.exists() and odd.exists()
     list_exchanges(tmp_path, clean=False)
+
+
+def test_abandoned_temp_files_are_removed_fresh_ones_kept(tmp_path: Path) -> None:
+    old = tmp_path / ".tmp-abc.json"
+    old.write_text("{half")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    fresh = tmp_path / ".tmp-def.json"
+    fresh.write_text("{half")
+    assert list_running_lines(tmp_path) == []
+    assert not old.exists() and fresh.exists()
