@@ -4,11 +4,13 @@
 bytes the DTE wrote (:meth:`Dce.feed`); it answers through an
 :class:`Output` (echo, responses, unsolicited lines, online data) and asks the
 telephone network for things through a :class:`Telco` (dial tone?, place this
-call, answer, hang up, send data).  The exchange reports back through the
-``on_*``-free event methods (:meth:`Dce.ring`, :meth:`Dce.connected`,
-:meth:`Dce.remote_data`, :meth:`Dce.call_waiting`...).  Timers (S7, S8, S10,
-S12 guard) run on a :class:`~modemctl.fake.clock.Clock`, so that tests drive a
-:class:`~modemctl.fake.clock.ManualClock` and check output byte for byte.
+call, answer, hang up, send data).  The exchange reports back by calling
+event methods (:meth:`Dce.ring`, :meth:`Dce.connected`, :meth:`Dce.call_failed`,
+:meth:`Dce.remote_data`, :meth:`Dce.remote_hangup`,
+:meth:`Dce.carrier_interruption`, :meth:`Dce.call_waiting`).  Timers (S6, S7,
+S8, S10, S12 guard, S1 reset) run on a :class:`~modemctl.fake.clock.Clock`, so
+tests drive a :class:`~modemctl.fake.clock.ManualClock` and check output byte
+for byte.
 
 States follow V.250: *command* (on- or off-hook), *dialing* / *answering*
 (abortable call set-up), *online data*, and *online command* (after a guarded
