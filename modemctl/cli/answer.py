@@ -70,7 +70,7 @@ async def counting(line: Line) -> AsyncIterator[RingCounter]:
               help="Secure with whatever this line can do; answer even if nothing can.")
 @click.option("--rings", type=click.IntRange(1, 50), default=1, show_default=True,
               help="Answer on this ring (caller ID arrives after the first).")
-@click.option("--location", metavar="CODE",
+@click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
               help="Dialing rules and modem country, e.g. US (default: the line's config, "
                    "else US).")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None,

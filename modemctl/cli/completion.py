@@ -40,3 +40,16 @@ def complete_port(ctx: click.Context, param: click.Parameter, incomplete: str
     if isinstance(earlier, tuple | list) and len(earlier) >= 1:
         return []
     return [item for item in port_candidates() if str(item.value).startswith(incomplete)]
+
+
+def complete_location(ctx: click.Context, param: click.Parameter, incomplete: str
+                      ) -> list[CompletionItem]:
+    """Location codes that have dialing rules (``US``, ``CA``, ...)."""
+    try:
+        from modemctl.locations import builtin_locations
+
+        locations = builtin_locations()
+    except Exception:
+        return []
+    return [CompletionItem(code, help=loc.name) for code, loc in sorted(locations.items())
+            if code.startswith(incomplete.upper())]

@@ -49,7 +49,7 @@ def choose_secure(flag: bool | None, best_effort: bool, target: Target) -> Secur
               help="Secure with whatever this line can do; dial even if nothing can.")
 @click.option("--media", type=click.Choice(["data", "fax"]), default="data", show_default=True,
               help="What the call carries.")
-@click.option("--location", metavar="CODE",
+@click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
               help="Dialing rules (cancel-call-waiting code...), e.g. US (default: the line's "
                    "config, else US).")
 @pass_settings

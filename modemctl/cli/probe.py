@@ -27,7 +27,7 @@ from modemctl.line.report import PROTECTING
 
 @click.command("probe")
 @click.argument("port", required=False, shell_complete=completion.complete_port)
-@click.option("--location", metavar="CODE",
+@click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
               help="Judge securing for this location's dialing rules (default: the line's "
                    "config, else US).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")

@@ -351,3 +351,15 @@ def test_fax_call_on_a_modem_without_fax_is_refused(runner: CliRunner,
     result = invoke(runner, "dial", "--media", "fax", switch.port("5551003"), "5551001")
     assert result.exit_code == ExitCode.SECURE_UNAVAILABLE, result.output
     assert "for a fax call" in result.output and "no fax class" in result.output
+
+
+def test_json_log_lines_carry_line_and_call(runner: CliRunner, switch: FakeSwitch) -> None:
+    peer = switch.echo_peer("5551002")
+    result = runner.invoke(main, ["-v", "--log-format", "json", "dial", switch.port("5551001"),
+                                  "5551002"], input=b"")
+    assert result.exit_code == ExitCode.OK, result.output
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    states = [e for e in events if e.get("event") == "call-state"]
+    assert states and all("call_id" in e and "line" in e for e in states)
+    assert {"DIALING", "CONNECTED", "DISCONNECTED"} <= {e["new"] for e in states}
+    assert peer.ended.wait(10)

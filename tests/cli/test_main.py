@@ -101,3 +101,16 @@ def test_time_scale_option_and_environment(runner: CliRunner) -> None:
     assert "--time-scale S" in runner.invoke(main, ["--help"]).output
     bad = runner.invoke(main, ["ports"], env={"MODEMCTL_TIME_SCALE": "-1"})
     assert bad.exit_code == ExitCode.USAGE and "--time-scale" in bad.output
+
+
+def test_completion_offers_locations(runner: CliRunner) -> None:
+    env = {"_MODEMCTL_COMPLETE": "bash_complete", "COMP_WORDS": "modemctl dial --location ",
+           "COMP_CWORD": "3"}
+    result = runner.invoke(main, [], prog_name="modemctl", env=env)
+    assert {"plain,US", "plain,CA", "plain,DE"} <= set(result.output.splitlines())
+
+
+def test_unknown_location_lists_the_known_ones(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["probe", "--location", "XX", "/dev/ttyNOPE9"])
+    assert result.exit_code == ExitCode.CONFIG
+    assert "no location 'XX' (known: CA, DE, FR, GB, US)" in result.output
