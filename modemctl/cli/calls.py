@@ -65,12 +65,11 @@ async def watching(line: Line, progress: Progress) -> AsyncIterator[None]:
                 progress(text)
 
     task = asyncio.create_task(watch())
-
     await asyncio.sleep(0)           # let it subscribe before anything happens
     try:
         yield
     finally:
-        await asyncio.sleep(0)        # let events already queued be printed
+        await settle()                # let events already queued be printed
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
@@ -115,6 +114,7 @@ async def converse(call: Call, settings: Settings, progress: Progress) -> ExitCo
     if end is not SessionEnd.REMOTE:
         progress(f"{end.value}: hanging up")
         await call.drop()
+    await settle()
     reason = call.disconnect_reason
     progress(f"call ended: {enum_name(reason) if reason is not None else 'NORMAL'}")
     return for_reason(reason)

@@ -88,7 +88,6 @@ async def narrated(line: Line, who: str, timeline: Timeline) -> AsyncIterator[No
                 timeline(who, text)
 
     task = asyncio.create_task(watch())
-
     await asyncio.sleep(0)           # let it subscribe before anything happens
     try:
         yield
