@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.procs import MODEMCTL, Proc, fake_exchange
+from modemctl.cli.exitcodes import ExitCode
+from tests.cli.procs import MODEMCTL, Proc, fake_exchange, run
 from tests.cli.tmux import Tmux
 from tests.support import require_program
 
@@ -149,3 +151,16 @@ def test_at_console_ctrl_c_drops_the_line_and_aborts_a_dial(
     assert "CX93001" not in screen      # the line dropped by ^C was never sent
     tmux.keys("C-d")
     tmux.wait_for("EXIT=0")
+
+
+def test_port_held_by_picocom_names_it(fake: tuple[dict[str, Any], dict[str, str]],
+                                       tmux: Tmux) -> None:
+    picocom = require_program("picocom")
+    doc, env = fake
+    port = port_of(doc, "5551001")
+    tmux.start([picocom, "-b", "115200", port])
+    tmux.wait_for("Terminal ready")
+    result = run(["probe", port], env)
+    assert result.returncode == ExitCode.PORT_BUSY, result.stderr
+    assert re.search(r"is in use by process \d+ \(picocom\)", result.stderr), result.stderr
+    assert "hint: quit picocom or stop it with `kill " in result.stderr
