@@ -16,6 +16,7 @@ from modemctl.line.events import (
     Ring,
     Secured,
     StateChanged,
+    Subscription,
 )
 from modemctl.line.line import Line, open_line
 from modemctl.line.report import MechanismReport, SecureReport
@@ -37,5 +38,6 @@ __all__ = [
     "SecureReport",
     "Secured",
     "StateChanged",
+    "Subscription",
     "open_line",
 ]

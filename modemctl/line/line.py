@@ -36,9 +36,9 @@ from modemctl.line.dialstring import DialString, build_dial_command, validate_nu
 from modemctl.line.events import (
     CallWaitingSeen,
     EventHub,
-    LineEvent,
     MessageWaiting,
     Secured,
+    Subscription,
 )
 from modemctl.line.probe import build_caps, confirm_country, gather
 from modemctl.line.report import SecureReport
@@ -356,8 +356,11 @@ class Line:
 
     # --- events ----------------------------------------------------------------
 
-    def events(self) -> AsyncIterator[LineEvent]:
-        """Line events from now on (state changes, rings, caller ID, call waiting)."""
+    def events(self) -> Subscription:
+        """Line events from now on (state changes, rings, caller ID, call waiting).
+
+        An async iterator; ``close()`` it to unsubscribe (closing the line ends it).
+        """
         return self.hub.subscribe()
 
     async def _run_pump(self) -> None:
