@@ -66,6 +66,7 @@ class Call:
         self._saved: dict[str, int] = {}
         self._fax_class_set = False
         self._finish_lock = asyncio.Lock()
+        self._secure_lock = asyncio.Lock()
         self._online = asyncio.Event()      # clear while secure() holds the call
         self._online.set()
         self._drained = False
@@ -163,6 +164,10 @@ class Call:
         mode = check_secure_arg(mode)
         if mode is False:
             raise ValueError("secure(False) has nothing to do")
+        async with self._secure_lock:          # one escape at a time
+            return await self._secure(mode)
+
+    async def _secure(self, mode: SecureRequest) -> SecureReport:
         self._require(CallState.CONNECTED)
         if self.secure_report is not None and self.secure_report.secured:
             return self.secure_report

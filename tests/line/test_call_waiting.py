@@ -258,3 +258,18 @@ async def test_ride_through_on_a_port_with_dcd(make_pair: PairFactory, when: str
     await call.drop()
     assert pair.near_fake.dce.profile.amp_c == 1
     assert pair.near_fake.registers[10] == 7
+
+
+async def test_concurrent_secure_and_io(make_pair: PairFactory) -> None:
+    # Two secure() calls at once while a reader waits: one escape, one report,
+    # and the reader is not disturbed by the call being held meanwhile.
+    pair = await make_pair("conexant-v92", location="GB")
+    call, incoming = await pair.connect()
+    reader = asyncio.create_task(read_exactly(call, 5))
+    first, second = await asyncio.gather(call.secure(), call.secure())
+    assert first is second and first.secured
+    await call.write(b"mid")
+    assert await read_exactly(incoming, 6) == b"+++mid"
+    await incoming.write(b"hello")
+    assert await reader == b"hello"
+    await call.drop()
