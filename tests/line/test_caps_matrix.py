@@ -1,0 +1,40 @@
+"""The securing matrix, probed for real: every personality in every location."""
+
+from __future__ import annotations
+
+import pytest
+
+from modemctl.fake import Exchange
+from modemctl.line import open_line
+from tests.line.conftest import SCALE
+
+NANP = ("US", "CA")
+LOCATIONS = ("US", "CA", "GB", "DE", "FR")
+
+#: personality -> (profile, at dial without cancel code, after connect)
+EXPECTED = {
+    "conexant-v92": ("conexant", ("pcw-ignore", "s10-ride-through"),
+                     ("pcw-ignore", "s10-ride-through")),
+    "agere-v92": ("agere", ("pcw-ignore", "s10-ride-through"),
+                  ("pcw-ignore", "s10-ride-through")),
+    "usr-v90": ("usr", ("s10-ride-through",), ("s10-ride-through",)),
+    "hayes-basic": ("generic-hayes", (), ()),
+}
+
+
+@pytest.mark.parametrize("personality", sorted(EXPECTED))
+async def test_matrix(personality: str) -> None:
+    profile, dial, after = EXPECTED[personality]
+    async with Exchange(time_scale=SCALE) as ex:
+        fake = await ex.add_line("5551001", personality=personality)
+        for location in LOCATIONS:
+            async with open_line(fake.port, location, SCALE) as line:
+                caps = line.caps
+                assert caps is not None
+                assert caps.profile.name == profile
+                expected_dial = (("cancel-code", *dial) if location in NANP else dial)
+                assert caps.secure_at_dial == expected_dial, location
+                assert caps.secure_after_connect == after, location
+                s10 = caps.mechanism("s10-ride-through")
+                if s10.value is not None and profile in ("conexant", "usr"):
+                    assert int(s10.value) < 16          # the US quirk, whatever the location
