@@ -40,6 +40,14 @@ NUMBER_A, NUMBER_B, THIRD_PARTY, THIRD_NAME = "5551001", "5551002", "5559999", "
 LOCATION = "US"
 #: Simulated seconds to let call waiting play out before judging the call.
 SETTLE = 3.0
+#: What the exchange's outcome of the third party's call means, for the timeline.
+PARTY_OUTCOMES = {
+    "busy": f"{THIRD_NAME} hears busy: call waiting is cancelled for A's call",
+    "waiting-ignored": "A's modem ignored the call-waiting tone",
+    "waiting-held": "A's modem put the call on hold (V.92 modem-on-hold) and resumed it",
+    "waiting-dropped": "the call-waiting tone cost A's modem its data call",
+}
+
 #: Real seconds for the last events of a scenario to be printed before the next begins.
 NARRATION_DRAIN = 0.05
 #: Simulated seconds allowed for data to cross the call.
@@ -165,7 +173,7 @@ async def scenario(ex: Exchange, switch: LoopThread, line_a: Line, line_b: Line,
     await _until(lambda: party.outcome is not None, settle)
     await _until(lambda: call.state is not CallState.CONNECTED, settle)
     outcome.party = party.outcome or "undecided"
-    timeline("exchange", f"the third party's call: {outcome.party}")
+    timeline("exchange", PARTY_OUTCOMES.get(outcome.party, f"third party: {outcome.party}"))
     outcome.survived = call.state is CallState.CONNECTED
     if outcome.survived:
         outcome.data_after = await _transfer(call, callee, b"after call waiting\r\n", wait)
@@ -188,8 +196,8 @@ def conclusion(secured: Outcome, unsecured: Outcome) -> str:
     if demo_passed(secured, unsecured):
         how = ", ".join(secured.secured_by) or "the line's mechanisms"
         return (f"The secured call survived call waiting and kept carrying data: securing "
-                f"applied {how} before it was dialled, so the third party heard "
-                f"'{secured.party}' and the modem never saw the interruption.  The same call "
+                f"applied {how} before it was dialled, and when {THIRD_NAME} called, the "
+                f"exchange reported '{secured.party}'.  The same call "
                 f"without securing dropped ({unsecured.reason}) the moment the third party "
                 "called, which is what happens to a fax or data session on a default modem "
                 "on a line with call waiting.  `modemctl dial --secure` and "
@@ -211,9 +219,10 @@ async def _start_exchange(time_scale: float) -> Exchange:
 async def _both_scenarios(ex: Exchange, switch: LoopThread, time_scale: float,
                           timeline: Timeline, echo: Callable[[str], None]) -> list[Outcome]:
     url_a, url_b = (ex.lines[n].url or ex.lines[n].port for n in (NUMBER_A, NUMBER_B))
-    echo(f"Two fake {PERSONALITY} modems on a simulated exchange "
-         f"(running {1 / time_scale:g}x faster than real time; times below are "
-         "simulated seconds):")
+    echo(click.wrap_text(
+        f"Two fake {PERSONALITY} modems on a simulated exchange, running "
+        f"{1 / time_scale:g}x faster than real time (times below are simulated seconds):",
+        width=78))
     echo(f"  A = {NUMBER_A} on {url_a}    B = {NUMBER_B} on {url_b}")
     outcomes = []
     for step, secure in ((1, True), (2, False)):

@@ -20,7 +20,7 @@ def test_demo_shows_secured_call_surviving_and_unsecured_dropping(runner: CliRun
     assert "SECURED (dial), by:" in secured and "cancel-code" in secured
     assert "pcw-ignore        verified  +PCW=2" in secured
     assert "5559999 (ALICE) calls A while A is in the call" in secured
-    assert "the third party's call: busy" in secured
+    assert "ALICE hears busy: call waiting is cancelled for A's call" in secured
     assert "data arrived intact: the call SURVIVED call waiting" in secured
     assert re.search(r"A\s+CONNECTED -> DISCONNECTED \(NORMAL\)", secured)
     # The unsecured one: connected, data flowed, then call waiting dropped it.
@@ -28,6 +28,7 @@ def test_demo_shows_secured_call_surviving_and_unsecured_dropping(runner: CliRun
     assert "data arrived intact" in body
     assert "SECURED (dial)" not in body
     assert "5559999 (ALICE) calls A while A is in the call" in body
+    assert "the call-waiting tone cost A's modem its data call" in body
     dropped = re.search(r"A\s+the call DROPPED \((\w+)\)", body)
     assert dropped, body
     # The RI pulse that tells call waiting from a plain NO CARRIER is polled over RFC 2217;
