@@ -363,3 +363,16 @@ def test_json_log_lines_carry_line_and_call(runner: CliRunner, switch: FakeSwitc
     assert states and all("call_id" in e and "line" in e for e in states)
     assert {"DIALING", "CONNECTED", "DISCONNECTED"} <= {e["new"] for e in states}
     assert peer.ended.wait(10)
+
+
+def test_answer_on_ring_n_when_the_caller_gives_up_first(runner: CliRunner,
+                                                          switch: FakeSwitch) -> None:
+    async def impatient() -> None:
+        await asyncio.sleep(0.3)
+        await switch.exchange.ring_in("5551002", caller="5559999", max_rings=2)
+
+    switch.spawn(impatient())
+    result = invoke(runner, "answer", "--rings", "4", switch.port("5551002"))
+    assert result.exit_code == ExitCode.NO_ANSWER, result.output
+    assert "RING #2" in result.output and "RING #3" not in result.output
+    assert "the caller hung up after 2 ring(s)" in result.output
