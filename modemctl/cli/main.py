@@ -112,6 +112,10 @@ def main(ctx: click.Context, verbose: int, quiet: int, log_format: str, trace: b
     config folder's modemctl/config.toml).  MODEMCTL_LINE names the default.
 
     New here? Run `modemctl demo`: no hardware needed.
+
+    \b
+    Shell completion (zsh_source and fish_source likewise):
+      eval "$(_MODEMCTL_COMPLETE=bash_source modemctl)"
     """
     settings = Settings(verbosity=verbose - quiet, trace=trace,
                         log_format="json" if log_format == "json" else "console",
