@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +15,7 @@ from typing import Any
 import pytest
 
 from modemctl.cli.exitcodes import ExitCode
-from tests.cli.procs import MODEMCTL, Proc, fake_exchange, run
+from tests.cli.procs import MODEMCTL, Proc, cli_env, fake_exchange, run
 
 Fake = tuple[dict[str, Any], dict[str, str]]
 
@@ -130,3 +134,19 @@ def test_ctrl_c_while_dialling_hangs_up_and_frees_the_port(fake: Fake) -> None:
     after = run(["at", port, "ATH", "AT"], env)        # port and lock released, modem usable
     assert after.returncode == 0, after.stderr
     assert after.stdout.splitlines() == ["OK", "OK"]
+
+
+def test_bash_completion_end_to_end(tmp_path: Path) -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    (tmp_path / "config.toml").write_text('[line.office]\nport = "/dev/ttyUSB0"\n')
+    env = cli_env(tmp_path, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    script = ('eval "$(_MODEMCTL_COMPLETE=bash_source modemctl)"; '
+              'COMP_WORDS=(modemctl di); COMP_CWORD=1; _modemctl_completion modemctl; '
+              'echo "[${COMPREPLY[*]}]"; COMPREPLY=(); '
+              'COMP_WORDS=(modemctl dial of); COMP_CWORD=2; _modemctl_completion modemctl; '
+              'echo "[${COMPREPLY[*]}]"')
+    result = subprocess.run([bash, "-c", script], env=env, capture_output=True, text=True,
+                            timeout=30, check=False)
+    assert result.stdout.splitlines() == ["[dial]", "[office]"], result.stderr
