@@ -16,6 +16,8 @@ code, port locking applies, and ``--trace`` shows every byte.
 from __future__ import annotations
 
 import contextlib
+import io
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +68,88 @@ def split_port_commands(args: tuple[str, ...], settings: Settings) -> tuple[str 
             and not looks_like_port(first)):
         return None, list(args)
     return first, list(args[1:])
+
+
+class ConsoleInput:
+    """The console's lines: bytes handed back by a call session first, then the keyboard.
+
+    Keys typed after ``~.`` in a call from the console are meant for the
+    console, so the session hands them back (:meth:`push`) and they are
+    read before anything else.  Piped input is read from the descriptor a
+    byte at a time, because ``sys.stdin`` reads ahead in blocks and would
+    take the bytes that follow an ``ATD`` line away from the call.
+    """
+
+    def __init__(self, tty: bool) -> None:
+        self._tty = tty
+        self._pending = bytearray()
+
+    def push(self, data: bytes) -> None:
+        self._pending += data
+
+    def line(self) -> str:
+        """The next line (without its end); EOFError at the end of input."""
+        ends = [i for i in (self._pending.find(b"\r"), self._pending.find(b"\n")) if i >= 0]
+        if ends:
+            cut = min(ends)
+            text = self._pending[:cut].decode("utf-8", errors="replace")
+            del self._pending[:cut + 1]
+            if self._tty:
+                click.echo(f"{PROMPT}{text}", err=True)     # show what is being run
+            return text
+        rest = self._pending.decode("utf-8", errors="replace")
+        self._pending.clear()
+        if self._tty:
+            _prefill(rest)
+            return input(PROMPT)
+        try:
+            return rest + _read_line_unbuffered()
+        except EOFError:
+            if rest:
+                return rest
+            raise
+
+
+def _prefill(text: str) -> None:
+    """Put ``text`` on the next readline prompt, as if typed (no-op without readline)."""
+    if not text:
+        return
+    try:
+        import readline
+    except ImportError:
+        return
+
+    def hook() -> None:
+        readline.insert_text(text)
+        readline.redisplay()
+        readline.set_pre_input_hook(None)
+
+    readline.set_pre_input_hook(hook)
+
+
+def _read_line_unbuffered() -> str:
+    """One line of piped input, taken from the descriptor without read-ahead.
+
+    Streams without a descriptor (test runners) have nothing to lose and use
+    ``readline``.  Raises EOFError at the end of input.
+    """
+    stdin, _ = std_streams()
+    try:
+        fd = stdin.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError from None
+        return line
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        byte = os.read(fd, 1)
+        if not byte:
+            if not data:
+                raise EOFError
+            break
+        data += byte
+    return data.decode("utf-8", errors="replace")
 
 
 def is_originate(command: str) -> bool:
@@ -187,6 +271,7 @@ class Console:
         """
         tty = sys.stdin.isatty()
         status = ExitCode.OK
+        keyboard = ConsoleInput(tty)
         with _history(enabled=tty):
             self.loop.spawn(self._print_events())
             if tty:
@@ -194,7 +279,7 @@ class Console:
                            "quit or Ctrl-D to leave", err=True)
             while True:
                 try:
-                    text = input(PROMPT if tty else "").strip()
+                    text = keyboard.line().strip()
                 except EOFError:
                     if tty:
                         click.echo("", err=True)
@@ -221,7 +306,7 @@ class Console:
                     self._abandon()
                     continue
                 if self.engine.mode is EngineMode.DATA:
-                    self._session()
+                    keyboard.push(self._session())
 
     def _abandon(self) -> None:
         """Ctrl-C while a command runs: stop waiting, hang up, and resynchronise.
@@ -240,8 +325,11 @@ class Console:
                     return
         notice("the modem does not answer AT after the interruption")
 
-    def _session(self) -> None:
-        """A call came up from the console: join the terminal to it until it ends."""
+    def _session(self) -> bytes:
+        """A call came up from the console: join the terminal to it until it ends.
+
+        Returns what was typed after ``~.``, which is for the console.
+        """
         notice("connected; ~. hangs up and returns to the console, ~? for help")
 
         async def no_secure() -> None:
@@ -250,11 +338,13 @@ class Console:
 
         stdin, stdout = std_streams()
         with raw_terminal(stdin):
-            end = self.loop.run(run_session(self.engine, stdin=stdin, stdout=stdout,
-                                            secure=no_secure))
+            result = self.loop.run(run_session(self.engine, stdin=stdin, stdout=stdout,
+                                               secure=no_secure))
         if self.engine.mode is not EngineMode.COMMAND:
             self.loop.run(self.engine.hangup())
-        notice("call ended" if end is SessionEnd.REMOTE else f"{end.value}: hung up")
+        notice("call ended" if result.end is SessionEnd.REMOTE
+               else f"{result.end.value}: hung up")
+        return result.unread
 
     async def _print_events(self) -> None:
         events = self.engine.events()

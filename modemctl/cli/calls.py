@@ -110,7 +110,7 @@ async def converse(call: Call, settings: Settings, progress: Progress) -> ExitCo
     progress("connected; type ~? for help, ~. to hang up")
     stdin, stdout = std_streams()
     with raw_terminal(stdin):
-        end = await run_session(call, stdin=stdin, stdout=stdout, secure=secure)
+        end = (await run_session(call, stdin=stdin, stdout=stdout, secure=secure)).end
     if end is not SessionEnd.REMOTE:
         progress(f"{end.value}: hanging up")
         await call.drop()

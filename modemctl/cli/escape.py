@@ -55,6 +55,8 @@ class EscapeParser:
     def __init__(self) -> None:
         self._at_line_start = True
         self._pending_escape = False
+        #: Bytes after ``~.`` in the last :meth:`feed`, which were not parsed.
+        self.unconsumed = b""
 
     @property
     def pending(self) -> bool:
@@ -65,13 +67,14 @@ class EscapeParser:
         """Consume keyboard bytes; return what to send and what to do, in order."""
         actions: list[Action] = []
         out = bytearray()
+        self.unconsumed = b""
 
         def flush() -> None:
             if out:
                 actions.append(Send(bytes(out)))
                 out.clear()
 
-        for byte in data:
+        for index, byte in enumerate(data):
             if self._pending_escape:
                 self._pending_escape = False
                 command = _COMMANDS.get(byte)
@@ -79,6 +82,11 @@ class EscapeParser:
                     flush()
                     actions.append(command)
                     self._at_line_start = True
+                    if command is Command.HANGUP:
+                        # The session ends here: what follows was typed for whoever
+                        # reads the keyboard next (the AT console), not for the call.
+                        self.unconsumed = bytes(data[index + 1:])
+                        return actions
                     continue
                 if byte != ESCAPE:
                     out.append(ESCAPE)

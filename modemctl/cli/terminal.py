@@ -23,6 +23,7 @@ import sys
 import termios
 import tty
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from modemctl.cli.escape import HELP_TEXT, Command, EscapeParser, Send
@@ -44,6 +45,14 @@ class SessionEnd(enum.Enum):
     HANGUP = "hung up locally (~.)"
     REMOTE = "the call ended"
     EOF = "end of input"
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """How a session ended, and keyboard bytes read after ``~.`` (not sent)."""
+
+    end: SessionEnd
+    unread: bytes = b""
 
 
 # Set while the terminal is raw, so that log output can add the CR that the
@@ -160,12 +169,13 @@ class _Input:
 
 
 async def run_session(call: CallIO, *, stdin: BinaryIO, stdout: BinaryIO,
-                      secure: Callable[[], Awaitable[None]]) -> SessionEnd:
+                      secure: Callable[[], Awaitable[None]]) -> SessionResult:
     """Bridge the terminal and ``call`` until ``~.``, end of input or the call ends.
 
     ``secure`` runs for ``~s``; while it runs the far end is not read (the
     modem is briefly in command mode), and reading resumes afterwards.
-    The caller hangs up; this function only reports why the session ended.
+    The caller hangs up; this function only reports why the session ended
+    (and hands back what was typed after ``~.``, for the AT console).
     """
     parser = EscapeParser()
     source = _Input(stdin)
@@ -186,18 +196,18 @@ async def run_session(call: CallIO, *, stdin: BinaryIO, stdout: BinaryIO,
             if keys not in done:
                 keys.cancel()
                 remote.result()           # re-raise what ended the call, if anything
-                return SessionEnd.REMOTE
+                return SessionResult(SessionEnd.REMOTE)
             data = keys.result()
             if not data:
                 for action in parser.finish():
                     if isinstance(action, Send):
                         await call.write(action.data)
-                return SessionEnd.EOF
+                return SessionResult(SessionEnd.EOF)
             for action in parser.feed(data):
                 if isinstance(action, Send):
                     await call.write(action.data)
                 elif action is Command.HANGUP:
-                    return SessionEnd.HANGUP
+                    return SessionResult(SessionEnd.HANGUP, parser.unconsumed)
                 elif action is Command.HELP:
                     notice(HELP_TEXT)
                 elif action is Command.SECURE:

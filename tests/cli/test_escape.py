@@ -59,8 +59,15 @@ def test_escape_split_across_reads() -> None:
     assert parser.feed(b".") == [Command.HANGUP]
 
 
+def test_bytes_after_hangup_are_kept_unparsed() -> None:
+    parser = EscapeParser()
+    assert parser.feed(b"bye\r~.~sATI3\n") == [Send(b"bye\r"), Command.HANGUP]
+    assert parser.unconsumed == b"~sATI3\n"
+    assert parser.feed(b"x") == [Send(b"x")] and parser.unconsumed == b""
+
+
 def test_line_start_again_after_a_command() -> None:
-    assert feed_all([b"~?~."]) == [Command.HELP, Command.HANGUP]
+    assert feed_all([b"~?~s"]) == [Command.HELP, Command.SECURE]
 
 
 def test_dangling_tilde_at_end_of_input_is_sent() -> None:

@@ -150,3 +150,24 @@ def test_bash_completion_end_to_end(tmp_path: Path) -> None:
     result = subprocess.run([bash, "-c", script], env=env, capture_output=True, text=True,
                             timeout=30, check=False)
     assert result.stdout.splitlines() == ["[dial]", "[office]"], result.stderr
+
+
+def test_piped_console_dials_talks_and_returns(fake: Fake) -> None:
+    doc, env = fake
+    answer = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    console = None
+    try:
+        assert answer.wait_for(b"waiting for a call"), str(answer)
+        console = Proc([*MODEMCTL, "at", port_of(doc, "5551001")], env, stdin=True)
+        # All typed at once: the bytes after the ATD line belong to the call, then ~.
+        # returns to the console, which reads the next command.
+        console.type(b"ATDT5551002\nhello B\r~.ATI3\nquit\n")
+        assert answer.wait_for(b"hello B\r", "out"), str(answer)
+        assert console.finish() == 0, str(console)
+        assert answer.finish() == 0, str(answer)
+    finally:
+        answer.stop()
+        if console is not None:
+            console.stop()
+    out = console.out.decode()
+    assert out.startswith("CONNECT") and out.rstrip().endswith("CX93001-EIS_V0.2002-V92\nOK")

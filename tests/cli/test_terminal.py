@@ -36,16 +36,18 @@ async def no_secure() -> None:
 
 async def test_typed_bytes_go_to_the_call_and_tilde_dot_hangs_up() -> None:
     call, out = FakeCall(), io.BytesIO()
-    end = await run_session(call, stdin=io.BytesIO(b"hello\r~."), stdout=out, secure=no_secure)
-    assert end is SessionEnd.HANGUP
+    result = await run_session(call, stdin=io.BytesIO(b"hello\r~.ATI3\n"), stdout=out,
+                               secure=no_secure)
+    assert result.end is SessionEnd.HANGUP
+    assert result.unread == b"ATI3\n"          # typed after ~.: not for the call
     assert bytes(call.sent) == b"hello\r"
 
 
 async def test_end_of_input_ends_the_session() -> None:
     call = FakeCall()
-    end = await run_session(call, stdin=io.BytesIO(b"abc"), stdout=io.BytesIO(),
-                            secure=no_secure)
-    assert end is SessionEnd.EOF and bytes(call.sent) == b"abc"
+    result = await run_session(call, stdin=io.BytesIO(b"abc"), stdout=io.BytesIO(),
+                               secure=no_secure)
+    assert result.end is SessionEnd.EOF and bytes(call.sent) == b"abc"
 
 
 async def test_far_end_data_reaches_stdout_and_its_hangup_ends_the_session() -> None:
@@ -55,8 +57,8 @@ async def test_far_end_data_reaches_stdout_and_its_hangup_ends_the_session() -> 
         for chunk in (b"CONNECTED\r\n", b"welcome\r\n", b""):
             call.incoming.put_nowait(chunk)
         with os.fdopen(r, "rb", buffering=0, closefd=False) as stdin:
-            end = await asyncio.wait_for(
-                run_session(call, stdin=stdin, stdout=out, secure=no_secure), 5)
+            end = (await asyncio.wait_for(
+                run_session(call, stdin=stdin, stdout=out, secure=no_secure), 5)).end
     finally:
         os.close(r)
         os.close(w)
@@ -77,7 +79,7 @@ async def test_pipe_input_is_read_through_the_event_loop() -> None:
                     break
                 await asyncio.sleep(0.01)
             os.write(w, b"~.")
-            end = await asyncio.wait_for(task, 5)
+            end = (await asyncio.wait_for(task, 5)).end
     finally:
         os.close(r)
         os.close(w)
@@ -102,7 +104,7 @@ async def test_tilde_s_pauses_reading_secures_and_resumes() -> None:
                     break
                 await asyncio.sleep(0.01)
             os.write(w, b"~.")
-            end = await asyncio.wait_for(task, 5)
+            end = (await asyncio.wait_for(task, 5)).end
     finally:
         os.close(r)
         os.close(w)
