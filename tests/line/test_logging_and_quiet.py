@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import structlog
 
 from modemctl.fake import Exchange
 from modemctl.line import open_line
 from tests.line.conftest import NEAR, SCALE, THIRD, PairFactory, settle
+
+
+@pytest.fixture
+def debug_logging() -> Iterator[None]:
+    """Whatever another test configured, let every level through for this one."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
 
 
 async def test_no_at_traffic_during_a_call(make_pair: PairFactory) -> None:
@@ -33,6 +47,7 @@ async def test_no_at_traffic_during_a_call(make_pair: PairFactory) -> None:
     assert sent == ["ATH"]                           # the hang-up; nothing to restore
 
 
+@pytest.mark.usefixtures("debug_logging")
 async def test_logs_bind_line_and_call_id(make_pair: PairFactory) -> None:
     pair = await make_pair("usr-v90", location="US")
     with structlog.testing.capture_logs() as logs:
@@ -44,6 +59,7 @@ async def test_logs_bind_line_and_call_id(make_pair: PairFactory) -> None:
     assert dial["command"] == "ATDT*70,5551002" and dial["line"] == "near"
 
 
+@pytest.mark.usefixtures("debug_logging")
 async def test_trace_logs_bytes_as_hex_and_text() -> None:
     async with Exchange(time_scale=SCALE) as ex:
         fake = await ex.add_line(NEAR, personality="conexant-v92")
