@@ -114,3 +114,10 @@ def test_unknown_location_lists_the_known_ones(runner: CliRunner) -> None:
     result = runner.invoke(main, ["probe", "--location", "XX", "/dev/ttyNOPE9"])
     assert result.exit_code == ExitCode.CONFIG
     assert "no location 'XX' (known: CA, DE, FR, GB, US)" in result.output
+
+
+def test_fake_group_is_registered(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["fake", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "run" in result.output and "ring" in result.output
+    assert "fake" in runner.invoke(main, ["--help"]).output
