@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modemctl.line.report import PROTECTING
 from modemctl.locations import Location
 from modemctl.profiles import Profile
 
@@ -71,14 +72,13 @@ class LineCaps:
     @property
     def secure_at_dial(self) -> tuple[str, ...]:
         """Protecting mechanisms usable when dialling."""
-        return tuple(m.name for m in self.mechanisms
-                     if m.at_dial and m.name in (CANCEL_CODE, PCW_IGNORE, S10_RIDE_THROUGH))
+        return tuple(m.name for m in self.mechanisms if m.at_dial and m.name in PROTECTING)
 
     @property
     def secure_after_connect(self) -> tuple[str, ...]:
         """Protecting mechanisms usable on a call that is already connected."""
         return tuple(m.name for m in self.mechanisms
-                     if m.after_connect and m.name in (PCW_IGNORE, S10_RIDE_THROUGH))
+                     if m.after_connect and m.name in PROTECTING)
 
     def describe(self) -> dict[str, object]:
         """A JSON-friendly summary (used by the CLI and in logs)."""

@@ -31,7 +31,7 @@ from modemctl.line.caps import (
     LineCaps,
 )
 from modemctl.line.dialstring import DialString, has_prefix_code
-from modemctl.line.report import MechanismReport, SecureMode
+from modemctl.line.report import PROTECTING, MechanismReport, SecureMode
 
 Media = Literal["data", "fax"]
 SETTING_TIMEOUT = 5.0
@@ -101,8 +101,7 @@ class SecurePlan:
     @property
     def can_protect(self) -> bool:
         """True when at least one usable mechanism protects the call on its own."""
-        return any(m.usable and m.name in (CANCEL_CODE, PCW_IGNORE, S10_RIDE_THROUGH)
-                   for m in self.mechanisms)
+        return any(m.usable and m.name in PROTECTING for m in self.mechanisms)
 
 
 def plan_secure(caps: LineCaps, when: SecureMode, media: Media = "data",
