@@ -75,3 +75,25 @@ async def test_probe_conexant_answers() -> None:
     assert caps.fax_classes == ("0", "1", "1.0") and caps.s10 == 14
     # the probe only asks: nothing it sends changes a setting
     assert all("=" not in c or c.endswith("=?") for c in modem.sent)
+
+
+async def test_country_confirmed_by_read_back() -> None:
+    from modemctl.line.probe import confirm_country
+    from modemctl.profiles import get_profile
+
+    cx = get_profile("conexant")
+    ok = ScriptedModem({"AT+GCI=3D": (), "AT+GCI?": ("+GCI: 3D",)})
+    assert (await confirm_country(ok, cx, get_location("FR")))[0] == "3D"
+    other = ScriptedModem({"AT+GCI=3D": (), "AT+GCI?": ("+GCI: B5",)})
+    code, note = await confirm_country(other, cx, get_location("FR"))
+    assert code is None and "B5" in note
+    refused = ScriptedModem({})
+    code, note = await confirm_country(refused, cx, get_location("FR"))
+    assert code is None and "refused" in note
+    # the US quirk then applies whatever the location: S10 stays below 16
+    caps = build_caps(await gather(refused), get_location("FR"), code, caller_id=False,
+                      profile=cx)
+    assert caps.mechanism("s10-ride-through").value == "14"
+    no_command = ScriptedModem({})
+    code, _ = await confirm_country(no_command, get_profile("usr"), get_location("FR"))
+    assert code is None and no_command.sent == []
