@@ -98,3 +98,14 @@ async def test_carrier_loss_without_dcd_reads_as_normal(make_pair: PairFactory,
     assert not await pair.ex.carrier_loss(NEAR, duration=30.0)
     assert await read_exactly(call, 1) == b""
     assert call.disconnect_reason is DisconnectReason.NORMAL
+
+
+async def test_cancelled_dial_leaves_the_line_usable(make_pair: PairFactory,
+                                                     personality: str) -> None:
+    pair = await make_pair(personality)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.3):
+            await pair.near.make_call("5550000")        # nobody there: rings out on S7
+    assert pair.near_fake.state == "command"             # the dial was aborted, on-hook
+    call, _ = await pair.connect()
+    await call.drop()
