@@ -273,3 +273,13 @@ async def test_concurrent_secure_and_io(make_pair: PairFactory) -> None:
     await incoming.write(b"hello")
     assert await reader == b"hello"
     await call.drop()
+
+
+async def test_settings_restored_after_a_failed_secured_dial(make_pair: PairFactory) -> None:
+    pair = await make_pair("conexant-v92", location="GB")
+    before = (dict(pair.near_fake.registers), dict(pair.near_fake.v92))
+    await pair.far.engine.command("ATH1")                # busy
+    call = await pair.near.make_call("5551002", secure=True)
+    assert call.disconnect_reason is DisconnectReason.BUSY
+    assert call.restore_failures == ()
+    assert (dict(pair.near_fake.registers), dict(pair.near_fake.v92)) == before
