@@ -38,3 +38,25 @@ async def test_matrix(personality: str) -> None:
                 s10 = caps.mechanism("s10-ride-through")
                 if s10.value is not None and profile in ("conexant", "usr"):
                     assert int(s10.value) < 16          # the US quirk, whatever the location
+
+
+async def test_forced_profile_and_unprobed_line() -> None:
+    from modemctl import ConfigError, InvalidCallState
+
+    async with Exchange(time_scale=SCALE) as ex:
+        fake = await ex.add_line("5551001", personality="hayes-basic")
+        async with open_line(fake.port, "US", SCALE, profile="usr") as line:
+            assert line.caps is not None and line.caps.profile.name == "usr"
+            assert any("forced" in n for n in line.caps.notes)
+        async with open_line(fake.port, "US", SCALE, probe=False) as line:
+            assert line.caps is None
+            with pytest.raises(InvalidCallState, match="probe"):
+                await line.make_call("5551002")
+            caps = await line.probe()
+            assert caps.profile.name == "generic-hayes"
+        with pytest.raises(ConfigError, match="no profile"):
+            async with open_line(fake.port, "US", SCALE, profile="nonesuch"):
+                pass
+        with pytest.raises(ConfigError, match="no location"):
+            async with open_line(fake.port, "XX", SCALE):
+                pass
