@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import json
 import os
 import signal
+import sys
 import termios
 import tty
 from collections.abc import AsyncIterator, Iterator
@@ -290,3 +292,31 @@ async def test_minicom_talks_to_a_line(ex: Exchange, tmp_path: Path) -> None:
     assert rc == 0
     captured = (tmp_path / "capture").read_bytes()
     assert b"ATI3" in captured and b"OK" in captured
+
+
+async def test_chat_against_modemctl_fake_run_process(tmp_path: Path) -> None:
+    """The whole user path: `modemctl fake run` in its own process, chat on its lines."""
+    chat = require_program("chat")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "modemctl.cli.fake", "run", "--json", "--time-scale", str(SCALE),
+        "--line", "5551001:usr-v90", "--line", "5551002:hayes-basic",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "MODEMCTL_FAKE_DIR": str(tmp_path)})
+    assert proc.stdout is not None
+    try:
+        doc = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
+        ports = {ln["number"]: ln["port"] for ln in doc["lines"]}
+        with raw_tty(ports["5551001"]) as fa, raw_tty(ports["5551002"]) as fb:
+            rc, log = await run_chat(chat, fb, ["", "ATS0=1", "OK", r"\c"])
+            assert rc == 0, log
+            rc, log = await run_chat(chat, fa, DIAL)
+            assert rc == 0, log
+            assert "CONNECT\n -- got it" in log
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            assert await asyncio.wait_for(proc.wait(), 15) == 0
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise
