@@ -89,6 +89,28 @@ async def test_exchange_remote_hangup_while_reading(make_pair: PairFactory,
     assert call.disconnect_reason is DisconnectReason.NORMAL
 
 
+async def test_carrier_loss_with_dcd_is_carrierlost(make_pair: PairFactory,
+                                                    personality: str) -> None:
+    # Over RFC 2217 the port has DCD, which drops when the carrier goes.  Both
+    # modems wait (nearly) for ever for the carrier to come back, so DCD is the
+    # only evidence and no NO CARRIER can overtake it.
+    pair = await make_pair(personality, rfc2217=True)
+    await pair.near.engine.command("ATS10=254")
+    await pair.far.engine.command("ATS10=254")
+    call, _ = await pair.connect()
+    for _ in range(150):                         # RFC 2217 reports DCD up a moment later
+        if pair.near.engine.lines.cd:
+            break
+        await asyncio.sleep(0.02)
+    assert pair.near.engine.lines.cd
+    await asyncio.sleep(0.1)                     # ... and the engine's poller samples it
+    assert not await pair.ex.carrier_loss(NEAR, duration=60.0)
+    async with asyncio.timeout(5):
+        assert await call.wait_disconnected() is DisconnectReason.CARRIERLOST
+    # The line dropped DTR (&D2), so the modem is on-hook, not waiting for carrier.
+    assert pair.near_fake.state == "command"
+
+
 async def test_carrier_loss_without_dcd_reads_as_normal(make_pair: PairFactory,
                                                         personality: str) -> None:
     # On a pty there is no DCD: the modem's NO CARRIER is all there is, and a
