@@ -68,8 +68,15 @@ def configure(level: int = logging.WARNING, fmt: LogFormat = "console",
 
 
 def get_logger(**bound: Any) -> Any:
-    """A structlog logger with ``bound`` context (e.g. ``line=...``)."""
-    return structlog.get_logger("modemctl").bind(**bound)
+    """A structlog logger with ``bound`` context (e.g. ``line=...``).
+
+    It is structlog's lazy proxy, not a bound logger: it picks up the
+    configuration in force when it logs, so a logger made before the CLI
+    calls :func:`configure` (or before a test captures logs) still honours
+    ``-v``/``-q``/``--log-format``.  Calling ``.bind()`` on it gives a fixed
+    logger; bind per call/line when the object is created, after set-up.
+    """
+    return structlog.get_logger("modemctl", **bound)
 
 
 def trace_bytes(log: Any, direction: Literal["tx", "rx"], data: bytes) -> None:

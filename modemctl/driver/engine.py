@@ -71,6 +71,7 @@ DEFAULT_TIMEOUT = 5.0        # protocol seconds for an ordinary command
 ORIGINATE_TIMEOUT = 90.0     # protocol seconds for D / A
 RESUME_TIMEOUT = 30.0        # protocol seconds for ATO
 ABORT_WAIT = 5.0             # protocol seconds to wait for the answer to a dial abort
+ORIGINATE_ABORT_GRACE = 10.0 # protocol seconds close() lets an unwanted call hang up
 REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
 REOPEN_POLL = 0.05           # real seconds between reopen attempts
 DTR_HANGUP_WAIT = 2.0        # protocol seconds for DCD to fall after a DTR hang-up
@@ -129,6 +130,7 @@ class Engine:
         self._guard: float | None = None
         self._timeouts = 0
         self._abort_answered = False
+        self._background: set[asyncio.Task[None]] = set()
         self.recoveries: list[tuple[RecoveryStep, ...]] = []
         self._reader: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -181,6 +183,13 @@ class Engine:
         """
         if self._closed:
             return
+        if self._background:
+            # An unwanted call is being hung up: let it finish (bounded) while
+            # the reader still runs, so the modem is left on-hook.
+            _, pending = await asyncio.wait(self._background,
+                                            timeout=self.scaled(ORIGINATE_ABORT_GRACE))
+            for task in pending:
+                task.cancel()
         self._closed = True
         try:
             await self._stop_tasks()
@@ -364,6 +373,11 @@ class Engine:
                     return late
             self._core.abort_command()
             raise CommandTimeout(command, real_timeout, self._received) from None
+        except asyncio.CancelledError:
+            if abortable and not self._transport.closed:
+                await self._abort_cancelled(command, waiter)
+            self._core.abort_command()
+            raise
         except BaseException:
             self._core.abort_command()
             raise
@@ -394,6 +408,34 @@ class Engine:
         self._abort_answered = True
         return None
 
+    async def _abort_cancelled(self, command: str,
+                               waiter: asyncio.Future[Response | CarrierLost]) -> None:
+        """The caller gave up on a dial or answer (task cancelled, Ctrl-C).
+
+        Abort it at the modem *before* the command lock is released, exactly
+        as on a timeout: otherwise the modem keeps dialling and its late
+        ``NO CARRIER`` would be taken as the answer to the next command.  A
+        ``CONNECT`` that wins the race leaves a call nobody wants, so it is
+        hung up in the background as soon as the lock is free.
+        """
+        try:
+            late = await asyncio.shield(self._abort_dial(waiter))
+        except asyncio.CancelledError:
+            return                      # cancelled again: the ladder will resync
+        if late is None:
+            return
+        self._log.warning("connected-after-cancel", command=command)
+        self._after_response(command, late)
+        task = asyncio.get_running_loop().create_task(self._hangup_unwanted())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _hangup_unwanted(self) -> None:
+        try:
+            await self.hangup()
+        except ModemctlError as e:
+            self._log.warning("unwanted-call-hangup-failed", error=str(e))
+
     def _after_response(self, command: str, response: Response) -> None:
         if response.final is ResultCode.CONNECT:
             self._call_active = True
@@ -401,6 +443,15 @@ class Engine:
         elif response.final is ResultCode.NO_CARRIER or (response.ok and (
                 command_letter(command) in ("H", "Z") or "&F" in command.upper())):
             self._call_active = False
+
+    def _discard_stale_data(self) -> None:
+        """A new call starts: bytes the last call delivered but nobody read
+        (typically the far end's own ``+++`` as it hung up) are not this
+        call's data."""
+        if self._data:
+            self._log.info("stale-call-data-discarded", n=len(self._data))
+            self._data.clear()
+        self._data_room.set()
 
     def _new_waiter(self) -> asyncio.Future[Response | CarrierLost]:
         self._received = []
@@ -688,6 +739,10 @@ class Engine:
         elif isinstance(event, (Echo, Information)):
             self._received.append(event.text)
         elif isinstance(event, Response):
+            if event.final is ResultCode.CONNECT and event.command is not None \
+                    and command_letter(event.command) in ("D", "A"):
+                # Here, in stream order: the new call's first bytes follow.
+                self._discard_stale_data()
             if self._waiter is not None and not self._waiter.done():
                 self._waiter.set_result(event)
             else:
@@ -708,6 +763,7 @@ class Engine:
                                                 "own hang-up)"))
         elif isinstance(event, Unsolicited):
             if event.kind is UnsolicitedKind.CONNECT:
+                self._discard_stale_data()
                 self._call_active = True
                 self._data_ready.set()
             self._log.debug("unsolicited", kind=event.kind.value, text=event.text)

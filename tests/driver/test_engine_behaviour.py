@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from modemctl.at import Response, ResultCode, Unsolicited, UnsolicitedKind
+from modemctl.at import CarrierLost, Response, ResultCode, Unsolicited, UnsolicitedKind
 from modemctl.driver import Engine, EngineMode
 from modemctl.errors import CommandTimeout, InvalidCallState, InvalidCommand, PortClosed
 from tests.driver.conftest import SCALE
@@ -233,3 +233,39 @@ async def test_numeric_mode_call_escape_and_resume(engine: Engine, dce: Scripted
     assert (await engine.resume()).final is ResultCode.CONNECT
     await engine.hangup()
     assert engine.mode is EngineMode.COMMAND
+
+
+async def test_cancelled_dial_is_aborted_before_the_next_command(engine: Engine,
+                                                                 dce: ScriptedDCE) -> None:
+    """Ctrl-C during a dial: the modem gets the abort character, and its
+    NO CARRIER answers the dial, not the command that follows."""
+    dce.hang_dials = True
+    task = asyncio.create_task(engine.originate("ATDT5551234"))
+    await asyncio.sleep(0.1)
+    assert dce.commands[-1] == "ATDT5551234"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    dce.hang_dials = False
+    dce.replies["ATI0"] = ["56000", "OK"]
+    r = await engine.command("ATI0")
+    assert r.final is ResultCode.OK and r.info == ("56000",)
+    assert engine.mode is EngineMode.COMMAND
+
+
+async def test_unread_data_of_a_finished_call_is_not_the_next_calls(engine: Engine,
+                                                                    dce: ScriptedDCE) -> None:
+    await engine.originate("ATDT5551234")
+    dce.data_echo = False
+    async with engine.events() as sub:
+        dce.send_raw(b"+++")             # the far end escaping as it hangs up
+        await asyncio.sleep(0.05)
+        dce.carrier_drop()
+        for _ in range(10):
+            if isinstance(await sub.get(2.0), CarrierLost):
+                break
+    assert engine.mode is EngineMode.COMMAND
+    await engine.originate("ATDT5551235")
+    dce.send_raw(b"hello2")
+    async with asyncio.timeout(2):
+        assert await engine.read(100) == b"hello2"
