@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from modemctl import CallState
+from modemctl import CallState, DisconnectReason
 from modemctl.line import LineEvent, MessageWaiting
 from tests.line.conftest import PairFactory, read_exactly
 
@@ -61,3 +61,16 @@ async def test_garbage_before_probe_answers(make_pair: PairFactory) -> None:
     pair.near_fake.inject("garbage", data=b"\x00\xff\x13noise\r\n")
     caps = await pair.near.probe()
     assert caps.profile.name == "agere"
+
+
+async def test_modem_unplugged_during_a_call(make_pair: PairFactory) -> None:
+    pair = await make_pair("conexant-v92", location="GB")
+    call, _ = await pair.connect(secure=True)
+    pair.near_fake.inject("unplug")
+    async with asyncio.timeout(10):
+        assert await call.read(10) == b""
+        reason = await call.wait_disconnected()
+    assert reason is DisconnectReason.UNKNOWN       # the port went away: no verdict
+    assert call.restore_failures                    # nothing could be put back, and it says so
+    async with asyncio.timeout(10):
+        await pair.near.close()                     # closing a dead line does not hang
