@@ -79,6 +79,12 @@ DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / res
 TIMEOUTS_BEFORE_RECOVERY = 2
 DATA_HIGH_WATER = 1 << 20    # unread data bytes before the reader stops reading
 LINE_POLL = 0.05             # real seconds between DCD/RI polls (ports that have them)
+# Protocol seconds DCD may stay low in a call before the host calls the carrier
+# lost: a modem rides out interruptions shorter than S10 - S9 tenths of a
+# second (Hayes/Conexant defaults 14 - 6 = 0.8 s) and says NO CARRIER itself
+# when it gives up; the line layer sets the grace from the modem's registers.
+DEFAULT_CARRIER_GRACE = 0.8
+DCD_EVIDENCE = 2 * LINE_POLL  # real seconds DCD must have been low to count as evidence
 DEFAULT_S12 = 50             # escape guard time in 20 ms units (1 s)
 
 
@@ -128,6 +134,8 @@ class Engine:
         self._closed = False
         self._s12 = DEFAULT_S12
         self._guard: float | None = None
+        self._carrier_grace: float | None = DEFAULT_CARRIER_GRACE
+        self._dcd_low_since: float | None = None   # loop time DCD fell in this call
         self._timeouts = 0
         self._abort_answered = False
         self._background: set[asyncio.Task[None]] = set()
@@ -264,6 +272,18 @@ class Engine:
     def consecutive_timeouts(self) -> int:
         """Command timeouts since the last answered command."""
         return self._timeouts
+
+    @property
+    def carrier_grace(self) -> float | None:
+        """Protocol seconds DCD may stay low in a call before the carrier is
+        declared lost; ``None`` leaves it to the modem alone (S10=255)."""
+        return self._carrier_grace
+
+    @carrier_grace.setter
+    def carrier_grace(self, seconds: float | None) -> None:
+        if seconds is not None and seconds < 0:
+            raise ValueError("carrier_grace must be >= 0 or None")
+        self._carrier_grace = seconds
 
     def scaled(self, nominal: float) -> float:
         """Real seconds for a protocol-time timeout (with the 0.25 s floor)."""
@@ -748,6 +768,7 @@ class Engine:
             else:
                 self._publish(Noise(event.text, "response with nobody waiting"))
         elif isinstance(event, CarrierLost):
+            event = self._with_dcd_evidence(event)
             was_active = self._call_active
             self._call_active = False
             self._data_ready.set()
@@ -777,6 +798,18 @@ class Engine:
                 self._log.debug("noise", text=event.text, reason=event.reason)
             self._publish(event)
 
+    def _with_dcd_evidence(self, event: CarrierLost) -> CarrierLost:
+        """A ``NO CARRIER`` after DCD had been low for a while reports a lost
+        carrier the modem waited S10 for, not a far-end clear-down (which
+        drops DCD and says NO CARRIER in the same instant): credit DCD."""
+        low_since = self._dcd_low_since
+        self._dcd_low_since = None
+        if event.source == "dcd" or low_since is None:
+            return event
+        if asyncio.get_running_loop().time() - low_since < DCD_EVIDENCE:
+            return event
+        return CarrierLost(event.text, source="dcd")
+
     def _publish(self, event: Event) -> None:
         self._hub.publish(event)
 
@@ -790,15 +823,35 @@ class Engine:
         self._data_ready.set()
 
     async def _poll_lines(self) -> None:
-        """Watch DCD (falling edge during a call = carrier lost) and RI (rising edge)."""
+        """Watch RI (rising edge) and DCD during a call.
+
+        DCD falling is an *interruption*, not yet a loss: the modem rides out
+        short ones (call-waiting tones, line hits) for S10 - S9 and reports
+        ``NO CARRIER`` itself when it gives up.  Only when DCD stays low for
+        longer than :attr:`carrier_grace` (a modem that never says so: S10
+        near 255, or a wedged one) does the host declare the carrier lost.
+        """
         lines = self._transport.lines
+        loop = asyncio.get_running_loop()
         last_cd, last_ri = lines.cd, lines.ri
         while True:
             await asyncio.sleep(LINE_POLL)
             cd, ri = lines.cd, lines.ri
+            now = loop.time()
             if ri and not last_ri:
                 self._publish(RingIndicator(True))
-            if last_cd and cd is False and self._call_active and not self._hanging_up:
+            if not self._call_active or self._hanging_up:
+                self._dcd_low_since = None
+            elif cd is False and last_cd:
+                self._dcd_low_since = now
+                self._log.info("carrier-interrupted", grace=self._carrier_grace)
+            elif cd and self._dcd_low_since is not None:
+                self._log.info("carrier-restored", after=round(now - self._dcd_low_since, 3))
+                self._dcd_low_since = None
+            low_since = self._dcd_low_since
+            if low_since is not None and self._carrier_grace is not None \
+                    and now - low_since >= self._carrier_grace * self.time_scale:
+                self._dcd_low_since = None
                 self._core.carrier_lost()
                 self._call_active = False
                 self._data_ready.set()

@@ -198,6 +198,7 @@ class Call:
                                       f"secure it: {exc}") from exc
             try:
                 results = await apply_plan(engine, plan, self._saved)
+                await self._line.sync_carrier_grace()
             finally:
                 try:
                     resumed = await engine.resume()

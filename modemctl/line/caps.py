@@ -160,8 +160,6 @@ def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
     else:
         if v92:
             why += "; on V.92 it counts only with modem-on-hold disabled (+PMH=1)"
-        if has_dcd:
-            why += "; with &C0 for the call, so the port's DCD does not end it early"
         mechs.append(MechanismCap(S10_RIDE_THROUGH, True, True, why, str(value)))
 
     mechs.append(MechanismCap(AUTO_ANSWER_OFF, True, False,

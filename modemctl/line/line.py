@@ -49,6 +49,7 @@ from modemctl.line.secure import (
     SecurePlan,
     Setting,
     apply_plan,
+    carrier_grace,
     judge,
     plan_secure,
     read_setting,
@@ -272,6 +273,7 @@ class Line:
             await self.engine.command(f"AT+FCLASS={fclass}", timeout=INIT_TIMEOUT)
             call._fax_class_set = True
         command = build_dial_command(dial, plan.prefix if plan else "", caps.profile.dial_buffer)
+        await self.sync_carrier_grace()
         call._set_state(CallState.DIALTONE)
         call._set_state(CallState.DIALING)
         call.log.info("dial", command=command)
@@ -289,6 +291,15 @@ class Line:
         call.log.info("dial-failed", result=r.text, reason=reason.name)
         await call._finish(reason)
         return call
+
+    async def sync_carrier_grace(self) -> None:
+        """Read S10 as it is now and give the driver the same DCD grace, so
+        that a ride-through the modem performs (a call-waiting beep drops DCD
+        for ~300 ms) is not cut short by the host.  Command state only: it is
+        called before dialling or answering and while a call is escaped."""
+        s10 = await read_setting(self.engine, Setting("S10", 0))
+        if s10 is not None:
+            self.engine.carrier_grace = carrier_grace(self.caps_required().s9, s10)
 
     async def _secure_before(self, call: Call, plan: SecurePlan, secure: SecureRequest,
                              caps: LineCaps) -> None:
@@ -340,6 +351,7 @@ class Line:
             try:
                 if secure:
                     await self._secure_before(call, plan_secure(caps, "answer"), secure, caps)
+                await self.sync_carrier_grace()
                 call._set_state(CallState.PROCEEDING)
                 r = await self.engine.originate("ATA", timeout=ANSWER_TIMEOUT)
             except BaseException:

@@ -143,11 +143,6 @@ def plan_secure(caps: LineCaps, when: SecureMode, media: Media = "data",
         settings: tuple[Setting, ...] = ()
         if usable and s10.value:
             settings = (Setting("S10", int(s10.value)),)
-            if caps.has_dcd:
-                # DCD drops during the interruption the modem rides through; a
-                # host watching DCD would end the call the modem kept.  &C0 keeps
-                # DCD on; the modem still says NO CARRIER if the call is lost.
-                settings += (Setting("&C", 0, assumed_before=1),)
         out.append(PlannedMechanism(S10_RIDE_THROUGH, usable and bool(settings), s10.reason,
                                     settings))
 
@@ -158,6 +153,20 @@ def plan_secure(caps: LineCaps, when: SecureMode, media: Media = "data",
 
 
 _NUMBER = re.compile(r"(\d+)")
+
+
+# Host-side margin on top of the modem's own ride-through, so that the modem's
+# NO CARRIER (not the host's DCD timer) decides whenever the modem gives up.
+CARRIER_GRACE_MARGIN = 0.5
+
+
+def carrier_grace(s9: int, s10: int) -> float | None:
+    """Protocol seconds the driver lets DCD stay low before calling the carrier
+    lost: the modem's own ride-through (S10 - S9 tenths) plus a margin, or
+    ``None`` for S10=255, where the modem never hangs up on carrier loss."""
+    if s10 >= 255:
+        return None
+    return max(s10 - s9, 0) / 10 + CARRIER_GRACE_MARGIN
 
 
 def parse_value(register: str, info: Sequence[str]) -> int | None:

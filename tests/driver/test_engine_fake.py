@@ -381,3 +381,64 @@ async def test_hangup_by_dtr_or_escape_on_rfc2217(exchange: Exchange, amp_d: str
     finally:
         await a.close()
         await b.close()
+
+
+async def _connected_pair_with_dcd(ex: Exchange, s10: int) -> tuple[Engine, Engine]:
+    a = await open_engine(ex, "5551001", rfc2217=True, personality="usr-v90")
+    b = await open_engine(ex, "5551002", rfc2217=True, personality="usr-v90")
+    for e in (a, b):
+        assert (await e.command(f"ATS10={s10}")).ok
+    async with b.events() as sub:
+        dial = asyncio.create_task(a.originate("ATDT5551002"))
+        await wait_for_kind(sub, UnsolicitedKind.RING)
+        await b.originate("ATA")
+    assert (await dial).final is ResultCode.CONNECT
+    for _ in range(150):                            # RFC 2217 reports DCD a moment later
+        if a.lines.cd:
+            break
+        await asyncio.sleep(0.02)
+    assert a.lines.cd
+    await asyncio.sleep(0.1)                        # ... and the poller samples it
+    return a, b
+
+
+@pytest.mark.parametrize(("grace", "survives"), [(20.0, True), (None, True), (0.0, False)])
+async def test_dcd_interruption_within_the_grace_keeps_the_call(
+        exchange: Exchange, grace: float | None, survives: bool) -> None:
+    """A modem riding out a carrier interruption (S10=200: 19.4 s) drops DCD
+    meanwhile; the host must not end the call the modem keeps."""
+    a, b = await _connected_pair_with_dcd(exchange, s10=200)
+    try:
+        a.carrier_grace = b.carrier_grace = grace
+        async with a.events() as sub:
+            assert await exchange.carrier_loss("5551001", duration=10.0)
+            await asyncio.sleep(10.0 * SCALE + 0.2)  # DCD low for 0.5 s, then back
+            seen = [await sub.get(1.0) for _ in range(sub.pending())]
+            lost = [ev for ev in seen if isinstance(ev, CarrierLost)]
+        if survives:
+            assert not lost and a.mode is EngineMode.DATA and a.lines.cd
+            await b.write(b"still here")
+            async with asyncio.timeout(3):
+                assert await a.read(100) == b"still here"
+        else:
+            assert lost and lost[0].source == "dcd"
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_no_carrier_after_dcd_fell_is_a_lost_carrier(exchange: Exchange) -> None:
+    """The modem gives up after S10 - S9 (5.4 s) and says NO CARRIER; DCD had
+    fallen first, so the loss is credited to the carrier, not a clear-down."""
+    a, b = await _connected_pair_with_dcd(exchange, s10=60)
+    try:
+        a.carrier_grace = b.carrier_grace = None    # only the modems decide
+        async with a.events() as sub:
+            assert not await exchange.carrier_loss("5551001", duration=60.0)
+            async with asyncio.timeout(3):
+                while not isinstance(ev := await sub.get(), CarrierLost):
+                    pass
+        assert ev.source == "dcd" and a.mode is EngineMode.COMMAND
+    finally:
+        await a.close()
+        await b.close()

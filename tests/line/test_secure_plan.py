@@ -13,7 +13,15 @@ from modemctl.line.caps import (
     derive_caps,
 )
 from modemctl.line.dialstring import validate_number
-from modemctl.line.secure import Applied, Setting, judge, parse_value, plan_secure
+from modemctl.line.secure import (
+    CARRIER_GRACE_MARGIN,
+    Applied,
+    Setting,
+    carrier_grace,
+    judge,
+    parse_value,
+    plan_secure,
+)
 from modemctl.locations import get_location
 from modemctl.profiles import get_profile
 
@@ -124,15 +132,22 @@ def test_judge_keeps_dial_time_cancel_code() -> None:
     assert later[0].in_force and later[0].applied
 
 
-def test_port_with_dcd_keeps_dcd_on_for_ride_through() -> None:
+def test_port_with_dcd_secures_with_s10_alone() -> None:
+    # DCD is not silenced (&C0) for a ride-through: the driver's carrier grace
+    # follows S10 instead, so DCD keeps telling a real carrier loss apart.
     base = caps_for("usr", "GB", v92=False)
     with_dcd = derive_caps(
         profile=base.profile, identified=True, identity={}, location=base.location,
         pcw_values=(), fax_classes=(), caller_id=True, modem_country="B5", s9=6, s10=7,
         has_dcd=True)
-    plan = plan_secure(with_dcd, "connected")
-    settings = [s.set_command() for m in plan.mechanisms for s in m.settings]
-    assert settings == ["ATS10=14", "AT&C0"]
-    assert [s.set_command() for m in plan_secure(base, "connected").mechanisms
-            for s in m.settings] == ["ATS10=14"]
-    assert Setting("&C", 1).set_command() == "AT&C1" and not Setting("&C", 1).readable
+    for caps in (with_dcd, base):
+        plan = plan_secure(caps, "connected")
+        assert [s.set_command() for m in plan.mechanisms for s in m.settings] == ["ATS10=14"]
+
+
+def test_carrier_grace_follows_the_modems_ride_through() -> None:
+    assert carrier_grace(6, 14) == pytest.approx(0.8 + CARRIER_GRACE_MARGIN)
+    assert carrier_grace(6, 7) == pytest.approx(0.1 + CARRIER_GRACE_MARGIN)
+    assert carrier_grace(6, 3) == pytest.approx(CARRIER_GRACE_MARGIN)   # S10 below S9
+    assert carrier_grace(6, 254) == pytest.approx(24.8 + CARRIER_GRACE_MARGIN)
+    assert carrier_grace(6, 255) is None                                 # never hangs up
