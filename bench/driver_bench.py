@@ -359,9 +359,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer samples, shorter runs")
     args = parser.parse_args(argv)
     configure(level=logging.ERROR)
-    with tempfile.TemporaryDirectory(prefix="mdb-lock-") as lock_dir:
-        os.environ["MODEMCTL_LOCK_DIR"] = lock_dir
-        asyncio.run(run(args.quick))
+    saved = os.environ.get("MODEMCTL_LOCK_DIR")
+    try:
+        with tempfile.TemporaryDirectory(prefix="mdb-lock-") as lock_dir:
+            os.environ["MODEMCTL_LOCK_DIR"] = lock_dir
+            asyncio.run(run(args.quick))
+    finally:
+        # `python -m bench` runs the next benchmark in this process: leave no
+        # pointer to a lock directory that no longer exists.
+        if saved is None:
+            os.environ.pop("MODEMCTL_LOCK_DIR", None)
+        else:
+            os.environ["MODEMCTL_LOCK_DIR"] = saved
     return 0
 
 
