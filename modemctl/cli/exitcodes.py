@@ -5,7 +5,7 @@ panels, fax-out queues) need to tell "the line was busy, retry later" from
 "the number is wrong, give up" without parsing text.  So the exit status of
 a call follows its TAPI disconnect reason, and every error class the CLI
 can report has its own status.  ``--help`` (the ``dial``/``answer`` epilog),
-``docs/cli.md`` and the tests all render or check :data:`EXIT_CODES`, so the
+the README and the tests all render or check :data:`EXIT_CODES`, so the
 table cannot drift from the code.
 """
 

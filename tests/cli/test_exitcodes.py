@@ -1,4 +1,4 @@
-"""The exit-code table: one definition, rendered in --help and docs/cli.md."""
+"""The exit-code table: one definition, rendered in --help and the README."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from modemctl import errors
 from modemctl.cli.exitcodes import EXIT_CODES, ExitCode, for_error, for_reason, render_table
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+DOCS = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_codes_are_unique_and_all_in_the_table() -> None:
