@@ -67,19 +67,74 @@ def configure(level: int = logging.WARNING, fmt: LogFormat = "console",
     )
 
 
-def get_logger(**bound: Any) -> Any:
-    """A structlog logger with ``bound`` context (e.g. ``line=...``).
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+           "error": logging.ERROR, "exception": logging.ERROR, "critical": logging.CRITICAL}
 
-    It is structlog's lazy proxy, not a bound logger: it picks up the
-    configuration in force when it logs, so a logger made before the CLI
-    calls :func:`configure` (or before a test captures logs) still honours
-    ``-v``/``-q``/``--log-format``.  Calling ``.bind()`` on it gives a fixed
-    logger; bind per call/line when the object is created, after set-up.
+
+def _unconfigured_fallback() -> Any:
+    """Where modemctl logs while the application has not set structlog up:
+    warnings and errors to the *current* stderr (made per event: they are
+    rare, and a stream cached at first use may since have been replaced)."""
+    return structlog.wrap_logger(
+        structlog.PrintLogger(sys.stderr),
+        processors=[structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True),
+                    _redact_processor, structlog.dev.ConsoleRenderer(colors=False)],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+    )
+
+
+class Logger:
+    """modemctl's logger: lazy, and quiet until the application configures logging.
+
+    A library must not print its DEBUG chatter into a script's stdout, which
+    is what structlog's development defaults would do.  So while structlog is
+    unconfigured, only warnings and errors are written (to stderr); once the
+    application (or the CLI, via :func:`configure`, or a test capturing logs)
+    configures structlog, every event goes through that configuration, read
+    at the moment of logging, so loggers made earlier follow it too.
     """
-    return structlog.get_logger("modemctl", **bound)
+
+    __slots__ = ("_context",)
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        self._context = context
+
+    def bind(self, **values: Any) -> Logger:
+        """A logger with more context (e.g. ``call_id``)."""
+        return Logger({**self._context, **values})
+
+    def _log(self, method: str, event: str, **kw: Any) -> None:
+        if structlog.is_configured():
+            getattr(structlog.get_logger("modemctl", **self._context), method)(event, **kw)
+        elif _LEVELS[method] >= logging.WARNING:
+            getattr(_unconfigured_fallback().bind(**self._context), method)(event, **kw)
+
+    def debug(self, event: str, **kw: Any) -> None:
+        self._log("debug", event, **kw)
+
+    def info(self, event: str, **kw: Any) -> None:
+        self._log("info", event, **kw)
+
+    def warning(self, event: str, **kw: Any) -> None:
+        self._log("warning", event, **kw)
+
+    def error(self, event: str, **kw: Any) -> None:
+        self._log("error", event, **kw)
+
+    def exception(self, event: str, **kw: Any) -> None:
+        self._log("exception", event, **kw)
+
+    def critical(self, event: str, **kw: Any) -> None:
+        self._log("critical", event, **kw)
 
 
-def trace_bytes(log: Any, direction: Literal["tx", "rx"], data: bytes) -> None:
+def get_logger(**bound: Any) -> Logger:
+    """A modemctl logger with ``bound`` context (e.g. ``line=...``)."""
+    return Logger(dict(bound))
+
+
+def trace_bytes(log: Logger, direction: Literal["tx", "rx"], data: bytes) -> None:
     """Log one chunk of serial traffic as hex plus printable text.
 
     Secrets are redacted before either rendering is made, so that the hex
