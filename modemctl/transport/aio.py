@@ -25,10 +25,9 @@ import serial
 import serial_asyncio
 
 from modemctl.errors import PortClosed
-from modemctl.transport.base import ModemLines, Transport, set_dtr_blocking
+from modemctl.transport.base import READ_HIGH_WATER, PortTransport
 
 HIGH_WATER = 64 * 1024
-READ_HIGH_WATER = 1 << 20
 CLOSE_DRAIN = 1.0
 
 
@@ -49,25 +48,13 @@ class _Protocol(asyncio.Protocol):
         self.owner._space.set()
 
 
-class AsyncioTransport(Transport):
+class AsyncioTransport(PortTransport):
     """A port driven by ``serial_asyncio.SerialTransport`` on the event loop."""
 
     def __init__(self, port: Any, url: str, lines_available: bool,
                  on_close: Callable[[], None], log: Any) -> None:
-        self.url = url
-        self._port = port
-        self._log = log
-        self._loop = asyncio.get_running_loop()
-        self.lines = ModemLines(port, lines_available)
-        self._on_close = on_close
-        self._rbuf = bytearray()
-        self._rwaiter: asyncio.Future[None] | None = None
-        self._error: BaseException | None = None
-        self._closed = False
-        self._space = asyncio.Event()
-        self._space.set()
+        super().__init__(port, url, lines_available, on_close, log)
         self._reading_paused = False
-        self._last_tx = 0.0
         self._proto = _Protocol(self)
         self._tr = cast(asyncio.Transport,
                         serial_asyncio.SerialTransport(self._loop, self._proto, port))
@@ -78,37 +65,15 @@ class AsyncioTransport(Transport):
         if len(self._rbuf) > READ_HIGH_WATER and not self._reading_paused:
             self._reading_paused = True
             self._tr.pause_reading()
-        if self._rwaiter is not None and not self._rwaiter.done():
-            self._rwaiter.set_result(None)
+        self._wake_reader()
 
     def _lost(self, exc: BaseException | None) -> None:
-        if not self._closed and self._error is None:
-            self._error = exc or PortClosed(f"{self.url} closed by the peer")
-            self._log.warning("port-failed", error=str(self._error))
-        if self._rwaiter is not None and not self._rwaiter.done():
-            self._rwaiter.set_result(None)
-        self._space.set()
+        self._fail(exc or PortClosed(f"{self.url} closed by the peer"))
 
-    def _check(self) -> None:
-        if self._closed:
-            raise PortClosed(f"{self.url} is closed")
-        if self._error is not None:
-            raise PortClosed(f"{self.url} failed: {self._error}")
-
-    async def read(self, max_bytes: int = 65536) -> bytes:
-        while not self._rbuf:
-            self._check()
-            self._rwaiter = self._loop.create_future()
-            try:
-                await self._rwaiter
-            finally:
-                self._rwaiter = None
-        data = bytes(self._rbuf[:max_bytes])
-        del self._rbuf[:max_bytes]
+    def _consumed(self) -> None:
         if self._reading_paused and len(self._rbuf) <= READ_HIGH_WATER // 2:
             self._reading_paused = False
             self._tr.resume_reading()
-        return data
 
     async def write(self, data: bytes) -> None:
         if not data:
@@ -132,24 +97,6 @@ class AsyncioTransport(Transport):
             raise PortClosed(f"{self.url}: {e}") from e
         self._last_tx = time.monotonic()
 
-    async def set_dtr(self, value: bool) -> bool:
-        self._check()
-        try:
-            ok = await asyncio.to_thread(set_dtr_blocking, self._port, value)
-        except (OSError, serial.SerialException) as e:
-            raise PortClosed(f"{self.url}: cannot set DTR: {e}") from e
-        if ok:
-            self.lines.dtr = value
-        return ok
-
-    @property
-    def closed(self) -> bool:
-        return self._closed or self._error is not None
-
-    @property
-    def last_tx(self) -> float:
-        return self._last_tx
-
     async def close(self) -> None:
         if self._closed:
             return
@@ -167,6 +114,5 @@ class AsyncioTransport(Transport):
         # connection_lost (which closes the port) runs on the next loop iteration.
         await asyncio.sleep(0)
         self._on_close()
-        if self._rwaiter is not None and not self._rwaiter.done():
-            self._rwaiter.set_result(None)
+        self._wake_reader()
         self._space.set()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import errno
+from collections.abc import Callable
 from typing import Any, Literal
 
 import serial
 
-from modemctl.errors import PortNotFound, TransportError
+from modemctl.errors import PortClosed, PortNotFound, TransportError
+
+READ_HIGH_WATER = 1 << 20  # unread bytes before a backend stops reading the port
 
 Backend = Literal["thread", "asyncio"]
 
@@ -159,3 +163,79 @@ class Transport(abc.ABC):
     def last_tx(self) -> float:
         """``time.monotonic()`` when the last byte left (0.0 if none yet)."""
         return 0.0
+
+
+class PortTransport(Transport):
+    """What both backends share around an open pyserial port: the read buffer
+    and its waiter, the failure state, DTR, and the bookkeeping of the last
+    transmission.  A backend feeds :meth:`_deliver_bytes`, reports failures
+    with :meth:`_fail`, and resumes a paused reader in :meth:`_consumed`."""
+
+    def __init__(self, port: Any, url: str, lines_available: bool,
+                 on_close: Callable[[], None], log: Any) -> None:
+        self.url = url
+        self._port = port
+        self._log = log
+        self._loop = asyncio.get_running_loop()
+        self.lines = ModemLines(port, lines_available)
+        self._on_close = on_close
+        self._rbuf = bytearray()
+        self._rwaiter: asyncio.Future[None] | None = None
+        self._error: BaseException | None = None
+        self._closed = False
+        self._space = asyncio.Event()      # set while write() may queue more
+        self._space.set()
+        self._last_tx = 0.0
+
+    def _wake_reader(self) -> None:
+        if self._rwaiter is not None and not self._rwaiter.done():
+            self._rwaiter.set_result(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        """The port failed under us: remember why, wake every waiter."""
+        if not self._closed and self._error is None:
+            self._error = exc
+            self._log.warning("port-failed", error=str(exc))
+        self._wake_reader()
+        self._space.set()
+
+    def _check(self) -> None:
+        if self._closed:
+            raise PortClosed(f"{self.url} is closed")
+        if self._error is not None:
+            raise PortClosed(f"{self.url} failed: {self._error}") from self._error
+
+    def _consumed(self) -> None:
+        """The reader took bytes out of the buffer: a backend that paused
+        reading at :data:`READ_HIGH_WATER` may resume."""
+
+    async def read(self, max_bytes: int = 65536) -> bytes:
+        while not self._rbuf:
+            self._check()
+            self._rwaiter = self._loop.create_future()
+            try:
+                await self._rwaiter
+            finally:
+                self._rwaiter = None
+        data = bytes(self._rbuf[:max_bytes])
+        del self._rbuf[:max_bytes]
+        self._consumed()
+        return data
+
+    async def set_dtr(self, value: bool) -> bool:
+        self._check()
+        try:
+            ok = await asyncio.to_thread(set_dtr_blocking, self._port, value)
+        except (OSError, serial.SerialException) as e:
+            raise PortClosed(f"{self.url}: cannot set DTR: {e}") from e
+        if ok:
+            self.lines.dtr = value
+        return ok
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or self._error is not None
+
+    @property
+    def last_tx(self) -> float:
+        return self._last_tx

@@ -26,14 +26,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import serial
-
 from modemctl.errors import PortClosed
-from modemctl.transport.base import ModemLines, Transport, set_dtr_blocking
+from modemctl.transport.base import READ_HIGH_WATER, PortTransport
 
 READ_POLL = 0.05          # seconds a blocked read waits before re-checking the stop flag
 HIGH_WATER = 64 * 1024    # bytes queued for writing before write() waits
-READ_HIGH_WATER = 1 << 20  # unread bytes before the reader thread pauses
 THREAD_JOIN = 2.0
 
 
@@ -45,30 +42,18 @@ class _Marker:
         self.callback = callback
 
 
-class ThreadTransport(Transport):
+class ThreadTransport(PortTransport):
     """pyserial port driven by two threads, bridged into asyncio."""
 
     def __init__(self, port: Any, url: str, lines_available: bool,
                  on_close: Callable[[], None], log: Any) -> None:
-        self.url = url
-        self._port = port
-        self._log = log
-        self._loop = asyncio.get_running_loop()
-        self.lines = ModemLines(port, lines_available)
-        self._on_close = on_close
-        self._rbuf = bytearray()
-        self._rwaiter: asyncio.Future[None] | None = None
-        self._error: BaseException | None = None
+        super().__init__(port, url, lines_available, on_close, log)
         self._stop = threading.Event()
-        self._room = threading.Event()
+        self._room = threading.Event()      # cleared while the reader thread must pause
         self._room.set()
         self._wq: queue.SimpleQueue[bytes | _Marker | None] = queue.SimpleQueue()
         self._queued = 0
         self._qlock = threading.Lock()
-        self._space = asyncio.Event()
-        self._space.set()
-        self._last_tx = 0.0
-        self._closed = False
         # pyserial's POSIX port keeps its descriptor non-blocking (it selects
         # before every read and write), which makes the eager write safe.
         fd = getattr(port, "fd", None)
@@ -185,36 +170,11 @@ class ThreadTransport(Transport):
         self._rbuf += data
         if len(self._rbuf) > READ_HIGH_WATER:
             self._room.clear()
-        if self._rwaiter is not None and not self._rwaiter.done():
-            self._rwaiter.set_result(None)
+        self._wake_reader()
 
-    def _fail(self, exc: BaseException) -> None:
-        if self._error is None:
-            self._log.warning("port-failed", error=str(exc))
-            self._error = exc
-        if self._rwaiter is not None and not self._rwaiter.done():
-            self._rwaiter.set_result(None)
-        self._space.set()
-
-    def _check(self) -> None:
-        if self._closed:
-            raise PortClosed(f"{self.url} is closed")
-        if self._error is not None:
-            raise PortClosed(f"{self.url} failed: {self._error}") from self._error
-
-    async def read(self, max_bytes: int = 65536) -> bytes:
-        while not self._rbuf:
-            self._check()
-            self._rwaiter = self._loop.create_future()
-            try:
-                await self._rwaiter
-            finally:
-                self._rwaiter = None
-        data = bytes(self._rbuf[:max_bytes])
-        del self._rbuf[:max_bytes]
+    def _consumed(self) -> None:
         if len(self._rbuf) <= READ_HIGH_WATER // 2:
             self._room.set()
-        return data
 
     async def write(self, data: bytes) -> None:
         if not data:
@@ -247,24 +207,6 @@ class ThreadTransport(Transport):
         self._wq.put(_Marker(done))
         await fut
 
-    async def set_dtr(self, value: bool) -> bool:
-        self._check()
-        try:
-            ok = await asyncio.to_thread(set_dtr_blocking, self._port, value)
-        except (OSError, serial.SerialException) as e:
-            raise PortClosed(f"{self.url}: cannot set DTR: {e}") from e
-        if ok:
-            self.lines.dtr = value
-        return ok
-
-    @property
-    def closed(self) -> bool:
-        return self._closed or self._error is not None
-
-    @property
-    def last_tx(self) -> float:
-        return self._last_tx
-
     async def close(self) -> None:
         if self._closed:
             return
@@ -283,8 +225,7 @@ class ThreadTransport(Transport):
             self._log.warning("close-slow", error=repr(e))
         finally:
             self._on_close()
-            if self._rwaiter is not None and not self._rwaiter.done():
-                self._rwaiter.set_result(None)
+            self._wake_reader()
             self._space.set()
 
     def _shutdown(self) -> None:
