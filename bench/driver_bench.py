@@ -23,76 +23,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import platform
-import selectors
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import tty
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
 
 import serial
 
+from bench.support import TIME_SCALE, fake_exchange, machine, table
 from modemctl.driver import Engine
 from modemctl.log import configure
 from modemctl.transport import open_transport
 from modemctl.transport.base import Backend
 
-TIME_SCALE = 0.05
 BACKENDS: tuple[Backend, ...] = ("thread", "asyncio")
 
 
 # --------------------------------------------------------------------------- responder
-
-
-@contextlib.contextmanager
-def fake_exchange(count: int) -> Iterator[list[str]]:
-    """Start ``modemctl fake run`` with ``count`` lines in a child; yield their pty paths."""
-    with tempfile.TemporaryDirectory(prefix="mdb-") as d:
-        env = {**os.environ, "MODEMCTL_FAKE_DIR": d}
-        cmd = [sys.executable, "-m", "modemctl.cli.fake", "run", "--json",
-               "--time-scale", str(TIME_SCALE)]
-        for i in range(count):
-            cmd += ["--line", f"{5552000 + i}:conexant-v92"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        try:
-            doc = _first_json_line(proc, 60.0)
-            yield [str(line["port"]) for line in doc["lines"]]
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-
-
-def _first_json_line(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
-    assert proc.stdout is not None
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    buf = b""
-    deadline = time.monotonic() + timeout
-    while b"\n" not in buf:
-        left = deadline - time.monotonic()
-        if left <= 0 or not sel.select(left):
-            raise RuntimeError("the fake exchange did not print its lines in time")
-        chunk = os.read(proc.stdout.fileno(), 65536)
-        if not chunk:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"the fake exchange exited: {err.strip()}")
-        buf += chunk
-    doc: dict[str, Any] = json.loads(buf.split(b"\n", 1)[0])
-    return doc
 
 
 # --------------------------------------------------------------------------- round trips
@@ -292,28 +243,6 @@ async def url_support(backend: Backend) -> str:
 # --------------------------------------------------------------------------- output
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return (f"nproc {os.cpu_count()}, {model}, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
-
-
-def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    print(f"\n{title}")
-    for i, row in enumerate(cells):
-        print("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
-        if i == 0:
-            print("  " + "  ".join("-" * w for w in widths))
-    sys.stdout.flush()
-
-
 async def run(quick: bool) -> None:
     n = 300 if quick else 3000
     seconds = 1.0 if quick else 3.0
@@ -324,7 +253,8 @@ async def run(quick: bool) -> None:
           "(other work on the VM shows up as spread between rounds)")
     print(f"responder: modemctl fake exchange (conexant-v92, echo on, time_scale {TIME_SCALE}) "
           "in a separate process; ptys")
-    with fake_exchange(lines) as ports:
+    with fake_exchange([f"{5552000 + i}:conexant-v92" for i in range(lines)]) as ex:
+        ports = ex.ports
         rt = await round_trips(ports[0], n, rounds)
         base = rt[0][1]["median_us"]
         table(f"AT -> OK round trip, one line, {n} commands per client in {rounds} "

@@ -24,27 +24,21 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import json
 import multiprocessing
 import os
-import platform
 import selectors
-import signal
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import serial
 
-TIME_SCALE = 0.05
-"""Protocol timers (ring cadence, training) run 20x faster so calls set up quickly."""
+from bench.support import TIME_SCALE, FakeExchangeProcess, fake_exchange, machine, table
+
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
+
 _OK = b"OK\r\n"
 _WINDOW = 4096
 """Bytes the throttled sender keeps in flight (a DTE under flow control)."""
@@ -52,70 +46,6 @@ _CHUNK = 16384
 """Bytes per write when sending data across a call."""
 # Payload without '+' so that data never looks like an escape sequence.
 _PAYLOAD = bytes(b for b in range(256) if b != ord("+")) * 256
-
-
-@dataclass
-class Exchange:
-    """A ``modemctl fake run`` child process and what it printed."""
-
-    proc: subprocess.Popen[bytes]
-    pid: int
-    lines: list[dict[str, Any]]
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the exchange process has used so far."""
-        raw = Path(f"/proc/{self.pid}/stat").read_bytes()
-        fields = raw[raw.rfind(b")") + 2:].split()
-        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
-
-    def rss_kib(self) -> int:
-        """Resident set size of the exchange process, KiB."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("VmRSS missing from /proc status")
-
-
-@contextlib.contextmanager
-def exchange(lines: Sequence[str], *, extra: Sequence[str] = (),
-             time_scale: float = TIME_SCALE) -> Iterator[Exchange]:
-    """Run ``modemctl fake run`` with ``lines`` in a private registry dir; stop it after."""
-    with tempfile.TemporaryDirectory(prefix="mcb-", dir="/tmp") as d:
-        env = {**os.environ, "MODEMCTL_FAKE_DIR": d}
-        cmd = [sys.executable, "-m", "modemctl.cli.fake", "run", "--json",
-               "--time-scale", str(time_scale), *extra]
-        for spec in lines:
-            cmd += ["--line", spec]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        try:
-            doc = _read_json_line(proc, timeout=60.0)
-            yield Exchange(proc, int(doc["pid"]), list(doc["lines"]))
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-
-
-def _read_json_line(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
-    assert proc.stdout is not None
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    buf = b""
-    deadline = time.monotonic() + timeout
-    while b"\n" not in buf:
-        left = deadline - time.monotonic()
-        if left <= 0 or not sel.select(left):
-            raise RuntimeError("the exchange did not print its lines in time")
-        chunk = os.read(proc.stdout.fileno(), 65536)
-        if not chunk:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"the exchange exited: {err.strip()}")
-        buf += chunk
-    result: dict[str, Any] = json.loads(buf.split(b"\n", 1)[0])
-    return result
 
 
 def machine_busy_seconds() -> float:
@@ -151,7 +81,7 @@ def command(port: serial.Serial, cmd: bytes, expect: bytes, timeout: float = 10.
 
 def at_rate_one_line(seconds: float) -> dict[str, float]:
     """AT round trips per second on one line, one command outstanding."""
-    with exchange(["5551001:conexant-v92"]) as ex:
+    with fake_exchange(["5551001:conexant-v92"]) as ex:
         port = open_port(ex.lines[0]["port"])
         port.timeout = 5
         try:
@@ -181,7 +111,7 @@ def at_rate_one_line(seconds: float) -> dict[str, float]:
 def at_rate_many_lines(count: int, seconds: float) -> dict[str, float]:
     """Aggregate AT round trips per second with ``count`` lines busy at once."""
     specs = [f"{5560000 + i}:conexant-v92" for i in range(count)]
-    with exchange(specs) as ex:
+    with fake_exchange(specs) as ex:
         ports = [open_port(line["port"]) for line in ex.lines]
         try:
             rss_idle = ex.rss_kib()
@@ -218,7 +148,7 @@ def at_rate_many_lines(count: int, seconds: float) -> dict[str, float]:
             "machine_pct": 100 * busy / wall, "rss_kib": rss_idle}
 
 
-def _call(ex: Exchange) -> tuple[serial.Serial, serial.Serial, str]:
+def _call(ex: FakeExchangeProcess) -> tuple[serial.Serial, serial.Serial, str]:
     """Dial line 2 from line 1 (line 2 auto-answers); return both ports and the CONNECT line."""
     a, b = open_port(ex.lines[0]["port"]), open_port(ex.lines[1]["port"])
     command(b, b"ATS0=1\r", _OK)
@@ -241,7 +171,7 @@ def throughput(seconds: float, *, throttle: bool) -> dict[str, Any]:
     """
     extra, scale = (["--throttle"], 1.0) if throttle else ([], TIME_SCALE)
     window = _WINDOW if throttle else 1 << 62
-    with exchange(["5551001:conexant-v92", "5551002:conexant-v92"], extra=extra,
+    with fake_exchange(["5551001:conexant-v92", "5551002:conexant-v92"], extra=extra,
                   time_scale=scale) as ex:
         a, b, connect = _call(ex)
         try:
@@ -347,30 +277,6 @@ def memory_per_line(steps: list[int]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- output
-
-
-def machine() -> str:
-    """The machine the figures come from."""
-    model = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return (f"{os.cpu_count()} CPU ({model}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
-
-
-def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Print one aligned table."""
-    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    print(f"\n{title}")
-    for i, row in enumerate(cells):
-        print("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
-        if i == 0:
-            print("  " + "  ".join("-" * w for w in widths))
-    sys.stdout.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

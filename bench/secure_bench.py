@@ -19,13 +19,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
-import platform
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 
+from bench.support import machine, table
 from modemctl.fake import Exchange
 from modemctl.line import Call, Line, open_line
 from modemctl.log import configure as configure_logging
@@ -96,19 +94,15 @@ async def measure(personality: str, s12: int, time_scale: float, repeat: int) ->
 
 
 def print_table(rows: list[Row]) -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} "
-          f"{platform.release()}, Python {sys.version.split()[0]}")
-    print("secure() on a connected call vs its floor (2 x guard time = 2 x S12 x 20 ms "
-          "x time_scale); far end agere-v92; location GB (no cancel code)")
-    header = (f"{'personality':<14}{'S12':>5}{'scale':>7}{'floor ms':>10}{'median ms':>11}"
-              f"{'worst ms':>10}{'ratio':>7}{'over ms':>9}{'AT cmds':>9}{'n':>4}")
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        ratio = r.median / r.floor if r.floor else float("inf")
-        print(f"{r.personality:<14}{r.s12:>5}{r.time_scale:>7.2f}{r.floor * 1e3:>10.1f}"
-              f"{r.median * 1e3:>11.1f}{r.worst * 1e3:>10.1f}{ratio:>7.2f}"
-              f"{(r.median - r.floor) * 1e3:>9.1f}{r.commands:>9}{len(r.samples):>4}")
+    print(f"machine: {machine()}")
+    table("secure() on a connected call vs its floor (2 x guard time = 2 x S12 x 20 ms "
+          "x time_scale); far end agere-v92; location GB (no cancel code)",
+          ["personality", "S12", "scale", "floor ms", "median ms", "worst ms", "ratio",
+           "over ms", "AT cmds", "n"],
+          [(r.personality, r.s12, f"{r.time_scale:.2f}", f"{r.floor * 1e3:.1f}",
+            f"{r.median * 1e3:.1f}", f"{r.worst * 1e3:.1f}",
+            f"{r.median / r.floor:.2f}" if r.floor else "inf",
+            f"{(r.median - r.floor) * 1e3:.1f}", r.commands, len(r.samples)) for r in rows])
 
 
 async def run(quick: bool) -> list[Row]:
