@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
+
+
+@pytest.fixture(autouse=True)
+def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test keeps its UUCP lock files in a directory of its own, never in
+    the machine's /var/lock (child processes inherit it through the env)."""
+    d = tmp_path / "lock"
+    d.mkdir()
+    monkeypatch.setenv("MODEMCTL_LOCK_DIR", str(d))
+    return d
 
 
 @pytest.fixture(autouse=True)

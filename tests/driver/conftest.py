@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -12,13 +11,6 @@ from tests.driver.responder import ScriptedDCE
 
 SCALE = 0.05
 
-
-@pytest.fixture(autouse=True)
-def _lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    d = tmp_path / "lock"
-    d.mkdir()
-    monkeypatch.setenv("MODEMCTL_LOCK_DIR", str(d))
-    return d
 
 
 @pytest.fixture

@@ -125,14 +125,14 @@ async def test_auto_answer_connect_enters_data_mode(engine: Engine, dce: Scripte
 
 
 async def test_close_releases_lock_after_port_failure(dce: ScriptedDCE,
-                                                      _lock_dir: Path) -> None:
+                                                      lock_dir: Path) -> None:
     engine = await Engine.open(dce.port, time_scale=SCALE, recovery=False)
-    assert os.listdir(_lock_dir)
+    assert os.listdir(lock_dir)
     dce.close()                                         # the device goes away
     with pytest.raises((PortClosed, CommandTimeout)):
         await engine.command("AT")
     await engine.close()
-    assert not os.listdir(_lock_dir)
+    assert not os.listdir(lock_dir)
 
 
 async def test_set_dtr_on_pty_reports_no_line(engine: Engine) -> None:

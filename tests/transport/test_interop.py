@@ -7,7 +7,6 @@ import contextlib
 import os
 import tty
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -15,14 +14,6 @@ from modemctl.errors import PortBusy
 from modemctl.transport import open_transport
 from modemctl.transport.lock import flock_holder
 from tests.support import require_program
-
-
-@pytest.fixture(autouse=True)
-def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    d = tmp_path / "lock"
-    d.mkdir()
-    monkeypatch.setenv("MODEMCTL_LOCK_DIR", str(d))
-    return d
 
 
 @pytest.fixture

@@ -20,14 +20,6 @@ from modemctl.transport.base import Backend
 from modemctl.transport.lock import lock_name, read_lock_pid
 
 
-@pytest.fixture(autouse=True)
-def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    d = tmp_path / "lock"
-    d.mkdir()
-    monkeypatch.setenv("MODEMCTL_LOCK_DIR", str(d))
-    return d
-
-
 @pytest.fixture
 def pty_pair() -> Iterator[tuple[int, str]]:
     master, slave = os.openpty()
