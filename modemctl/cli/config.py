@@ -18,7 +18,6 @@ naming the file and what is wrong, never a traceback.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Literal
 import platformdirs
 
 from modemctl.errors import ConfigError
+from modemctl.tomlfile import read_toml
 
 SecureSetting = bool | Literal["best-effort"]
 
@@ -65,17 +65,9 @@ def load_config(path: Path | None = None) -> Config:
     """Read and validate the config file; a missing file gives an empty config."""
     path = path or config_path()
     try:
-        raw = path.read_bytes()
+        data = read_toml(path)
     except FileNotFoundError:
         return Config(path=path)
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from exc
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), f"not UTF-8 text (byte {exc.start})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
     return Config(path=path, lines=_parse_lines(str(path), data))
 
 

@@ -8,7 +8,6 @@ a location can never smuggle commands into a dial string.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -17,6 +16,7 @@ from typing import Any
 
 from modemctl.errors import ConfigError
 from modemctl.locations.model import Location
+from modemctl.tomlfile import read_toml
 
 _CODE = re.compile(r"^[A-Z]{2}$")
 _DIGITS = re.compile(r"^[0-9]{0,4}$")
@@ -89,11 +89,9 @@ def parse_location(data: Mapping[str, Any], source: str) -> Location:
 def load_location_file(path: Path) -> Location:
     """Load one location file."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+        data = read_toml(path)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "cannot read: no such file") from None
     loc = parse_location(data, str(path))
     if path.stem.upper() != loc.code:
         raise ConfigError(str(path), f"code {loc.code!r} does not match the file name")

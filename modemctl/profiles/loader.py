@@ -9,7 +9,6 @@ and the offending key; nothing half-loaded is ever returned.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
@@ -25,6 +24,7 @@ from modemctl.profiles.model import (
     Registers,
     RideThrough,
 )
+from modemctl.tomlfile import read_toml
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 #: An init command: the part after "AT", without CR, ';' or a dial/answer.
@@ -232,11 +232,9 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
 def load_profile_file(path: Path) -> Profile:
     """Load one profile file (used for user-supplied profiles and tests)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+        data = read_toml(path)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "cannot read: no such file") from None
     return parse_profile(data, str(path))
 
 
