@@ -10,11 +10,11 @@ import structlog
 
 
 @pytest.fixture(autouse=True)
-def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def lock_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test keeps its UUCP lock files in a directory of its own, never in
-    the machine's /var/lock (child processes inherit it through the env)."""
-    d = tmp_path / "lock"
-    d.mkdir()
+    the machine's /var/lock (child processes inherit it through the env).  It
+    is not inside ``tmp_path``, which stays the test's own."""
+    d = tmp_path_factory.mktemp("lock")
     monkeypatch.setenv("MODEMCTL_LOCK_DIR", str(d))
     return d
 
