@@ -1,8 +1,9 @@
 """Fake analog modems on a simulated telephone exchange.
 
 ``modemctl.fake`` is a second, independent implementation of the modem side
-of V.250: it imports only the standard library, pyserial and structlog, never
-the driver side of modemctl, so that the driver and the fake check each other.
+of V.250: it imports only the standard library, pyserial, structlog and
+modemctl's logging plumbing (``modemctl.log``), never the driver side of
+modemctl, so that the driver and the fake check each other.
 Each line is a V.250/Hayes interpreter (:mod:`.dce`) with a personality
 (:mod:`.personality`, TOML data in ``personalities/``), served on a pty and
 optionally over RFC 2217 (:mod:`.ports`), plugged into an :class:`Exchange`

@@ -58,11 +58,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import structlog
-
 from modemctl.fake.exchange import Exchange, ExchangeError, RemoteParty
+from modemctl.log import get_logger
 
-_log = structlog.get_logger("modemctl.fake.control")
+_log = get_logger()
 
 MAX_REQUEST = 64 * 1024
 """Largest request line the server accepts, in bytes (newline included)."""

@@ -23,13 +23,12 @@ from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, Protocol
 
-import structlog
-
 from modemctl.fake.callerid import cid_fields
 from modemctl.fake.clock import LoopClock
 from modemctl.fake.dce import TRAINING_TIME, CwOutcome, DialRequest
 from modemctl.fake.line import CallRecord, FakeLine
 from modemctl.fake.personality import load_personality
+from modemctl.log import get_logger
 
 RING_ON = 2.0
 """Protocol seconds of ringing per cycle (North American cadence)."""
@@ -47,7 +46,7 @@ FLOW_CHECK = 0.005
 """Real seconds between checks of a paused sender's backlog."""
 _NUMBER = re.compile(r"[0-9*#+]{1,32}")
 
-_log = structlog.get_logger("modemctl.fake.exchange")
+_log = get_logger()
 
 
 class ExchangeError(Exception):

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import structlog
-
 from modemctl.fake.clock import LoopClock
 from modemctl.fake.dce import Dce, DceState, DialRequest
 from modemctl.fake.faults import (
@@ -33,8 +31,9 @@ from modemctl.fake.faults import (
 )
 from modemctl.fake.personality import Personality
 from modemctl.fake.ports import ModemLines, PtyPort, Rfc2217Server
+from modemctl.log import get_logger
 
-_log = structlog.get_logger("modemctl.fake.line")
+_log = get_logger()
 
 
 @dataclass

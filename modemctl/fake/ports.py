@@ -27,8 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import structlog
 from serial import rfc2217
+
+from modemctl.log import get_logger
 
 PTY_POLL = 0.05
 """Longest real interval between checks for a client (re)opening a closed pty."""
@@ -39,7 +40,7 @@ LINE_POLL = 0.02
 """Real seconds between modem-line checks on the RFC 2217 connection."""
 READ_CHUNK = 4096
 
-_log = structlog.get_logger("modemctl.fake.ports")
+_log = get_logger()
 
 
 class PtyPort:

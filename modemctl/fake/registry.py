@@ -15,7 +15,7 @@ half-written entry.
 
 The directory mirrors ``platformdirs.user_runtime_dir("modemctl")`` on
 Linux (plus ``/fake``) without importing platformdirs: ``modemctl.fake``
-depends only on the standard library, pyserial and structlog (see
+depends only on the standard library, pyserial and ``modemctl.log`` (see
 docs/design.md).  ``MODEMCTL_FAKE_DIR`` overrides it (tests use that).
 """
 
@@ -33,9 +33,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import structlog
+from modemctl.log import get_logger
 
-_log = structlog.get_logger("modemctl.fake.registry")
+_log = get_logger()
 
 ENV_DIR = "MODEMCTL_FAKE_DIR"
 """Environment variable that overrides the registry directory."""

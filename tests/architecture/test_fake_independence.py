@@ -16,6 +16,9 @@ import pytest
 FAKE = Path(__file__).resolve().parents[2] / "modemctl" / "fake"
 FORBIDDEN = ("at", "driver", "transport", "line", "profiles", "locations", "cli", "errors")
 ALLOWED_THIRD_PARTY = ("serial", "structlog")
+# Logging plumbing only (quiet until the application configures structlog);
+# it knows nothing of the protocol, so it cannot make the two sides agree.
+ALLOWED_MODEMCTL = ("modemctl.log",)
 
 
 def _imports(path: Path) -> list[str]:
@@ -39,7 +42,7 @@ def _violations(path: Path) -> list[str]:
     for name in _imports(path):
         parts = name.split(".")
         if parts[0] == "modemctl":
-            if len(parts) < 2 or parts[1] != "fake":
+            if name not in ALLOWED_MODEMCTL and (len(parts) < 2 or parts[1] != "fake"):
                 bad.append(name)
         elif parts[0] not in sys.stdlib_module_names and parts[0] not in ALLOWED_THIRD_PARTY \
                 and parts[0] != "__future__":
