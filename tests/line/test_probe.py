@@ -9,6 +9,7 @@ import pytest
 from modemctl.errors import CommandError
 from modemctl.line.probe import build_caps, gather, parse_fclass, parse_pcw_range
 from modemctl.locations import get_location
+from tests.line.conftest import PairFactory
 
 
 @dataclass
@@ -97,3 +98,14 @@ async def test_country_confirmed_by_read_back() -> None:
     no_command = ScriptedModem({})
     code, _ = await confirm_country(no_command, get_profile("usr"), get_location("FR"))
     assert code is None and no_command.sent == []
+
+
+@pytest.mark.parametrize(("location", "t35"), [("US", "B5"), ("GB", "B4"), ("FR", "3D")])
+async def test_probe_sets_and_confirms_the_country_on_a_v92_modem(
+        make_pair: PairFactory, location: str, t35: str) -> None:
+    # The Conexant S10 quirk depends on the modem's country: the probe sets it
+    # from the location and only trusts it once +GCI? reads it back.
+    pair = await make_pair("conexant-v92", location=location)
+    assert pair.near.caps is not None and pair.near.caps.modem_country == t35
+    r = await pair.near.engine.command("ATI5")
+    assert r.info == (t35,)
