@@ -23,7 +23,6 @@ class CommandLine:
 
     body: bytes
     overflow: bool = False   # longer than the limit: answer ERROR, execute nothing
-    repeat: bool = False     # came from ``A/``
 
 
 class LineAssembler:
@@ -72,7 +71,7 @@ class LineAssembler:
             self._stage = 2
         elif c == _SLASH:
             self._stage = 0
-            return raw, CommandLine(self._last, repeat=True)
+            return raw, CommandLine(self._last)
         elif upper != _A:
             self._stage = 0
         return raw, None
