@@ -310,3 +310,21 @@ async def test_data_sent_during_online_command_arrives_after_ato(
     await ca.expect(b"\r\nCONNECT 33600\r\n")
     assert await ca.read_exactly(len(payload), within=30) == payload
     await writer
+
+
+async def test_throttled_call_holds_back_a_fast_sender(open_client: Opener) -> None:
+    # The pacer delivers at the connect rate; what it has not sent yet counts
+    # as in flight, so a DTE writing faster is held back (like CTS) instead of
+    # piling the surplus up in the exchange's memory.
+    async with Exchange(time_scale=0.05, throttle=True) as ex:
+        ca, cb = await connect_pair(ex, open_client)
+        await ca.expect(b"\r\n")
+        await cb.expect(b"\r\n")
+        reader = asyncio.create_task(cb.read_exactly(1 << 20, within=60))
+        writer = asyncio.create_task(ca.write_all(bytes(1 << 20), within=60))
+        await asyncio.sleep(0.5)        # 0.5 s real at 3360 B/s x 20 = ~34 KiB delivered
+        assert not writer.done()
+        assert ex.lines["5551001"].backlog() <= FLOW_HIGH + 65536
+        for task in (writer, reader):
+            task.cancel()
+        await asyncio.gather(writer, reader, return_exceptions=True)
