@@ -28,6 +28,7 @@ from modemctl.fake.clock import LoopClock
 from modemctl.fake.dce import TRAINING_TIME, CwOutcome, DialRequest
 from modemctl.fake.line import CallRecord, FakeLine
 from modemctl.fake.personality import load_personality
+from modemctl.fake.registry import LINK_DIR_PREFIX
 from modemctl.log import get_logger
 
 RING_ON = 2.0
@@ -280,7 +281,7 @@ class Exchange:
             return
         self._clock = LoopClock(self.time_scale)
         if self._dir_arg is None:
-            self.directory = Path(tempfile.mkdtemp(prefix="modemctl-fake-"))
+            self.directory = Path(tempfile.mkdtemp(prefix=LINK_DIR_PREFIX))
             self._own_dir = True
         else:
             self.directory = self._dir_arg

@@ -45,6 +45,8 @@ _PREFIX = "exchange-"
 _SUFFIX = ".json"
 _SOCK_SUFFIX = ".sock"
 _TMP_PREFIX = ".tmp-"
+LINK_DIR_PREFIX = "modemctl-fake-"
+"""Prefix of the temporary directory an Exchange makes for its device links."""
 _TMP_MAX_AGE = 60.0  # seconds; a live writer renames its temp file within milliseconds
 _MAX_ENTRY_BYTES = 1 << 20  # a registry file larger than this is not ours
 
@@ -286,10 +288,29 @@ def list_exchanges(directory: Path | None = None, *, clean: bool = True) -> list
             continue
         if not alive and clean:
             _log.debug("stale registry entry removed", path=str(path))
+            if entry is not None:
+                _remove_device_links(entry)
             with contextlib.suppress(OSError):
                 path.unlink()
     entries.sort(key=lambda e: e.pid)
     return entries
+
+
+def _remove_device_links(entry: ExchangeEntry) -> None:
+    """Remove the dangling device links of an exchange that died without
+    cleaning up (SIGKILL), and the link directory if the exchange made it
+    (``modemctl-fake-*``) and nothing else is left in it."""
+    dirs: set[Path] = set()
+    for line in entry.lines:
+        link = Path(line.port)
+        with contextlib.suppress(OSError):
+            if link.is_symlink():
+                link.unlink()
+                dirs.add(link.parent)
+    for d in dirs:
+        if d.name.startswith(LINK_DIR_PREFIX):
+            with contextlib.suppress(OSError):
+                d.rmdir()          # only if empty
 
 
 def _remove_abandoned_temp(path: Path) -> None:

@@ -402,6 +402,8 @@ def test_killed_exchange_leaves_nothing_usable_behind(fake_dir: Path) -> None:
     assert registry.list_running_lines(fake_dir) == []  # ...until the registry is read
     assert not (fake_dir / f"exchange-{doc['pid']}.json").exists()
     assert not os.path.exists(doc["control"])
+    link = doc["lines"][0]["port"]                       # its device link and link dir too
+    assert not os.path.lexists(link) and not os.path.exists(os.path.dirname(link))
     r = CliRunner().invoke(fake, ["ring", "5551001"])
     assert r.exit_code == 1 and "no fake exchange is running" in r.output
     # A new exchange can use the same socket path.
