@@ -12,9 +12,9 @@ ALL = available_personalities()
 DIAL_TIME = 5.0  # comfortably more than dialling 7 tone digits plus the blind-dial wait
 
 
-def online(personality: str = "conexant-v92", rate: int = 33600) -> Harness:
+def online(personality: str = "conexant-v92", rate: int = 33600, init: bytes = b"") -> Harness:
     h = Harness(personality)
-    h.send(b"ATE0\r")
+    h.send(b"ATE0" + init + b"\r")
     h.send(b"ATDT5551002\r")
     h.advance(DIAL_TIME)
     h.dce.connected(rate)
@@ -278,24 +278,14 @@ def test_data_is_transparent() -> None:
 
 
 # --- DTR --------------------------------------------------------------------------------
-def test_dtr_drop_amp_d0_ignored() -> None:
-    h = Harness()
-    h.send(b"ATE0&D0DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(33600)
-    h.out.take()
+@pytest.mark.parametrize(("amp_d", "out", "state"), [
+    (b"&D0", b"", DceState.ONLINE_DATA),                    # DTR ignored
+    (b"&D1", b"\r\nOK\r\n", DceState.ONLINE_COMMAND),       # call held, command mode
+])
+def test_dtr_drop_amp_d0_d1_keep_the_call(amp_d: bytes, out: bytes, state: DceState) -> None:
+    h = online(init=amp_d)
     h.dce.set_dtr(False)
-    assert h.out.take() == b"" and h.dce.state is DceState.ONLINE_DATA
-
-
-def test_dtr_drop_amp_d1_goes_to_online_command() -> None:
-    h = Harness()
-    h.send(b"ATE0&D1DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(33600)
-    h.out.take()
-    h.dce.set_dtr(False)
-    assert h.out.take() == b"\r\nOK\r\n" and h.dce.state is DceState.ONLINE_COMMAND
+    assert h.out.take() == out and h.dce.state is state
 
 
 def test_dtr_drop_amp_d2_hangs_up() -> None:
