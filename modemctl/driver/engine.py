@@ -584,7 +584,7 @@ class Engine:
 
     async def _leave_data_mode(self) -> None:
         async with self._lock:
-            dropped = await self._drop_dtr() and await self._carrier_gone()
+            dropped = await self.drop_dtr() and await self._carrier_gone()
             if dropped:
                 self._core.carrier_lost()
                 self._call_active = False
@@ -600,14 +600,27 @@ class Engine:
             async with self._lock:
                 await self._recover_locked()
 
-    async def _drop_dtr(self) -> bool:
+    async def drop_dtr(self) -> bool:
+        """Hold DTR low for the hang-up time (DTR_DROP), then raise it again.
+
+        Under ``&D2`` this hangs the modem up even while it is still waiting
+        for a lost carrier (long S10), when ``ATH`` would be taken as data.
+        Returns False, doing nothing, where the port has no DTR line.
+        """
+        if self._closed:
+            raise PortClosed(f"{self.url} is closed")
         if self._transport.lines.dtr is None:
             return False
         if not await self._transport.set_dtr(False):
             return False
-        await asyncio.sleep(max(DTR_DROP * self.time_scale, 0.05))
+        await asyncio.sleep(self._dtr_hold)
         await self._transport.set_dtr(True)
         return True
+
+    @property
+    def _dtr_hold(self) -> float:
+        """Real seconds DTR is held low (DTR_DROP, scaled, at least 50 ms)."""
+        return max(DTR_DROP * self.time_scale, 0.05)
 
     async def _carrier_gone(self) -> bool:
         """After a DTR drop: did the call really end?  Where the port has DCD,
@@ -665,11 +678,11 @@ class Engine:
             self._core.carrier_lost()
             return "+++ sent with guard times"
         if action == "dtr-drop":
-            if not await self._drop_dtr():
+            if not await self.drop_dtr():
                 raise TransportError("the port has no DTR line")
             self._core.carrier_lost()
             self._call_active = False
-            return f"DTR low for {max(DTR_DROP * self.time_scale, 0.05):.3g}s"
+            return f"DTR low for {self._dtr_hold:.3g}s"
         if action == "reset":
             self._core.carrier_lost()
             response = await self._exchange("ATZ", self.scaled(DEFAULT_TIMEOUT))

@@ -66,8 +66,6 @@ ANSWER_TIMEOUT = 90.0
 INIT_TIMEOUT = 5.0
 #: Real seconds to wait for the evidence of why a call ended (see ended_under_us).
 END_EVIDENCE_WAIT = 0.12
-#: Protocol seconds DTR is held low to make an &D2 modem hang up.
-DTR_DROP = 1.0
 
 _FAX_PREFERENCE = ("1", "1.0", "2.0", "2")
 
@@ -217,19 +215,9 @@ class Line:
         if self.engine.lines.ri is not None:
             await asyncio.sleep(END_EVIDENCE_WAIT)
         if call.end_source == "dcd":
-            await self._drop_dtr()
+            # The modem may still wait for the carrier (long S10): &D2 hangs it up.
+            await self.engine.drop_dtr()
         await call._finish(self.remote_end_reason(call))
-
-    async def _drop_dtr(self) -> None:
-        """Put the modem on-hook after DCD fell while it may still wait for carrier.
-
-        With S10 long (or 255) the modem stays off-hook after the carrier
-        went; the init's ``&D2`` makes a DTR drop hang it up.  Only ports
-        with DCD get here, and those have DTR.
-        """
-        if await self.engine.set_dtr(False):
-            await asyncio.sleep(max(DTR_DROP * self.time_scale, 0.05))
-            await self.engine.set_dtr(True)
 
     async def make_call(self, number: str, secure: SecureRequest = False,
                         media: Media = "data") -> Call:
