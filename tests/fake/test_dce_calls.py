@@ -12,13 +12,20 @@ ALL = available_personalities()
 DIAL_TIME = 5.0  # comfortably more than dialling 7 tone digits plus the blind-dial wait
 
 
-def online(personality: str = "conexant-v92", rate: int = 33600, init: bytes = b"") -> Harness:
+def dial_connected(init: bytes = b"", personality: str = "conexant-v92", rate: int = 33600,
+                   number: bytes = b"1") -> tuple[Harness, bytes]:
+    """``ATE0<init>DT<number>`` on one line, then training and a connection at
+    ``rate``: the harness, and what the DCE said about it."""
     h = Harness(personality)
-    h.send(b"ATE0" + init + b"\r")
-    h.send(b"ATDT5551002\r")
+    h.send(b"ATE0" + init + b"DT" + number + b"\r")
     h.advance(DIAL_TIME)
     h.dce.connected(rate)
-    assert h.out.take() == f"\r\nCONNECT {rate}\r\n".encode()
+    return h, h.out.take()
+
+
+def online(personality: str = "conexant-v92", rate: int = 33600, init: bytes = b"") -> Harness:
+    h, out = dial_connected(init, personality, rate, number=b"5551002")
+    assert out == f"\r\nCONNECT {rate}\r\n".encode()
     return h
 
 
@@ -45,32 +52,20 @@ def test_dial_places_call_then_connect() -> None:
 @pytest.mark.parametrize(("personality", "code"), [
     ("conexant-v92", b"84\r"), ("agere-v92", b"84\r"), ("usr-v90", b"155\r")])
 def test_numeric_connect_codes(personality: str, code: bytes) -> None:
-    h = Harness(personality)
-    h.send(b"ATE0V0DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(33600)
-    assert h.out.take() == code
+    _, out = dial_connected(b"V0", personality, 33600)
+    assert out == code
 
 
 def test_hayes_numeric_connect_14400() -> None:
-    h = Harness("hayes-basic")
-    h.send(b"ATE0V0DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(14400)
-    assert h.out.take() == b"15\r"
+    _, out = dial_connected(b"V0", "hayes-basic", 14400)
+    assert out == b"15\r"
 
 
 def test_x0_plain_connect_and_fax_class_plain_connect() -> None:
-    h = Harness()
-    h.send(b"ATE0X0DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(33600)
-    assert h.out.take() == b"\r\nCONNECT\r\n"
-    h = Harness()
-    h.send(b"ATE0+FCLASS=1;DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(14400)
-    assert h.out.take() == b"\r\nCONNECT\r\n"
+    _, out = dial_connected(b"X0", "conexant-v92", 33600)
+    assert out == b"\r\nCONNECT\r\n"
+    _, out = dial_connected(b"+FCLASS=1;", "conexant-v92", 14400)
+    assert out == b"\r\nCONNECT\r\n"
 
 
 def test_dial_modifiers_and_punctuation() -> None:
@@ -213,31 +208,19 @@ def test_unguarded_plus_does_not_escape(steps: list[tuple[float, bytes]]) -> Non
 
 
 def test_s12_zero_escapes_without_guard_and_s2_changes_character() -> None:
-    h = Harness()
-    h.send(b"ATE0S12=0S2=42DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(33600)
-    h.out.take()
+    h, _ = dial_connected(b"S12=0S2=42", "conexant-v92", 33600)
     assert h.send(b"data***") == b"\r\nOK\r\n"
 
 
 def test_s2_above_127_disables_escape() -> None:
-    h = Harness()
-    h.send(b"ATE0S2=200DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(33600)
-    h.out.take()
+    h, _ = dial_connected(b"S2=200", "conexant-v92", 33600)
     h.advance(1.1)
     h.send(b"+++")
     assert h.advance(2) == b""
 
 
 def test_escape_guard_scales_with_s12() -> None:
-    h = Harness()
-    h.send(b"ATE0S12=100DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(33600)
-    h.out.take()
+    h, _ = dial_connected(b"S12=100", "conexant-v92", 33600)
     h.advance(1.5)
     h.send(b"+++")
     assert h.advance(3.0) == b""                     # 1.5 s < 2 s guard before
@@ -296,11 +279,7 @@ def test_dtr_drop_amp_d2_hangs_up() -> None:
 
 
 def test_dtr_drop_amp_d3_resets() -> None:
-    h = Harness()
-    h.send(b"ATE0&D3V0S0=9DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(33600)
-    h.out.take()
+    h, _ = dial_connected(b"&D3V0S0=9", "conexant-v92", 33600)
     h.dce.set_dtr(False)
     assert h.out.take() == b""
     assert h.telco.hangups == 1 and h.dce.registers[0] == 0 and h.dce.profile.verbose == 1
@@ -417,11 +396,7 @@ def test_permanent_carrier_loss_waits_s10_minus_s9() -> None:
 
 
 def test_s10_255_never_hangs_up_but_ato_reports_no_carrier() -> None:
-    h = Harness("usr-v90")
-    h.send(b"ATE0S10=255DT1\r")
-    h.advance(DIAL_TIME)
-    h.dce.connected(33600)
-    h.out.take()
+    h, _ = dial_connected(b"S10=255", "usr-v90", 33600)
     h.dce.carrier_interruption(None)
     assert h.advance(600) == b"" and h.dce.call_up and not h.dce.dcd
     h.send(b"+++")
