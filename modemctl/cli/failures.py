@@ -11,7 +11,6 @@ are for ``-v``; :mod:`modemctl.cli.main` decides that.
 from __future__ import annotations
 
 import errno
-from pathlib import Path
 
 from modemctl import errors
 from modemctl.cli.target import NoPortGiven, UnknownLine
@@ -71,23 +70,11 @@ def describe(exc: BaseException) -> list[str]:
 
 
 def _port_busy(exc: errors.PortBusy) -> list[str]:
-    name = exc.holder_name or (_process_name(exc.holder_pid) if exc.holder_pid else None)
-    who = "another process"
-    if exc.holder_pid is not None:
-        who = f"process {exc.holder_pid}" + (f" ({name})" if name else "")
-    lock = f" (lock file {exc.lock_path})" if exc.lock_path else ""
-    hint = (f"hint: quit {name or 'that program'} or stop it with `kill {exc.holder_pid}`, "
-            "then retry" if exc.holder_pid is not None
+    # The transport names the holder (PID and /proc command name) in the error.
+    hint = (f"hint: quit {exc.holder_name or 'that program'} or stop it with "
+            f"`kill {exc.holder_pid}`, then retry" if exc.holder_pid is not None
             else "hint: close the program using the port (minicom, ModemManager...), then retry")
-    return [f"error: {exc.url} is in use by {who}{lock}", hint]
-
-
-def _process_name(pid: int) -> str | None:
-    """The command name of ``pid`` where /proc has it (Linux), for a friendlier message."""
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip() or None
-    except OSError:
-        return None
+    return [f"error: {exc}", hint]
 
 
 def _invalid_address(exc: errors.InvalidAddress) -> list[str]:

@@ -166,7 +166,8 @@ class UucpLock:
                 else:
                     log.debug("uucp-lock-acquired", lock=str(path))
                     return cls(path, me)
-            raise PortBusy(url, read_lock_pid(path), str(path))
+            holder = read_lock_pid(path)
+            raise PortBusy(url, holder, str(path), process_name(holder) if holder else None)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
