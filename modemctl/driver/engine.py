@@ -23,7 +23,6 @@ in the sans-IO core (:class:`modemctl.at.ATConnection`).  Its structure:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import time
 from collections.abc import Awaitable, Callable
@@ -77,6 +76,8 @@ REOPEN_POLL = 0.05           # real seconds between reopen attempts
 DTR_HANGUP_WAIT = 2.0        # protocol seconds for DCD to fall after a DTR hang-up
 DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / reset
 TIMEOUTS_BEFORE_RECOVERY = 2
+STOP_WAIT = 0.5              # real seconds a cancelled task gets to end, per attempt
+STOP_ATTEMPTS = 3
 DATA_HIGH_WATER = 1 << 20    # unread data bytes before the reader stops reading
 LINE_POLL = 0.05             # real seconds between DCD/RI polls (ports that have them)
 # Protocol seconds DCD may stay low in a call before the host calls the carrier
@@ -178,10 +179,22 @@ class Engine:
 
     async def _stop_tasks(self) -> None:
         for task in (self._reader, self._poller):
-            if task is not None and not task.done():
+            if task is None:
+                continue
+            # Bounded: a task that does not end on cancel (a cancellation lost
+            # somewhere below) is cancelled again, and finally left behind with
+            # a warning; closing the engine must never hang.
+            for _ in range(STOP_ATTEMPTS):
+                if task.done():
+                    break
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                await asyncio.wait({task}, timeout=STOP_WAIT)
+            if task.done():
+                if not task.cancelled() and task.exception() is not None:
+                    self._log.debug("task-ended-with-error", task=task.get_name(),
+                                    error=repr(task.exception()))
+            else:
+                self._log.warning("task-ignores-cancel", task=task.get_name())
         self._reader = self._poller = None
 
     async def close(self) -> None:
@@ -734,8 +747,12 @@ class Engine:
         try:
             while True:
                 if core.holding_tail:
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can
+                    # swallow a cancel that lands as the read completes, and then
+                    # close() would wait for this loop for ever.
                     try:
-                        data = await asyncio.wait_for(transport.read(), self._tail_quiet)
+                        async with asyncio.timeout(self._tail_quiet):
+                            data = await transport.read()
                     except TimeoutError:
                         core.end_of_input()
                         await self._dispatch()

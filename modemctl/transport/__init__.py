@@ -136,7 +136,8 @@ async def _open_port(url: str, kwargs: dict[str, Any], timeout: float) -> Any:  
     """``serial_for_url`` in a thread, bounded; a late success is closed, not leaked."""
     task = asyncio.ensure_future(asyncio.to_thread(serial.serial_for_url, url, **kwargs))
     try:
-        return await asyncio.wait_for(asyncio.shield(task), timeout)
+        async with asyncio.timeout(timeout):
+            return await asyncio.shield(task)
     except TimeoutError:
         task.add_done_callback(_close_late)
         raise TransportError(f"opening {url} took longer than {timeout}s") from None

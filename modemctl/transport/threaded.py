@@ -220,7 +220,8 @@ class ThreadTransport(PortTransport):
             with contextlib.suppress(Exception):
                 getattr(port, cancel, lambda: None)()
         try:
-            await asyncio.wait_for(asyncio.to_thread(self._shutdown), THREAD_JOIN * 2)
+            async with asyncio.timeout(THREAD_JOIN * 2):
+                await asyncio.to_thread(self._shutdown)
         except (TimeoutError, Exception) as e:
             self._log.warning("close-slow", error=repr(e))
         finally:

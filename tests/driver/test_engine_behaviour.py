@@ -269,3 +269,32 @@ async def test_unread_data_of_a_finished_call_is_not_the_next_calls(engine: Engi
     dce.send_raw(b"hello2")
     async with asyncio.timeout(2):
         assert await engine.read(100) == b"hello2"
+
+
+async def test_close_is_bounded_even_if_the_reader_ignores_cancel(dce: ScriptedDCE) -> None:
+    """Whatever loses a cancellation below (Python 3.11's wait_for could), a
+    reader that will not stop must not make close() hang."""
+    engine = await Engine.open(dce.port, time_scale=SCALE)
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        for _ in range(100):                      # bounded: ends when the test releases it
+            try:
+                await release.wait()
+                return
+            except asyncio.CancelledError:
+                continue
+
+    real_reader = engine._reader
+    assert real_reader is not None
+    real_reader.cancel()
+    engine._reader = asyncio.create_task(stubborn(), name="stubborn")
+    stubborn_task = engine._reader
+    await asyncio.sleep(0)                        # let it start and block in its try
+    try:
+        async with asyncio.timeout(5):
+            await engine.close()
+        assert engine.mode is EngineMode.CLOSED and not stubborn_task.done()
+    finally:
+        release.set()
+        await stubborn_task
