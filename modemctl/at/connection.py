@@ -24,9 +24,13 @@ Rules, in the order they are applied to each line:
 
 Numeric mode has one real ambiguity.  In V0 a result code is ``<n>CR`` and
 information text is ``text CR LF``, so ``000\\r\\n`` (an S-register read) is
-information while ``0\\r`` is OK: the terminator decides.  A digits-only line
-whose CR is the last byte received cannot be classified until one more byte
-arrives (LF → information, anything else → result code).  The core holds
+information while ``0\\r`` is OK: the terminator decides, whatever format
+the core last saw (a register value is information in verbose mode too).
+Padding (NUL, XON, ...) inside the line or between its CR and LF is ignored
+on both sides of that decision, so ``\\x00003\\r\\n`` is the value ``003``.
+A digits-only line whose CR is the last significant byte received cannot be
+classified until one more byte arrives (LF → information, anything else →
+result code).  The core holds
 such a line (:attr:`~ATConnection.holding_tail` is True) and waits.  If the
 modem really sent ``0\\r`` and nothing else, no byte will come: for that
 dangling tail only, the engine calls :meth:`~ATConnection.end_of_input`
@@ -84,7 +88,8 @@ ESCAPE_COMMAND = "+++"
 # Control characters that can appear inside a line without meaning anything
 # (NUL padding, XON/XOFF, BEL, DEL); they are dropped before classification.
 _DROP_CONTROLS = {c: None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
-_NUMERIC_TOKEN = re.compile(rb"^\s*(?:\d{1,3}|\+F4)\s*$")
+_PADDING = frozenset(_DROP_CONTROLS)
+_NUMERIC_TOKEN = re.compile(r"^\s*(?:\d{1,3}|\+F4)\s*$")
 
 
 class ProtocolMode(enum.Enum):
@@ -95,9 +100,14 @@ class ProtocolMode(enum.Enum):
     ESCAPING = "escaping"    # +++ sent: data until the OK that answers it
 
 
-def _is_numeric_token(raw: bytes | str) -> bool:
-    data = raw.encode("latin-1") if isinstance(raw, str) else raw
-    return _NUMERIC_TOKEN.match(data) is not None
+def _clean(raw: bytes) -> str:
+    """A line as text, with the meaningless control characters dropped."""
+    return raw.decode("latin-1").translate(_DROP_CONTROLS)
+
+
+def _is_numeric_token(text: str) -> bool:
+    """Whether a cleaned line could be a numeric result code (``0``, ``84``, ``+F4``)."""
+    return _NUMERIC_TOKEN.match(text) is not None
 
 
 def _squash(text: str) -> str:
@@ -302,17 +312,19 @@ class ATConnection:
                 return True
             return False
         i = m.start()
+        line = bytes(buf[:i])
+        # After a CR, padding (NUL, XON...) says nothing: the next significant
+        # byte decides between information (LF) and a numeric result code.
+        j = self._significant_after(i + 1)
         if buf[i] == self._lf:
-            line, consumed, numeric_term = bytes(buf[:i]), i + 1, False
-        elif i + 1 < len(buf):
-            line = bytes(buf[:i])
-            if buf[i + 1] == self._lf:
-                consumed, numeric_term = i + 2, False
+            consumed, numeric_term = i + 1, False
+        elif j < len(buf):
+            if buf[j] == self._lf:
+                consumed, numeric_term = j + 1, False
             else:
                 consumed, numeric_term = i + 1, True
         else:
-            line = bytes(buf[:i])
-            if _is_numeric_token(line) and not self._flush:
+            if _is_numeric_token(_clean(line)) and not self._flush:
                 self._tail_held = True
                 return False
             # CR is the last byte: classify now, swallow an LF that may follow.
@@ -326,6 +338,14 @@ class ATConnection:
         self._handle_line(line, numeric_term)
         return True
 
+    def _significant_after(self, start: int) -> int:
+        """Index of the first byte from ``start`` on that is not padding."""
+        buf = self._buf
+        j = start
+        while j < len(buf) and buf[j] != self._lf and buf[j] in _PADDING:
+            j += 1
+        return j
+
     def _overflow(self, n: int, *, whole_buffer: bool = True) -> None:
         """Discard a runaway line: the whole buffer while it is unterminated,
         only the line itself once its terminator has arrived."""
@@ -336,7 +356,7 @@ class ATConnection:
             f"line longer than {self._max_line} bytes; {n} bytes discarded"), n))
 
     def _handle_line(self, raw: bytes, cr_terminated: bool) -> None:
-        text = raw.decode("latin-1").translate(_DROP_CONTROLS).strip()
+        text = _clean(raw).strip()
         if not text:
             return
         cmd = self._pending

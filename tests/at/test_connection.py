@@ -440,3 +440,29 @@ def test_information_lines_per_command_are_bounded() -> None:
     [r] = responses(events)
     assert len(r.info) == 5
     assert sum(isinstance(e, Noise) for e in events) == 15
+
+
+# --- information text that looks like a result code (issue 7, defect 7) ----------
+
+REGISTER_REPLIES = [
+    # (what the modem sends after the echo, the value line, split point after its CR)
+    pytest.param(b"\r\n\x00003\r", b"\n\r\nOK\r\n", id="verbose-nul-before-value"),
+    pytest.param(b"\r\n00\x113\r", b"\n\r\nOK\r\n", id="verbose-xon-inside-value"),
+    pytest.param(b"\x00003\r", b"\n0\r", id="numeric-nul-before-value"),
+    pytest.param(b"\r\n003\r", b"\x00\n\r\nOK\r\n", id="verbose-nul-between-cr-and-lf"),
+]
+
+
+@pytest.mark.parametrize(("head", "rest"), REGISTER_REPLIES)
+def test_register_value_with_control_character_split_after_cr(head: bytes,
+                                                              rest: bytes) -> None:
+    """``ATS0?`` answered ``\\x00003`` must be information, never NO CARRIER,
+    and the modem's real final result must complete the command."""
+    core = ATConnection()
+    core.send_command("ATS0?")
+    events = feed(core, b"ATS0?\r" + head, flush=False)
+    assert not responses(events)
+    events += feed(core, rest)
+    [r] = responses(events)
+    assert (r.final, r.info) == (ResultCode.OK, ("003",))
+    assert not any(isinstance(e, Noise) for e in events)
