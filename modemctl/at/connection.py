@@ -169,11 +169,6 @@ class ATConnection:
         return self._pending
 
     @property
-    def echo_on(self) -> bool | None:
-        """What the core has learned about echo (None: unknown)."""
-        return self._echo_on
-
-    @property
     def verbose(self) -> bool | None:
         """Whether the last final code was verbose (None: none seen yet)."""
         return self._verbose

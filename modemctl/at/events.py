@@ -17,21 +17,21 @@ from modemctl.at.codes import ResultCode
 from modemctl.errors import ParseError
 
 
-class NeedData:
-    """Sentinel type: the core has no complete event until more bytes arrive."""
+class NeedData(enum.Enum):
+    """The core has no complete event until more bytes arrive.
 
-    _instance: NeedData | None = None
+    A one-member enum rather than a hand-made singleton: ``event is
+    NEED_DATA`` then narrows ``Event | NeedData`` to ``Event`` for the type
+    checker, and the value survives copying and pickling as itself.
+    """
 
-    def __new__(cls) -> NeedData:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    NEED_DATA = "NEED_DATA"
 
     def __repr__(self) -> str:
         return "NEED_DATA"
 
 
-NEED_DATA: Final = NeedData()
+NEED_DATA: Final = NeedData.NEED_DATA
 
 
 class Event:

@@ -21,7 +21,6 @@ def drain(core: ATConnection, *, flush: bool = False) -> list[Event]:
                 flushed = True
                 continue
             return out
-        assert isinstance(ev, Event)
         out.append(ev)
     raise AssertionError("core produced events forever")
 

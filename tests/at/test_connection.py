@@ -466,3 +466,14 @@ def test_register_value_with_control_character_split_after_cr(head: bytes,
     [r] = responses(events)
     assert (r.final, r.info) == (ResultCode.OK, ("003",))
     assert not any(isinstance(e, Noise) for e in events)
+
+
+def test_need_data_is_one_value_that_survives_copying() -> None:
+    """NEED_DATA is compared with ``is``: a copy or a pickle must be the same object."""
+    import copy
+    import pickle
+
+    from modemctl.at import NEED_DATA
+    assert copy.deepcopy(NEED_DATA) is NEED_DATA
+    assert pickle.loads(pickle.dumps(NEED_DATA)) is NEED_DATA
+    assert ATConnection().next_event() is NEED_DATA
