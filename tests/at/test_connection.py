@@ -477,3 +477,10 @@ def test_need_data_is_one_value_that_survives_copying() -> None:
     assert copy.deepcopy(NEED_DATA) is NEED_DATA
     assert pickle.loads(pickle.dumps(NEED_DATA)) is NEED_DATA
     assert ATConnection().next_event() is NEED_DATA
+
+
+def test_every_unsolicited_kind_but_connect_has_a_table_row() -> None:
+    """The URC table is the one place kinds are recognised (CONNECT comes from
+    the result codes); a kind without a row could never be reported."""
+    from modemctl.at.unsolicited import RULES
+    assert {rule.kind for rule in RULES} == set(UnsolicitedKind) - {UnsolicitedKind.CONNECT}
