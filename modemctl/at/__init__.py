@@ -7,7 +7,7 @@ package owns every rule about what the bytes mean.  See
 
 from modemctl.at.codes import FinalCode, NumericFamily, ResultCode, parse_final
 from modemctl.at.commands import validate_command
-from modemctl.at.connection import ATConnection, ProtocolMode
+from modemctl.at.connection import ATConnection
 from modemctl.at.events import (
     NEED_DATA,
     CarrierLost,
@@ -23,6 +23,7 @@ from modemctl.at.events import (
     Unsolicited,
     UnsolicitedKind,
 )
+from modemctl.at.state import ProtocolMode, State
 
 __all__ = [
     "NEED_DATA",
@@ -41,6 +42,7 @@ __all__ = [
     "Response",
     "ResultCode",
     "RingIndicator",
+    "State",
     "Unsolicited",
     "UnsolicitedKind",
     "parse_final",
