@@ -67,7 +67,12 @@ from collections import deque
 from types import MappingProxyType
 
 from modemctl.at.codes import FinalCode, NumericFamily, ResultCode, numeric_text, parse_final
-from modemctl.at.commands import DEFAULT_MAX_LENGTH, encode_command, validate_command
+from modemctl.at.commands import (
+    DEFAULT_MAX_LENGTH,
+    encode_command,
+    requested_format,
+    validate_command,
+)
 from modemctl.at.echo import EchoState, is_echo
 from modemctl.at.events import (
     NEED_DATA,
@@ -75,11 +80,13 @@ from modemctl.at.events import (
     Data,
     Echo,
     Event,
+    FormatChanged,
     Information,
     NeedData,
     Noise,
     ParseFailure,
     Response,
+    ResultFormat,
     Unsolicited,
     UnsolicitedKind,
 )
@@ -110,12 +117,6 @@ def _clean(raw: bytes) -> str:
 def _is_numeric_token(text: str) -> bool:
     """Whether a cleaned line could be a numeric result code (``0``, ``84``, ``+F4``)."""
     return _NUMERIC_TOKEN.match(text) is not None
-
-
-def _changes_echo(command: str) -> bool:
-    """Whether a command may switch echo (E, Z, &F): then echo is unknown again."""
-    body = command[2:].upper()
-    return "E" in body or "Z" in body or "&F" in body
 
 
 class ATConnection:
@@ -178,9 +179,10 @@ class ATConnection:
         return None
 
     @property
-    def verbose(self) -> bool | None:
-        """Whether the last final code was verbose (None: none seen yet)."""
-        return self._verbose
+    def result_format(self) -> ResultFormat:
+        """The format the core believes the modem answers in (see
+        :class:`~modemctl.at.events.FormatChanged`)."""
+        return ResultFormat(self._verbose, self._echo.on)
 
     @property
     def holding_tail(self) -> bool:
@@ -329,6 +331,8 @@ class ATConnection:
             return
         cmd = self.pending
         if cmd is not None and not self._echo.seen and is_echo(text, cmd):
+            if self._echo.on is False:
+                self._format_changed(ResultFormat(self._verbose, True), cmd)
             self._echo.seen = True
             self._emit(Echo(text))
             return
@@ -381,17 +385,34 @@ class ATConnection:
                 self._emit(Noise(final.text, "final result with no command in flight"))
             return
         if self._echo.stale:
+            self._echo.refused = True
             self._emit(Noise(final.text, "final result before the echo of the command "
                                          "in flight: a late answer to an earlier command"))
             return
-        self._verbose = not numeric
-        self._echo.completed(changes_echo=_changes_echo(cmd))
+        self._observe_format(cmd, numeric=numeric, ok=final.code is ResultCode.OK)
         response = Response(final.code, final.text, tuple(self._info), final.rate,
                             final.suffix, cmd, numeric)
         self._move(Input.CONNECT if final.code is ResultCode.CONNECT else Input.RESULT)
         self._command = None
         self._info = []
         self._emit(response)
+
+    def _observe_format(self, cmd: str, *, numeric: bool, ok: bool) -> None:
+        """Compare the answer's verbosity with the belief, report a
+        contradiction, and update the belief (echo was compared at the echo).
+        A command that itself sets V is not compared: its own answer may come
+        in the old format or the new."""
+        asked = requested_format(cmd)
+        believed = self._verbose
+        if asked.verbose is None and believed is not None and believed is numeric:
+            self._format_changed(ResultFormat(not numeric, self._echo.on), cmd)
+        self._verbose = asked.verbose if asked.verbose is not None and ok else not numeric
+        self._echo.completed(asked.echo if asked.echo is not None and ok
+                             else self._echo.seen)
+
+    def _format_changed(self, current: ResultFormat, cmd: str) -> None:
+        self._emit(FormatChanged(self.result_format, current, cmd))
+        self._verbose, self._echo.on = current.verbose, current.echo
 
     # data mode ------------------------------------------------------------
 

@@ -28,18 +28,21 @@ def is_echo(text: str, command: str) -> bool:
 
 
 class EchoState:
-    """Echo seen for the command in flight, echo believed on, last command abandoned."""
+    """Echo seen for the command in flight, echo believed on, last command
+    abandoned, a result refused for coming before the echo."""
 
-    __slots__ = ("aborted", "on", "seen")
+    __slots__ = ("aborted", "on", "refused", "seen")
 
     def __init__(self) -> None:
         self.seen = False            # the echo of the command in flight arrived
         self.on: bool | None = None  # echo is on / off / unknown
         self.aborted = False         # a command was abandoned since the last result
+        self.refused = False         # a result came before this command's echo
 
     def command_sent(self) -> None:
         """A command line went out: its echo is awaited."""
         self.seen = False
+        self.refused = False
 
     def escape_sent(self) -> None:
         """``+++`` went out: it is never echoed as a line, so nothing is awaited."""
@@ -51,21 +54,21 @@ class EchoState:
         (echo is on and the command's echo has not come yet)."""
         return self.on is True and not self.seen
 
-    def completed(self, *, changes_echo: bool) -> None:
-        """The command in flight got its final result.
-
-        A command that may switch echo (E, Z, &F) leaves it unknown;
-        otherwise whether its echo came is what echo now is.
-        """
+    def completed(self, on: bool | None) -> None:
+        """The command in flight got its final result; echo is now ``on``."""
         self.aborted = False
-        self.on = None if changes_echo else self.seen
+        self.on = on
 
     def abandoned(self) -> None:
         """The engine gave up on the command in flight.
 
-        A second abandon in a row forgets what echo was (the echo itself may
-        be what is garbled), so a resync cannot be locked out by it.
+        Echo is forgotten (the next command frames whether it is echoed or
+        not) after a second abandon in a row, since the echo itself may be
+        what is garbled, or at once when this command's result was refused
+        for coming before an echo that never came: that is what a modem
+        whose echo went off looks like.  Either way a resync cannot be locked
+        out by a wrong belief about echo.
         """
-        if self.aborted:
+        if self.aborted or (self.refused and not self.seen):
             self.on = None
         self.aborted = True
