@@ -27,6 +27,14 @@ Rules, in the order they are applied to each line:
 4. Any other line is :class:`Information` for the command in flight, or
    :class:`Noise` when nothing is in flight.
 
+Format drift: the core believes a result format
+(:attr:`~ATConnection.result_format`: from E and V in the commands it sent,
+learnt from answers otherwise).  An answer that contradicts it (numeric
+after V1, verbose after V0, an echo after E0) is framed all the same and
+reported once, as :class:`FormatChanged` just before the event that showed
+it, so the driver can re-assert its format.  A result refused for arriving
+before an echo that then never came makes the next abort forget echo.
+
 Numeric mode has one real ambiguity.  In V0 a result code is ``<n>CR`` and
 information text is ``text CR LF``, so ``000\\r\\n`` (an S-register read) is
 information while ``0\\r`` is OK: the terminator decides, whatever format
@@ -35,8 +43,8 @@ Padding (NUL, XON, ...) inside the line or between its CR and LF is ignored
 on both sides of that decision, so ``\\x00003\\r\\n`` is the value ``003``.
 A digits-only line whose CR is the last significant byte received cannot be
 classified until one more byte arrives (LF → information, anything else →
-result code).  The core holds
-such a line (:attr:`~ATConnection.holding_tail` is True) and waits.  If the
+result code).  The core holds such a line
+(:attr:`~ATConnection.holding_tail` is True) and waits.  If the
 modem really sent ``0\\r`` and nothing else, no byte will come: for that
 dangling tail only, the engine calls :meth:`~ATConnection.end_of_input`
 after a short quiet period, which resolves the tail as CR-terminated.  This
