@@ -52,4 +52,10 @@ def feed(core: ATConnection, data: bytes, mode: str = "whole", seed: int = 0,
     return out
 
 
+def answer(core: ATConnection, command: str, reply: bytes, mode: str = "whole") -> list[Event]:
+    """Send ``command`` and feed the modem's ``reply`` to it; the events."""
+    core.send_command(command)
+    return feed(core, reply, mode)
+
+
 SPLITS = ("whole", "bytes", "random")

@@ -17,13 +17,12 @@ from modemctl.at import (
     ResultFormat,
 )
 from modemctl.at.commands import FormatRequest, requested_format
-from tests.at.helpers import SPLITS, feed
+from tests.at.helpers import SPLITS, answer
 
 
 def _set_up(core: ATConnection) -> None:
     """What the line does at open: echo off, verbose."""
-    core.send_command("ATE0Q0V1")
-    feed(core, b"ATE0Q0V1\r\r\nOK\r\n")
+    answer(core, "ATE0Q0V1", b"ATE0Q0V1\r\r\nOK\r\n")
     assert core.result_format == ResultFormat(verbose=True, echo=False)
 
 
@@ -36,26 +35,22 @@ def test_modem_gone_numeric_answers_every_command(split: str) -> None:
     """A modem that switched to V0 by itself: every command still completes."""
     core = ATConnection()
     _set_up(core)
-    core.send_command("ATS0?")
-    events = feed(core, b"000\r\n0\r", split)
+    events = answer(core, "ATS0?", b"000\r\n0\r", split)
     [r] = [e for e in events if isinstance(e, Response)]
     assert (r.final, r.info, r.numeric) == (ResultCode.OK, ("000",), True)
     [change] = _changes(events)
     assert change.previous == ResultFormat(verbose=True, echo=False)
     assert change.current == ResultFormat(verbose=False, echo=False)
     assert events.index(change) < events.index(r)       # the cue comes first
-    core.send_command("AT")
-    events = feed(core, b"0\r", split)
+    events = answer(core, "AT", b"0\r", split)
     assert [type(e) for e in events] == [Response]      # reported once, not per command
 
 
 def test_numeric_to_verbose_is_reported() -> None:
     core = ATConnection()
-    core.send_command("ATE0V0")
-    feed(core, b"ATE0V0\r0\r")
+    answer(core, "ATE0V0", b"ATE0V0\r0\r")
     assert core.result_format == ResultFormat(verbose=False, echo=False)
-    core.send_command("AT")
-    events = feed(core, b"\r\nOK\r\n")
+    events = answer(core, "AT", b"\r\nOK\r\n")
     assert [type(e) for e in events] == [FormatChanged, Response]
     assert core.result_format.verbose is True
 
@@ -64,8 +59,7 @@ def test_echo_switched_on_is_reported_at_the_echo() -> None:
     """E1 with Q1: no result ever comes, but the echo alone shows the change."""
     core = ATConnection()
     _set_up(core)
-    core.send_command("AT")
-    events = feed(core, b"AT\r")
+    events = answer(core, "AT", b"AT\r")
     assert [type(e) for e in events] == [FormatChanged, Echo]
     assert _changes(events)[0].current == ResultFormat(verbose=True, echo=True)
 
@@ -75,15 +69,12 @@ def test_echo_switched_off_costs_one_timeout_at_most() -> None:
     stray one, so it is refused; the abort that follows forgets echo at once
     and the very next command frames (before, it took two aborts)."""
     core = ATConnection()
-    core.send_command("AT")
-    feed(core, b"AT\r\r\nOK\r\n")
+    answer(core, "AT", b"AT\r\r\nOK\r\n")
     assert core.result_format.echo is True
-    core.send_command("ATI0")
-    events = feed(core, b"\r\n56000\r\n\r\nOK\r\n")
+    events = answer(core, "ATI0", b"\r\n56000\r\n\r\nOK\r\n")
     assert not [e for e in events if isinstance(e, Response)]
     core.abort_command()                                  # the engine's timeout
-    core.send_command("ATI0")
-    events = feed(core, b"\r\n56000\r\n\r\nOK\r\n")
+    events = answer(core, "ATI0", b"\r\n56000\r\n\r\nOK\r\n")
     [r] = [e for e in events if isinstance(e, Response)]
     assert (r.final, r.info) == (ResultCode.OK, ("56000",))
     assert core.result_format.echo is False
@@ -92,10 +83,8 @@ def test_echo_switched_off_costs_one_timeout_at_most() -> None:
 def test_stray_final_then_lost_echo_still_needs_evidence() -> None:
     """The echo arrived (the refusal was right): one abort does not forget echo."""
     core = ATConnection()
-    core.send_command("AT")
-    feed(core, b"AT\r\r\nOK\r\n")
-    core.send_command("ATI0")
-    feed(core, b"\r\nOK\r\nATI0\r")
+    answer(core, "AT", b"AT\r\r\nOK\r\n")
+    answer(core, "ATI0", b"\r\nOK\r\nATI0\r")
     core.abort_command()
     assert core.result_format.echo is True
 
@@ -104,11 +93,9 @@ def test_own_format_commands_are_not_changes() -> None:
     """ATV0's own OK may come numeric: what the driver set is no surprise."""
     core = ATConnection()
     _set_up(core)
-    core.send_command("ATV0")
-    events = feed(core, b"0\r")
+    events = answer(core, "ATV0", b"0\r")
     assert [type(e) for e in events] == [Response]
-    core.send_command("ATE1V1")
-    events = feed(core, b"0\r")                         # answered in the old format
+    events = answer(core, "ATE1V1", b"0\r")                         # answered in the old format
     assert [type(e) for e in events] == [Response]
     assert core.result_format == ResultFormat(verbose=True, echo=True)
 
@@ -118,29 +105,21 @@ def test_atz_restoring_a_numeric_echoing_profile() -> None:
     command's echo shows E1, each reported once, and framing never stops."""
     core = ATConnection()
     _set_up(core)
-    core.send_command("ATZ")
-    events = feed(core, b"0\r")
+    events = answer(core, "ATZ", b"0\r")
     assert [type(e) for e in events] == [FormatChanged, Response]
-    core.send_command("ATI3")
-    events = feed(core, b"ATI3\rCX81801\r\n0\r")
+    events = answer(core, "ATI3", b"ATI3\rCX81801\r\n0\r")
     assert [type(e) for e in events] == [FormatChanged, Echo, Information, Response]
     assert core.result_format == ResultFormat(verbose=False, echo=True)
-    core.send_command("ATE0V1")                           # the driver re-asserts
-    events = feed(core, b"ATE0V1\r\r\nOK\r\n")
+    events = answer(core, "ATE0V1", b"ATE0V1\r\r\nOK\r\n")   # the driver re-asserts
     assert [type(e) for e in events] == [Echo, Response]
     assert core.result_format == ResultFormat(verbose=True, echo=False)
 
 
 def test_first_answer_is_learnt_not_reported() -> None:
     core = ATConnection()
-    events = feed_one(core, "AT", b"AT\r0\r")
+    events = answer(core, "AT", b"AT\r0\r")
     assert not _changes(events)
     assert core.result_format == ResultFormat(verbose=False, echo=True)
-
-
-def feed_one(core: ATConnection, command: str, reply: bytes) -> list[Event]:
-    core.send_command(command)
-    return feed(core, reply)
 
 
 @pytest.mark.parametrize(("command", "wanted"), [
