@@ -2,7 +2,8 @@
 
 The engine (:mod:`modemctl.driver`) owns the I/O and the timers; this
 package owns every rule about what the bytes mean.  See
-:mod:`modemctl.at.connection` for the framing rules and their limits.
+:mod:`modemctl.at.connection` for the framing rules and their limits, and
+:mod:`modemctl.at.state` for the one table of states and transitions.
 """
 
 from modemctl.at.codes import FinalCode, NumericFamily, ResultCode, parse_final

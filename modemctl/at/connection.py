@@ -412,7 +412,7 @@ class ATConnection:
         in the old format or the new."""
         asked = requested_format(cmd)
         believed = self._verbose
-        if asked.verbose is None and believed is not None and believed is numeric:
+        if asked.verbose is None and believed is not None and believed == numeric:
             self._format_changed(ResultFormat(not numeric, self._echo.on), cmd)
         self._verbose = asked.verbose if asked.verbose is not None and ok else not numeric
         self._echo.completed(asked.echo if asked.echo is not None and ok
