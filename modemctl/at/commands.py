@@ -11,6 +11,7 @@ most permissive documented buffer, 255, and profiles may lower it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from modemctl.errors import InvalidCommand
 
@@ -75,11 +76,13 @@ _EXTENDED = "+-#*$"      # +VCID=1, -SEC=0, #CID=1 ... run to the next ';'
 _PREFIXES = "&%\\"       # &F, %C0, \N3: a prefix character and a letter
 
 
+@lru_cache(maxsize=256)
 def requested_format(command: str) -> FormatRequest:
     """Scan a command line's basic commands for E, V, Z and &F.
 
     Extended commands are skipped to their ``;``; a dial command (D) ends the
-    scan, since the rest of the line is its dial string.
+    scan, since the rest of the line is its dial string.  Cached: the core
+    asks once per result, and a session repeats a handful of commands.
     """
     body = command[2:].upper() if command[:2].upper() == "AT" else ""
     echo: bool | None = None

@@ -158,6 +158,7 @@ class ATConnection:
         self._buf = bytearray()
         self._events: deque[Event] = deque()
         self._state = State.IDLE
+        self._mode = ProtocolMode.COMMAND  # self._state.mode, kept for the per-byte paths
         self._command: str | None = None   # the command line in flight (AWAITING_RESULT)
         self._info: list[str] = []
         self._verbose: bool | None = None
@@ -166,6 +167,7 @@ class ATConnection:
 
     def _move(self, event: Input, what: str = "") -> None:
         self._state = next_state(self._state, event, what)
+        self._mode = self._state.mode
 
     @property
     def state(self) -> State:
@@ -175,14 +177,14 @@ class ATConnection:
     @property
     def mode(self) -> ProtocolMode:
         """Whether the stream is in command, data or escaping state."""
-        return self._state.mode
+        return self._mode
 
     @property
     def pending(self) -> str | None:
         """The command in flight (``"+++"`` while escaping), or None."""
         if self._state is State.AWAITING_RESULT:
             return self._command
-        if self._state.mode is ProtocolMode.ESCAPING:
+        if self._mode is ProtocolMode.ESCAPING:
             return ESCAPE_COMMAND
         return None
 
@@ -262,7 +264,7 @@ class ATConnection:
 
         Held-back bytes are released as data first, so nothing is lost.
         """
-        if self._state.mode is not ProtocolMode.COMMAND:
+        if self._mode is not ProtocolMode.COMMAND:
             self._release_tail()
         self._move(Input.CARRIER_LOST)
 
@@ -297,7 +299,7 @@ class ATConnection:
         if not buf:
             self._ahead.held = False
             return False
-        if self._state.mode is ProtocolMode.COMMAND:
+        if self._mode is ProtocolMode.COMMAND:
             return self._step_line()
         return self._step_data()
 
@@ -311,10 +313,12 @@ class ATConnection:
             return False
         i = m.start()
         line = bytes(buf[:i])
-        end = self._ahead.line_end(buf, i, lf=self._lf, padding=_PADDING,
-                                   could_be_numeric=_is_numeric_token(_clean(line)))
+        end = self._ahead.line_end(buf, i, lf=self._lf, padding=_PADDING)
         if end is None:
-            return False
+            if _is_numeric_token(_clean(line)) and not self._ahead.quiet:
+                self._ahead.held = True
+                return False
+            end = self._ahead.ended_at_cr(i)
         consumed, numeric_term = end
         del buf[:consumed]
         self._ahead.held = False
@@ -425,7 +429,7 @@ class ATConnection:
     # data mode ------------------------------------------------------------
 
     def _patterns(self) -> tuple[bytes, ...]:
-        if self._state.mode is ProtocolMode.ESCAPING:
+        if self._mode is ProtocolMode.ESCAPING:
             return (self._no_carrier, self._ok)
         return (self._no_carrier,)
 
@@ -450,7 +454,7 @@ class ATConnection:
         hold = self._hold_length()
         if self._ahead.quiet and hold:
             tail = bytes(buf[len(buf) - hold:])
-            if self._state.mode is ProtocolMode.ESCAPING and tail.endswith(self._numeric_ok) \
+            if self._mode is ProtocolMode.ESCAPING and tail.endswith(self._numeric_ok) \
                     and self._verbose is False:
                 self._emit_data(len(buf) - len(self._numeric_ok))
                 buf.clear()
@@ -482,7 +486,7 @@ class ATConnection:
                 if buf.endswith(pattern[:k]):
                     hold = k
                     break
-        if self._state.mode is ProtocolMode.ESCAPING and self._verbose is False \
+        if self._mode is ProtocolMode.ESCAPING and self._verbose is False \
                 and buf.endswith(self._numeric_ok):
             hold = max(hold, len(self._numeric_ok))
         return hold

@@ -25,14 +25,16 @@ class Lookahead:
         self.quiet = False       # end_of_input: resolve what is held now
         self.swallow_lf = False  # a line ended at its CR; its LF may follow
 
-    def line_end(self, buf: bytearray, i: int, *, lf: int, padding: Container[int],
-                 could_be_numeric: bool) -> tuple[int, bool] | None:
+    @staticmethod
+    def line_end(buf: bytearray, i: int, *, lf: int,
+                 padding: Container[int]) -> tuple[int, bool] | None:
         """Read the terminator at ``buf[i]``: (bytes consumed, ended by CR alone).
 
-        Returns None, holding the line, when its CR is the last significant
-        byte and the line could be a numeric result code: only the next
-        byte can tell (LF: information; anything else: a result code).
-        Padding after the CR does not count as that byte.
+        None when the CR is the last significant byte (padding after it does
+        not count): only the next byte can tell (LF: information; anything
+        else: a result code).  The caller then holds the line or, if it
+        cannot be a result code or the input went quiet, takes
+        :meth:`ended_at_cr`.
         """
         if buf[i] == lf:
             return i + 1, False
@@ -41,9 +43,11 @@ class Lookahead:
             j += 1
         if j < len(buf):
             return (j + 1, False) if buf[j] == lf else (i + 1, True)
-        if could_be_numeric and not self.quiet:
-            self.held = True
-            return None
+        return None
+
+    def ended_at_cr(self, i: int) -> tuple[int, bool]:
+        """Resolve a line at its CR (``buf[i]``) without the next byte; an LF
+        that still comes is swallowed."""
         self.swallow_lf = True
         return i + 1, True
 
