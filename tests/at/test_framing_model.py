@@ -30,7 +30,7 @@ from modemctl.at import (
 )
 from tests.at.helpers import drain
 
-PROPERTY = settings(max_examples=300, deadline=None,
+PROPERTY = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 # Final results a command can get, as (code, verbose text, numeric code).
