@@ -102,7 +102,11 @@ class SendFrames(Action):
 
 @dataclass(frozen=True, slots=True)
 class ReceiveFrames(Action):
-    """Listen for V.21 frames; completes with FrameReceived or BadFrame."""
+    """Listen for V.21 frames; completes with a final FrameReceived or a BadFrame.
+
+    Frames without the final bit are reported as they come and leave the
+    receive open (the rest of the burst follows).
+    """
 
 
 @dataclass(frozen=True, slots=True)
