@@ -302,3 +302,10 @@ def test_dcn_after_confirmed_eop_is_normal() -> None:
     m.receive(cmd(FCF.DCN))
     hangup = finished(drain(m)).outcome.hangup
     assert (hangup.cause, hangup.phase, hangup.fhs_code) == (Cause.NORMAL, Phase.E, "00")
+
+
+def test_crp_from_the_sender_gets_dis_again() -> None:
+    m = receiver()
+    m.receive(cmd(FCF.CRP))
+    actions = drain(m)
+    assert sent(actions) == ["CSI", "DIS"] and actions[-1] == ReceiveFrames()

@@ -351,3 +351,14 @@ def test_config_is_checked() -> None:
         T30Config(local_id="x" * 21)
     with pytest.raises(ValueError):
         T30.sender(T30Config(), 0)
+
+
+def test_dis_again_means_our_dcs_was_not_heard() -> None:
+    m = sender()
+    to_cfr(m)
+    for _ in range(2):
+        m.receive(frame(FCF.DIS, DIS_V17))
+        assert sent(drain(m)) == ["TSI", "DCS", "TCF 14400"]
+    m.receive(frame(FCF.DIS, DIS_V17))
+    hangup = finished(drain(m)).outcome.hangup
+    assert (hangup.cause, hangup.fhs_code) == (Cause.DIS_REPEATED, "26")
