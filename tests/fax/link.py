@@ -37,7 +37,8 @@ from modemctl.fax.t30 import (
     TimerExpired,
 )
 
-GOOD_PAGE = PageQuality(lines=1143)
+LINES = 1143
+GOOD_PAGE = PageQuality()
 
 
 @dataclass
@@ -100,7 +101,7 @@ class Link:
             if kind == "tcf" and isinstance(side.waiting, ReceiveTraining):
                 return TcfReceived(item[2], item[2])  # type: ignore[index]
             if kind == "page" and isinstance(side.waiting, ReceivePage):
-                return PageReceived(self.page_quality(item[1], item[2]))  # type: ignore[index]
+                return PageReceived(LINES, self.page_quality(item[1], item[2]))  # type: ignore[index]
             # high-speed data while listening for frames (or the wrong kind): lost
         return None
 

@@ -45,7 +45,8 @@ from modemctl.fax.t30 import (
     TimerExpired,
 )
 
-GOOD_PAGE = PageQuality(lines=1143)
+LINES = 1143
+GOOD_PAGE = PageQuality()
 
 
 @dataclass
@@ -149,7 +150,7 @@ class T31Pair:
         if isinstance(op, ReceivePageData):
             burst = m.inbox.popleft()
             assert burst.page is not None
-            return PageEnded(self.page_quality(*burst.page))
+            return PageEnded(LINES, self.page_quality(*burst.page))
         if isinstance(op, AbortReceive):
             return Result(ResultCode.OK)
         raise AssertionError(f"unknown op {op!r}")

@@ -6,7 +6,7 @@ from modemctl.fax.class1 import Class1Session
 from modemctl.fax.t30 import T30, Cause, PageQuality, T30Config
 from tests.fax.t31_pair import GOOD_PAGE, T31Pair
 
-BAD_PAGE = PageQuality(lines=1143, bad_lines=400, longest_bad_run=100)
+BAD_PAGE = PageQuality(bad_lines=400, longest_bad_run=100)
 
 
 def sessions(pages: int = 2, **receiver_config: object) -> tuple[Class1Session, Class1Session]:

@@ -200,7 +200,7 @@ def test_receiver_answers_with_csi_dis_then_trains_and_takes_a_page() -> None:
     assert answer(r, OK)[-1] == AtCommand("AT+FRM=146")
     got = answer(r, CONNECT)
     assert len(got) == 1 and isinstance(got[0], ReceivePageData)
-    r.receive(PageEnded(PageQuality(2287)))
+    r.receive(PageEnded(2287, PageQuality()))
     assert io_ops(r) == [AtCommand("AT+FRH=3")]
     assert r.t30.remote_id == "1"
 

@@ -14,7 +14,7 @@ from modemctl.fax.t30 import (
 )
 from tests.fax.link import GOOD_PAGE, Link
 
-BAD_PAGE = PageQuality(lines=1143, bad_lines=300, longest_bad_run=60)
+BAD_PAGE = PageQuality(bad_lines=300, longest_bad_run=60)
 
 
 def pair(pages: int = 2, **sender_config: object) -> tuple[T30, T30]:

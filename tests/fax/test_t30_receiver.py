@@ -39,7 +39,8 @@ from modemctl.fax.t30 import (
 from tests.fax.test_t30_sender import drain, finished, sent
 
 V17 = Params(Modulation.V17_14400, Resolution.FINE, min_scan_ms=0)
-GOOD = PageQuality(lines=2287)
+FINE_LINES = 2287
+GOOD = PageQuality()
 # 14400 bit/s for 1.5 s is 2700 octets; 1 s of zeros is 1800.
 GOOD_TCF = TcfReceived(octets=2700, longest_zero_run=2700)
 
@@ -86,14 +87,14 @@ def decode(params: Params) -> Params:
 def test_two_pages_then_dcn() -> None:
     m = receiver()
     to_page(m)
-    m.receive(PageReceived(GOOD))
+    m.receive(PageReceived(FINE_LINES, GOOD))
     assert drain(m) == [CancelTimer(Timer.T2), StartTimer(Timer.T2, 6.0), ReceiveFrames()]
     m.receive(cmd(FCF.MPS))
     actions = drain(m)
     assert sent(actions) == ["MCF"]
     assert [f.x for a in actions if isinstance(a, SendFrames) for f in a.frames] == [False]
     assert actions[-1] == ReceivePage(1, 1, decode(V17))
-    m.receive(PageReceived(GOOD))
+    m.receive(PageReceived(FINE_LINES, GOOD))
     drain(m)
     m.receive(cmd(FCF.EOP))
     actions = drain(m)
@@ -102,8 +103,8 @@ def test_two_pages_then_dcn() -> None:
     m.receive(cmd(FCF.DCN))
     out = finished(drain(m)).outcome
     assert out.ok and out.remote_id == "+1 555 0100"
-    assert [(p.index, p.accepted, p.quality) for p in out.pages] == [(0, True, GOOD),
-                                                                    (1, True, GOOD)]
+    assert [(p.index, p.accepted, p.lines, p.quality) for p in out.pages] == [
+        (0, True, FINE_LINES, GOOD), (1, True, FINE_LINES, GOOD)]
 
 
 def test_short_zero_run_earns_ftt_then_a_slower_dcs_trains() -> None:
@@ -124,7 +125,7 @@ def test_short_zero_run_earns_ftt_then_a_slower_dcs_trains() -> None:
 def test_bad_copy_gets_rtn_and_the_retransmission_replaces_it() -> None:
     m = receiver(copy_quality=CopyQuality(min_good_percent=95, max_bad_run=5))
     to_page(m)
-    m.receive(PageReceived(PageQuality(lines=2287, bad_lines=200, longest_bad_run=40)))
+    m.receive(PageReceived(FINE_LINES, PageQuality(bad_lines=200, longest_bad_run=40)))
     drain(m)
     m.receive(cmd(FCF.EOP))
     actions = drain(m)
@@ -135,7 +136,7 @@ def test_bad_copy_gets_rtn_and_the_retransmission_replaces_it() -> None:
     drain(m)
     m.receive(GOOD_TCF)
     assert drain(m)[-1] == ReceivePage(0, 2, decode(V17))
-    m.receive(PageReceived(GOOD))
+    m.receive(PageReceived(FINE_LINES, GOOD))
     drain(m)
     m.receive(cmd(FCF.EOP))
     assert sent(drain(m)) == ["MCF"]
@@ -144,14 +145,14 @@ def test_bad_copy_gets_rtn_and_the_retransmission_replaces_it() -> None:
     assert out.ok and [(p.attempts, p.accepted) for p in out.pages] == [(2, True)]
 
 
-@pytest.mark.parametrize(("quality", "good"), [
-    (PageQuality(1000, 50, 5), True),       # 95 % good, run of 5
-    (PageQuality(1000, 51, 1), False),      # 94.9 % good
-    (PageQuality(1000, 6, 6), False),       # a run of 6 bad lines
-    (PageQuality(0), False),                # nothing decoded
+@pytest.mark.parametrize(("lines", "quality", "good"), [
+    (1000, PageQuality(50, 5), True),       # 95 % good, run of 5
+    (1000, PageQuality(51, 1), False),      # 94.9 % good
+    (1000, PageQuality(6, 6), False),       # a run of 6 bad lines
+    (0, PageQuality(), False),              # nothing decoded
 ])
-def test_copy_quality_rule(quality: PageQuality, good: bool) -> None:
-    assert CopyQuality().acceptable(quality) is good
+def test_copy_quality_rule(lines: int, quality: PageQuality, good: bool) -> None:
+    assert CopyQuality().acceptable(lines, quality) is good
 
 
 def test_dis_repeated_every_t4_until_t1() -> None:
@@ -179,7 +180,7 @@ def test_no_page_after_cfr_is_t2_timeout() -> None:
 def test_no_post_page_message_is_t2_timeout_in_phase_d() -> None:
     m = receiver()
     to_page(m)
-    m.receive(PageReceived(GOOD))
+    m.receive(PageReceived(FINE_LINES, GOOD))
     drain(m)
     m.receive(TimerExpired(Timer.T2))
     hangup = finished(drain(m)).outcome.hangup
@@ -189,7 +190,7 @@ def test_no_post_page_message_is_t2_timeout_in_phase_d() -> None:
 def test_lost_mcf_the_repeated_mps_gets_it_again() -> None:
     m = receiver()
     to_page(m)
-    m.receive(PageReceived(GOOD))
+    m.receive(PageReceived(FINE_LINES, GOOD))
     drain(m)
     m.receive(cmd(FCF.MPS))
     drain(m)
@@ -210,7 +211,7 @@ def test_lost_cfr_the_repeated_dcs_trains_again() -> None:
 def test_eop_confirmation_lost_then_t2_still_ends_normally() -> None:
     m = receiver()
     to_page(m)
-    m.receive(PageReceived(GOOD))
+    m.receive(PageReceived(FINE_LINES, GOOD))
     drain(m)
     m.receive(cmd(FCF.EOP))
     drain(m)
@@ -223,7 +224,7 @@ def test_eop_confirmation_lost_then_t2_still_ends_normally() -> None:
 def test_eom_returns_to_phase_b_with_a_new_dis() -> None:
     m = receiver()
     to_page(m)
-    m.receive(PageReceived(GOOD))
+    m.receive(PageReceived(FINE_LINES, GOOD))
     drain(m)
     m.receive(cmd(FCF.EOM))
     actions = drain(m)
@@ -239,7 +240,7 @@ def test_eom_returns_to_phase_b_with_a_new_dis() -> None:
 def test_pri_eop_is_answered_as_eop() -> None:
     m = receiver()
     to_page(m)
-    m.receive(PageReceived(GOOD))
+    m.receive(PageReceived(FINE_LINES, GOOD))
     drain(m)
     m.receive(cmd(FCF.PRI_EOP))
     assert sent(drain(m)) == ["MCF"] and m.state is State.R_WAIT_DCN
@@ -278,7 +279,7 @@ def _to_state(state: State) -> T30:
         return m
     m.receive(GOOD_TCF)
     if state is not State.R_WAIT_PAGE:
-        m.receive(PageReceived(GOOD))
+        m.receive(PageReceived(FINE_LINES, GOOD))
         if state is State.R_WAIT_DCN:
             m.receive(cmd(FCF.EOP))
     drain(m)

@@ -170,8 +170,9 @@ class Data(Report):
 
 @dataclass(frozen=True, slots=True)
 class PageEnded(Report):
-    """Page data ended after :class:`ReceivePageData`: the decoder's counts."""
+    """Page data ended after :class:`ReceivePageData`: lines decoded, and the damage."""
 
+    lines: int
     quality: PageQuality
 
 
@@ -452,7 +453,7 @@ class Class1Session:
         report = yield ReceivePageData(action.index, action.attempt, action.params)
         self._receiving = False
         if isinstance(report, PageEnded):
-            self._t30(PageReceived(report.quality))
+            self._t30(PageReceived(report.lines, report.quality))
         else:
             self._fail(f"page {action.index + 1}",
                        report.code if isinstance(report, Result) else None)

@@ -57,10 +57,10 @@ LADDER: tuple[Modulation, ...] = (
 
 
 class Resolution(enum.Enum):
-    """Vertical resolution: standard 3.85 l/mm (98 lpi) or fine 7.7 l/mm (196 lpi)."""
+    """Vertical resolution; the value is lines per inch (as the pages layer has it)."""
 
-    STANDARD = "standard"
-    FINE = "fine"
+    STANDARD = 98        # 3.85 lines/mm
+    FINE = 196           # 7.7 lines/mm, "R8 x 7.7" in DIS/DCS bit 15
 
 
 class Coding(enum.Enum):

@@ -59,8 +59,9 @@ class TcfReceived(Event):
 
 @dataclass(frozen=True, slots=True)
 class PageReceived(Event):
-    """Page data ended (RTC / carrier drop); the decoder's counts."""
+    """Page data ended (RTC / carrier drop): scan lines decoded, and the damage."""
 
+    lines: int
     quality: PageQuality
 
 

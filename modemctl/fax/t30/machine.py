@@ -151,6 +151,7 @@ class T30:
         self._ppm = FCF.MPS        # post-page message in flight / last received
         self._last_response: tuple[Frame, ...] = ()
         self._quality: PageQuality | None = None
+        self._lines = 0
         self._page_sent = False
 
     @classmethod
@@ -486,6 +487,7 @@ class T30:
         assert isinstance(event, PageReceived)
         self._cancel(Timer.T2)
         self._quality = event.quality
+        self._lines = event.lines
         self.state = State.R_WAIT_PPM
         self._await(ReceiveFrames(), Timer.T2)
 
@@ -494,10 +496,10 @@ class T30:
         assert self._quality is not None
         self._cancel(Timer.T2)
         self._ppm = POST_PAGE[event.frame.fcf]
-        good = self.config.copy_quality.acceptable(self._quality)
+        good = self.config.copy_quality.acceptable(self._lines, self._quality)
         response = FCF.MCF if good else FCF.RTN
         result = PageResult(self._page, good, self._attempt, self.params, response,
-                            self._quality)
+                            self._lines, self._quality)
         self._pages[self._page] = result
         self._emit(PageDone(result))
         self._respond(response)

@@ -17,13 +17,13 @@ from modemctl.fax.t30.hangup import Direction, Hangup
 
 @dataclass(frozen=True)
 class PageQuality:
-    """What the T.4 decoder counted on a received page.
+    """What the T.4 decoder counted on a received page: lines it had to
+    regenerate, and the most consecutive ones.
 
-    ``bad_lines`` are lines that did not decode to the page width;
-    ``longest_bad_run`` the most consecutive ones.
+    Same fields as the pages layer's ``PageQuality`` (which TIFF Class F
+    records), so the two are one concept once both are on main.
     """
 
-    lines: int
     bad_lines: int = 0
     longest_bad_run: int = 0
 
@@ -40,12 +40,12 @@ class CopyQuality:
     min_good_percent: float = 95.0
     max_bad_run: int = 5
 
-    def acceptable(self, quality: PageQuality) -> bool:
-        """Whether a page with these counts is good enough to confirm."""
-        if quality.lines <= 0:
+    def acceptable(self, lines: int, quality: PageQuality) -> bool:
+        """Whether a page of ``lines`` scan lines with these counts is good enough."""
+        if lines <= 0:
             return False
-        good = quality.lines - quality.bad_lines
-        return (good * 100.0 >= self.min_good_percent * quality.lines
+        good = lines - quality.bad_lines
+        return (good * 100.0 >= self.min_good_percent * lines
                 and quality.longest_bad_run <= self.max_bad_run)
 
 
@@ -55,7 +55,7 @@ class PageResult:
 
     ``response`` is the post-page response (MCF, RTP, RTN, PIP, PIN) the
     receiver gave, or None when the call ended before one came.
-    ``quality`` is set on the receiving side.
+    ``lines`` and ``quality`` are set on the receiving side.
     """
 
     index: int
@@ -63,6 +63,7 @@ class PageResult:
     attempts: int
     params: Params
     response: FCF | None
+    lines: int | None = None
     quality: PageQuality | None = None
 
 
