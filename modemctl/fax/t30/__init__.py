@@ -9,6 +9,7 @@ shared with modem-run T.30 (Class 2/2.0).  Contract: ``docs/design.md``,
 "Fax layer".
 """
 
+from modemctl.errors import FrameError
 from modemctl.fax.t30.caps import (
     LADDER,
     Capabilities,
@@ -49,7 +50,6 @@ from modemctl.fax.t30.events import (
 from modemctl.fax.t30.frames import (
     FCF,
     Frame,
-    FrameError,
     decode_frame,
     decode_station_id,
     encode_frame,

@@ -19,7 +19,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from modemctl.fax.t30.frames import FrameError
+from modemctl.errors import FrameError
 
 
 class Modulation(enum.Enum):

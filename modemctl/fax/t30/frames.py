@@ -22,21 +22,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from modemctl.errors import ModemctlError
+from modemctl.errors import FrameError
 
 ADDRESS = 0xFF
 CONTROL_MORE = 0x03
 CONTROL_FINAL = 0x13
 STATION_ID_LENGTH = 20
-
-
-class FrameError(ModemctlError, ValueError):
-    """Bytes that are not a T.30 frame we can act on; ``reason`` says why."""
-
-    def __init__(self, data: bytes, reason: str) -> None:
-        self.data = bytes(data)
-        self.reason = reason
-        super().__init__(f"bad T.30 frame {self.data[:8].hex(' ')}: {reason}")
 
 
 class FCF(enum.IntEnum):

@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
+from modemctl.errors import FrameError
 from modemctl.fax.t30.caps import (
     Capabilities,
     Modulation,
@@ -70,7 +71,6 @@ from modemctl.fax.t30.frames import (
     ID_FRAMES,
     POST_PAGE,
     Frame,
-    FrameError,
     decode_station_id,
     encode_station_id,
 )
