@@ -362,3 +362,12 @@ def test_dis_again_means_our_dcs_was_not_heard() -> None:
     m.receive(frame(FCF.DIS, DIS_V17))
     hangup = finished(drain(m)).outcome.hangup
     assert (hangup.cause, hangup.fhs_code) == (Cause.DIS_REPEATED, "26")
+
+
+def test_events_before_start_are_a_programming_error() -> None:
+    m = T30.sender(T30Config(), 1)
+    with pytest.raises(RuntimeError, match="before start"):
+        m.receive(frame(FCF.DIS, DIS_V17))
+    m.start()
+    with pytest.raises(RuntimeError, match="twice"):
+        m.start()

@@ -153,6 +153,7 @@ class T30:
         self._quality: PageQuality | None = None
         self._lines = 0
         self._page_sent = False
+        self._started = False
 
     @classmethod
     def sender(cls, config: T30Config, page_count: int) -> T30:
@@ -168,6 +169,9 @@ class T30:
 
     def start(self) -> None:
         """Begin Phase B: the caller listens for DIS, the answerer sends it."""
+        if self._started:
+            raise RuntimeError("T30.start() called twice")
+        self._started = True
         if self.direction is Direction.SEND:
             self.state = State.S_WAIT_DIS
             self._await(ReceiveFrames(), Timer.T1)
@@ -176,7 +180,12 @@ class T30:
             self._send_dis()
 
     def receive(self, event: Event) -> None:
-        """Feed one event; its actions queue up for :meth:`next_action`."""
+        """Feed one event; its actions queue up for :meth:`next_action`.
+
+        Events after the end are ignored (a late frame or timer is harmless).
+        """
+        if not self._started:
+            raise RuntimeError("T30.receive() before start()")
         if self.state is State.DONE:
             return
         trigger = self._trigger(event)
