@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from modemctl.fax.class1 import Class1Session
 from modemctl.fax.t30 import T30, Cause, PageQuality, T30Config
 from tests.fax.t31_pair import GOOD_PAGE, T31Pair
@@ -85,3 +88,25 @@ def test_receiver_that_rejects_everything_ends_with_page_rejected() -> None:
     assert pair.wire.count("S>hs146p(0, 3)") == 1
     assert r.t30.outcome is not None
     assert r.t30.outcome.hangup.cause is Cause.REMOTE_DISCONNECT
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from([None, None, None, "lose", "bad-fcs"]), max_size=40),
+       st.integers(1, 3))
+def test_any_pattern_of_damaged_frames_ends_cleanly(damage: list[str | None],
+                                                     pages: int) -> None:
+    """Whatever frames a noisy line garbles or drops, both ends finish, and a
+    sender that reports success never does so for pages the receiver lacks."""
+    plan = iter(damage)
+
+    def noisy(side: str, frame: bytes) -> str | None:
+        return next(plan, None)
+
+    s, r = sessions(pages=pages)
+    pair = T31Pair(s, r, damage=noisy)
+    pair.run()
+    assert s.finished and r.finished
+    assert s.t30.outcome is not None and r.t30.outcome is not None
+    if s.t30.outcome.ok:
+        assert [p.index for p in r.t30.outcome.pages if p.accepted] == list(range(pages))
+    assert pair.now <= 200.0
