@@ -8,11 +8,13 @@ from modemctl.at import ResultCode
 from modemctl.fax.class1 import (
     AbortReceive,
     AtCommand,
+    Class1Quirks,
     Class1Session,
     Data,
     Hangup,
     Op,
     PageEnded,
+    Pause,
     ReadData,
     ReadResult,
     ReceivePageData,
@@ -263,3 +265,24 @@ def test_no_carrier_on_frh_is_retried_then_gives_up() -> None:
     got = ops(s)
     assert isinstance(got[-1], T30Notice) and isinstance(got[-1].action, Finished)
     assert got[-1].action.outcome.hangup.cause is Cause.CALL_LOST
+
+
+def test_quirks_early_connect_delay_and_frames_without_fcs() -> None:
+    quirks = Class1Quirks(fcs_octets=0, tm_connect_delay=0.4, turnaround_silence=7)
+    s = Class1Session(T30.sender(T30Config(), 1), quirks)
+    s.start()
+    ops(s)
+    s.receive(Data(frame_to_wire(encode_frame(Frame(FCF.DIS, DIS_V17))) + b"\r\nOK\r\n"))
+    ops(s)
+    assert io_ops_after(s, OK) == [AtCommand("AT+FTS=7")]       # the DIS parsed whole
+    answer(s, OK)
+    dcs = answer(s, CONNECT)
+    assert isinstance(dcs[0], WriteData) and dcs[0].data[:3] == b"\xff\x13\x83"
+    answer(s, OK)
+    assert answer(s, OK) == [AtCommand("AT+FTM=145")]
+    assert answer(s, CONNECT) == [Pause(0.4), WriteData(bytes(2700) + b"\x10\x03")]
+
+
+def test_quirk_values_are_checked() -> None:
+    with pytest.raises(ValueError):
+        Class1Quirks(fcs_octets=-1)

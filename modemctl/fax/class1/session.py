@@ -18,6 +18,8 @@ Sequences (T.31; HylaFAX ``Class1*.c++`` and efax ``c1sndrcv`` do the same):
   result.  ``+FCERROR`` means the far end sent V.21 instead (it repeated a
   command): the session switches to ``AT+FRH=3`` and delivers the frame.
 
+Vendor differences are :class:`Class1Quirks` values (profile data).
+
 Right after the call connected, the modem is already in V.21: after ``ATD``
 it receives (implied ``+FRH=3``), after ``ATA`` it transmits (implied
 ``+FTH=3``); the first receive or send skips its command.  V.17 trains TCF
@@ -64,10 +66,30 @@ from modemctl.fax.t30 import (
 from modemctl.fax.t30.caps import Modulation
 from modemctl.fax.t30.hangup import Direction
 
-#: ``AT+FTS`` before every transmission, in 10 ms units (efax uses 8).
-TURNAROUND_SILENCE = 8
 #: ``+FCERROR`` / NO CARRIER answers tolerated in one receive before giving up.
 MAX_RECEIVE_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Class1Quirks:
+    """How a modem family's Class 1 differs; filled from its profile, not branched on.
+
+    ``fcs_octets``: octets the modem passes on after each received frame's
+    data (T.31 DCEs deliver the two FCS octets; spandsp's T.31 does too).
+    ``tm_connect_delay``: protocol seconds to wait after ``+FTM``'s CONNECT
+    before sending data, for modems that say CONNECT before their training
+    is out (Agere; HylaFAX ``Class1TMConnectDelay``, 400 ms).
+    ``turnaround_silence``: the ``+FTS`` value before each transmission, in
+    10 ms units (T.30 asks 75 ms +-20 between signals; efax sends 8).
+    """
+
+    fcs_octets: int = 2
+    tm_connect_delay: float = 0.0
+    turnaround_silence: int = 8
+
+    def __post_init__(self) -> None:
+        if self.fcs_octets < 0 or self.tm_connect_delay < 0 or self.turnaround_silence < 0:
+            raise ValueError("Class 1 quirk values must not be negative")
 
 
 # --- ops out (what the driver does) ---------------------------------------------
@@ -92,6 +114,13 @@ class WriteData(Op):
     modem's answer with :class:`Result`."""
 
     data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Pause(Op):
+    """Wait this many protocol seconds (scaled like every timer); no report."""
+
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +227,9 @@ _MORE = None        # a step's way of saying "nothing to do, feed me more data"
 class Class1Session:
     """One Class 1 fax call: T.30 on the host, T.31 towards the modem."""
 
-    def __init__(self, t30: T30, *, fcs_octets: int = 2) -> None:
+    def __init__(self, t30: T30, quirks: Class1Quirks | None = None) -> None:
         self.t30 = t30
-        self.fcs_octets = fcs_octets
+        self.quirks = quirks or Class1Quirks()
         self._ops: deque[Op] = deque()
         self._actions: deque[Action] = deque()
         self._step: _Step | None = None
@@ -278,13 +307,18 @@ class Class1Session:
 
     def _resume(self, report: Report | None) -> None:
         assert self._step is not None
-        try:
-            op = self._step.send(report)
-        except StopIteration:
-            self._step = None
-            self._receiving = False
-            self._run()
-            return
+        while True:
+            try:
+                op = self._step.send(report)
+            except StopIteration:
+                self._step = None
+                self._receiving = False
+                self._run()
+                return
+            if not isinstance(op, Pause):
+                break
+            self._ops.append(op)           # performed in order, nothing to report
+            report = None
         if op is not None:
             self._ops.append(op)
 
@@ -330,14 +364,17 @@ class Class1Session:
             self._implied = None
             return True
         self._implied = None
-        code = yield from self._command(f"AT+FTS={TURNAROUND_SILENCE}")
+        silence = f"AT+FTS={self.quirks.turnaround_silence}"
+        code = yield from self._command(silence)
         if code is not ResultCode.OK:
-            self._fail(f"AT+FTS={TURNAROUND_SILENCE}", code)
+            self._fail(silence, code)
             return False
         code = yield from self._command(command)
         if code is not ResultCode.CONNECT:
             self._fail(command, code)
             return False
+        if command.startswith("AT+FTM") and self.quirks.tm_connect_delay:
+            yield Pause(self.quirks.tm_connect_delay)
         return True
 
     def _send_frames(self, action: SendFrames) -> _Step:
@@ -416,8 +453,8 @@ class Class1Session:
         if code is not ResultCode.OK:
             return BadFrame(f"{code.value if code else 'no result'} after the frame")
         body = bytes(collector.data)
-        if self.fcs_octets:
-            body = body[:-self.fcs_octets]
+        if self.quirks.fcs_octets:
+            body = body[:-self.quirks.fcs_octets]
         try:
             return FrameReceived(decode_frame(body))
         except FrameError as exc:
