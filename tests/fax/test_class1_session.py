@@ -286,3 +286,9 @@ def test_quirks_early_connect_delay_and_frames_without_fcs() -> None:
 def test_quirk_values_are_checked() -> None:
     with pytest.raises(ValueError):
         Class1Quirks(fcs_octets=-1)
+
+
+def test_a_dis_without_the_final_bit_still_ends_the_receive() -> None:
+    s = sender_session()
+    got = deliver(s, incoming(FCF.DIS, DIS_V17, final=False))
+    assert AtCommand("AT+FRH=3") not in got and got[-1] == AtCommand("AT+FTS=8")

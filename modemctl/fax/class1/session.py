@@ -442,9 +442,11 @@ class Class1Session:
                     return
             event = yield from self._one_frame()
             self._receiving = False
+            queued = len(self._actions)
             self._t30(event)
-            if not (isinstance(event, FrameReceived) and not event.frame.final):
-                return
+            more = isinstance(event, FrameReceived) and not event.frame.final
+            if not more or len(self._actions) > queued:
+                return                     # the burst is over, or T.30 acted already
             self._receiving = True
 
     def _one_frame(self) -> Generator[Op | None, Report | None, BadFrame | FrameReceived]:
