@@ -180,3 +180,19 @@ class ConfigError(ModemctlError):
         self.source = source
         self.reason = reason
         super().__init__(f"{source}: {reason}")
+
+
+# --- fax protocol (T.30) ---------------------------------------------------
+
+
+class FrameError(ModemctlError, ValueError):
+    """Bytes that are not a T.30 frame (or information field) we can act on.
+
+    ``data`` holds the bytes, ``reason`` says what is wrong with them; the
+    T.30 machine treats such a frame like one with a bad FCS.
+    """
+
+    def __init__(self, data: bytes, reason: str) -> None:
+        self.data = bytes(data)
+        self.reason = reason
+        super().__init__(f"bad T.30 frame {self.data[:8].hex(' ')}: {reason}")
