@@ -1,0 +1,182 @@
+"""Reading documents into fax pages: every input format, scaling, rotation,
+the two Pillow traps, and bad input."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, TiffImagePlugin
+
+from modemctl.errors import DocumentError, MissingExtra
+from modemctl.fax import Page, PaperSize, Resolution, load_document
+from tests.fax.pages import halftone_image, text_image
+
+A4_FINE, A4_STANDARD, LETTER_FINE = 2287, 1143, 2151
+
+
+def _black_fraction(page: Page) -> float:
+    return sum(bin(b).count("1") for row in page.rows for b in row) / (page.width * page.height)
+
+
+def _fax_tiff(path: Path, images: list[Image.Image], compression: str | None,
+              t4options: int | None = None, fill_order: int = 1, ydpi: int = 196,
+              photometric: int = 0) -> Path:
+    """A multi-page TIFF Class F written by libtiff, the way HylaFAX/efax files look."""
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[262] = photometric
+    info[266] = fill_order
+    if t4options is not None:
+        info[292] = t4options
+    images[0].save(path, "TIFF", save_all=True, append_images=images[1:], tiffinfo=info,
+                   compression=compression, dpi=(204, ydpi))
+    return path
+
+
+def _native_pages() -> list[Page]:
+    return [Page.from_image(text_image(260, seed=11), Resolution.FINE),
+            Page.from_image(halftone_image(90), Resolution.FINE)]
+
+
+@pytest.mark.parametrize(("compression", "t4options", "fill_order"), [
+    ("group3", 0, 1), ("group3", 4, 1), ("group3", 5, 1), ("group3", 4, 2),
+    ("group4", None, 1), (None, None, 1),
+], ids=["g3-1d", "g3-1d-fill", "g3-2d", "g3-lsb-first", "g4", "uncompressed"])
+def test_tiff_class_f_pages_come_through_pel_for_pel(
+        tmp_path: Path, compression: str | None, t4options: int | None, fill_order: int) -> None:
+    pages = _native_pages()
+    path = _fax_tiff(tmp_path / "in.tif", [p.to_image() for p in pages], compression,
+                     t4options, fill_order)
+    assert load_document(path, resolution=Resolution.FINE) == pages
+
+
+@pytest.mark.parametrize("photometric", [0, 1], ids=["min-is-white", "min-is-black"])
+def test_trap_1_photometric_either_way_gives_the_same_page(tmp_path: Path,
+                                                           photometric: int) -> None:
+    page = _native_pages()[0]
+    path = _fax_tiff(tmp_path / "p.tif", [page.to_image()], "group3", 4, photometric=photometric)
+    [loaded] = load_document(path)
+    assert loaded == page
+    assert 0.005 < _black_fraction(loaded) < 0.5     # ink on white paper, not a negative
+
+
+def test_trap_2_a_page_built_from_value_1_is_white_paper() -> None:
+    image = Image.new("1", (1728, 40), 1)             # value 1, not 255: still white
+    ImageDraw.Draw(image).rectangle((100, 10, 199, 19), fill=0)
+    [page] = load_document(image)
+    assert _black_fraction(page) == pytest.approx(100 * 10 / (1728 * 40))
+    [scaled] = load_document(Image.new("1", (800, 1000), 1))
+    assert _black_fraction(scaled) == 0
+
+
+def test_standard_tiff_sent_at_fine_doubles_lines_and_back(tmp_path: Path) -> None:
+    page = Page.from_image(text_image(100, seed=2), Resolution.STANDARD)
+    path = _fax_tiff(tmp_path / "s.tif", [page.to_image()], "group3", 4, ydpi=98)
+    [fine] = load_document(path, resolution=Resolution.FINE)
+    assert fine.resolution is Resolution.FINE
+    assert fine.rows == tuple(r for r in page.rows for _ in (0, 1))
+    [standard] = load_document(path, resolution=Resolution.STANDARD)
+    assert standard == page
+    fine_path = _fax_tiff(tmp_path / "f.tif", [fine.to_image()], "group3", 4)
+    assert load_document(fine_path, resolution=Resolution.STANDARD) == [page]
+
+
+def _letter_scan(size: tuple[int, int] = (850, 1100)) -> Image.Image:
+    """A 100-dpi letter-size grey scan: a black bar along the top, text below."""
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, size[0] - 1, 39), fill=0)
+    for y in range(80, size[1] - 40, 30):
+        draw.text((40, y), "Please fax the signed form back by Friday", fill=0, font_size=22)
+    image.info["dpi"] = (100, 100)
+    return image
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "PGM", "PBM", "JPEG", "PDF", "TIFF-gray"])
+def test_every_format_becomes_a_full_dithered_page(tmp_path: Path, fmt: str) -> None:
+    scan = _letter_scan()
+    path = tmp_path / f"doc.{fmt.lower()}"
+    if fmt == "PNG":
+        scan.convert("LA").save(path, dpi=(100, 100))
+    elif fmt == "PGM":
+        scan.save(path, "PPM")
+    elif fmt == "PBM":
+        scan.convert("1").save(path, "PPM")
+    elif fmt == "JPEG":
+        scan.convert("RGB").save(path, "JPEG", dpi=(100, 100), quality=90)
+    elif fmt == "PDF":
+        scan.save(path, "PDF", resolution=100.0, save_all=True, append_images=[scan])
+    else:
+        scan.save(path, "TIFF", dpi=(100, 100))
+    pages = load_document(path, resolution=Resolution.FINE, paper=PaperSize.A4)
+    assert len(pages) == (2 if fmt == "PDF" else 1)
+    for page in pages:
+        assert (page.width, page.height, page.resolution) == (1728, A4_FINE, Resolution.FINE)
+        image = page.to_image()
+        # Letter is 8.5 in wide: it fills the 215 mm line; 11 in of 11.7: the bottom stays white.
+        assert image.crop((0, 0, 1728, 60)).convert("L").getextrema()[0] == 0
+        bar = image.crop((100, 5, 1628, 70)).convert("L").histogram()
+        assert bar[0] > 0.95 * sum(bar)              # the top bar is solid black
+        assert image.crop((0, 2200, 1728, A4_FINE)).convert("L").getextrema() == (255, 255)
+        assert 0.03 < _black_fraction(page) < 0.4
+
+
+def test_letter_length_and_standard_resolution() -> None:
+    [page] = load_document(_letter_scan(), resolution=Resolution.FINE, paper=PaperSize.LETTER)
+    assert page.height == LETTER_FINE
+    [page] = load_document(_letter_scan(), resolution=Resolution.STANDARD)
+    assert (page.height, page.resolution) == (A4_STANDARD, Resolution.STANDARD)
+
+
+def test_a_portrait_page_scanned_wider_than_tall_is_turned() -> None:
+    landscape = _letter_scan().transpose(Image.Transpose.ROTATE_270)   # bar now on the right
+    [page] = load_document(landscape)
+    assert page.height == A4_FINE
+    image = page.to_image()
+    # Turned a quarter counter-clockwise, the bar is along the top again.
+    bar = image.crop((100, 5, 1628, 70)).convert("L").histogram()
+    assert bar[0] > 0.95 * sum(bar)
+
+
+def test_a_list_of_paths_and_images_keeps_its_order(tmp_path: Path) -> None:
+    native = _native_pages()
+    path = _fax_tiff(tmp_path / "two.tif", [p.to_image() for p in native], "group3", 4)
+    pages = load_document([native[1].to_image(), path, native[0].to_image()])
+    assert pages == [native[1], *native, native[0]]
+
+
+def test_pdf_without_the_extra_names_it_in_one_line(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "doc.pdf"
+    _letter_scan().save(path, "PDF")
+    monkeypatch.setitem(sys.modules, "pypdfium2", None)     # as if not installed
+    with pytest.raises(MissingExtra) as caught:
+        load_document(path)
+    assert str(caught.value) == "faxing a PDF needs pypdfium2: pip install 'modemctl[pdf]'"
+    assert caught.value.extra == "pdf"
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("missing.png", None, "No such file"),
+    ("notes.txt", b"just some text\n", "not a TIFF, PNG, PBM/PGM, JPEG or PDF file"),
+    ("cut.png", "truncated-png", "unreadable image data"),
+    ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf\n", "not a readable PDF"),
+])
+def test_bad_input_is_a_typed_error_naming_the_file(
+        tmp_path: Path, name: str, content: bytes | str | None, reason: str) -> None:
+    path = tmp_path / name
+    if content == "truncated-png":
+        _letter_scan().save(path, "PNG")
+        path.write_bytes(path.read_bytes()[:400])
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    with pytest.raises(DocumentError) as caught:
+        load_document([_letter_scan(), path])
+    assert caught.value.source == str(path)
+    assert reason in str(caught.value)
+
+
+def test_nothing_to_send_is_an_error() -> None:
+    with pytest.raises(DocumentError, match="nothing to send"):
+        load_document([])
