@@ -21,7 +21,6 @@ all its completions when the module loads.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
 
 from modemctl.errors import PageCodingError
@@ -81,7 +80,7 @@ class DecodedPage:
         return Page(self.width, self.rows, resolution)
 
 
-def _run(bits: str, pos: int, black: bool) -> tuple[int, int]:
+def _run(bits: str, pos: int, black: int) -> tuple[int, int]:
     """One run: make-up codes and the terminating code.  Returns (run, new pos)."""
     table, peek = (_BLACK, _BLACK_PEEK) if black else (_WHITE, _WHITE_PEEK)
     run = 0
@@ -124,29 +123,31 @@ def _decode_1d(bits: str, pos: int, width: int) -> tuple[list[int], int]:
 
 
 def _decode_2d(bits: str, pos: int, width: int, ref: Changes) -> tuple[list[int], int]:
+    # As the encoder: a0 only moves right, so b1 is found by a pointer into
+    # the reference line, which ends in sentinels at ``width``.
     changes: list[int] = []
+    ref = (*ref, width, width, width)
+    modes = _MODES.get
     a0 = -1
-    black = False
-    n_ref = len(ref)
+    black = 0
+    k = 0
     while a0 < width:
-        entry = _MODES.get(bits[pos:pos + _MODE_PEEK])
+        entry = modes(bits[pos:pos + _MODE_PEEK])
         if entry is None:
             raise _BadLine
         mode, n = entry
         pos += n
-        j = bisect_right(ref, a0)
-        if (j & 1) != black:
-            j += 1
-        b1 = ref[j] if j < n_ref else width
+        while ref[k] <= a0:
+            k += 1
+        j = k + 1 if (k & 1) != black else k
         if mode == _PASS_MODE:
-            b2 = ref[j + 1] if j + 1 < n_ref else width
-            if b2 >= width:
+            a0 = ref[j + 1]
+            if a0 >= width:
                 raise _BadLine
-            a0 = b2
         elif mode == _HORIZONTAL_MODE:
             first, pos = _run(bits, pos, black)
             second, pos = _run(bits, pos, not black)
-            a1 = max(a0, 0) + first
+            a1 = (a0 if a0 >= 0 else 0) + first
             a2 = a1 + second
             if a2 > width:
                 raise _BadLine
@@ -158,13 +159,13 @@ def _decode_2d(bits: str, pos: int, width: int, ref: Changes) -> tuple[list[int]
                         changes.append(a)
             a0 = a2
         else:
-            a1 = b1 + mode
-            if a1 > width or a1 < max(a0, 0) or (a1 == a0 and a0 >= 0):
+            a1 = ref[j] + mode
+            if a1 > width or a1 < a0 or (a1 == a0 and a0 >= 0) or a1 < 0:
                 raise _BadLine
             if a1 < width:
                 changes.append(a1)
             a0 = a1
-            black = not black
+            black ^= 1
     return changes, pos
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import enum
 import math
-from bisect import bisect_right
 from collections.abc import Sequence
 
 from modemctl.errors import PageCodingError
@@ -96,41 +95,50 @@ def _mh_line(changes: Changes, width: int, white: list[str], black: list[str]) -
 
 def _mr_line(cur: Changes, ref: Changes, width: int,
              white: list[str], black: list[str]) -> str:
-    """Code ``cur`` against reference line ``ref`` (T.4 §4.2.1.3)."""
-    parts = []
+    """Code ``cur`` against reference line ``ref`` (T.4 §4.2.1.3).
+
+    a0 only moves right, so a1 and b1 are found by pointers that only move
+    right too; sentinels at ``width`` stand for "no further change".
+    """
+    parts: list[str] = []
+    put = parts.append
+    cur = (*cur, width, width)
+    ref = (*ref, width, width, width)
     a0 = -1
-    is_black = False          # colour of a0, i.e. of the run being coded
-    n_cur, n_ref = len(cur), len(ref)
+    is_black = 0          # colour of a0, i.e. of the run being coded
+    i = 0                 # cur[i] is a1, the first change right of a0
+    k = 0                 # ref[k] is the first reference change right of a0
     while True:
-        i = bisect_right(cur, a0)
-        a1 = cur[i] if i < n_cur else width
-        j = bisect_right(ref, a0)
+        a1 = cur[i]
+        while ref[k] <= a0:
+            k += 1
         # b1 changes to the colour opposite a0's: even indices turn black.
-        if (j & 1) != is_black:
-            j += 1
-        b1 = ref[j] if j < n_ref else width
-        b2 = ref[j + 1] if j + 1 < n_ref else width
+        j = k + 1 if (k & 1) != is_black else k
+        b1 = ref[j]
+        b2 = ref[j + 1]
         if b2 < a1:
-            parts.append(PASS)
+            put(PASS)
             a0 = b2
             continue
         delta = a1 - b1
         if -3 <= delta <= 3:
-            parts.append(VERTICAL[delta])
+            put(VERTICAL[delta])
             if a1 >= width:
                 break
             a0 = a1
-            is_black = not is_black
+            i += 1
+            is_black ^= 1
             continue
-        a2 = cur[i + 1] if i + 1 < n_cur else width
-        first = a1 - max(a0, 0)
+        a2 = cur[i + 1]
+        first = a1 - a0 if a0 >= 0 else a1
         if is_black:
-            parts += (HORIZONTAL, black[first], white[a2 - a1])
+            put(HORIZONTAL + black[first] + white[a2 - a1])
         else:
-            parts += (HORIZONTAL, white[first], black[a2 - a1])
+            put(HORIZONTAL + white[first] + black[a2 - a1])
         if a2 >= width:
             break
         a0 = a2
+        i += 2
     return "".join(parts)
 
 

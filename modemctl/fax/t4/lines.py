@@ -5,11 +5,17 @@ before it; the line starts on an imaginary white pel.  A line is therefore
 the ascending tuple of its changing elements' positions: even indices turn
 black, odd ones turn white, and the runs are the gaps between them.
 
-Extraction works on the whole row as one integer: ``v ^ (v >> 1)`` has a one
-exactly at each change, and ``str.find`` on its binary form walks them in C.
+Both conversions stay in C-implemented primitives, which is what makes a
+pure-Python codec fast enough: the row as one integer, ``v ^ (v >> 1)`` has
+a one exactly at each change; splitting its binary form at the ones gives
+the gaps, and ``accumulate`` turns them into positions.  Back, the runs are
+rebuilt with string repetition and parsed as one integer.
 """
 
 from __future__ import annotations
+
+from itertools import accumulate, count, cycle
+from operator import add, mul, sub
 
 Changes = tuple[int, ...]
 
@@ -19,13 +25,9 @@ def row_changes(row: bytes, width: int) -> Changes:
     v = int.from_bytes(row, "big") >> (8 * len(row) - width)
     if not v:
         return ()
-    bits = format(v ^ (v >> 1), f"0{width}b")
-    found: list[int] = []
-    i = bits.find("1")
-    while i >= 0:
-        found.append(i)
-        i = bits.find("1", i + 1)
-    return tuple(found)
+    gaps = format(v ^ (v >> 1), f"0{width}b").split("1")
+    # Position of the n-th one = length of the gaps before it + n.
+    return tuple(map(add, accumulate(map(len, gaps[:-1])), count()))
 
 
 def changes_row(changes: Changes, width: int) -> bytes:
@@ -33,13 +35,6 @@ def changes_row(changes: Changes, width: int) -> bytes:
     nbytes = (width + 7) // 8
     if not changes:
         return bytes(nbytes)
-    parts: list[str] = []
-    pos = 0
-    black = False
-    for c in changes:
-        parts.append(("1" if black else "0") * (c - pos))
-        pos = c
-        black = not black
-    parts.append(("1" if black else "0") * (width - pos))
-    parts.append("0" * (8 * nbytes - width))
-    return int("".join(parts), 2).to_bytes(nbytes, "big")
+    runs = map(sub, (*changes, width), (0, *changes))
+    bits = "".join(map(mul, cycle("01"), runs)) + "0" * (8 * nbytes - width)
+    return int(bits, 2).to_bytes(nbytes, "big")
