@@ -58,6 +58,18 @@ def row_bytes(width: int) -> int:
 
 
 @dataclass(frozen=True)
+class PageQuality:
+    """What a receiver saw of a page: lines it had to regenerate.
+
+    T.30 judges copy quality from these two figures (MCF or RTN), and TIFF
+    Class F keeps them with the page (BadFaxLines, ConsecutiveBadFaxLines).
+    """
+
+    bad_lines: int = 0
+    longest_bad_run: int = 0
+
+
+@dataclass(frozen=True)
 class Page:
     """One fax page: ``rows`` of packed 1-bit pels (1 = black), at ``resolution``."""
 

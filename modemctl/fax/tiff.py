@@ -21,24 +21,15 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from modemctl.errors import FaxError
 from modemctl.fax.files import write_atomically
-from modemctl.fax.page import HORIZONTAL_DPI, Page
+from modemctl.fax.page import HORIZONTAL_DPI, Page, PageQuality
 from modemctl.fax.t4.encode import Coding, encode_page
 
 _SHORT, _LONG, _RATIONAL, _ASCII = 3, 4, 5, 2
 _TYPE_SIZE = {_SHORT: 2, _LONG: 4, _RATIONAL: 8, _ASCII: 1}
-
-
-@dataclass(frozen=True)
-class PageQuality:
-    """What the receiver saw of a page: lines it had to regenerate."""
-
-    bad_lines: int = 0
-    longest_bad_run: int = 0
 
 
 def _ifd(tags: dict[int, tuple[int, Sequence[int] | bytes]], at: int) -> tuple[bytes, bytes]:

@@ -12,7 +12,7 @@ from PIL import Image, ImageSequence
 from modemctl.errors import FaxError
 from modemctl.fax import PageQuality, Resolution, write_pdf, write_tiff
 from modemctl.fax.page import Page
-from modemctl.fax.t4 import Coding
+from modemctl.fax.t4 import Coding, decode_page, encode_page
 from tests.fax.pages import halftone_image, text_image
 
 
@@ -87,3 +87,21 @@ def test_pdf_on_request_has_every_page_at_true_size(tmp_path: Path) -> None:
     black = image.histogram()[0] / (image.width * image.height)
     ours = sum(bin(b).count("1") for row in pages[0].rows for b in row) / (1728 * 300)
     assert black == pytest.approx(ours, rel=0.35)
+
+
+def test_a_damaged_received_page_is_stored_as_regenerated(tmp_path: Path) -> None:
+    """The receive path: wire data with a noise burst -> decode -> TIFF-F with its bad lines."""
+    sent = Page.from_image(text_image(240, seed=8), Resolution.FINE)
+    wire = bytearray(encode_page(sent.rows, sent.width, coding=Coding.MR, k=4))
+    middle = len(wire) // 2
+    wire[middle:middle + 20] = bytes(20)                  # carrier dropout: zeros
+    decoded = decode_page(bytes(wire), sent.width, coding=Coding.MR)
+    assert decoded.bad_lines > 0 and decoded.quality.bad_lines == decoded.bad_lines
+    received = decoded.page(Resolution.FINE)
+    path = write_tiff(tmp_path / "rx.tif", [received], coding=Coding.MR,
+                      quality=[decoded.quality])
+    with Image.open(path) as img:
+        assert img.tobytes("raw", "1;I") == b"".join(received.rows)
+        assert img.tag_v2[326] == decoded.bad_lines
+        assert img.tag_v2[328] == decoded.longest_bad_run
+        assert img.tag_v2[327] == 1

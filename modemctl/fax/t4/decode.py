@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modemctl.errors import PageCodingError
-from modemctl.fax.page import Page, Resolution
+from modemctl.fax.page import Page, PageQuality, Resolution
 from modemctl.fax.t4.codes import EOL, HORIZONTAL, PASS, VERTICAL, makeup_codes, terminating_codes
 from modemctl.fax.t4.encode import Coding
 from modemctl.fax.t4.lines import Changes, changes_row
@@ -74,6 +74,11 @@ class DecodedPage:
     """Most consecutive bad lines (T.30 copy quality looks at both figures)."""
     rtc: bool
     """RTC ended the page; False when the data just stopped."""
+
+    @property
+    def quality(self) -> PageQuality:
+        """The bad-line figures, as T.30 judges them and TIFF Class F records them."""
+        return PageQuality(self.bad_lines, self.longest_bad_run)
 
     def page(self, resolution: Resolution) -> Page:
         """The page at the resolution DCS announced."""
