@@ -17,6 +17,7 @@ a line depends only on the line (MH) or on the line and its reference line
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Sequence
 
@@ -67,18 +68,10 @@ def _run_code_table(black: bool, longest: int) -> list[str]:
     return table
 
 
-class _RunCodes:
-    """Per-width lookup of run codes, built once and shared."""
-
-    _cache: dict[int, tuple[list[str], list[str]]] = {}  # noqa: RUF012 -- deliberate shared cache
-
-    @classmethod
-    def for_width(cls, width: int) -> tuple[list[str], list[str]]:
-        tables = cls._cache.get(width)
-        if tables is None:
-            tables = (_run_code_table(False, width), _run_code_table(True, width))
-            cls._cache[width] = tables
-        return tables
+@functools.cache
+def _run_codes(width: int) -> tuple[list[str], list[str]]:
+    """White and black run codes for every run a ``width``-pel line can have."""
+    return _run_code_table(False, width), _run_code_table(True, width)
 
 
 def _mh_line(changes: Changes, width: int, white: list[str], black: list[str]) -> str:
@@ -159,7 +152,7 @@ def encode_page(rows: Sequence[bytes], width: int, *, coding: Coding = Coding.MH
     if k < 1:
         raise PageCodingError(f"MR's K must be at least 1, not {k}")
     stride = (width + 7) // 8
-    white, black = _RunCodes.for_width(width)
+    white, black = _run_codes(width)
     mr = coding is Coding.MR
     eol_1d, eol_2d = (EOL + "1", EOL + "0") if mr else (EOL, EOL)
     eol_bits = len(eol_1d)
