@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from modemctl.errors import FaxError
 
 
 def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file and a rename."""
+    """Write ``data`` to ``target`` through a temporary file and a rename.
+
+    The temporary file is created with mode 0666 so the umask applies, as
+    for any ordinary file (``tempfile.mkstemp`` would leave it 0600).
+    """
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                   dir=target.parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise FaxError(f"cannot write {target}: {exc.strerror or exc}") from exc
     try:

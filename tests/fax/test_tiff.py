@@ -105,3 +105,15 @@ def test_a_damaged_received_page_is_stored_as_regenerated(tmp_path: Path) -> Non
         assert img.tag_v2[326] == decoded.bad_lines
         assert img.tag_v2[328] == decoded.longest_bad_run
         assert img.tag_v2[327] == 1
+
+
+def test_output_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    """Not the 0600 of the temporary file they are written through."""
+    old = os.umask(0o022)
+    try:
+        tif = write_tiff(tmp_path / "fax.tif", _pages())
+        pdf = write_pdf(tmp_path / "fax.pdf", _pages())
+    finally:
+        os.umask(old)
+    assert tif.stat().st_mode & 0o777 == 0o644
+    assert pdf.stat().st_mode & 0o777 == 0o644
