@@ -46,14 +46,16 @@ def _expand(codes: dict[str, int], width: int) -> dict[str, tuple[int, int]]:
     return table
 
 
-def _run_table(black: bool) -> dict[str, tuple[int, int]]:
+def _run_table(black: bool, peek: int) -> dict[str, tuple[int, int]]:
     codes = {code: run for run, code in enumerate(terminating_codes(black))}
     codes.update({code: run for run, code in makeup_codes(black).items()})
-    return _expand(codes, _BLACK_PEEK if black else _WHITE_PEEK)
+    return _expand(codes, peek)
 
 
-_WHITE = _run_table(False)
-_BLACK = _run_table(True)
+_WHITE = _run_table(False, _WHITE_PEEK)
+_BLACK = _run_table(True, _BLACK_PEEK)
+_WHITE13 = _run_table(False, _BLACK_PEEK)
+"""White codes looked up by 13 bits, so both colours of a horizontal pair peek alike."""
 _MODES = _expand({PASS: _PASS_MODE, HORIZONTAL: _HORIZONTAL_MODE,
                   **{code: delta for delta, code in VERTICAL.items()}}, _MODE_PEEK)
 
@@ -85,92 +87,123 @@ class DecodedPage:
         return Page(self.width, self.rows, resolution)
 
 
-def _run(bits: str, pos: int, black: int) -> tuple[int, int]:
-    """One run: make-up codes and the terminating code.  Returns (run, new pos)."""
+def _decode_1d(bits: str, pos: int, width: int) -> tuple[list[int], int]:
+    """One MH line from ``pos``: its changing elements and where its codes end.
+
+    The hot loop of decoding, so written for CPython: a white and a black run
+    per pass with the lookups inlined, an unknown code surfacing as the
+    table's KeyError (free until raised), make-up codes off the common path.
+    """
+    changes: list[int] = []
+    append = changes.append
+    white, black = _WHITE.__getitem__, _BLACK.__getitem__
+    a = 0
+    try:
+        while True:
+            run, n = white(bits[pos:pos + _WHITE_PEEK])
+            pos += n
+            if run > 63:
+                while True:
+                    more, n = white(bits[pos:pos + _WHITE_PEEK])
+                    pos += n
+                    run += more
+                    if more < 64:
+                        break
+            a += run
+            if a >= width:
+                break
+            if run or not changes:
+                append(a)
+            else:                       # a zero run mid-line: two changes cancel
+                changes.pop()
+            run, n = black(bits[pos:pos + _BLACK_PEEK])
+            pos += n
+            if run > 63:
+                while True:
+                    more, n = black(bits[pos:pos + _BLACK_PEEK])
+                    pos += n
+                    run += more
+                    if more < 64:
+                        break
+            a += run
+            if a >= width:
+                break
+            if run:
+                append(a)
+            else:
+                changes.pop()
+    except KeyError:
+        raise _BadLine from None
+    if a > width:
+        raise _BadLine
+    return changes, pos
+
+
+def _run(bits: str, pos: int, black: int, run: int) -> tuple[int, int]:
+    """The rest of a run that began with make-up code(s) worth ``run``."""
     table, peek = (_BLACK, _BLACK_PEEK) if black else (_WHITE, _WHITE_PEEK)
-    run = 0
     while True:
-        entry = table.get(bits[pos:pos + peek])
-        if entry is None:
-            raise _BadLine
-        value, n = entry
+        value, n = table[bits[pos:pos + peek]]
         pos += n
         run += value
         if value < 64:
             return run, pos
 
 
-def _decode_1d(bits: str, pos: int, width: int) -> tuple[list[int], int]:
-    # The hot loop of MH decoding: a white run then a black run per pass, with
-    # the lookups inlined (a call per run costs a third of the time).
-    changes: list[int] = []
-    white, black = _WHITE.get, _BLACK.get
-    a = 0
-    while True:
-        for lookup, peek in ((white, _WHITE_PEEK), (black, _BLACK_PEEK)):
-            start = a
-            while True:
-                entry = lookup(bits[pos:pos + peek])
-                if entry is None:
-                    raise _BadLine
-                pos += entry[1]
-                a += entry[0]
-                if entry[0] < 64:
-                    break
-            if a >= width:
-                if a > width:
-                    raise _BadLine
-                return changes, pos
-            if a == start and changes:      # a zero run mid-line: two changes cancel
-                changes.pop()
-            else:
-                changes.append(a)
-
-
 def _decode_2d(bits: str, pos: int, width: int, ref: Changes) -> tuple[list[int], int]:
-    # As the encoder: a0 only moves right, so b1 is found by a pointer into
-    # the reference line, which ends in sentinels at ``width``.
+    """One MR 2-D line against ``ref``.  As in the encoder, a0 only moves
+    right, so b1 is found by a pointer into ``ref``, which ends in sentinels
+    at ``width``."""
     changes: list[int] = []
+    append = changes.append
     ref = (*ref, width, width, width)
-    modes = _MODES.get
+    modes = _MODES.__getitem__
+    white_code, black_code = _WHITE13.__getitem__, _BLACK.__getitem__
     a0 = -1
     black = 0
     k = 0
-    while a0 < width:
-        entry = modes(bits[pos:pos + _MODE_PEEK])
-        if entry is None:
-            raise _BadLine
-        mode, n = entry
-        pos += n
-        while ref[k] <= a0:
-            k += 1
-        j = k + 1 if (k & 1) != black else k
-        if mode == _PASS_MODE:
-            a0 = ref[j + 1]
-            if a0 >= width:
-                raise _BadLine
-        elif mode == _HORIZONTAL_MODE:
-            first, pos = _run(bits, pos, black)
-            second, pos = _run(bits, pos, not black)
-            a1 = (a0 if a0 >= 0 else 0) + first
-            a2 = a1 + second
-            if a2 > width:
-                raise _BadLine
-            for a in (a1, a2):
-                if a < width:
-                    if changes and changes[-1] == a:
-                        changes.pop()
-                    else:
-                        changes.append(a)
-            a0 = a2
-        else:
-            a1 = ref[j] + mode
-            if a1 > width or a1 < a0 or (a1 == a0 and a0 >= 0) or a1 < 0:
-                raise _BadLine
-            if a1 < width:
-                changes.append(a1)
-            a0 = a1
-            black ^= 1
+    try:
+        while a0 < width:
+            mode, n = modes(bits[pos:pos + _MODE_PEEK])
+            pos += n
+            while ref[k] <= a0:
+                k += 1
+            j = k + 1 if (k & 1) != black else k
+            if mode == _HORIZONTAL_MODE:
+                # Two runs, a0's colour first; usually one terminating code each.
+                first, n = (black_code if black else white_code)(bits[pos:pos + _BLACK_PEEK])
+                pos += n
+                if first > 63:
+                    first, pos = _run(bits, pos, black, first)
+                second, n = (white_code if black else black_code)(bits[pos:pos + _BLACK_PEEK])
+                pos += n
+                if second > 63:
+                    second, pos = _run(bits, pos, not black, second)
+                a1 = (a0 if a0 >= 0 else 0) + first
+                a2 = a1 + second
+                if a2 > width:
+                    raise _BadLine
+                for a in (a1, a2):
+                    if a < width:
+                        if changes and changes[-1] == a:
+                            changes.pop()
+                        else:
+                            append(a)
+                a0 = a2
+            elif mode == _PASS_MODE:
+                a0 = ref[j + 1]
+                if a0 >= width:
+                    raise _BadLine
+            else:
+                a1 = ref[j] + mode
+                if a1 > width or a1 < a0 or (a1 == a0 and a0 >= 0) or a1 < 0:
+                    raise _BadLine
+                if a1 < width:
+                    append(a1)
+                a0 = a1
+                black ^= 1
+    except KeyError:
+        raise _BadLine from None
     return changes, pos
 
 
