@@ -180,3 +180,20 @@ def test_bad_input_is_a_typed_error_naming_the_file(
 def test_nothing_to_send_is_an_error() -> None:
     with pytest.raises(DocumentError, match="nothing to send"):
         load_document([])
+
+
+def test_white_paper_stays_clean_around_ink(tmp_path: Path) -> None:
+    """JPEG artefacts and resampling ringing are faint greys next to the ink;
+    dithered as they are, they speckle the paper with black dots."""
+    scan = Image.new("L", (850, 1100), 255)
+    ImageDraw.Draw(scan).rectangle((200, 200, 649, 399), fill=0)
+    scan.save(tmp_path / "box.jpg", "JPEG", quality=40, dpi=(100, 100))
+    [page] = load_document(tmp_path / "box.jpg", resolution=Resolution.FINE)
+    image = page.to_image().convert("L")
+    sx, sy = 1728 / 850, 196 / 100                  # 100 dpi scan onto 204 x 196
+    box = (round(200 * sx), round(200 * sy), round(650 * sx), round(400 * sy))
+    assert image.crop((box[0] + 8, box[1] + 8, box[2] - 8, box[3] - 8)).getextrema() == (0, 0)
+    margin = 12
+    for band in ((0, 0, 1728, box[1] - margin), (0, box[3] + margin, 1728, page.height),
+                 (0, 0, box[0] - margin, page.height), (box[2] + margin, 0, 1728, page.height)):
+        assert image.crop(band).getextrema() == (255, 255), band
