@@ -180,3 +180,21 @@ def test_bad_parameters_are_typed_errors() -> None:
         encode_page([], 1728, coding=Coding.MR, k=0)
     with pytest.raises(PageCodingError):
         decode_page(b"", 0)
+
+
+@pytest.mark.parametrize("coding", CODINGS, ids=lambda c: c.value)
+def test_a_line_wiped_to_zeros_mid_page_is_a_bad_line_not_the_end(coding: Coding) -> None:
+    """A dropout that zeroes one line leaves EOL, fill, EOL: two EOLs in a row, like
+    RTC.  But data follows, so it is a damaged line and the page goes on."""
+    page = Page.from_image(text_image(120, seed=12), Resolution.FINE)
+    bits = _bits(encode_page(page.rows, page.width, coding=coding, k=4))
+    eols = [i for i in range(len(bits)) if bits.startswith(EOL, i)]
+    start, stop = eols[50] + len(EOL), eols[51]        # line 50's code (MR: tag bit too)
+    wiped = bits[:start] + "0" * (stop - start) + bits[stop:]
+    decoded = decode_page(int(wiped, 2).to_bytes(len(wiped) // 8, "big"), page.width,
+                          coding=coding)
+    assert decoded.rtc
+    assert len(decoded.rows) == page.height
+    assert decoded.rows[50] == page.rows[49]           # replaced by the line above
+    assert decoded.rows[60:] == page.rows[60:]
+    assert decoded.bad_lines >= 1

@@ -3,8 +3,10 @@
 Input is the page stream in the codec's bit order (MSB first, see
 ``encode``), as the class layer hands it over after undoing DLE stuffing and
 the modem's LSB-first order.  The decoder starts at the first EOL and reads
-line by line until RTC (two EOLs in a row already count: part of RTC may be
-damaged too) or the end of the data.
+line by line until RTC or the end of the data.  Two EOLs in a row count as
+RTC (part of RTC may be damaged too) when nothing but EOLs and fill follows;
+with page data after them, the empty line between is a line lost to a
+dropout.
 
 A line is **bad** when its codes are invalid, its runs do not add up to the
 width, or anything but fill stands between it and the next EOL.  As a
@@ -207,6 +209,17 @@ def _decode_2d(bits: str, pos: int, width: int, ref: Changes) -> tuple[list[int]
     return changes, pos
 
 
+def _at_rtc(bits: str, eol: int, nbits: int, eol_bits: int) -> bool:
+    """Whether the EOLs from ``eol`` on, with only fill between them, are all that
+    is left of the page (RTC, then fill): two EOLs in a row are RTC only then."""
+    pos = eol + eol_bits
+    while True:
+        nxt = bits.find(EOL, pos)
+        if not 0 <= nxt < nbits or bits.find("1", pos, nxt) >= 0:
+            return bits.find("1", pos, nbits) < 0
+        pos = nxt + eol_bits
+
+
 def decode_page(data: bytes, width: int = 1728, *, coding: Coding = Coding.MH) -> DecodedPage:
     """Decode one received page (MSB-first T.4 data, with or without RTC).
 
@@ -224,25 +237,26 @@ def decode_page(data: bytes, width: int = 1728, *, coding: Coding = Coding.MH) -
     bad = run = longest = 0
     ref_ok = True
     rtc = False
+    eol_bits = len(EOL) + mr
     pos = bits.find(EOL)
     while 0 <= pos < nbits:
-        pos += len(EOL)
-        one_d = True
-        if mr:
-            one_d = bits[pos] == "1"
-            pos += 1
+        pos += eol_bits
+        one_d = not mr or bits[pos - 1] == "1"
         nxt = bits.find(EOL, pos)
         end = nxt if 0 <= nxt < nbits else nbits
-        if "1" not in bits[pos:end]:
-            if end < nbits:      # two EOLs in a row: RTC
+        if bits.find("1", pos, end) < 0:
+            if end == nbits:            # nothing after the last EOL but fill
+                break
+            if _at_rtc(bits, nxt, nbits, eol_bits):
                 rtc = True
-            break
+                break
+            # EOL, fill, EOL with page data after it: a line lost to a dropout.
         try:
             if one_d:
                 changes, stop = _decode_1d(bits, pos, width)
             else:
                 changes, stop = _decode_2d(bits, pos, width, lines[-1] if lines else ())
-            if stop > end or "1" in bits[stop:end] or (not one_d and not ref_ok):
+            if stop > end or bits.find("1", stop, end) >= 0 or (not one_d and not ref_ok):
                 raise _BadLine
             lines.append(tuple(changes))
             ref_ok = True
