@@ -121,6 +121,14 @@ def _grayscale(image: Image.Image) -> Image.Image:
     """The image as "L" on white paper (transparent parts are paper)."""
     if image.mode == "1":
         return image.convert("L")        # any non-zero pel is white, value 1 included
+    if image.mode.startswith("I"):
+        # 16-bit scans (PNG, PGM with maxval 65535): Pillow's convert("L") clips
+        # at 255, which would turn everything but black into white paper.
+        wide = image.convert("I")
+        _, brightest = wide.getextrema()
+        if isinstance(brightest, int | float) and brightest > 255:
+            wide = wide.point(lambda v: v * (1 / 256))
+        return wide.convert("L")
     if "A" in image.getbands() or "transparency" in image.info:
         rgba = image.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -197,3 +197,19 @@ def test_white_paper_stays_clean_around_ink(tmp_path: Path) -> None:
     for band in ((0, 0, 1728, box[1] - margin), (0, box[3] + margin, 1728, page.height),
                  (0, 0, box[0] - margin, page.height), (box[2] + margin, 0, 1728, page.height)):
         assert image.crop(band).getextrema() == (255, 255), band
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "PPM"], ids=["png-16bit", "pgm-16bit"])
+def test_sixteen_bit_scans_keep_their_greys(tmp_path: Path, fmt: str) -> None:
+    """Pillow's own convert("L") clips 16-bit values at 255: the page would come out
+    white except for pure black."""
+    scan = _letter_scan().convert("I").point(lambda v: v * 257).convert("I;16")  # 16 bit
+    ImageDraw.Draw(scan).rectangle((0, 500, 849, 599), fill=128 * 257)  # a mid-grey band
+    path = tmp_path / f"scan16.{fmt.lower()}"
+    scan.save(path, fmt)
+    with Image.open(path) as check:
+        assert check.mode.startswith("I")                # really read back as 16 bit
+    [page] = load_document(path)
+    band = page.to_image().crop((100, 1000, 1600, 1150)).convert("L").histogram()
+    assert 0.35 < band[0] / sum(band) < 0.65          # dithered mid-grey, not white paper
+    assert 0.03 < _black_fraction(page) < 0.4
