@@ -12,11 +12,12 @@ Two kinds of input are treated differently:
   when their vertical resolution (YResolution; the requested one when
   absent) differs from the one asked for: each line doubled, or every other
   line dropped.  So a page round-trips unchanged.
-* **Everything else is a document page.**  Wider than tall, it is turned a
-  quarter (a landscape scan of a portrait page).  It is scaled, keeping its
-  physical aspect (its dpi, square pels when unknown), to the 215 mm line
-  (1728 pels at 204 dpi) and at most the paper length, put on a white page
-  of the paper's length, and dithered (Floyd-Steinberg) to black and white,
+* **Everything else is a document page.**  It is turned upright by its EXIF
+  orientation if it has one; then, wider than tall, it is turned a quarter
+  (a landscape scan of a portrait page).  It is scaled, keeping its physical
+  aspect (its dpi, square pels when unknown), to the 215 mm line (1728 pels
+  at 204 dpi) and at most the paper length, put on a white page of the
+  paper's length, and dithered (Floyd-Steinberg) to black and white,
   near-white counting as paper and near-black as ink.
 """
 
@@ -26,7 +27,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from modemctl.errors import DocumentError
 from modemctl.fax.page import HORIZONTAL_DPI, WIDTH_A4, Page, PaperSize, Resolution
@@ -90,7 +91,9 @@ def _image_pages(image: Image.Image, name: str, resolution: Resolution,
         if frame.mode == "1" and frame.width == WIDTH_A4:
             pages.append(_native_page(frame, resolution))
         else:
-            pages.append(_document_page(frame, resolution, paper))
+            # A phone photo of a page stores its pels sideways plus an EXIF turn.
+            upright = ImageOps.exif_transpose(frame)
+            pages.append(_document_page(upright, resolution, paper))
     return pages
 
 

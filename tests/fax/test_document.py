@@ -213,3 +213,14 @@ def test_sixteen_bit_scans_keep_their_greys(tmp_path: Path, fmt: str) -> None:
     band = page.to_image().crop((100, 1000, 1600, 1150)).convert("L").histogram()
     assert 0.35 < band[0] / sum(band) < 0.65          # dithered mid-grey, not white paper
     assert 0.03 < _black_fraction(page) < 0.4
+
+
+def test_a_photo_is_turned_upright_by_its_exif_orientation(tmp_path: Path) -> None:
+    """Phone cameras store the pels sideways and an EXIF tag saying how to turn them."""
+    sideways = _letter_scan().transpose(Image.Transpose.ROTATE_90).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6                                     # "turn 90° clockwise to view"
+    sideways.save(tmp_path / "photo.jpg", "JPEG", exif=exif, quality=90)
+    [page] = load_document(tmp_path / "photo.jpg")
+    bar = page.to_image().crop((100, 5, 1628, 70)).convert("L").histogram()
+    assert bar[0] > 0.95 * sum(bar)                     # the bar is along the top
