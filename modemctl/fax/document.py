@@ -58,8 +58,11 @@ def load_document(document: Document, *, resolution: Resolution = Resolution.FIN
     for number, source in enumerate(sources, 1):
         if isinstance(source, Image.Image):
             pages += _image_pages(source, f"image {number}", resolution, paper)
-        else:
+        elif isinstance(source, str | os.PathLike):
             pages += _file_pages(Path(source), resolution, paper)
+        else:
+            raise DocumentError(f"item {number}",
+                                f"a {type(source).__name__} is neither a file path nor an image")
     return pages
 
 
@@ -76,6 +79,8 @@ def _file_pages(path: Path, resolution: Resolution, paper: PaperSize) -> list[Pa
             return _image_pages(image, str(path), resolution, paper)
     except UnidentifiedImageError:
         raise DocumentError(str(path), f"not a {SUPPORTED} file") from None
+    except Image.DecompressionBombError as exc:
+        raise DocumentError(str(path), f"image too large to be a page ({exc})") from None
     except (OSError, ValueError, SyntaxError) as exc:
         # Pillow reports truncated or corrupt data as OSError/ValueError/SyntaxError.
         raise DocumentError(str(path), f"unreadable image data ({exc})") from None
@@ -90,6 +95,9 @@ def _image_pages(image: Image.Image, name: str, resolution: Resolution,
             raise DocumentError(name, "empty image")
         if frame.mode == "1" and frame.width == WIDTH_A4:
             pages.append(_native_page(frame, resolution))
+        elif _is_fax(frame):
+            # A B4/A3 fax page (2048/2432 pels), however short: scaled, never turned.
+            pages.append(_document_page(frame, resolution, paper, turn=False))
         else:
             # A phone photo of a page stores its pels sideways plus an EXIF turn.
             upright = ImageOps.exif_transpose(frame)
@@ -103,6 +111,12 @@ _TONE = [0 if v <= _INK else 255 if v >= _PAPER else round((v - _INK) * 255 / (_
 """Near-white is paper and near-black is ink before dithering: otherwise the
 faint greys of scanner noise, JPEG artefacts and resampling ringing come out
 as scattered dots on white paper, which look dirty and code badly."""
+
+
+def _is_fax(image: Image.Image) -> bool:
+    """Bilevel at the fax's 204 dpi across: a fax page of another width."""
+    dpi = image.info.get("dpi")
+    return image.mode == "1" and dpi is not None and 200 <= float(dpi[0]) <= 210
 
 
 def _native_page(image: Image.Image, resolution: Resolution) -> Page:
@@ -139,12 +153,13 @@ def _grayscale(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
-def _document_page(image: Image.Image, resolution: Resolution, paper: PaperSize) -> Page:
+def _document_page(image: Image.Image, resolution: Resolution, paper: PaperSize,
+                   turn: bool = True) -> Page:
     gray = _grayscale(image)
     xdpi, ydpi = (float(v) for v in image.info.get("dpi", (1.0, 1.0)))
     if xdpi <= 0 or ydpi <= 0:
         xdpi = ydpi = 1.0
-    if gray.width > gray.height:
+    if turn and gray.width > gray.height:
         gray = gray.transpose(Image.Transpose.ROTATE_90)
         xdpi, ydpi = ydpi, xdpi
     lines_per_inch = resolution.lines_per_mm * 25.4

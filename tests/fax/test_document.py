@@ -224,3 +224,28 @@ def test_a_photo_is_turned_upright_by_its_exif_orientation(tmp_path: Path) -> No
     [page] = load_document(tmp_path / "photo.jpg")
     bar = page.to_image().crop((100, 5, 1628, 70)).convert("L").histogram()
     assert bar[0] > 0.95 * sum(bar)                     # the bar is along the top
+
+
+def test_a_short_wide_fax_page_is_scaled_not_turned(tmp_path: Path) -> None:
+    """A B4 fax page (2048 pels at 204 dpi) that is only a few lines long is wider
+    than tall, but it is a fax: reduced to 1728 pels across, never turned."""
+    strip = Image.new("1", (2048, 300), 255)
+    ImageDraw.Draw(strip).rectangle((0, 0, 2047, 29), fill=0)        # a bar along the top
+    path = _fax_tiff(tmp_path / "b4.tif", [strip], "group3", 4)
+    [page] = load_document(path)
+    assert page.width == 1728
+    bar = page.to_image().crop((100, 2, 1628, 20)).convert("L").histogram()
+    assert bar[0] > 0.95 * sum(bar)                   # still along the top: not turned
+
+
+def test_something_neither_path_nor_image_is_a_typed_error() -> None:
+    with pytest.raises(DocumentError, match="item 2: a int is neither"):
+        load_document([_letter_scan(), 42])  # type: ignore[list-item]
+
+
+def test_an_image_too_large_to_be_a_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "huge.png"
+    _letter_scan().save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)   # 850 x 1100 is "a bomb" now
+    with pytest.raises(DocumentError, match="too large"):
+        load_document(path)
