@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from PIL import Image
@@ -19,31 +19,37 @@ from modemctl.fax.files import write_atomically
 from modemctl.fax.page import HORIZONTAL_DPI, WIDTH_A4, Page
 
 
-def rasterise(path: Path) -> list[Image.Image]:
+def rasterise(path: Path) -> Iterator[Image.Image]:
     """Every page of the PDF at ``path`` as a grayscale image whose shorter side is
-    about 1728 pels, with its dpi in ``info`` (so scaling keeps the aspect)."""
+    about 1728 pels, with its dpi in ``info`` (so scaling keeps the aspect).
+
+    A generator, so that a long PDF is held one rendered page at a time (a
+    rendered page is 4 MB; its fax page is a tenth of that).
+    """
     try:
         import pypdfium2 as pdfium
     except ImportError:
         raise MissingExtra("faxing a PDF", "pdf", "pypdfium2") from None
-    images: list[Image.Image] = []
     try:
         pdf = pdfium.PdfDocument(str(path))
-        try:
-            for index in range(len(pdf)):
+    except pdfium.PdfiumError as exc:
+        raise DocumentError(str(path), f"not a readable PDF ({exc})") from None
+    try:
+        if len(pdf) == 0:
+            raise DocumentError(str(path), "the PDF has no pages")
+        for index in range(len(pdf)):
+            try:
                 page = pdf[index]
                 width_pt, height_pt = page.get_size()
                 scale = WIDTH_A4 / max(1.0, min(width_pt, height_pt))
                 image = page.render(scale=scale, grayscale=True).to_pil()
-                image.info["dpi"] = (72 * scale, 72 * scale)
-                images.append(image)
-        finally:
-            pdf.close()
-    except pdfium.PdfiumError as exc:
-        raise DocumentError(str(path), f"not a readable PDF ({exc})") from None
-    if not images:
-        raise DocumentError(str(path), "the PDF has no pages")
-    return images
+            except pdfium.PdfiumError as exc:
+                raise DocumentError(str(path), f"page {index + 1} cannot be rendered ({exc})") \
+                    from None
+            image.info["dpi"] = (72 * scale, 72 * scale)
+            yield image
+    finally:
+        pdf.close()
 
 
 def pdf_bytes(pages: Sequence[Page]) -> bytes:
