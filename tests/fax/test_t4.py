@@ -198,3 +198,26 @@ def test_a_line_wiped_to_zeros_mid_page_is_a_bad_line_not_the_end(coding: Coding
     assert decoded.rows[50] == page.rows[49]           # replaced by the line above
     assert decoded.rows[60:] == page.rows[60:]
     assert decoded.bad_lines >= 1
+
+
+@pytest.mark.parametrize(("coding", "lost"), [(Coding.MH, 1), (Coding.MR, 3)])
+def test_one_damaged_line_exactly(coding: Coding, lost: int) -> None:
+    """MH loses just the damaged line.  MR (K=4) also loses the 2-D lines coded
+    against it, up to the next 1-D line: a receiver cannot trust them."""
+    page = Page.from_image(text_image(120, seed=21), Resolution.FINE)
+    # A 2-D line (n % 4 == 1) that differs from the line above, so the stand-in shows.
+    hit = next(n for n in range(21, 100, 4) if page.rows[n] != page.rows[n - 1])
+    bits = _bits(encode_page(page.rows, page.width, coding=coding, k=4))
+    eols = [i for i in range(len(bits)) if bits.startswith(EOL, i)]
+    tag = 1 if coding is Coding.MR else 0
+    start, stop = eols[hit] + len(EOL) + tag, eols[hit + 1]
+    # An extension code (0000001xxx) where the line's code was: invalid in MH and MR.
+    garbage = ("0000001111" * (stop - start))[:stop - start]
+    damaged = bits[:start] + garbage + bits[stop:]
+    decoded = decode_page(int(damaged, 2).to_bytes(len(damaged) // 8, "big"), page.width,
+                          coding=coding)
+    assert (decoded.bad_lines, decoded.longest_bad_run) == (lost, lost)
+    expected = list(page.rows)
+    for n in range(hit, hit + lost):
+        expected[n] = expected[hit - 1]              # the last good line stands in
+    assert list(decoded.rows) == expected
