@@ -221,3 +221,15 @@ def test_one_damaged_line_exactly(coding: Coding, lost: int) -> None:
     for n in range(hit, hit + lost):
         expected[n] = expected[hit - 1]              # the last good line stands in
     assert list(decoded.rows) == expected
+
+
+@pytest.mark.parametrize("coding", CODINGS, ids=lambda c: c.value)
+def test_noise_after_rtc_is_not_page_data(coding: Coding) -> None:
+    """As the carrier fades a modem may hand over noise after RTC; the page ended
+    at RTC, and the noise must not count as bad lines (which would mean RTN)."""
+    page = Page.from_image(text_image(80, seed=13), Resolution.FINE)
+    data = encode_page(page.rows, page.width, coding=coding, k=4)
+    noise = bytes([0x5B, 0xE2, 0x13, 0x9C, 0xFF, 0x01, 0x80, 0x37] * 8)
+    decoded = decode_page(data + noise, page.width, coding=coding)
+    assert decoded.rows == page.rows
+    assert decoded.rtc and decoded.bad_lines == 0

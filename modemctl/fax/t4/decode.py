@@ -3,10 +3,10 @@
 Input is the page stream in the codec's bit order (MSB first, see
 ``encode``), as the class layer hands it over after undoing DLE stuffing and
 the modem's LSB-first order.  The decoder starts at the first EOL and reads
-line by line until RTC or the end of the data.  Two EOLs in a row count as
-RTC (part of RTC may be damaged too) when nothing but EOLs and fill follows;
-with page data after them, the empty line between is a line lost to a
-dropout.
+line by line until RTC or the end of the data.  Three EOLs in a row are RTC
+(part of it may be damaged), and so are two with nothing but fill after
+them; two with page data after them enclose a line lost to a dropout
+(see ``_at_rtc``).
 
 A line is **bad** when its codes are invalid, its runs do not add up to the
 width, or anything but fill stands between it and the next EOL.  As a
@@ -210,14 +210,23 @@ def _decode_2d(bits: str, pos: int, width: int, ref: Changes) -> tuple[list[int]
 
 
 def _at_rtc(bits: str, eol: int, nbits: int, eol_bits: int) -> bool:
-    """Whether the EOLs from ``eol`` on, with only fill between them, are all that
-    is left of the page (RTC, then fill): two EOLs in a row are RTC only then."""
+    """Whether the empty line ending at the EOL at ``eol`` starts RTC.
+
+    A dropout is one stretch of zeros, so it leaves at most two EOLs in a
+    row (the one before it, and one its last zeros form with the next one
+    bit): a line lost mid-page.  Three or more in a row can only be the
+    sender's RTC (six, some possibly damaged), whatever noise follows as the
+    carrier fades; two are RTC too when nothing but fill follows them.
+    """
+    in_a_row = 2
     pos = eol + eol_bits
-    while True:
+    while in_a_row < 3:
         nxt = bits.find(EOL, pos)
         if not 0 <= nxt < nbits or bits.find("1", pos, nxt) >= 0:
             return bits.find("1", pos, nbits) < 0
+        in_a_row += 1
         pos = nxt + eol_bits
+    return True
 
 
 def decode_page(data: bytes, width: int = 1728, *, coding: Coding = Coding.MH) -> DecodedPage:
