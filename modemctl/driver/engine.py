@@ -562,15 +562,56 @@ class Engine:
         await asyncio.sleep(max(0.0, quiet_until - time.monotonic()))
         payload = self._core.send_escape(force=force)
         waiter = self._new_waiter()
+        deadline = asyncio.get_running_loop().time() + timeout
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout_at(deadline):
                 await self._send(payload)
                 return await asyncio.shield(waiter)
         except TimeoutError:
             self._core.abort_command()
             return None
+        except asyncio.CancelledError:
+            await self._escape_cancelled(waiter, deadline, force=force)
+            raise
+        except BaseException:
+            self._core.abort_command()
+            raise
         finally:
             self._waiter = None
+
+    async def _escape_cancelled(self, waiter: asyncio.Future[Response | CarrierLost],
+                                deadline: float, *, force: bool) -> None:
+        """The caller gave up on an escape after ``+++`` may have gone out.
+
+        The modem may still take it: wait out its answer (to the same
+        deadline, still under the command lock) so the engine knows which
+        state the modem is in, then undo it: a modem that escaped is taken
+        back online with ``ATO``, so a cancelled escape leaves the call as it
+        found it.  A recovery escape (``force``) only records what it learnt.
+        Cancelled again meanwhile, the core is put back as on a timeout.
+        """
+        try:
+            async with asyncio.timeout_at(deadline):
+                result = await asyncio.shield(waiter)
+        except (TimeoutError, PortClosed, asyncio.CancelledError):
+            self._core.abort_command()
+            return
+        finally:
+            self._waiter = None
+        if isinstance(result, CarrierLost):
+            self._call_active = False
+            return
+        self._call_active = True
+        if force or not result.ok:
+            return
+        self._log.info("escape-cancelled-resuming")
+        try:
+            response = await self._exchange("ATO", self.scaled(RESUME_TIMEOUT))
+        except (ModemctlError, asyncio.CancelledError) as e:
+            # Still held in online-command mode: mode says so, hangup() works.
+            self._log.warning("resume-after-cancelled-escape-failed", error=repr(e))
+            return
+        self._after_response("ATO", response)
 
     async def hangup(self) -> None:
         """Hang up from any mode; afterwards COMMAND mode, on-hook.

@@ -43,6 +43,8 @@ class ScriptedDCE:
         self.port = os.ttyname(self._slave)
         self._last_rx = 0.0
         self.escape_quiet: list[float] = []   # silence before each accepted +++
+        self.escape_seen = asyncio.Event()    # set when a guarded +++ arrives
+        self.honour_escape = True             # False: +++ is just data (S2 > 127)
         self._plus_timer: asyncio.TimerHandle | None = None
         self._loop.add_reader(self.master, self._on_readable)
         self.before_final: list[str] = []   # unsolicited lines sent before each final
@@ -93,7 +95,9 @@ class ScriptedDCE:
             self._plus_timer = None
         if data == b"+++" and quiet_before >= self.guard * 0.9:
             self.escape_quiet.append(quiet_before)
-            self._plus_timer = self._loop.call_later(self.guard, self._escaped)
+            self.escape_seen.set()
+            if self.honour_escape:
+                self._plus_timer = self._loop.call_later(self.guard, self._escaped)
         self.received_data += data
         if self.data_echo:
             self.send_raw(data)

@@ -1,0 +1,107 @@
+"""Cancellation never leaves the engine out of step with the modem (issue 7).
+
+A caller may give up at any await (``asyncio.wait_for``, Ctrl-C, a task
+group failing): whatever the engine was doing, it must afterwards know the
+modem's state and keep working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from modemctl.driver import Engine, EngineMode
+from modemctl.fake import Exchange
+from modemctl.line import Line, open_line
+from modemctl.line.states import CallState
+from tests.driver.conftest import SCALE
+from tests.driver.responder import ScriptedDCE
+
+NEAR, FAR = "5551001", "5551002"
+LinePair = tuple[Line, Line]
+
+
+@pytest.fixture
+async def exchange_pair() -> AsyncIterator[LinePair]:
+    """Two lines driven by modemctl on one fake exchange (near calls far)."""
+    async with contextlib.AsyncExitStack() as stack:
+        ex = await stack.enter_async_context(Exchange(time_scale=SCALE))
+        near_fake = await ex.add_line(NEAR, personality="conexant-v92")
+        far_fake = await ex.add_line(FAR, personality="agere-v92")
+        near = await stack.enter_async_context(
+            open_line(near_fake.port, "US", SCALE, name="near"))
+        far = await stack.enter_async_context(open_line(far_fake.port, "US", SCALE, name="far"))
+        yield near, far
+
+
+async def _read_exactly(engine: Engine, n: int) -> bytes:
+    got = b""
+    async with asyncio.timeout(2):
+        while len(got) < n:
+            chunk = await engine.read(n - len(got))
+            assert chunk, "the call ended"
+            got += chunk
+    return got
+
+
+@pytest.mark.parametrize("modem_escapes", [True, False])
+async def test_cancelled_escape_leaves_the_call_online_and_the_engine_usable(
+        engine: Engine, dce: ScriptedDCE, modem_escapes: bool) -> None:
+    """Cancelled after ``+++`` went out, before the modem's OK: the engine
+    waits out the answer and, if the modem did escape, takes the call back
+    online, so the caller finds the call as it was (not a core stuck in
+    ESCAPING that refuses every later command)."""
+    dce.honour_escape = modem_escapes
+    await engine.originate("ATD1")
+    dce.data_echo = False                             # the far end does not loop +++ back
+    escaping = asyncio.create_task(engine.escape())
+    async with asyncio.timeout(2):
+        await dce.escape_seen.wait()
+    escaping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await escaping
+    assert engine.mode is EngineMode.DATA
+    assert dce.data_mode                              # the modem is online too
+    dce.data_echo = True
+    await engine.write(b"ping")
+    assert await _read_exactly(engine, 4) == b"ping"
+    dce.honour_escape = True
+    await engine.escape()
+    assert engine.mode is EngineMode.ONLINE_COMMAND
+    assert (await engine.command("AT")).ok
+    await engine.hangup()
+    assert engine.mode is EngineMode.COMMAND
+
+
+async def test_secure_cancelled_during_its_escape_keeps_the_call(exchange_pair: LinePair
+                                                                 ) -> None:
+    """``asyncio.wait_for(call.secure(), ...)`` giving up while the escape is
+    in flight: the call stays CONNECTED and usable, and so does the line."""
+    near, far = exchange_pair
+    dialling = asyncio.create_task(near.make_call(FAR))
+    async with asyncio.timeout(10):
+        incoming = await far.wait_for_call()
+        await incoming.answer()
+        call = await dialling
+    assert call.state is CallState.CONNECTED
+    securing = asyncio.create_task(call.secure("best-effort"))
+    async with asyncio.timeout(5):
+        assert await incoming.read(3) == b"+++"       # the escape is on the line
+    securing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await securing
+    assert call.state is CallState.CONNECTED
+    await call.write(b"still here")
+    async with asyncio.timeout(5):
+        got = b""
+        while len(got) < 10:
+            got += await incoming.read(10 - len(got))
+    assert got == b"still here"
+    report = await call.secure("best-effort")          # the engine takes commands again
+    assert report.mechanisms
+    await call.drop()
+    assert near.engine.mode is EngineMode.COMMAND
+    assert (await near.engine.command("AT")).ok
