@@ -667,8 +667,12 @@ class Engine:
             return False
         if not await self._transport.set_dtr(False):
             return False
-        await asyncio.sleep(self._dtr_hold)
-        await self._transport.set_dtr(True)
+        try:
+            await asyncio.sleep(self._dtr_hold)
+        finally:
+            # Even when cancelled in the hold: under &D2 a modem left with DTR
+            # low will not dial.  Shielded, so a second cancel cannot stop it.
+            await asyncio.shield(self._transport.set_dtr(True))
         return True
 
     @property

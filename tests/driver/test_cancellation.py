@@ -105,3 +105,37 @@ async def test_secure_cancelled_during_its_escape_keeps_the_call(exchange_pair: 
     await call.drop()
     assert near.engine.mode is EngineMode.COMMAND
     assert (await near.engine.command("AT")).ok
+
+
+async def test_cancel_during_the_dtr_hold_never_leaves_dtr_low(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real ``&D2`` modem will not dial while DTR is low: cancelling
+    ``drop_dtr()`` during its hold must still raise DTR again."""
+    async with Exchange(time_scale=SCALE) as ex:
+        fake = await ex.add_line(NEAR, rfc2217=True)
+        assert fake.url is not None
+        engine = await Engine.open(fake.url, time_scale=SCALE)
+        try:
+            transport = engine._transport
+            real_set_dtr = transport.set_dtr
+            dtr_low = asyncio.Event()
+
+            async def set_dtr(value: bool) -> bool:
+                ok = await real_set_dtr(value)
+                if not value:
+                    dtr_low.set()
+                return ok
+
+            monkeypatch.setattr(transport, "set_dtr", set_dtr)
+            dropping = asyncio.create_task(engine.drop_dtr())
+            async with asyncio.timeout(2):
+                await dtr_low.wait()
+            assert not dropping.done()                  # inside the hold
+            dropping.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await dropping
+            assert engine.lines.dtr is True
+            assert (await engine.command("AT")).ok      # ordered after the DTR change
+            assert fake.dce.dtr is True
+        finally:
+            await engine.close()
