@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 
 import pytest
+import serial
 
 from modemctl.driver import Engine, EngineMode
 from modemctl.fake import Exchange
 from modemctl.line import Line, open_line
 from modemctl.line.states import CallState
+from modemctl.transport import open_transport
 from tests.driver.conftest import SCALE
 from tests.driver.responder import ScriptedDCE
 
@@ -137,5 +140,49 @@ async def test_cancel_during_the_dtr_hold_never_leaves_dtr_low(
             assert engine.lines.dtr is True
             assert (await engine.command("AT")).ok      # ordered after the DTR change
             assert fake.dce.dtr is True
+        finally:
+            await engine.close()
+
+
+async def test_cancelled_open_closes_a_late_finishing_open(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An RFC 2217 server serves one client: an open that finishes after its
+    caller was cancelled must be closed, or it holds the slot for good and
+    every later open of the line fails."""
+    loop = asyncio.get_running_loop()
+    opening, closed = asyncio.Event(), asyncio.Event()
+    proceed = threading.Event()
+    real_serial_for_url = serial.serial_for_url
+
+    def slow_serial_for_url(url: str, **kwargs: object) -> object:
+        loop.call_soon_threadsafe(opening.set)
+        proceed.wait(5.0)
+        port = real_serial_for_url(url, **kwargs)
+        real_close = port.close
+
+        def close() -> None:
+            real_close()
+            loop.call_soon_threadsafe(closed.set)
+
+        port.close = close
+        return port
+
+    async with Exchange(time_scale=SCALE) as ex:
+        fake = await ex.add_line(NEAR, rfc2217=True)
+        assert fake.url is not None
+        monkeypatch.setattr(serial, "serial_for_url", slow_serial_for_url)
+        task = asyncio.create_task(open_transport(fake.url))
+        async with asyncio.timeout(2):
+            await opening.wait()
+        task.cancel()
+        proceed.set()                                   # the open completes after the cancel
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with asyncio.timeout(5):
+            await closed.wait()
+        monkeypatch.setattr(serial, "serial_for_url", real_serial_for_url)
+        engine = await Engine.open(fake.url, time_scale=SCALE)
+        try:
+            assert (await engine.command("AT")).ok
         finally:
             await engine.close()
