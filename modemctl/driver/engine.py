@@ -132,6 +132,7 @@ class Engine:
         self._call_active = False
         self._escaping = False
         self._hanging_up = False
+        self._discarded = 0             # call data dropped by the current hang-up
         self._closed = False
         self._s12 = DEFAULT_S12
         self._guard: float | None = None
@@ -297,6 +298,11 @@ class Engine:
         if seconds is not None and seconds < 0:
             raise ValueError("carrier_grace must be >= 0 or None")
         self._carrier_grace = seconds
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of call data received and not yet read."""
+        return len(self._data)
 
     def scaled(self, nominal: float) -> float:
         """Real seconds for a protocol-time timeout (with the 0.25 s floor)."""
@@ -489,6 +495,7 @@ class Engine:
     def _new_waiter(self) -> asyncio.Future[Response | CarrierLost]:
         self._received = []
         self._waiter = asyncio.get_running_loop().create_future()
+        self._data_room.set()       # a reader held by back-pressure must see the answer
         return self._waiter
 
     def _fail_waiter(self, exc: BaseException) -> None:
@@ -622,8 +629,13 @@ class Engine:
         mode = self.mode
         if mode is EngineMode.CLOSED:
             raise PortClosed(f"{self.url} is closed")
-        # While we hang up ourselves, the carrier loss that follows is not news.
+        # While we hang up ourselves, the carrier loss that follows is not news,
+        # and call data nobody will read is discarded (it must not hold the
+        # reader back from the modem's answers).
         self._hanging_up = True
+        self._discarded = len(self._data)
+        self._data.clear()
+        self._data_room.set()
         try:
             if mode is EngineMode.DATA:
                 await self._leave_data_mode()
@@ -632,6 +644,8 @@ class Engine:
             await self.command("ATH")
         finally:
             self._hanging_up = False
+            if self._discarded:
+                self._log.info("unread-call-data-discarded", n=self._discarded)
             if self.mode is not EngineMode.DATA:
                 self._call_active = False
                 self._data_ready.set()
@@ -826,9 +840,14 @@ class Engine:
 
     async def _handle(self, event: Event) -> None:
         if isinstance(event, Data):
+            if self._hanging_up:
+                self._discarded += len(event.data)      # nobody will read it
+                return
             self._data += event.data
             self._data_ready.set()
-            if len(self._data) >= DATA_HIGH_WATER:
+            # Back-pressure (stop reading) only while no control operation
+            # waits for the modem's answer, which follows this data.
+            if len(self._data) >= DATA_HIGH_WATER and self._waiter is None:
                 self._data_room.clear()
                 await self._data_room.wait()
         elif isinstance(event, (Echo, Information)):

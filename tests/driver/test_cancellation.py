@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import serial
 
+from modemctl.at import ResultCode, Unsolicited, UnsolicitedKind
 from modemctl.driver import Engine, EngineMode
+from modemctl.driver.engine import DATA_HIGH_WATER
 from modemctl.fake import Exchange
 from modemctl.line import Line, open_line
 from modemctl.line.states import CallState
@@ -186,3 +188,67 @@ async def test_cancelled_open_closes_a_late_finishing_open(
             assert (await engine.command("AT")).ok
         finally:
             await engine.close()
+
+
+async def _wait_until(predicate: Callable[[], bool], polls: int = 500) -> None:
+    """Wait for a state nothing signals: polled, bounded in loop count; it
+    orders nothing by time and fails if the state never comes."""
+    for _ in range(polls):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail("the awaited state never came")
+
+
+@contextlib.asynccontextmanager
+async def _call_with_unread_data(n: int) -> AsyncIterator[Engine]:
+    """An engine in a call whose far end sent ``n`` bytes (more than the high
+    water mark), so that the engine has stopped reading for back-pressure."""
+    async with Exchange(time_scale=SCALE) as ex:
+        fake = await ex.add_line(NEAR)
+        engine = await Engine.open(fake.port, time_scale=SCALE)
+        try:
+            party = await ex.ring_in(NEAR, caller="5559999")
+            async with engine.events() as sub, asyncio.timeout(5):
+                while not isinstance(ev := await sub.get(), Unsolicited) \
+                        or ev.kind is not UnsolicitedKind.RING:
+                    pass
+            assert (await engine.originate("ATA")).final is ResultCode.CONNECT
+            assert await party.answered()
+            party.write(b"x" * n)
+            await _wait_until(lambda: engine.buffered >= DATA_HIGH_WATER)
+            yield engine
+        finally:
+            await engine.close()
+
+
+UNREAD = DATA_HIGH_WATER + (1 << 18)
+
+
+async def test_unread_call_data_does_not_block_hangup() -> None:
+    """1 MiB+ of call data nobody reads stops the reader (back-pressure), but
+    hanging up discards it and still sees the modem's answers: no climb up
+    the recovery ladder."""
+    async with _call_with_unread_data(UNREAD) as engine:
+        async with asyncio.timeout(5):
+            await engine.hangup()
+        assert engine.recoveries == []
+        assert engine.mode is EngineMode.COMMAND
+        assert await engine.read() == b""             # discarded, not delivered late
+        assert (await engine.command("AT")).ok
+
+
+async def test_unread_call_data_does_not_block_an_escape_and_is_kept() -> None:
+    """The escape's OK follows unread data: the reader goes on reading past
+    the high water mark while an escape waits, and keeps every byte."""
+    async with _call_with_unread_data(UNREAD) as engine:
+        async with asyncio.timeout(5):
+            await engine.escape()
+        assert engine.mode is EngineMode.ONLINE_COMMAND and engine.recoveries == []
+        assert engine.buffered == UNREAD
+        assert (await engine.resume()).final is ResultCode.CONNECT
+        got = 0
+        async with asyncio.timeout(5):
+            while got < UNREAD:
+                got += len(await engine.read())
+        assert got == UNREAD
