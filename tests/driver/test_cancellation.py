@@ -11,14 +11,15 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 import pytest
 import serial
 
 from modemctl.at import ResultCode, Unsolicited, UnsolicitedKind
-from modemctl.driver import Engine, EngineMode
+from modemctl.driver import Engine, EngineMode, EventSubscription
 from modemctl.driver.engine import DATA_HIGH_WATER
-from modemctl.fake import Exchange
+from modemctl.fake import Exchange, FakeLine
 from modemctl.line import Line, open_line
 from modemctl.line.states import CallState
 from modemctl.transport import open_transport
@@ -26,12 +27,20 @@ from tests.driver.conftest import SCALE
 from tests.driver.responder import ScriptedDCE
 
 NEAR, FAR = "5551001", "5551002"
-LinePair = tuple[Line, Line]
+
+
+@dataclass
+class LinePair:
+    """Two lines driven by modemctl on one fake exchange (near calls far)."""
+
+    ex: Exchange
+    near: Line
+    far: Line
+    near_fake: FakeLine
 
 
 @pytest.fixture
 async def exchange_pair() -> AsyncIterator[LinePair]:
-    """Two lines driven by modemctl on one fake exchange (near calls far)."""
     async with contextlib.AsyncExitStack() as stack:
         ex = await stack.enter_async_context(Exchange(time_scale=SCALE))
         near_fake = await ex.add_line(NEAR, personality="conexant-v92")
@@ -39,7 +48,7 @@ async def exchange_pair() -> AsyncIterator[LinePair]:
         near = await stack.enter_async_context(
             open_line(near_fake.port, "US", SCALE, name="near"))
         far = await stack.enter_async_context(open_line(far_fake.port, "US", SCALE, name="far"))
-        yield near, far
+        yield LinePair(ex, near, far, near_fake)
 
 
 async def _read_exactly(engine: Engine, n: int) -> bytes:
@@ -85,7 +94,7 @@ async def test_secure_cancelled_during_its_escape_keeps_the_call(exchange_pair: 
                                                                  ) -> None:
     """``asyncio.wait_for(call.secure(), ...)`` giving up while the escape is
     in flight: the call stays CONNECTED and usable, and so does the line."""
-    near, far = exchange_pair
+    near, far = exchange_pair.near, exchange_pair.far
     dialling = asyncio.create_task(near.make_call(FAR))
     async with asyncio.timeout(10):
         incoming = await far.wait_for_call()
@@ -252,3 +261,49 @@ async def test_unread_call_data_does_not_block_an_escape_and_is_kept() -> None:
             while got < UNREAD:
                 got += len(await engine.read())
         assert got == UNREAD
+
+
+async def _line_back_to_idle(pair: LinePair, sub: EventSubscription) -> None:
+    """Once the engine has seen the unwanted CONNECT, the line hangs it up
+    and is idle again: probe and make_call work."""
+    near = pair.near
+    async with asyncio.timeout(5):
+        while not isinstance(ev := await sub.get(), Unsolicited) \
+                or ev.kind is not UnsolicitedKind.CONNECT:
+            pass
+    sub.close()
+    await _wait_until(lambda: near.engine.mode is EngineMode.COMMAND
+                      and pair.near_fake.state == "command")
+    await near.probe()
+    dialling = asyncio.create_task(near.make_call(FAR))
+    async with asyncio.timeout(10):
+        incoming = await pair.far.wait_for_call()
+        await incoming.answer()
+        call = await dialling
+    assert call.state is CallState.CONNECTED
+    await call.write(b"hi")
+    async with asyncio.timeout(5):
+        assert await incoming.read(2) == b"hi"
+    await call.drop()
+
+
+async def test_unsolicited_connect_from_auto_answer_is_hung_up(exchange_pair: LinePair
+                                                               ) -> None:
+    """Someone else set S0: the modem answers by itself.  The engine goes to
+    data mode with no Call; the line must hang up and return to idle."""
+    pair = exchange_pair
+    assert (await pair.near.engine.command("ATS0=1")).ok     # behind the line's back
+    sub = pair.near.engine.events()
+    party = await pair.ex.ring_in(NEAR, caller="5559999")
+    async with asyncio.timeout(5):
+        assert await party.answered()                     # the modem auto-answered
+    await _line_back_to_idle(pair, sub)
+
+
+async def test_noise_read_as_connect_is_hung_up(exchange_pair: LinePair) -> None:
+    """Line noise that reads as ``CONNECT 33600`` with no call: the engine
+    believes it is online; the line must find its way back to idle."""
+    pair = exchange_pair
+    sub = pair.near.engine.events()
+    pair.near_fake.unsolicited(b"\r\nCONNECT 33600\r\n")     # as the modem's output
+    await _line_back_to_idle(pair, sub)
