@@ -43,13 +43,14 @@ from modemctl.at import (
     ProtocolMode,
     Response,
     ResultCode,
-    RingIndicator,
     Unsolicited,
     UnsolicitedKind,
     validate_command,
 )
 from modemctl.at.commands import command_letter
+from modemctl.driver.datastream import DataStream
 from modemctl.driver.errors import CallLost
+from modemctl.driver.linewatch import LineWatch, carrier_gone
 from modemctl.driver.recovery import climb
 from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
 from modemctl.errors import (
@@ -78,14 +79,6 @@ DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / res
 TIMEOUTS_BEFORE_RECOVERY = 2
 STOP_WAIT = 0.5              # real seconds a cancelled task gets to end, per attempt
 STOP_ATTEMPTS = 3
-DATA_HIGH_WATER = 1 << 20    # unread data bytes before the reader stops reading
-LINE_POLL = 0.05             # real seconds between DCD/RI polls (ports that have them)
-# Protocol seconds DCD may stay low in a call before the host calls the carrier
-# lost: a modem rides out interruptions shorter than S10 - S9 tenths of a
-# second (Hayes/Conexant defaults 14 - 6 = 0.8 s) and says NO CARRIER itself
-# when it gives up; the line layer sets the grace from the modem's registers.
-DEFAULT_CARRIER_GRACE = 0.8
-DCD_EVIDENCE = 2 * LINE_POLL  # real seconds DCD must have been low to count as evidence
 DEFAULT_S12 = 50             # escape guard time in 20 ms units (1 s)
 
 
@@ -125,10 +118,7 @@ class Engine:
         self._waiter: asyncio.Future[Response | CarrierLost] | None = None
         self._received: list[str] = []
         self._hub = EventHub()
-        self._data = bytearray()
-        self._data_ready = asyncio.Event()
-        self._data_room = asyncio.Event()
-        self._data_room.set()
+        self._stream = DataStream()
         self._call_active = False
         self._escaping = False
         self._hanging_up = False
@@ -136,8 +126,8 @@ class Engine:
         self._closed = False
         self._s12 = DEFAULT_S12
         self._guard: float | None = None
-        self._carrier_grace: float | None = DEFAULT_CARRIER_GRACE
-        self._dcd_low_since: float | None = None   # loop time DCD fell in this call
+        self._watch = LineWatch(time_scale=time_scale, log=log, in_call=self._in_call,
+                                publish=self._publish, carrier_lost=self._carrier_dropped)
         self._timeouts = 0
         self._abort_answered = False
         self._background: set[asyncio.Task[None]] = set()
@@ -176,7 +166,8 @@ class Engine:
     def _start_tasks(self) -> None:
         self._reader = asyncio.create_task(self._read_loop(), name=f"reader {self.url}")
         if self._transport.lines.available:
-            self._poller = asyncio.create_task(self._poll_lines(), name=f"lines {self.url}")
+            self._poller = asyncio.create_task(
+                self._watch.run(self._transport.lines, self.url), name=f"lines {self.url}")
 
     async def _stop_tasks(self) -> None:
         for task in (self._reader, self._poller):
@@ -216,7 +207,7 @@ class Engine:
         try:
             await self._stop_tasks()
             self._fail_waiter(PortClosed(f"{self.url} closed"))
-            self._data_ready.set()
+            self._stream.wake()
             self._hub.close()
         finally:
             await self._transport.close()
@@ -291,18 +282,16 @@ class Engine:
     def carrier_grace(self) -> float | None:
         """Protocol seconds DCD may stay low in a call before the carrier is
         declared lost; ``None`` leaves it to the modem alone (S10=255)."""
-        return self._carrier_grace
+        return self._watch.carrier_grace
 
     @carrier_grace.setter
     def carrier_grace(self, seconds: float | None) -> None:
-        if seconds is not None and seconds < 0:
-            raise ValueError("carrier_grace must be >= 0 or None")
-        self._carrier_grace = seconds
+        self._watch.carrier_grace = seconds
 
     @property
     def buffered(self) -> int:
         """Bytes of call data received and not yet read."""
-        return len(self._data)
+        return self._stream.buffered
 
     def scaled(self, nominal: float) -> float:
         """Real seconds for a protocol-time timeout (with the 0.25 s floor)."""
@@ -478,7 +467,7 @@ class Engine:
     def _after_response(self, command: str, response: Response) -> None:
         if response.final is ResultCode.CONNECT:
             self._call_active = True
-            self._data_ready.set()
+            self._stream.wake()
         elif response.final is ResultCode.NO_CARRIER or (response.ok and (
                 command_letter(command) in ("H", "Z") or "&F" in command.upper())):
             self._call_active = False
@@ -487,15 +476,13 @@ class Engine:
         """A new call starts: bytes the last call delivered but nobody read
         (typically the far end's own ``+++`` as it hung up) are not this
         call's data."""
-        if self._data:
-            self._log.info("stale-call-data-discarded", n=len(self._data))
-            self._data.clear()
-        self._data_room.set()
+        if n := self._stream.discard():
+            self._log.info("stale-call-data-discarded", n=n)
 
     def _new_waiter(self) -> asyncio.Future[Response | CarrierLost]:
         self._received = []
         self._waiter = asyncio.get_running_loop().create_future()
-        self._data_room.set()       # a reader held by back-pressure must see the answer
+        self._stream.release()      # a reader held by back-pressure must see the answer
         return self._waiter
 
     def _fail_waiter(self, exc: BaseException) -> None:
@@ -521,11 +508,7 @@ class Engine:
         """Call data; waits while the call is online.  ``b""`` means the call is
         over (and everything it delivered has been read)."""
         while True:
-            if self._data:
-                chunk = bytes(self._data[:max_bytes])
-                del self._data[:max_bytes]
-                if len(self._data) < DATA_HIGH_WATER:
-                    self._data_room.set()
+            if chunk := self._stream.take(max_bytes):
                 return chunk
             mode = self.mode
             if mode is EngineMode.ONLINE_COMMAND:
@@ -533,8 +516,7 @@ class Engine:
                                        "to read")
             if mode is not EngineMode.DATA or not self._call_active:
                 return b""
-            self._data_ready.clear()
-            await self._data_ready.wait()
+            await self._stream.wait()
 
     async def escape(self) -> None:
         """Guarded ``+++``: silence, escape, silence, OK → ONLINE_COMMAND (call held).
@@ -633,9 +615,7 @@ class Engine:
         # and call data nobody will read is discarded (it must not hold the
         # reader back from the modem's answers).
         self._hanging_up = True
-        self._discarded = len(self._data)
-        self._data.clear()
-        self._data_room.set()
+        self._discarded = self._stream.discard()
         try:
             if mode is EngineMode.DATA:
                 await self._leave_data_mode()
@@ -648,7 +628,7 @@ class Engine:
                 self._log.info("unread-call-data-discarded", n=self._discarded)
             if self.mode is not EngineMode.DATA:
                 self._call_active = False
-                self._data_ready.set()
+                self._stream.wake()
 
     async def _leave_data_mode(self) -> None:
         async with self._lock:
@@ -698,15 +678,7 @@ class Engine:
         """After a DTR drop: did the call really end?  Where the port has DCD,
         wait for it to fall (a modem set to &D0 ignores DTR); without DCD the
         drop is trusted and ATH follows anyway."""
-        lines = self._transport.lines
-        if lines.cd is None:
-            return True
-        step = LINE_POLL / 5            # DCD has no change notification to await
-        for _ in range(max(1, round(self.scaled(DTR_HANGUP_WAIT) / step))):
-            if lines.cd is not True:
-                break
-            await asyncio.sleep(step)
-        return lines.cd is False
+        return await carrier_gone(self._transport.lines, self.url, self.scaled(DTR_HANGUP_WAIT))
 
     async def set_dtr(self, value: bool) -> bool:
         """Drive DTR; False when the port has no DTR line (pty, socket://, loop://)."""
@@ -767,7 +739,7 @@ class Engine:
             self._transport = await self._reopen_patiently()
             self._core.reset()
             self._call_active = False
-            self._data_ready.set()
+            self._stream.wake()
             self._start_tasks()
             return "port closed and reopened"
         raise ValueError(f"unknown recovery action {action!r}")
@@ -843,13 +815,9 @@ class Engine:
             if self._hanging_up:
                 self._discarded += len(event.data)      # nobody will read it
                 return
-            self._data += event.data
-            self._data_ready.set()
             # Back-pressure (stop reading) only while no control operation
             # waits for the modem's answer, which follows this data.
-            if len(self._data) >= DATA_HIGH_WATER and self._waiter is None:
-                self._data_room.clear()
-                await self._data_room.wait()
+            await self._stream.put(event.data, hold_back=self._waiter is None)
         elif isinstance(event, (Echo, Information)):
             self._received.append(event.text)
         elif isinstance(event, Response):
@@ -862,10 +830,10 @@ class Engine:
             else:
                 self._publish(Noise(event.text, "response with nobody waiting"))
         elif isinstance(event, CarrierLost):
-            event = self._with_dcd_evidence(event)
+            event = self._watch.credit(event)
             was_active = self._call_active
             self._call_active = False
-            self._data_ready.set()
+            self._stream.wake()
             if self._waiter is not None and not self._waiter.done() \
                     and self._core.pending is None:
                 self._waiter.set_result(event)
@@ -880,7 +848,7 @@ class Engine:
             if event.kind is UnsolicitedKind.CONNECT:
                 self._discard_stale_data()
                 self._call_active = True
-                self._data_ready.set()
+                self._stream.wake()
             self._log.debug("unsolicited", kind=event.kind.value, text=event.text)
             self._publish(event)
         elif isinstance(event, ParseFailure):
@@ -892,18 +860,6 @@ class Engine:
                 self._log.debug("noise", text=event.text, reason=event.reason)
             self._publish(event)
 
-    def _with_dcd_evidence(self, event: CarrierLost) -> CarrierLost:
-        """A ``NO CARRIER`` after DCD had been low for a while reports a lost
-        carrier the modem waited S10 for, not a far-end clear-down (which
-        drops DCD and says NO CARRIER in the same instant): credit DCD."""
-        low_since = self._dcd_low_since
-        self._dcd_low_since = None
-        if event.source == "dcd" or low_since is None:
-            return event
-        if asyncio.get_running_loop().time() - low_since < DCD_EVIDENCE:
-            return event
-        return CarrierLost(event.text, source="dcd")
-
     def _publish(self, event: Event) -> None:
         self._hub.publish(event)
 
@@ -914,44 +870,17 @@ class Engine:
             self._publish(CarrierLost("port closed", source="port"))
         self._call_active = False
         self._core.carrier_lost()
-        self._data_ready.set()
+        self._stream.wake()
 
-    async def _poll_lines(self) -> None:
-        """Watch RI (rising edge) and DCD during a call.
+    def _in_call(self) -> bool:
+        """For the line watch: a call is up and we are not hanging it up."""
+        return self._call_active and not self._hanging_up
 
-        DCD falling is an *interruption*, not yet a loss: the modem rides out
-        short ones (call-waiting tones, line hits) for S10 - S9 and reports
-        ``NO CARRIER`` itself when it gives up.  Only when DCD stays low for
-        longer than :attr:`carrier_grace` (a modem that never says so: S10
-        near 255, or a wedged one) does the host declare the carrier lost.
-        """
-        lines = self._transport.lines
-        loop = asyncio.get_running_loop()
-        last_cd, last_ri = lines.cd, lines.ri
-        while True:
-            await asyncio.sleep(LINE_POLL)
-            cd, ri = lines.cd, lines.ri
-            now = loop.time()
-            if ri and not last_ri:
-                self._publish(RingIndicator(True))
-            if not self._call_active or self._hanging_up:
-                self._dcd_low_since = None
-            elif cd is False and last_cd:
-                self._dcd_low_since = now
-                self._log.info("carrier-interrupted", grace=self._carrier_grace)
-            elif cd and self._dcd_low_since is not None:
-                self._log.info("carrier-restored", after=round(now - self._dcd_low_since, 3))
-                self._dcd_low_since = None
-            low_since = self._dcd_low_since
-            if low_since is not None and self._carrier_grace is not None \
-                    and now - low_since >= self._carrier_grace * self.time_scale:
-                self._dcd_low_since = None
-                self._core.carrier_lost()
-                self._call_active = False
-                self._data_ready.set()
-                self._log.info("carrier-lost", source="dcd")
-                self._publish(CarrierLost("DCD dropped", source="dcd"))
-            last_cd, last_ri = cd, ri
+    def _carrier_dropped(self) -> None:
+        """The line watch declared the carrier lost (DCD low beyond the grace)."""
+        self._core.carrier_lost()
+        self._call_active = False
+        self._stream.wake()
 
 
 class _Rungs:

@@ -18,7 +18,7 @@ import serial
 
 from modemctl.at import ResultCode, Unsolicited, UnsolicitedKind
 from modemctl.driver import Engine, EngineMode, EventSubscription
-from modemctl.driver.engine import DATA_HIGH_WATER
+from modemctl.driver.datastream import DATA_HIGH_WATER
 from modemctl.fake import Exchange, FakeLine
 from modemctl.line import Line, open_line
 from modemctl.line.states import CallState
