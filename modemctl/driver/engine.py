@@ -203,6 +203,8 @@ class Engine:
                                             timeout=self.scaled(ORIGINATE_ABORT_GRACE))
             for task in pending:
                 task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=STOP_WAIT)
         self._closed = True
         try:
             await self._stop_tasks()
@@ -454,9 +456,17 @@ class Engine:
             return
         self._log.warning("connected-after-cancel", command=command)
         self._after_response(command, late)
-        task = asyncio.get_running_loop().create_task(self._hangup_unwanted())
+        task = asyncio.get_running_loop().create_task(self._hangup_unwanted(),
+                                                      name=f"unwanted-call-hangup {self.url}")
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        """Every task the engine starts ends here: its failure is logged (the
+        caller that caused it has gone), never left for the loop to find."""
+        self._background.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self._log.error("background-task-failed", task=task.get_name(), error=repr(exc))
 
     async def _hangup_unwanted(self) -> None:
         try:

@@ -33,6 +33,7 @@ class ScriptedDCE:
         self.data_mode = False
         self.data_echo = True
         self.hang_dials = False        # ATD/ATA get no answer until a byte aborts them
+        self.abort_connects = False    # ... and then the abort loses the race to CONNECT
         self._dialing = False
         self.received_data = bytearray()
         self._line = bytearray()
@@ -111,7 +112,11 @@ class ScriptedDCE:
         if self._dialing:
             # V.250: any character aborts a dial or answer in progress.
             self._dialing = False
-            self.final("NO CARRIER", 3)
+            if self.abort_connects:
+                self.data_mode = True
+                self.final(self.connect_text, 1)
+            else:
+                self.final("NO CARRIER", 3)
             return
         if self.echo and not self.silent:
             self.send_raw(bytes([b]))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
 import serial
+import structlog
 
 from modemctl.at import ResultCode, Unsolicited, UnsolicitedKind
 from modemctl.driver import Engine, EngineMode, EventSubscription
@@ -307,3 +309,37 @@ async def test_noise_read_as_connect_is_hung_up(exchange_pair: LinePair) -> None
     sub = pair.near.engine.events()
     pair.near_fake.unsolicited(b"\r\nCONNECT 33600\r\n")     # as the modem's output
     await _line_back_to_idle(pair, sub)
+
+
+async def test_a_failing_background_hangup_is_reported_not_left_unretrieved(
+        dce: ScriptedDCE, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dial cancelled as the modem connects leaves a call nobody wants,
+    hung up by a task of the engine's own.  Whatever that task dies of is
+    logged by the engine, never "Task exception was never retrieved"."""
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
+    try:
+        engine = await Engine.open(dce.port, time_scale=SCALE)
+        hangups: list[None] = []
+
+        async def broken_hangup() -> None:
+            hangups.append(None)
+            raise RuntimeError("bug in hang-up")
+
+        monkeypatch.setattr(engine, "hangup", broken_hangup)
+        dce.hang_dials = dce.abort_connects = True
+        with structlog.testing.capture_logs() as logs:
+            dialling = asyncio.create_task(engine.originate("ATDT5551234"))
+            await _wait_until(lambda: bool(dce.commands))
+            dialling.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await dialling
+            await engine.close()
+        del dialling
+        gc.collect()
+        assert hangups == [None]
+        assert unhandled == []
+        assert any(e["event"] == "background-task-failed" for e in logs)
+    finally:
+        loop.set_exception_handler(None)
