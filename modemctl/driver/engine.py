@@ -4,27 +4,29 @@ The engine owns the I/O and the clocks; every rule about what bytes mean is
 in the sans-IO core (:class:`modemctl.at.ATConnection`).  Its structure:
 
 * One reader task feeds the core and dispatches its events: the command in
-  flight gets its :class:`~modemctl.at.Response`; data-mode bytes go to a
-  bounded buffer for :meth:`Engine.read`; unsolicited lines, carrier loss
-  and noise go to :meth:`Engine.events` subscribers.  Unsolicited lines
-  never reach a response.
+  flight gets its :class:`~modemctl.at.Response`; data-mode bytes go to the
+  call's data stream for :meth:`Engine.read` (:mod:`.datastream`);
+  unsolicited lines, carrier loss and noise go to :meth:`Engine.events`
+  subscribers (:mod:`.subscription`).  Unsolicited lines never reach a
+  response.  Where the port has DCD/RI, a second task watches them
+  (:mod:`.linewatch`).
 * A lock keeps one command in flight.  Each command has an *absolute*
   deadline fixed when it is sent, ``max(timeout * time_scale, 0.25 s)``;
   unsolicited traffic does not extend it (gammu#115 hung because a URC
   reset the timer).
 * Two consecutive timeouts climb the recovery ladder
-  (:mod:`modemctl.driver.recovery`).
+  (:mod:`.recovery` for the policy, :mod:`.rungs` for the steps).
 * Data mode: AT commands are refused with
   :class:`~modemctl.errors.InvalidCallState` before any byte is sent;
-  :meth:`Engine.escape` keeps the guard-time silence before and after
-  ``+++``.
+  :meth:`Engine.escape` and :meth:`Engine.hangup` leave data mode with
+  guard times and survive cancellation (:mod:`.escape`).
+* Every timing is in :mod:`.timing`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
@@ -50,9 +52,24 @@ from modemctl.at import (
 from modemctl.at.commands import command_letter
 from modemctl.driver.datastream import DataStream
 from modemctl.driver.errors import CallLost
-from modemctl.driver.linewatch import LineWatch, carrier_gone
+from modemctl.driver.escape import guarded_escape, leave_data_mode
+from modemctl.driver.linewatch import LineWatch
 from modemctl.driver.recovery import climb
+from modemctl.driver.rungs import EngineRungs
 from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
+from modemctl.driver.timing import (
+    ABORT_WAIT,
+    DEFAULT_S12,
+    DEFAULT_TIMEOUT,
+    DTR_DROP,
+    MIN_REAL_TIMEOUT,
+    ORIGINATE_ABORT_GRACE,
+    ORIGINATE_TIMEOUT,
+    RESUME_TIMEOUT,
+    STOP_ATTEMPTS,
+    STOP_WAIT,
+    TIMEOUTS_BEFORE_RECOVERY,
+)
 from modemctl.errors import (
     CommandError,
     CommandTimeout,
@@ -61,25 +78,9 @@ from modemctl.errors import (
     ModemctlError,
     PortClosed,
     RecoveryStep,
-    TransportError,
 )
 from modemctl.log import get_logger, trace_bytes
 from modemctl.transport import Backend, ModemLines, Transport, open_transport
-
-MIN_REAL_TIMEOUT = 0.25      # seconds; see design.md "Time scale"
-DEFAULT_TIMEOUT = 5.0        # protocol seconds for an ordinary command
-ORIGINATE_TIMEOUT = 90.0     # protocol seconds for D / A
-RESUME_TIMEOUT = 30.0        # protocol seconds for ATO
-ABORT_WAIT = 5.0             # protocol seconds to wait for the answer to a dial abort
-ORIGINATE_ABORT_GRACE = 10.0 # protocol seconds close() lets an unwanted call hang up
-REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
-REOPEN_POLL = 0.05           # real seconds between reopen attempts
-DTR_HANGUP_WAIT = 2.0        # protocol seconds for DCD to fall after a DTR hang-up
-DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / reset
-TIMEOUTS_BEFORE_RECOVERY = 2
-STOP_WAIT = 0.5              # real seconds a cancelled task gets to end, per attempt
-STOP_ATTEMPTS = 3
-DEFAULT_S12 = 50             # escape guard time in 20 ms units (1 s)
 
 
 class EngineMode(enum.Enum):
@@ -541,76 +542,13 @@ class Engine:
                 raise InvalidCallState(f"escape() needs DATA mode (mode {self.mode.value})")
             self._escaping = True
             try:
-                result = await self._guarded_escape(force=False)
+                result = await guarded_escape(self, force=False)
             finally:
                 self._escaping = False
         if result is None:
             raise CommandTimeout("+++", self.guard_time * 2 + self.scaled(DEFAULT_TIMEOUT))
         if isinstance(result, CarrierLost):
             raise CallLost("carrier lost during escape")
-
-    async def _guarded_escape(self, *, force: bool) -> Response | CarrierLost | None:
-        guard = self.guard_time
-        timeout = guard * 2 + self.scaled(DEFAULT_TIMEOUT)
-        try:
-            async with asyncio.timeout(timeout + guard * 2):
-                await self._transport.drain()     # the guard counts from the last byte out
-        except TimeoutError:
-            return None
-        quiet_until = max(self._transport.last_tx, time.monotonic()) + guard * 1.05
-        await asyncio.sleep(max(0.0, quiet_until - time.monotonic()))
-        payload = self._core.send_escape(force=force)
-        waiter = self._new_waiter()
-        deadline = asyncio.get_running_loop().time() + timeout
-        try:
-            async with asyncio.timeout_at(deadline):
-                await self._send(payload)
-                return await asyncio.shield(waiter)
-        except TimeoutError:
-            self._core.abort_command()
-            return None
-        except asyncio.CancelledError:
-            await self._escape_cancelled(waiter, deadline, force=force)
-            raise
-        except BaseException:
-            self._core.abort_command()
-            raise
-        finally:
-            self._waiter = None
-
-    async def _escape_cancelled(self, waiter: asyncio.Future[Response | CarrierLost],
-                                deadline: float, *, force: bool) -> None:
-        """The caller gave up on an escape after ``+++`` may have gone out.
-
-        The modem may still take it: wait out its answer (to the same
-        deadline, still under the command lock) so the engine knows which
-        state the modem is in, then undo it: a modem that escaped is taken
-        back online with ``ATO``, so a cancelled escape leaves the call as it
-        found it.  A recovery escape (``force``) only records what it learnt.
-        Cancelled again meanwhile, the core is put back as on a timeout.
-        """
-        try:
-            async with asyncio.timeout_at(deadline):
-                result = await asyncio.shield(waiter)
-        except (TimeoutError, PortClosed, asyncio.CancelledError):
-            self._core.abort_command()
-            return
-        finally:
-            self._waiter = None
-        if isinstance(result, CarrierLost):
-            self._call_active = False
-            return
-        self._call_active = True
-        if force or not result.ok:
-            return
-        self._log.info("escape-cancelled-resuming")
-        try:
-            response = await self._exchange("ATO", self.scaled(RESUME_TIMEOUT))
-        except (ModemctlError, asyncio.CancelledError) as e:
-            # Still held in online-command mode: mode says so, hangup() works.
-            self._log.warning("resume-after-cancelled-escape-failed", error=repr(e))
-            return
-        self._after_response("ATO", response)
 
     async def hangup(self) -> None:
         """Hang up from any mode; afterwards COMMAND mode, on-hook.
@@ -628,7 +566,7 @@ class Engine:
         self._discarded = self._stream.discard()
         try:
             if mode is EngineMode.DATA:
-                await self._leave_data_mode()
+                await leave_data_mode(self)
             if self._core.mode is not ProtocolMode.COMMAND:
                 raise InvalidCallState("the modem did not leave data mode")
             await self.command("ATH")
@@ -639,24 +577,6 @@ class Engine:
             if self.mode is not EngineMode.DATA:
                 self._call_active = False
                 self._stream.wake()
-
-    async def _leave_data_mode(self) -> None:
-        async with self._lock:
-            dropped = await self.drop_dtr() and await self._carrier_gone()
-            if dropped:
-                self._core.carrier_lost()
-                self._call_active = False
-        if dropped:
-            return
-        try:
-            await self.escape()
-        except CallLost:
-            pass
-        except CommandTimeout:
-            # The modem ignores +++: it may have left the call behind our back
-            # (reboot) or be stuck; the ladder finds out which.
-            async with self._lock:
-                await self._recover_locked()
 
     async def drop_dtr(self) -> bool:
         """Hold DTR low for the hang-up time (DTR_DROP), then raise it again.
@@ -684,12 +604,6 @@ class Engine:
         """Real seconds DTR is held low (DTR_DROP, scaled, at least 50 ms)."""
         return max(DTR_DROP * self.time_scale, 0.05)
 
-    async def _carrier_gone(self) -> bool:
-        """After a DTR drop: did the call really end?  Where the port has DCD,
-        wait for it to fall (a modem set to &D0 ignores DTR); without DCD the
-        drop is trusted and ATH follows anyway."""
-        return await carrier_gone(self._transport.lines, self.url, self.scaled(DTR_HANGUP_WAIT))
-
     async def set_dtr(self, value: bool) -> bool:
         """Drive DTR; False when the port has no DTR line (pty, socket://, loop://)."""
         if self._closed:
@@ -698,87 +612,12 @@ class Engine:
 
     # --- recovery ------------------------------------------------------------
 
-    async def recover(self) -> tuple[RecoveryStep, ...]:
-        """Climb the recovery ladder now (normally automatic); returns the rungs tried."""
-        async with self._lock:
-            return await self._recover_locked()
-
     async def _recover_locked(self) -> tuple[RecoveryStep, ...]:
         self._log.warning("recovery-start", consecutive_timeouts=self._timeouts)
-        steps = await climb(_Rungs(self), self._log)
+        steps = await climb(EngineRungs(self), self._log)
         self._timeouts = 0
         self.recoveries.append(steps)
         return steps
-
-    async def _rung_action(self, action: str) -> str:
-        """One rung of the ladder (see :mod:`modemctl.driver.recovery`)."""
-        if action != "reopen" and (self._reader is None or self._reader.done()):
-            # Nothing is reading the port (it failed): only a reopen can help.
-            raise TransportError("the port is not being read (closed or failed)")
-        if action == "resync":
-            self._core.abort_command()
-            # The engine has lost track of the modem: speak command mode; if the
-            # modem is in fact online the next rung (escape) finds out.
-            self._core.carrier_lost()
-            await self._send(b"\r")
-            return "CR, then AT"
-        if action == "escape":
-            result = await self._guarded_escape(force=True)
-            if isinstance(result, Response):
-                self._call_active = True
-                return "+++ answered OK: the modem was online"
-            if isinstance(result, CarrierLost):
-                self._call_active = False
-            self._core.carrier_lost()
-            return "+++ sent with guard times"
-        if action == "dtr-drop":
-            if not await self.drop_dtr():
-                raise TransportError("the port has no DTR line")
-            self._core.carrier_lost()
-            self._call_active = False
-            return f"DTR low for {self._dtr_hold:.3g}s"
-        if action == "reset":
-            self._core.carrier_lost()
-            response = await self._exchange("ATZ", self.scaled(DEFAULT_TIMEOUT))
-            self._call_active = False
-            return f"ATZ -> {response.text}"
-        if action == "reopen":
-            await self._stop_tasks()
-            await self._transport.close()
-            self._fail_waiter(PortClosed("reopening"))
-            self._transport = await self._reopen_patiently()
-            self._core.reset()
-            self._call_active = False
-            self._stream.wake()
-            self._start_tasks()
-            return "port closed and reopened"
-        raise ValueError(f"unknown recovery action {action!r}")
-
-    async def _reopen_patiently(self) -> Transport:
-        """Reopen, retrying for up to REOPEN_WAIT (a USB modem re-enumerating
-        takes a moment to reappear)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.scaled(REOPEN_WAIT)
-        while True:
-            try:
-                return await self._reopen()
-            except TransportError:
-                if loop.time() >= deadline:
-                    raise
-            await asyncio.sleep(REOPEN_POLL)
-
-    async def _rung_probe(self) -> bool:
-        """``AT`` → ``OK``, tried twice (a reset modem may swallow the first)."""
-        for _ in range(2):
-            try:
-                response = await self._exchange("AT", self.scaled(2.0))
-            except CommandTimeout:
-                continue
-            except ModemctlError:
-                return False
-            if response.ok:
-                return True
-        return False
 
     # --- reader --------------------------------------------------------------
 
@@ -891,17 +730,3 @@ class Engine:
         self._core.carrier_lost()
         self._call_active = False
         self._stream.wake()
-
-
-class _Rungs:
-    """The engine's rungs, as the ladder's :class:`LadderOps` (kept off the
-    engine's public API)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    async def rung_action(self, action: str) -> str:
-        return await self._engine._rung_action(action)
-
-    async def rung_probe(self) -> bool:
-        return await self._engine._rung_probe()
