@@ -82,6 +82,8 @@ async def test_events_end_when_engine_closes(dce: ScriptedDCE) -> None:
     with pytest.raises(PortClosed):
         await engine.command("AT")
     await engine.close()                                # idempotent
+    async with asyncio.timeout(1):                      # subscribing late ends at once too
+        assert [e async for e in engine.events()] == []
 
 
 async def test_dial_timeout_aborts_cleanly(engine: Engine, dce: ScriptedDCE) -> None:
