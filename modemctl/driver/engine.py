@@ -29,7 +29,6 @@ import asyncio
 import enum
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
 
 from modemctl.at import (
     NEED_DATA,
@@ -51,7 +50,6 @@ from modemctl.at import (
 )
 from modemctl.at.commands import command_letter
 from modemctl.driver.datastream import DataStream
-from modemctl.driver.errors import CallLost
 from modemctl.driver.escape import guarded_escape, leave_data_mode
 from modemctl.driver.linewatch import LineWatch
 from modemctl.driver.recovery import climb
@@ -71,6 +69,7 @@ from modemctl.driver.timing import (
     TIMEOUTS_BEFORE_RECOVERY,
 )
 from modemctl.errors import (
+    CallLost,
     CommandError,
     CommandTimeout,
     InvalidCallState,
@@ -79,7 +78,7 @@ from modemctl.errors import (
     PortClosed,
     RecoveryStep,
 )
-from modemctl.log import get_logger, trace_bytes
+from modemctl.log import Logger, get_logger, trace_bytes
 from modemctl.transport import Backend, ModemLines, Transport, open_transport
 
 
@@ -98,7 +97,7 @@ class Engine:
     Create with :meth:`open`; always :meth:`close` (or use ``async with``).
     """
 
-    def __init__(self, transport: Transport, *, url: str, time_scale: float, log: Any,
+    def __init__(self, transport: Transport, *, url: str, time_scale: float, log: Logger,
                  reopen: Callable[[], Awaitable[Transport]],
                  numeric_family: NumericFamily = "conexant", trace: bool = False,
                  baudrate: int = 115200, recovery: bool = True) -> None:
@@ -141,7 +140,7 @@ class Engine:
 
     @classmethod
     async def open(cls, url: str, *, time_scale: float = 1.0, lock: bool = True,
-                   baudrate: int = 115200, log: Any = None, backend: Backend = "thread",
+                   baudrate: int = 115200, log: Logger | None = None, backend: Backend = "thread",
                    numeric_family: NumericFamily = "conexant", trace: bool = False,
                    recovery: bool = True, name: str | None = None) -> Engine:
         """Open the port at ``url`` (any pyserial URL) and start the reader.

@@ -18,10 +18,9 @@ import time
 from typing import TYPE_CHECKING
 
 from modemctl.at import CarrierLost, Response
-from modemctl.driver.errors import CallLost
 from modemctl.driver.linewatch import carrier_gone
 from modemctl.driver.timing import DEFAULT_TIMEOUT, DTR_HANGUP_WAIT, RESUME_TIMEOUT
-from modemctl.errors import CommandTimeout, ModemctlError, PortClosed
+from modemctl.errors import CallLost, CommandTimeout, ModemctlError, PortClosed
 
 if TYPE_CHECKING:
     from modemctl.driver.engine import Engine

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from modemctl.at import CarrierLost, Response
 from modemctl.driver.escape import guarded_escape
+from modemctl.driver.recovery import RungAction
 from modemctl.driver.timing import DEFAULT_TIMEOUT, REOPEN_POLL, REOPEN_WAIT
 from modemctl.errors import CommandTimeout, ModemctlError, PortClosed, TransportError
 from modemctl.transport import Transport
@@ -28,7 +29,7 @@ class EngineRungs:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    async def rung_action(self, action: str) -> str:
+    async def rung_action(self, action: RungAction) -> str:
         """One rung of the ladder (see :mod:`modemctl.driver.recovery`)."""
         engine = self._engine
         if action != "reopen" and (engine._reader is None or engine._reader.done()):

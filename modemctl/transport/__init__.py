@@ -66,7 +66,7 @@ from typing import Any
 import serial
 
 from modemctl.errors import PortBusy, TransportError
-from modemctl.log import get_logger
+from modemctl.log import Logger, get_logger
 from modemctl.transport.aio import AsyncioTransport
 from modemctl.transport.base import (
     Backend,
@@ -88,7 +88,7 @@ OPEN_TIMEOUT = 10.0
 
 async def open_transport(url: str, *, baudrate: int = 115200, lock: bool = True,
                          backend: Backend = "thread", open_timeout: float = OPEN_TIMEOUT,
-                         log: Any = None) -> Transport:
+                         log: Logger | None = None) -> Transport:
     """Open ``url`` and return a :class:`Transport`.
 
     ``lock=False`` skips both the UUCP lock and the exclusive open (for
