@@ -30,6 +30,7 @@ class ScriptedDCE:
         self.silent = False            # ignore commands (a stalled modem)
         self.silent_until_dtr = False
         self.commands: list[str] = []
+        self._command_seen = asyncio.Event()
         self.data_mode = False
         self.data_echo = True
         self.hang_dials = False        # ATD/ATA get no answer until a byte aborts them
@@ -133,6 +134,7 @@ class ScriptedDCE:
             return
         cmd = line[idx:]
         self.commands.append(cmd)
+        self._command_seen.set()
         if self.silent:
             return
         up = cmd.upper()
@@ -170,6 +172,12 @@ class ScriptedDCE:
             return
         if up.startswith("AT"):
             self.final("OK", 0)
+
+    async def wait_command(self, command: str) -> None:
+        """Wait until ``command`` has arrived (bound it with asyncio.timeout)."""
+        while command not in self.commands:
+            self._command_seen.clear()
+            await self._command_seen.wait()
 
     def carrier_drop(self) -> None:
         """The remote hung up: NO CARRIER, back to command mode."""

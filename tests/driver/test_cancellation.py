@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import gc
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -25,7 +25,7 @@ from modemctl.fake import Exchange, FakeLine
 from modemctl.line import Line, open_line
 from modemctl.line.states import CallState
 from modemctl.transport import open_transport
-from tests.driver.conftest import SCALE
+from tests.driver.conftest import SCALE, wait_until
 from tests.driver.responder import ScriptedDCE
 
 NEAR, FAR = "5551001", "5551002"
@@ -201,16 +201,6 @@ async def test_cancelled_open_closes_a_late_finishing_open(
             await engine.close()
 
 
-async def _wait_until(predicate: Callable[[], bool], polls: int = 500) -> None:
-    """Wait for a state nothing signals: polled, bounded in loop count; it
-    orders nothing by time and fails if the state never comes."""
-    for _ in range(polls):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    pytest.fail("the awaited state never came")
-
-
 @contextlib.asynccontextmanager
 async def _call_with_unread_data(n: int) -> AsyncIterator[Engine]:
     """An engine in a call whose far end sent ``n`` bytes (more than the high
@@ -227,7 +217,7 @@ async def _call_with_unread_data(n: int) -> AsyncIterator[Engine]:
             assert (await engine.originate("ATA")).final is ResultCode.CONNECT
             assert await party.answered()
             party.write(b"x" * n)
-            await _wait_until(lambda: engine.buffered >= DATA_HIGH_WATER)
+            await wait_until(lambda: engine.buffered >= DATA_HIGH_WATER)
             yield engine
         finally:
             await engine.close()
@@ -274,7 +264,7 @@ async def _line_back_to_idle(pair: LinePair, sub: EventSubscription) -> None:
                 or ev.kind is not UnsolicitedKind.CONNECT:
             pass
     sub.close()
-    await _wait_until(lambda: near.engine.mode is EngineMode.COMMAND
+    await wait_until(lambda: near.engine.mode is EngineMode.COMMAND
                       and pair.near_fake.state == "command")
     await near.probe()
     dialling = asyncio.create_task(near.make_call(FAR))
@@ -331,7 +321,7 @@ async def test_a_failing_background_hangup_is_reported_not_left_unretrieved(
         dce.hang_dials = dce.abort_connects = True
         with structlog.testing.capture_logs() as logs:
             dialling = asyncio.create_task(engine.originate("ATDT5551234"))
-            await _wait_until(lambda: bool(dce.commands))
+            await wait_until(lambda: bool(dce.commands))
             dialling.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await dialling
