@@ -88,6 +88,8 @@ class ScriptedDCE:
         if self.data_mode:
             self._data(data, quiet_before)
             return
+        if b"+++" in data:
+            self.escape_seen.set()             # in command mode: just characters
         for b in data:
             self._byte(b)
 

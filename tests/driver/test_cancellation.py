@@ -21,6 +21,7 @@ import structlog
 from modemctl.at import ResultCode, Unsolicited, UnsolicitedKind
 from modemctl.driver import Engine, EngineMode, EventSubscription
 from modemctl.driver.datastream import DATA_HIGH_WATER
+from modemctl.errors import CommandTimeout
 from modemctl.fake import Exchange, FakeLine
 from modemctl.line import Line, open_line
 from modemctl.line.states import CallState
@@ -333,3 +334,22 @@ async def test_a_failing_background_hangup_is_reported_not_left_unretrieved(
         assert any(e["event"] == "background-task-failed" for e in logs)
     finally:
         loop.set_exception_handler(None)
+
+
+async def test_cancelled_recovery_escape_leaves_the_engine_usable(
+        engine: Engine, dce: ScriptedDCE) -> None:
+    """A command cancelled while the recovery ladder's escape rung waits for
+    an answer to ``+++``: the core must not stay escaping, or every later
+    command is refused."""
+    dce.silent = True                                   # a stalled modem: timeouts, then the ladder
+    with pytest.raises(CommandTimeout):
+        await engine.command("AT")
+    command = asyncio.create_task(engine.command("AT"))
+    async with asyncio.timeout(5):
+        await dce.escape_seen.wait()
+    command.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await command
+    dce.silent = False
+    assert engine.mode is EngineMode.COMMAND
+    assert (await engine.command("AT")).ok
