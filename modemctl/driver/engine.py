@@ -165,9 +165,11 @@ class Engine:
 
     def _start_tasks(self) -> None:
         self._reader = asyncio.create_task(self._read_loop(), name=f"reader {self.url}")
+        self._reader.add_done_callback(self._task_done)
         if self._transport.lines.available:
             self._poller = asyncio.create_task(
                 self._watch.run(self._transport.lines, self.url), name=f"lines {self.url}")
+            self._poller.add_done_callback(self._task_done)
 
     async def _stop_tasks(self) -> None:
         for task in (self._reader, self._poller):
@@ -181,11 +183,7 @@ class Engine:
                     break
                 task.cancel()
                 await asyncio.wait({task}, timeout=STOP_WAIT)
-            if task.done():
-                if not task.cancelled() and task.exception() is not None:
-                    self._log.debug("task-ended-with-error", task=task.get_name(),
-                                    error=repr(task.exception()))
-            else:
+            if not task.done():
                 self._log.warning("task-ignores-cancel", task=task.get_name())
         self._reader = self._poller = None
 
@@ -462,9 +460,13 @@ class Engine:
         task.add_done_callback(self._background_done)
 
     def _background_done(self, task: asyncio.Task[None]) -> None:
-        """Every task the engine starts ends here: its failure is logged (the
-        caller that caused it has gone), never left for the loop to find."""
         self._background.discard(task)
+        self._task_done(task)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        """Every task the engine starts ends here: its failure is logged when
+        it happens (nobody awaits these tasks' results), never left for the
+        loop to find as "Task exception was never retrieved"."""
         if not task.cancelled() and (exc := task.exception()) is not None:
             self._log.error("background-task-failed", task=task.get_name(), error=repr(exc))
 

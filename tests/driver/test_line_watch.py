@@ -11,6 +11,7 @@ import threading
 from collections.abc import AsyncIterator
 
 import pytest
+import structlog
 
 from modemctl.at import CarrierLost
 from modemctl.driver import Engine, EngineMode
@@ -116,3 +117,23 @@ async def test_poll_modem_lines_are_read_off_the_loop(dce: ScriptedDCE) -> None:
     finally:
         await engine.close()
     assert threading.main_thread() not in lines.threads
+
+
+async def test_a_crashing_line_watch_is_reported_at_once(
+        watched: tuple[Engine, StubLines], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in the watch ends its task: that is logged when it happens (DCD
+    is no longer watched), not found only at close, if at all."""
+    engine, _ = watched
+    crashed = asyncio.Event()
+
+    def broken_step(cd: bool | None, now: float) -> None:
+        crashed.set()
+        raise RuntimeError("bug in the line watch")
+
+    with structlog.testing.capture_logs() as logs:
+        monkeypatch.setattr(engine._watch, "_step", broken_step)
+        async with asyncio.timeout(2):
+            await crashed.wait()
+        await engine.command("AT")          # a round trip: the task's end has been handled
+    failed = [e for e in logs if e["event"] == "background-task-failed"]
+    assert failed and "bug in the line watch" in failed[0]["error"]
