@@ -169,6 +169,11 @@ class OperationFailed(ModemctlError):
     tapi_error = "LINEERR_OPERATIONFAILED"
 
 
+class CallLost(OperationFailed):
+    """The call ended (NO CARRIER, DCD drop, port gone) while an operation on it
+    was in progress, e.g. the carrier dropped during ``escape()``."""
+
+
 class UnknownModem(ModemctlError):
     """The modem could not be identified; a generic profile is in use."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal
 
 from modemctl.at.codes import ResultCode
 from modemctl.errors import ParseError
@@ -112,13 +112,18 @@ class Data(Event):
     data: bytes
 
 
+#: How the end of a call became known: the modem's NO CARRIER, DCD staying
+#: low beyond the grace (the engine's line watch), or the port vanishing.
+CarrierSource = Literal["result-code", "dcd", "port"]
+
+
 @dataclass(frozen=True, slots=True)
 class CarrierLost(Event):
     """The call ended under us: NO CARRIER in data mode or with no command
     pending, or (from the engine) DCD dropped."""
 
     text: str = "NO CARRIER"
-    source: str = "result-code"     # "result-code" | "dcd" | "port"
+    source: CarrierSource = "result-code"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,30 +4,31 @@ The engine owns the I/O and the clocks; every rule about what bytes mean is
 in the sans-IO core (:class:`modemctl.at.ATConnection`).  Its structure:
 
 * One reader task feeds the core and dispatches its events: the command in
-  flight gets its :class:`~modemctl.at.Response`; data-mode bytes go to a
-  bounded buffer for :meth:`Engine.read`; unsolicited lines, carrier loss
-  and noise go to :meth:`Engine.events` subscribers.  Unsolicited lines
-  never reach a response.
+  flight gets its :class:`~modemctl.at.Response`; data-mode bytes go to the
+  call's data stream for :meth:`Engine.read` (:mod:`.datastream`);
+  unsolicited lines, carrier loss and noise go to :meth:`Engine.events`
+  subscribers (:mod:`.subscription`).  Unsolicited lines never reach a
+  response.  Where the port has DCD/RI, a second task watches them
+  (:mod:`.linewatch`).
 * A lock keeps one command in flight.  Each command has an *absolute*
   deadline fixed when it is sent, ``max(timeout * time_scale, 0.25 s)``;
   unsolicited traffic does not extend it (gammu#115 hung because a URC
   reset the timer).
 * Two consecutive timeouts climb the recovery ladder
-  (:mod:`modemctl.driver.recovery`).
+  (:mod:`.recovery` for the policy, :mod:`.rungs` for the steps).
 * Data mode: AT commands are refused with
   :class:`~modemctl.errors.InvalidCallState` before any byte is sent;
-  :meth:`Engine.escape` keeps the guard-time silence before and after
-  ``+++``.
+  :meth:`Engine.escape` and :meth:`Engine.hangup` leave data mode with
+  guard times and survive cancellation (:mod:`.escape`).
+* Every timing is in :mod:`.timing`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
 
 from modemctl.at import (
     NEED_DATA,
@@ -43,16 +44,32 @@ from modemctl.at import (
     ProtocolMode,
     Response,
     ResultCode,
-    RingIndicator,
     Unsolicited,
     UnsolicitedKind,
     validate_command,
 )
 from modemctl.at.commands import command_letter
-from modemctl.driver.errors import CallLost
+from modemctl.driver.datastream import DataStream
+from modemctl.driver.escape import guarded_escape, leave_data_mode
+from modemctl.driver.linewatch import LineWatch
 from modemctl.driver.recovery import climb
+from modemctl.driver.rungs import EngineRungs
 from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
+from modemctl.driver.timing import (
+    ABORT_WAIT,
+    DEFAULT_S12,
+    DEFAULT_TIMEOUT,
+    DTR_DROP,
+    MIN_REAL_TIMEOUT,
+    ORIGINATE_ABORT_GRACE,
+    ORIGINATE_TIMEOUT,
+    RESUME_TIMEOUT,
+    STOP_ATTEMPTS,
+    STOP_WAIT,
+    TIMEOUTS_BEFORE_RECOVERY,
+)
 from modemctl.errors import (
+    CallLost,
     CommandError,
     CommandTimeout,
     InvalidCallState,
@@ -60,33 +77,9 @@ from modemctl.errors import (
     ModemctlError,
     PortClosed,
     RecoveryStep,
-    TransportError,
 )
-from modemctl.log import get_logger, trace_bytes
+from modemctl.log import Logger, get_logger, trace_bytes
 from modemctl.transport import Backend, ModemLines, Transport, open_transport
-
-MIN_REAL_TIMEOUT = 0.25      # seconds; see design.md "Time scale"
-DEFAULT_TIMEOUT = 5.0        # protocol seconds for an ordinary command
-ORIGINATE_TIMEOUT = 90.0     # protocol seconds for D / A
-RESUME_TIMEOUT = 30.0        # protocol seconds for ATO
-ABORT_WAIT = 5.0             # protocol seconds to wait for the answer to a dial abort
-ORIGINATE_ABORT_GRACE = 10.0 # protocol seconds close() lets an unwanted call hang up
-REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
-REOPEN_POLL = 0.05           # real seconds between reopen attempts
-DTR_HANGUP_WAIT = 2.0        # protocol seconds for DCD to fall after a DTR hang-up
-DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / reset
-TIMEOUTS_BEFORE_RECOVERY = 2
-STOP_WAIT = 0.5              # real seconds a cancelled task gets to end, per attempt
-STOP_ATTEMPTS = 3
-DATA_HIGH_WATER = 1 << 20    # unread data bytes before the reader stops reading
-LINE_POLL = 0.05             # real seconds between DCD/RI polls (ports that have them)
-# Protocol seconds DCD may stay low in a call before the host calls the carrier
-# lost: a modem rides out interruptions shorter than S10 - S9 tenths of a
-# second (Hayes/Conexant defaults 14 - 6 = 0.8 s) and says NO CARRIER itself
-# when it gives up; the line layer sets the grace from the modem's registers.
-DEFAULT_CARRIER_GRACE = 0.8
-DCD_EVIDENCE = 2 * LINE_POLL  # real seconds DCD must have been low to count as evidence
-DEFAULT_S12 = 50             # escape guard time in 20 ms units (1 s)
 
 
 class EngineMode(enum.Enum):
@@ -104,7 +97,7 @@ class Engine:
     Create with :meth:`open`; always :meth:`close` (or use ``async with``).
     """
 
-    def __init__(self, transport: Transport, *, url: str, time_scale: float, log: Any,
+    def __init__(self, transport: Transport, *, url: str, time_scale: float, log: Logger,
                  reopen: Callable[[], Awaitable[Transport]],
                  numeric_family: NumericFamily = "conexant", trace: bool = False,
                  baudrate: int = 115200, recovery: bool = True) -> None:
@@ -125,18 +118,16 @@ class Engine:
         self._waiter: asyncio.Future[Response | CarrierLost] | None = None
         self._received: list[str] = []
         self._hub = EventHub()
-        self._data = bytearray()
-        self._data_ready = asyncio.Event()
-        self._data_room = asyncio.Event()
-        self._data_room.set()
+        self._stream = DataStream()
         self._call_active = False
         self._escaping = False
         self._hanging_up = False
+        self._discarded = 0             # call data dropped by the current hang-up
         self._closed = False
         self._s12 = DEFAULT_S12
         self._guard: float | None = None
-        self._carrier_grace: float | None = DEFAULT_CARRIER_GRACE
-        self._dcd_low_since: float | None = None   # loop time DCD fell in this call
+        self._watch = LineWatch(time_scale=time_scale, log=log, in_call=self._in_call,
+                                publish=self._publish, carrier_lost=self._carrier_dropped)
         self._timeouts = 0
         self._abort_answered = False
         self._background: set[asyncio.Task[None]] = set()
@@ -149,7 +140,7 @@ class Engine:
 
     @classmethod
     async def open(cls, url: str, *, time_scale: float = 1.0, lock: bool = True,
-                   baudrate: int = 115200, log: Any = None, backend: Backend = "thread",
+                   baudrate: int = 115200, log: Logger | None = None, backend: Backend = "thread",
                    numeric_family: NumericFamily = "conexant", trace: bool = False,
                    recovery: bool = True, name: str | None = None) -> Engine:
         """Open the port at ``url`` (any pyserial URL) and start the reader.
@@ -174,8 +165,11 @@ class Engine:
 
     def _start_tasks(self) -> None:
         self._reader = asyncio.create_task(self._read_loop(), name=f"reader {self.url}")
+        self._reader.add_done_callback(self._task_done)
         if self._transport.lines.available:
-            self._poller = asyncio.create_task(self._poll_lines(), name=f"lines {self.url}")
+            self._poller = asyncio.create_task(
+                self._watch.run(self._transport.lines, self.url), name=f"lines {self.url}")
+            self._poller.add_done_callback(self._task_done)
 
     async def _stop_tasks(self) -> None:
         for task in (self._reader, self._poller):
@@ -189,11 +183,7 @@ class Engine:
                     break
                 task.cancel()
                 await asyncio.wait({task}, timeout=STOP_WAIT)
-            if task.done():
-                if not task.cancelled() and task.exception() is not None:
-                    self._log.debug("task-ended-with-error", task=task.get_name(),
-                                    error=repr(task.exception()))
-            else:
+            if not task.done():
                 self._log.warning("task-ignores-cancel", task=task.get_name())
         self._reader = self._poller = None
 
@@ -211,11 +201,13 @@ class Engine:
                                             timeout=self.scaled(ORIGINATE_ABORT_GRACE))
             for task in pending:
                 task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=STOP_WAIT)
         self._closed = True
         try:
             await self._stop_tasks()
             self._fail_waiter(PortClosed(f"{self.url} closed"))
-            self._data_ready.set()
+            self._stream.wake()
             self._hub.close()
         finally:
             await self._transport.close()
@@ -290,13 +282,16 @@ class Engine:
     def carrier_grace(self) -> float | None:
         """Protocol seconds DCD may stay low in a call before the carrier is
         declared lost; ``None`` leaves it to the modem alone (S10=255)."""
-        return self._carrier_grace
+        return self._watch.carrier_grace
 
     @carrier_grace.setter
     def carrier_grace(self, seconds: float | None) -> None:
-        if seconds is not None and seconds < 0:
-            raise ValueError("carrier_grace must be >= 0 or None")
-        self._carrier_grace = seconds
+        self._watch.carrier_grace = seconds
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of call data received and not yet read."""
+        return self._stream.buffered
 
     def scaled(self, nominal: float) -> float:
         """Real seconds for a protocol-time timeout (with the 0.25 s floor)."""
@@ -459,9 +454,21 @@ class Engine:
             return
         self._log.warning("connected-after-cancel", command=command)
         self._after_response(command, late)
-        task = asyncio.get_running_loop().create_task(self._hangup_unwanted())
+        task = asyncio.get_running_loop().create_task(self._hangup_unwanted(),
+                                                      name=f"unwanted-call-hangup {self.url}")
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        self._task_done(task)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        """Every task the engine starts ends here: its failure is logged when
+        it happens (nobody awaits these tasks' results), never left for the
+        loop to find as "Task exception was never retrieved"."""
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self._log.error("background-task-failed", task=task.get_name(), error=repr(exc))
 
     async def _hangup_unwanted(self) -> None:
         try:
@@ -472,7 +479,7 @@ class Engine:
     def _after_response(self, command: str, response: Response) -> None:
         if response.final is ResultCode.CONNECT:
             self._call_active = True
-            self._data_ready.set()
+            self._stream.wake()
         elif response.final is ResultCode.NO_CARRIER or (response.ok and (
                 command_letter(command) in ("H", "Z") or "&F" in command.upper())):
             self._call_active = False
@@ -481,14 +488,13 @@ class Engine:
         """A new call starts: bytes the last call delivered but nobody read
         (typically the far end's own ``+++`` as it hung up) are not this
         call's data."""
-        if self._data:
-            self._log.info("stale-call-data-discarded", n=len(self._data))
-            self._data.clear()
-        self._data_room.set()
+        if n := self._stream.discard():
+            self._log.info("stale-call-data-discarded", n=n)
 
     def _new_waiter(self) -> asyncio.Future[Response | CarrierLost]:
         self._received = []
         self._waiter = asyncio.get_running_loop().create_future()
+        self._stream.release()      # a reader held by back-pressure must see the answer
         return self._waiter
 
     def _fail_waiter(self, exc: BaseException) -> None:
@@ -514,11 +520,7 @@ class Engine:
         """Call data; waits while the call is online.  ``b""`` means the call is
         over (and everything it delivered has been read)."""
         while True:
-            if self._data:
-                chunk = bytes(self._data[:max_bytes])
-                del self._data[:max_bytes]
-                if len(self._data) < DATA_HIGH_WATER:
-                    self._data_room.set()
+            if chunk := self._stream.take(max_bytes):
                 return chunk
             mode = self.mode
             if mode is EngineMode.ONLINE_COMMAND:
@@ -526,8 +528,7 @@ class Engine:
                                        "to read")
             if mode is not EngineMode.DATA or not self._call_active:
                 return b""
-            self._data_ready.clear()
-            await self._data_ready.wait()
+            await self._stream.wait()
 
     async def escape(self) -> None:
         """Guarded ``+++``: silence, escape, silence, OK → ONLINE_COMMAND (call held).
@@ -542,35 +543,13 @@ class Engine:
                 raise InvalidCallState(f"escape() needs DATA mode (mode {self.mode.value})")
             self._escaping = True
             try:
-                result = await self._guarded_escape(force=False)
+                result = await guarded_escape(self, force=False)
             finally:
                 self._escaping = False
         if result is None:
             raise CommandTimeout("+++", self.guard_time * 2 + self.scaled(DEFAULT_TIMEOUT))
         if isinstance(result, CarrierLost):
             raise CallLost("carrier lost during escape")
-
-    async def _guarded_escape(self, *, force: bool) -> Response | CarrierLost | None:
-        guard = self.guard_time
-        timeout = guard * 2 + self.scaled(DEFAULT_TIMEOUT)
-        try:
-            async with asyncio.timeout(timeout + guard * 2):
-                await self._transport.drain()     # the guard counts from the last byte out
-        except TimeoutError:
-            return None
-        quiet_until = max(self._transport.last_tx, time.monotonic()) + guard * 1.05
-        await asyncio.sleep(max(0.0, quiet_until - time.monotonic()))
-        payload = self._core.send_escape(force=force)
-        waiter = self._new_waiter()
-        try:
-            async with asyncio.timeout(timeout):
-                await self._send(payload)
-                return await asyncio.shield(waiter)
-        except TimeoutError:
-            self._core.abort_command()
-            return None
-        finally:
-            self._waiter = None
 
     async def hangup(self) -> None:
         """Hang up from any mode; afterwards COMMAND mode, on-hook.
@@ -581,37 +560,24 @@ class Engine:
         mode = self.mode
         if mode is EngineMode.CLOSED:
             raise PortClosed(f"{self.url} is closed")
-        # While we hang up ourselves, the carrier loss that follows is not news.
+        # While we hang up ourselves, the carrier loss that follows is not news,
+        # and call data nobody will read is discarded (it must not hold the
+        # reader back from the modem's answers).
         self._hanging_up = True
+        self._discarded = self._stream.discard()
         try:
             if mode is EngineMode.DATA:
-                await self._leave_data_mode()
+                await leave_data_mode(self)
             if self._core.mode is not ProtocolMode.COMMAND:
                 raise InvalidCallState("the modem did not leave data mode")
             await self.command("ATH")
         finally:
             self._hanging_up = False
+            if self._discarded:
+                self._log.info("unread-call-data-discarded", n=self._discarded)
             if self.mode is not EngineMode.DATA:
                 self._call_active = False
-                self._data_ready.set()
-
-    async def _leave_data_mode(self) -> None:
-        async with self._lock:
-            dropped = await self.drop_dtr() and await self._carrier_gone()
-            if dropped:
-                self._core.carrier_lost()
-                self._call_active = False
-        if dropped:
-            return
-        try:
-            await self.escape()
-        except CallLost:
-            pass
-        except CommandTimeout:
-            # The modem ignores +++: it may have left the call behind our back
-            # (reboot) or be stuck; the ladder finds out which.
-            async with self._lock:
-                await self._recover_locked()
+                self._stream.wake()
 
     async def drop_dtr(self) -> bool:
         """Hold DTR low for the hang-up time (DTR_DROP), then raise it again.
@@ -626,28 +592,18 @@ class Engine:
             return False
         if not await self._transport.set_dtr(False):
             return False
-        await asyncio.sleep(self._dtr_hold)
-        await self._transport.set_dtr(True)
+        try:
+            await asyncio.sleep(self._dtr_hold)
+        finally:
+            # Even when cancelled in the hold: under &D2 a modem left with DTR
+            # low will not dial.  Shielded, so a second cancel cannot stop it.
+            await asyncio.shield(self._transport.set_dtr(True))
         return True
 
     @property
     def _dtr_hold(self) -> float:
         """Real seconds DTR is held low (DTR_DROP, scaled, at least 50 ms)."""
         return max(DTR_DROP * self.time_scale, 0.05)
-
-    async def _carrier_gone(self) -> bool:
-        """After a DTR drop: did the call really end?  Where the port has DCD,
-        wait for it to fall (a modem set to &D0 ignores DTR); without DCD the
-        drop is trusted and ATH follows anyway."""
-        lines = self._transport.lines
-        if lines.cd is None:
-            return True
-        step = LINE_POLL / 5            # DCD has no change notification to await
-        for _ in range(max(1, round(self.scaled(DTR_HANGUP_WAIT) / step))):
-            if lines.cd is not True:
-                break
-            await asyncio.sleep(step)
-        return lines.cd is False
 
     async def set_dtr(self, value: bool) -> bool:
         """Drive DTR; False when the port has no DTR line (pty, socket://, loop://)."""
@@ -657,87 +613,12 @@ class Engine:
 
     # --- recovery ------------------------------------------------------------
 
-    async def recover(self) -> tuple[RecoveryStep, ...]:
-        """Climb the recovery ladder now (normally automatic); returns the rungs tried."""
-        async with self._lock:
-            return await self._recover_locked()
-
     async def _recover_locked(self) -> tuple[RecoveryStep, ...]:
         self._log.warning("recovery-start", consecutive_timeouts=self._timeouts)
-        steps = await climb(_Rungs(self), self._log)
+        steps = await climb(EngineRungs(self), self._log)
         self._timeouts = 0
         self.recoveries.append(steps)
         return steps
-
-    async def _rung_action(self, action: str) -> str:
-        """One rung of the ladder (see :mod:`modemctl.driver.recovery`)."""
-        if action != "reopen" and (self._reader is None or self._reader.done()):
-            # Nothing is reading the port (it failed): only a reopen can help.
-            raise TransportError("the port is not being read (closed or failed)")
-        if action == "resync":
-            self._core.abort_command()
-            # The engine has lost track of the modem: speak command mode; if the
-            # modem is in fact online the next rung (escape) finds out.
-            self._core.carrier_lost()
-            await self._send(b"\r")
-            return "CR, then AT"
-        if action == "escape":
-            result = await self._guarded_escape(force=True)
-            if isinstance(result, Response):
-                self._call_active = True
-                return "+++ answered OK: the modem was online"
-            if isinstance(result, CarrierLost):
-                self._call_active = False
-            self._core.carrier_lost()
-            return "+++ sent with guard times"
-        if action == "dtr-drop":
-            if not await self.drop_dtr():
-                raise TransportError("the port has no DTR line")
-            self._core.carrier_lost()
-            self._call_active = False
-            return f"DTR low for {self._dtr_hold:.3g}s"
-        if action == "reset":
-            self._core.carrier_lost()
-            response = await self._exchange("ATZ", self.scaled(DEFAULT_TIMEOUT))
-            self._call_active = False
-            return f"ATZ -> {response.text}"
-        if action == "reopen":
-            await self._stop_tasks()
-            await self._transport.close()
-            self._fail_waiter(PortClosed("reopening"))
-            self._transport = await self._reopen_patiently()
-            self._core.reset()
-            self._call_active = False
-            self._data_ready.set()
-            self._start_tasks()
-            return "port closed and reopened"
-        raise ValueError(f"unknown recovery action {action!r}")
-
-    async def _reopen_patiently(self) -> Transport:
-        """Reopen, retrying for up to REOPEN_WAIT (a USB modem re-enumerating
-        takes a moment to reappear)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.scaled(REOPEN_WAIT)
-        while True:
-            try:
-                return await self._reopen()
-            except TransportError:
-                if loop.time() >= deadline:
-                    raise
-            await asyncio.sleep(REOPEN_POLL)
-
-    async def _rung_probe(self) -> bool:
-        """``AT`` → ``OK``, tried twice (a reset modem may swallow the first)."""
-        for _ in range(2):
-            try:
-                response = await self._exchange("AT", self.scaled(2.0))
-            except CommandTimeout:
-                continue
-            except ModemctlError:
-                return False
-            if response.ok:
-                return True
-        return False
 
     # --- reader --------------------------------------------------------------
 
@@ -781,11 +662,12 @@ class Engine:
 
     async def _handle(self, event: Event) -> None:
         if isinstance(event, Data):
-            self._data += event.data
-            self._data_ready.set()
-            if len(self._data) >= DATA_HIGH_WATER:
-                self._data_room.clear()
-                await self._data_room.wait()
+            if self._hanging_up:
+                self._discarded += len(event.data)      # nobody will read it
+                return
+            # Back-pressure (stop reading) only while no control operation
+            # waits for the modem's answer, which follows this data.
+            await self._stream.put(event.data, hold_back=self._waiter is None)
         elif isinstance(event, (Echo, Information)):
             self._received.append(event.text)
         elif isinstance(event, Response):
@@ -798,10 +680,10 @@ class Engine:
             else:
                 self._publish(Noise(event.text, "response with nobody waiting"))
         elif isinstance(event, CarrierLost):
-            event = self._with_dcd_evidence(event)
+            event = self._watch.credit(event)
             was_active = self._call_active
             self._call_active = False
-            self._data_ready.set()
+            self._stream.wake()
             if self._waiter is not None and not self._waiter.done() \
                     and self._core.pending is None:
                 self._waiter.set_result(event)
@@ -816,7 +698,7 @@ class Engine:
             if event.kind is UnsolicitedKind.CONNECT:
                 self._discard_stale_data()
                 self._call_active = True
-                self._data_ready.set()
+                self._stream.wake()
             self._log.debug("unsolicited", kind=event.kind.value, text=event.text)
             self._publish(event)
         elif isinstance(event, ParseFailure):
@@ -828,18 +710,6 @@ class Engine:
                 self._log.debug("noise", text=event.text, reason=event.reason)
             self._publish(event)
 
-    def _with_dcd_evidence(self, event: CarrierLost) -> CarrierLost:
-        """A ``NO CARRIER`` after DCD had been low for a while reports a lost
-        carrier the modem waited S10 for, not a far-end clear-down (which
-        drops DCD and says NO CARRIER in the same instant): credit DCD."""
-        low_since = self._dcd_low_since
-        self._dcd_low_since = None
-        if event.source == "dcd" or low_since is None:
-            return event
-        if asyncio.get_running_loop().time() - low_since < DCD_EVIDENCE:
-            return event
-        return CarrierLost(event.text, source="dcd")
-
     def _publish(self, event: Event) -> None:
         self._hub.publish(event)
 
@@ -850,55 +720,14 @@ class Engine:
             self._publish(CarrierLost("port closed", source="port"))
         self._call_active = False
         self._core.carrier_lost()
-        self._data_ready.set()
+        self._stream.wake()
 
-    async def _poll_lines(self) -> None:
-        """Watch RI (rising edge) and DCD during a call.
+    def _in_call(self) -> bool:
+        """For the line watch: a call is up and we are not hanging it up."""
+        return self._call_active and not self._hanging_up
 
-        DCD falling is an *interruption*, not yet a loss: the modem rides out
-        short ones (call-waiting tones, line hits) for S10 - S9 and reports
-        ``NO CARRIER`` itself when it gives up.  Only when DCD stays low for
-        longer than :attr:`carrier_grace` (a modem that never says so: S10
-        near 255, or a wedged one) does the host declare the carrier lost.
-        """
-        lines = self._transport.lines
-        loop = asyncio.get_running_loop()
-        last_cd, last_ri = lines.cd, lines.ri
-        while True:
-            await asyncio.sleep(LINE_POLL)
-            cd, ri = lines.cd, lines.ri
-            now = loop.time()
-            if ri and not last_ri:
-                self._publish(RingIndicator(True))
-            if not self._call_active or self._hanging_up:
-                self._dcd_low_since = None
-            elif cd is False and last_cd:
-                self._dcd_low_since = now
-                self._log.info("carrier-interrupted", grace=self._carrier_grace)
-            elif cd and self._dcd_low_since is not None:
-                self._log.info("carrier-restored", after=round(now - self._dcd_low_since, 3))
-                self._dcd_low_since = None
-            low_since = self._dcd_low_since
-            if low_since is not None and self._carrier_grace is not None \
-                    and now - low_since >= self._carrier_grace * self.time_scale:
-                self._dcd_low_since = None
-                self._core.carrier_lost()
-                self._call_active = False
-                self._data_ready.set()
-                self._log.info("carrier-lost", source="dcd")
-                self._publish(CarrierLost("DCD dropped", source="dcd"))
-            last_cd, last_ri = cd, ri
-
-
-class _Rungs:
-    """The engine's rungs, as the ladder's :class:`LadderOps` (kept off the
-    engine's public API)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    async def rung_action(self, action: str) -> str:
-        return await self._engine._rung_action(action)
-
-    async def rung_probe(self) -> bool:
-        return await self._engine._rung_probe()
+    def _carrier_dropped(self) -> None:
+        """The line watch declared the carrier lost (DCD low beyond the grace)."""
+        self._core.carrier_lost()
+        self._call_active = False
+        self._stream.wake()

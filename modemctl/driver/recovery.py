@@ -18,23 +18,26 @@ bookkeeping, so the policy is readable in one place.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Literal, Protocol
 
 from modemctl.errors import ModemctlError, ModemUnresponsive, RecoveryStep
+from modemctl.log import Logger
 
-LADDER = ("resync", "escape", "dtr-drop", "reset", "reopen")
+#: The rungs, mildest first.
+RungAction = Literal["resync", "escape", "dtr-drop", "reset", "reopen"]
+LADDER: tuple[RungAction, ...] = ("resync", "escape", "dtr-drop", "reset", "reopen")
 
 
 class LadderOps(Protocol):
     """What a rung can do.  Each action returns a short detail string, or
     raises a :class:`ModemctlError` when the action itself was impossible."""
 
-    async def rung_action(self, action: str) -> str: ...
+    async def rung_action(self, action: RungAction) -> str: ...
 
     async def rung_probe(self) -> bool: ...
 
 
-async def climb(ops: LadderOps, log: Any) -> tuple[RecoveryStep, ...]:
+async def climb(ops: LadderOps, log: Logger) -> tuple[RecoveryStep, ...]:
     """Run rungs in order until one leaves the modem answering; see module docs."""
     steps: list[RecoveryStep] = []
     for action in LADDER:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from modemctl.at import ResultCode
 from modemctl.driver import EngineMode
-from modemctl.driver.errors import CallLost
 from modemctl.errors import (
+    CallLost,
     CommandError,
     CommandTimeout,
     InvalidCallState,

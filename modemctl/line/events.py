@@ -10,10 +10,10 @@ reading the modem whatever a slow consumer does.
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from dataclasses import dataclass
 
+from modemctl.hub import Hub
+from modemctl.hub import Subscription as HubSubscription
 from modemctl.line.report import SecureReport
 from modemctl.line.states import CallState, DisconnectReason
 
@@ -72,76 +72,8 @@ class Secured:
 
 LineEvent = StateChanged | Ring | CallerId | CallWaitingSeen | MessageWaiting | Secured
 
-class Subscription:
-    """One subscriber's events, queued from the moment it was created.
-
-    Registering at creation (not at the first ``__anext__``) means that
-    ``events = line.events()`` followed by an action loses nothing the
-    action causes.  Iteration ends, after what is queued, when the line
-    closes or on :meth:`close`.
-    """
-
-    def __init__(self, hub: EventHub, maxsize: int) -> None:
-        self._hub = hub
-        self._queue: deque[LineEvent] = deque()
-        self._maxsize = maxsize
-        self._wakeup = asyncio.Event()
-        self._closed = False
-        self.dropped = 0
-
-    def _put(self, event: LineEvent) -> None:
-        if len(self._queue) >= self._maxsize:
-            self._queue.popleft()
-            self.dropped += 1
-        self._queue.append(event)
-        self._wakeup.set()
-
-    def __aiter__(self) -> Subscription:
-        return self
-
-    async def __anext__(self) -> LineEvent:
-        while not self._queue:
-            if self._closed:
-                raise StopAsyncIteration
-            self._wakeup.clear()
-            await self._wakeup.wait()
-        return self._queue.popleft()
-
-    def close(self) -> None:
-        """Stop receiving; iteration ends after what is already queued."""
-        self._closed = True
-        self._hub._remove(self)
-        self._wakeup.set()
-
-
-class EventHub:
-    """Fan-out of line events to any number of subscribers, never blocking the line."""
-
-    def __init__(self, maxsize: int = 256) -> None:
-        self._maxsize = maxsize
-        self._subs: list[Subscription] = []
-        self._closed = False
-
-    def publish(self, event: LineEvent) -> None:
-        """Hand ``event`` to every subscriber (a full queue loses its oldest event)."""
-        for sub in self._subs:
-            sub._put(event)
-
-    def close(self) -> None:
-        """End every subscription (their iterators stop)."""
-        self._closed = True
-        for sub in list(self._subs):
-            sub.close()
-
-    def subscribe(self) -> Subscription:
-        """A new subscription; already closed if the line is."""
-        sub = Subscription(self, self._maxsize)
-        if self._closed:
-            sub.close()
-        else:
-            self._subs.append(sub)
-        return sub
-
-    def _remove(self, sub: Subscription) -> None:
-        if sub in self._subs:
-            self._subs.remove(sub)
+#: One subscriber's line events (``Line.events()``): the generic bounded,
+#: drop-oldest fan-out of :mod:`modemctl.hub`, shared with the engine.
+Subscription = HubSubscription[LineEvent]
+#: Fan-out of line events to any number of subscribers, never blocking the line.
+EventHub = Hub[LineEvent]

@@ -23,11 +23,12 @@ from modemctl.at import (
     Unsolicited,
     UnsolicitedKind,
 )
-from modemctl.driver import Engine
+from modemctl.driver import Engine, EngineMode
 from modemctl.errors import (
     CommandError,
     CommandTimeout,
     InvalidCallState,
+    ModemctlError,
     OperationUnavailable,
 )
 from modemctl.line.call import Call, SecureRequest, check_secure_arg
@@ -385,6 +386,8 @@ class Line:
             elif ev.kind is UnsolicitedKind.RINGBACK and call is not None \
                     and call.state is CallState.DIALING:
                 call._set_state(CallState.RINGBACK)
+            elif ev.kind is UnsolicitedKind.CONNECT:
+                self._unsolicited_connect(call, ev.text)
         elif isinstance(ev, RingIndicator):
             if ev.state and call is not None and call.state is CallState.CONNECTED:
                 self._call_waiting(call, "RI during the call (+PCW=0 toggles circuit 125)")
@@ -396,6 +399,28 @@ class Line:
                 self.ended_under_us(call), name=f"{call.call_id}-ended")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _unsolicited_connect(self, call: Call | None, text: str) -> None:
+        """A CONNECT no dial or answer of ours asked for: the modem answered by
+        itself (S0 set by someone else) or noise read as a result code.  The
+        engine is now in data mode with no Call, so nothing could drop it and
+        probe/make_call would fail: hang it up, and the line is idle again."""
+        if call is not None and call.state is not CallState.OFFERING:
+            return
+        self.log.warning("unsolicited-connect", text=text)
+        task = asyncio.get_running_loop().create_task(
+            self._hang_up_unsolicited(), name=f"line-{self.name}-unsolicited-connect")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _hang_up_unsolicited(self) -> None:
+        async with self._lock:                 # before any probe or call goes on
+            if self.engine.mode is not EngineMode.DATA:
+                return
+            try:
+                await self.engine.hangup()
+            except ModemctlError as exc:
+                self.log.warning("unsolicited-connect-hangup-failed", error=str(exc))
 
     def _call_waiting(self, call: Call | None, source: str) -> None:
         if call is not None:

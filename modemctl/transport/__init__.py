@@ -66,7 +66,7 @@ from typing import Any
 import serial
 
 from modemctl.errors import PortBusy, TransportError
-from modemctl.log import get_logger
+from modemctl.log import Logger, get_logger
 from modemctl.transport.aio import AsyncioTransport
 from modemctl.transport.base import (
     Backend,
@@ -88,7 +88,7 @@ OPEN_TIMEOUT = 10.0
 
 async def open_transport(url: str, *, baudrate: int = 115200, lock: bool = True,
                          backend: Backend = "thread", open_timeout: float = OPEN_TIMEOUT,
-                         log: Any = None) -> Transport:
+                         log: Logger | None = None) -> Transport:
     """Open ``url`` and return a :class:`Transport`.
 
     ``lock=False`` skips both the UUCP lock and the exclusive open (for
@@ -133,7 +133,13 @@ async def open_transport(url: str, *, baudrate: int = 115200, lock: bool = True,
 
 
 async def _open_port(url: str, kwargs: dict[str, Any], timeout: float) -> Any:  # noqa: ASYNC109
-    """``serial_for_url`` in a thread, bounded; a late success is closed, not leaked."""
+    """``serial_for_url`` in a thread, bounded.
+
+    The thread cannot be stopped, so an open that finishes after its caller
+    gave up (timeout *or* cancellation) is closed when it does, not leaked:
+    a leaked RFC 2217 connection fills the server's only client slot, a
+    leaked device holds its flock.
+    """
     task = asyncio.ensure_future(asyncio.to_thread(serial.serial_for_url, url, **kwargs))
     try:
         async with asyncio.timeout(timeout):
@@ -141,6 +147,9 @@ async def _open_port(url: str, kwargs: dict[str, Any], timeout: float) -> Any:  
     except TimeoutError:
         task.add_done_callback(_close_late)
         raise TransportError(f"opening {url} took longer than {timeout}s") from None
+    except asyncio.CancelledError:
+        task.add_done_callback(_close_late)
+        raise
     except (serial.SerialException, OSError, ValueError) as e:
         if "exclusively lock" in str(e):
             pid = flock_holder(spy_target(url))
@@ -149,6 +158,17 @@ async def _open_port(url: str, kwargs: dict[str, Any], timeout: float) -> Any:  
 
 
 def _close_late(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is None:
-        with contextlib.suppress(Exception):
-            task.result().close()
+    """Close a port whose opener gave up; its failure, if any, is retrieved here.
+
+    Closing can block (an RFC 2217 close joins its reader thread), so it
+    runs in the loop's executor (which ``asyncio.run`` waits for at exit);
+    it raises nothing, so nothing is left for anybody to retrieve.
+    """
+    if task.cancelled() or task.exception() is not None:
+        return
+    task.get_loop().run_in_executor(None, _close_quietly, task.result())
+
+
+def _close_quietly(port: Any) -> None:
+    with contextlib.suppress(Exception):
+        port.close()

@@ -30,9 +30,11 @@ class ScriptedDCE:
         self.silent = False            # ignore commands (a stalled modem)
         self.silent_until_dtr = False
         self.commands: list[str] = []
+        self._command_seen = asyncio.Event()
         self.data_mode = False
         self.data_echo = True
         self.hang_dials = False        # ATD/ATA get no answer until a byte aborts them
+        self.abort_connects = False    # ... and then the abort loses the race to CONNECT
         self._dialing = False
         self.received_data = bytearray()
         self._line = bytearray()
@@ -43,6 +45,8 @@ class ScriptedDCE:
         self.port = os.ttyname(self._slave)
         self._last_rx = 0.0
         self.escape_quiet: list[float] = []   # silence before each accepted +++
+        self.escape_seen = asyncio.Event()    # set when a guarded +++ arrives
+        self.honour_escape = True             # False: +++ is just data (S2 > 127)
         self._plus_timer: asyncio.TimerHandle | None = None
         self._loop.add_reader(self.master, self._on_readable)
         self.before_final: list[str] = []   # unsolicited lines sent before each final
@@ -84,6 +88,8 @@ class ScriptedDCE:
         if self.data_mode:
             self._data(data, quiet_before)
             return
+        if b"+++" in data:
+            self.escape_seen.set()             # in command mode: just characters
         for b in data:
             self._byte(b)
 
@@ -93,7 +99,9 @@ class ScriptedDCE:
             self._plus_timer = None
         if data == b"+++" and quiet_before >= self.guard * 0.9:
             self.escape_quiet.append(quiet_before)
-            self._plus_timer = self._loop.call_later(self.guard, self._escaped)
+            self.escape_seen.set()
+            if self.honour_escape:
+                self._plus_timer = self._loop.call_later(self.guard, self._escaped)
         self.received_data += data
         if self.data_echo:
             self.send_raw(data)
@@ -107,7 +115,11 @@ class ScriptedDCE:
         if self._dialing:
             # V.250: any character aborts a dial or answer in progress.
             self._dialing = False
-            self.final("NO CARRIER", 3)
+            if self.abort_connects:
+                self.data_mode = True
+                self.final(self.connect_text, 1)
+            else:
+                self.final("NO CARRIER", 3)
             return
         if self.echo and not self.silent:
             self.send_raw(bytes([b]))
@@ -124,6 +136,7 @@ class ScriptedDCE:
             return
         cmd = line[idx:]
         self.commands.append(cmd)
+        self._command_seen.set()
         if self.silent:
             return
         up = cmd.upper()
@@ -161,6 +174,12 @@ class ScriptedDCE:
             return
         if up.startswith("AT"):
             self.final("OK", 0)
+
+    async def wait_command(self, command: str) -> None:
+        """Wait until ``command`` has arrived (bound it with asyncio.timeout)."""
+        while command not in self.commands:
+            self._command_seen.clear()
+            await self._command_seen.wait()
 
     def carrier_drop(self) -> None:
         """The remote hung up: NO CARRIER, back to command mode."""

@@ -11,6 +11,7 @@ from modemctl.at import CarrierLost, ResultCode, Unsolicited, UnsolicitedKind
 from modemctl.driver import Engine, EngineMode
 from modemctl.errors import CommandTimeout, ModemUnresponsive, PortClosed
 from modemctl.fake import Exchange
+from tests.driver.conftest import wait_until
 
 SCALE = 0.05
 
@@ -205,9 +206,8 @@ async def test_fault_unplug_with_replug_recovers(exchange: Exchange) -> None:
         exchange.lines["5551001"].inject("unplug", duration=2.0)     # back after 0.1 s
         with pytest.raises((PortClosed, CommandTimeout)):
             async with asyncio.timeout(10):
-                while True:
+                for _ in range(100_000):             # until the unplugged port fails it
                     await engine.command("AT")
-                    await asyncio.sleep(0.01)
         assert engine.recoveries and engine.recoveries[-1][-1].action == "reopen"
         assert (await engine.command("AT")).ok
     finally:
@@ -220,9 +220,8 @@ async def test_fault_unplug_for_good_is_modem_unresponsive(exchange: Exchange) -
         exchange.lines["5551001"].inject("unplug")
         with pytest.raises(ModemUnresponsive) as exc:
             async with asyncio.timeout(10):
-                while True:
+                for _ in range(100_000):             # until the unplugged port fails it
                     await engine.command("AT")
-                    await asyncio.sleep(0.01)
         assert [s.action for s in exc.value.attempts] == [
             "resync", "escape", "dtr-drop", "reset", "reopen"]
         assert not any(s.succeeded for s in exc.value.attempts)
@@ -360,11 +359,7 @@ async def test_hangup_by_dtr_or_escape_on_rfc2217(exchange: Exchange, amp_d: str
             await wait_for_kind(sub, UnsolicitedKind.RING)
             await b.originate("ATA")
         await dial
-        for _ in range(200):                    # DCD is polled, not notified
-            if a.lines.cd is True:
-                break
-            await asyncio.sleep(0.01)
-        assert a.lines.cd is True
+        await wait_until(lambda: a.lines.cd is True)     # DCD is polled, not notified
         async with a.events() as own:
             await a.hangup()
             assert a.mode is EngineMode.COMMAND
@@ -393,12 +388,7 @@ async def _connected_pair_with_dcd(ex: Exchange, s10: int) -> tuple[Engine, Engi
         await wait_for_kind(sub, UnsolicitedKind.RING)
         await b.originate("ATA")
     assert (await dial).final is ResultCode.CONNECT
-    for _ in range(150):                            # RFC 2217 reports DCD a moment later
-        if a.lines.cd:
-            break
-        await asyncio.sleep(0.02)
-    assert a.lines.cd
-    await asyncio.sleep(0.1)                        # ... and the poller samples it
+    await wait_until(lambda: a.lines.cd is True)    # RFC 2217 reports DCD a moment later
     return a, b
 
 
@@ -412,16 +402,21 @@ async def test_dcd_interruption_within_the_grace_keeps_the_call(
         a.carrier_grace = b.carrier_grace = grace
         async with a.events() as sub:
             assert await exchange.carrier_loss("5551001", duration=10.0)
-            await asyncio.sleep(10.0 * SCALE + 0.2)  # DCD low for 0.5 s, then back
+            if not survives:
+                async with asyncio.timeout(3):
+                    while not isinstance(ev := await sub.get(), CarrierLost):
+                        pass
+                assert ev.source == "dcd" and a.mode is EngineMode.COMMAND
+                return
+            # DCD low for 0.5 s, then back: once it is back no poll can end the call.
+            await wait_until(lambda: a.lines.cd is False)
+            await wait_until(lambda: a.lines.cd is True)
             seen = [await sub.get(1.0) for _ in range(sub.pending())]
-            lost = [ev for ev in seen if isinstance(ev, CarrierLost)]
-        if survives:
-            assert not lost and a.mode is EngineMode.DATA and a.lines.cd
-            await b.write(b"still here")
-            async with asyncio.timeout(3):
-                assert await a.read(100) == b"still here"
-        else:
-            assert lost and lost[0].source == "dcd"
+        assert not any(isinstance(ev, CarrierLost) for ev in seen)
+        assert a.mode is EngineMode.DATA
+        await b.write(b"still here")
+        async with asyncio.timeout(3):
+            assert await a.read(100) == b"still here"
     finally:
         await a.close()
         await b.close()

@@ -1,0 +1,118 @@
+"""Escape and hang-up: leaving data mode without losing track of the modem.
+
+Why a module of its own: these are the engine's most delicate sequences.
+``+++`` is only an escape with guard-time silence on both sides (S12), it
+reaches the far end as data, and the modem's ``OK`` arrives behind whatever
+call data is still in flight; a caller may give up half-way (cancellation),
+and the modem may have left the call on its own meanwhile.  Each function
+here runs under the engine's command lock and leaves the protocol core
+agreeing with the modem, whatever happens: answered, timed out, cancelled or
+carrier lost.  The public entry points stay on :class:`Engine`
+(``escape()``, ``hangup()``, ``drop_dtr()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from modemctl.at import CarrierLost, Response
+from modemctl.driver.linewatch import carrier_gone
+from modemctl.driver.timing import DEFAULT_TIMEOUT, DTR_HANGUP_WAIT, RESUME_TIMEOUT
+from modemctl.errors import CallLost, CommandTimeout, ModemctlError, PortClosed
+
+if TYPE_CHECKING:
+    from modemctl.driver.engine import Engine
+
+
+async def guarded_escape(engine: Engine, *, force: bool) -> Response | CarrierLost | None:
+    """Guard-time silence, ``+++``, and the modem's answer (held by the caller's lock).
+
+    Returns the ``OK`` Response, CarrierLost, or None when the modem did not
+    answer (the core is then back where it was).  ``force`` escapes from
+    command mode too (the recovery ladder does not know where the modem is).
+    """
+    guard = engine.guard_time
+    timeout = guard * 2 + engine.scaled(DEFAULT_TIMEOUT)
+    try:
+        async with asyncio.timeout(timeout + guard * 2):
+            await engine._transport.drain()     # the guard counts from the last byte out
+    except TimeoutError:
+        return None
+    quiet_until = max(engine._transport.last_tx, time.monotonic()) + guard * 1.05
+    await asyncio.sleep(max(0.0, quiet_until - time.monotonic()))
+    payload = engine._core.send_escape(force=force)
+    waiter = engine._new_waiter()
+    deadline = asyncio.get_running_loop().time() + timeout
+    try:
+        async with asyncio.timeout_at(deadline):
+            await engine._send(payload)
+            return await asyncio.shield(waiter)
+    except TimeoutError:
+        engine._core.abort_command()
+        return None
+    except asyncio.CancelledError:
+        await _escape_cancelled(engine, waiter, deadline, force=force)
+        raise
+    except BaseException:
+        engine._core.abort_command()
+        raise
+    finally:
+        engine._waiter = None
+
+async def _escape_cancelled(engine: Engine, waiter: asyncio.Future[Response | CarrierLost],
+                            deadline: float, *, force: bool) -> None:
+    """The caller gave up on an escape after ``+++`` may have gone out.
+
+    The modem may still take it: wait out its answer (to the same
+    deadline, still under the command lock) so the engine knows which
+    state the modem is in, then undo it: a modem that escaped is taken
+    back online with ``ATO``, so a cancelled escape leaves the call as it
+    found it.  A recovery escape (``force``) only records what it learnt.
+    Cancelled again meanwhile, the core is put back as on a timeout.
+    """
+    try:
+        async with asyncio.timeout_at(deadline):
+            result = await asyncio.shield(waiter)
+    except (TimeoutError, PortClosed, asyncio.CancelledError):
+        engine._core.abort_command()
+        return
+    finally:
+        engine._waiter = None
+    if isinstance(result, CarrierLost):
+        engine._call_active = False
+        return
+    engine._call_active = True
+    if force or not result.ok:
+        return
+    engine._log.info("escape-cancelled-resuming")
+    try:
+        response = await engine._exchange("ATO", engine.scaled(RESUME_TIMEOUT))
+    except (ModemctlError, asyncio.CancelledError) as e:
+        # Still held in online-command mode: mode says so, hangup() works.
+        engine._log.warning("resume-after-cancelled-escape-failed", error=repr(e))
+        return
+    engine._after_response("ATO", response)
+
+
+async def leave_data_mode(engine: Engine) -> None:
+    """For ``hangup()``: DTR drop where it works (DCD confirms), else escape;
+    a modem that ignores ``+++`` sends the engine up the recovery ladder."""
+    async with engine._lock:
+        dropped = await engine.drop_dtr() and await carrier_gone(
+            engine.lines, engine.url, engine.scaled(DTR_HANGUP_WAIT))
+        if dropped:
+            engine._core.carrier_lost()
+            engine._call_active = False
+    if dropped:
+        return
+    try:
+        await engine.escape()
+    except CallLost:
+        pass
+    except CommandTimeout:
+        # The modem ignores +++: it may have left the call behind our back
+        # (reboot) or be stuck; the ladder finds out which.
+        async with engine._lock:
+            await engine._recover_locked()

@@ -1,0 +1,104 @@
+"""The engine's rungs of the recovery ladder (the order and bookkeeping are in
+:mod:`modemctl.driver.recovery`).
+
+Why apart from the engine: each rung is a small procedure of its own that
+reaches under the command layer (resync the core, escape by force, drop DTR,
+reset, reopen the port), and they are only ever run by the ladder, with the
+engine's command lock held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from modemctl.at import CarrierLost, Response
+from modemctl.driver.escape import guarded_escape
+from modemctl.driver.recovery import RungAction
+from modemctl.driver.timing import DEFAULT_TIMEOUT, REOPEN_POLL, REOPEN_WAIT
+from modemctl.errors import CommandTimeout, ModemctlError, PortClosed, TransportError
+from modemctl.transport import Transport
+
+if TYPE_CHECKING:
+    from modemctl.driver.engine import Engine
+
+
+class EngineRungs:
+    """One engine's rungs, as the ladder's :class:`~modemctl.driver.recovery.LadderOps`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    async def rung_action(self, action: RungAction) -> str:
+        """One rung of the ladder (see :mod:`modemctl.driver.recovery`)."""
+        engine = self._engine
+        if action != "reopen" and (engine._reader is None or engine._reader.done()):
+            # Nothing is reading the port (it failed): only a reopen can help.
+            raise TransportError("the port is not being read (closed or failed)")
+        if action == "resync":
+            engine._core.abort_command()
+            # The engine has lost track of the modem: speak command mode; if the
+            # modem is in fact online the next rung (escape) finds out.
+            engine._core.carrier_lost()
+            await engine._send(b"\r")
+            return "CR, then AT"
+        if action == "escape":
+            result = await guarded_escape(engine, force=True)
+            if isinstance(result, Response):
+                engine._call_active = True
+                return "+++ answered OK: the modem was online"
+            if isinstance(result, CarrierLost):
+                engine._call_active = False
+            engine._core.carrier_lost()
+            return "+++ sent with guard times"
+        if action == "dtr-drop":
+            if not await engine.drop_dtr():
+                raise TransportError("the port has no DTR line")
+            engine._core.carrier_lost()
+            engine._call_active = False
+            return f"DTR low for {engine._dtr_hold:.3g}s"
+        if action == "reset":
+            engine._core.carrier_lost()
+            response = await engine._exchange("ATZ", engine.scaled(DEFAULT_TIMEOUT))
+            engine._call_active = False
+            return f"ATZ -> {response.text}"
+        if action == "reopen":
+            await engine._stop_tasks()
+            await engine._transport.close()
+            engine._fail_waiter(PortClosed("reopening"))
+            engine._transport = await self._reopen_patiently()
+            engine._core.reset()
+            engine._call_active = False
+            engine._stream.wake()
+            engine._start_tasks()
+            return "port closed and reopened"
+        raise ValueError(f"unknown recovery action {action!r}")
+
+    async def _reopen_patiently(self) -> Transport:
+        """Reopen, retrying for up to REOPEN_WAIT (a USB modem re-enumerating
+        takes a moment to reappear)."""
+        engine = self._engine
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + engine.scaled(REOPEN_WAIT)
+        while True:
+            try:
+                return await engine._reopen()
+            except TransportError:
+                if loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(REOPEN_POLL)
+
+    async def rung_probe(self) -> bool:
+        """``AT`` → ``OK``, tried twice (a reset modem may swallow the first)."""
+        engine = self._engine
+        for _ in range(2):
+            try:
+                response = await engine._exchange("AT", engine.scaled(2.0))
+            except CommandTimeout:
+                continue
+            except ModemctlError:
+                return False
+            if response.ok:
+                return True
+        return False
+

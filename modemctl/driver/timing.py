@@ -1,0 +1,23 @@
+"""The driver's timings in one place: how long the engine waits for what.
+
+Protocol seconds are scaled by the engine's ``time_scale`` (see design.md
+"Time scale"); real seconds are not, because they bound scheduling and I/O
+rather than anything the modem does.
+"""
+
+from __future__ import annotations
+
+MIN_REAL_TIMEOUT = 0.25      # real seconds: the floor under every scaled timeout
+DEFAULT_TIMEOUT = 5.0        # protocol seconds for an ordinary command
+ORIGINATE_TIMEOUT = 90.0     # protocol seconds for D / A
+RESUME_TIMEOUT = 30.0        # protocol seconds for ATO
+ABORT_WAIT = 5.0             # protocol seconds to wait for the answer to a dial abort
+ORIGINATE_ABORT_GRACE = 10.0 # protocol seconds close() lets an unwanted call hang up
+REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
+REOPEN_POLL = 0.05           # real seconds between reopen attempts
+DTR_HANGUP_WAIT = 2.0        # protocol seconds for DCD to fall after a DTR hang-up
+DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / reset
+TIMEOUTS_BEFORE_RECOVERY = 2
+STOP_WAIT = 0.5              # real seconds a cancelled task gets to end, per attempt
+STOP_ATTEMPTS = 3
+DEFAULT_S12 = 50             # escape guard time in 20 ms units (1 s)
