@@ -11,6 +11,7 @@ changed and publishes the final state exactly once.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from modemctl.at import ResultCode
@@ -256,13 +257,18 @@ class Call:
             if engine.mode is EngineMode.COMMAND:
                 await engine.command("ATH", timeout=5.0)
 
-    async def _finish(self, reason: DisconnectReason, hangup: bool = False) -> None:
-        """End the call once: hang up if asked, restore settings, publish."""
+    async def _finish(self, reason: DisconnectReason, hangup: bool = False,
+                      failures: Sequence[str] = ()) -> None:
+        """End the call once: hang up if asked, restore settings, publish.
+
+        ``failures`` are what already went wrong ending it (reported with
+        the restore failures in :attr:`restore_failures`).
+        """
         async with self._finish_lock:
             if self.state is CallState.DISCONNECTED:
                 return
             try:
-                failures = await self._tear_down(hangup)
+                failures = [*failures, *await self._tear_down(hangup)]
                 self.restore_failures = tuple(failures)
                 if failures:
                     self.log.warning("restore-failed", failures=failures)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any, cast
 
 from modemctl.at import (
@@ -28,6 +28,7 @@ from modemctl.errors import (
     CommandError,
     CommandTimeout,
     InvalidCallState,
+    ModemctlError,
     OperationUnavailable,
 )
 from modemctl.line.call import Call, SecureRequest, check_secure_arg
@@ -89,28 +90,61 @@ class Line:
         self._pump: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._failures: list[BaseException] = []
 
     # --- life cycle ------------------------------------------------------------
 
     async def start(self, probe: bool = True) -> None:
         """Start listening for events and (by default) probe and initialise."""
-        self._pump = asyncio.create_task(self._run_pump(), name=f"line-{self.name}-events")
+        self._pump = self._start_task(self._run_pump(), name=f"line-{self.name}-events")
         if probe:
             await self.probe()
 
     async def close(self) -> None:
-        """Drop any call, stop listening, close the engine."""
+        """Drop any call, stop listening, close the engine.
+
+        A failure of one of the line's own tasks (the event pump, an
+        end-of-call task) that nothing else reported is raised here, after
+        the clean-up, so no error of the line's goes unseen.  Cancelling
+        ``close()`` still releases the port, and then passes the
+        cancellation on.
+        """
         try:
             if self._call is not None:
                 await self._call.drop()
         finally:
-            for task in (self._pump, *self._tasks):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-            self.hub.close()
-            await self.engine.close()
+            try:
+                await self._stop_tasks()
+            finally:
+                self.hub.close()
+                await self.engine.close()
+        if self._failures:
+            raise self._failures[0]
+
+    async def _stop_tasks(self) -> None:
+        tasks = [t for t in (self._pump, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # asyncio.wait neither raises the tasks' errors nor swallows a
+            # cancellation of close() itself.
+            await asyncio.wait(tasks)
+
+    def _start_task(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run ``coro`` as one of the line's tasks, whose failure is never lost."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.log.error("line-task-failed", task=task.get_name(), error=repr(exc))
+            self._failures.append(exc)
 
     # --- probe ---------------------------------------------------------------
 
@@ -209,15 +243,22 @@ class Line:
         """
         if call.state is CallState.DISCONNECTED:
             return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(END_EVIDENCE_WAIT):
-                await call.end_seen.wait()
-        if self.engine.lines.ri is not None:
-            await asyncio.sleep(END_EVIDENCE_WAIT)
-        if call.end_source == "dcd":
-            # The modem may still wait for the carrier (long S10): &D2 hangs it up.
-            await self.engine.drop_dtr()
-        await call._finish(self.remote_end_reason(call))
+        failures: list[str] = []
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(END_EVIDENCE_WAIT):
+                    await call.end_seen.wait()
+            if self.engine.lines.ri is not None:
+                await asyncio.sleep(END_EVIDENCE_WAIT)
+            if call.end_source == "dcd":
+                # The modem may still wait for the carrier (long S10): &D2 hangs it up.
+                try:
+                    await self.engine.drop_dtr()
+                except ModemctlError as exc:
+                    failures.append(f"DTR hang-up: {exc}")
+        finally:
+            # Whatever happened above (a failed port, a cancel), the call ends.
+            await call._finish(self.remote_end_reason(call), failures=failures)
 
     async def make_call(self, number: str, secure: SecureRequest = False,
                         media: Media = "data") -> Call:
@@ -392,10 +433,7 @@ class Line:
                 and call.state is CallState.CONNECTED and not call.end_seen.is_set():
             call.end_source = ev.source
             call.end_seen.set()
-            task = asyncio.get_running_loop().create_task(
-                self.ended_under_us(call), name=f"{call.call_id}-ended")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start_task(self.ended_under_us(call), name=f"{call.call_id}-ended")
 
     def _call_waiting(self, call: Call | None, source: str) -> None:
         if call is not None:
