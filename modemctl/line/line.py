@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator, Coroutine
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 from modemctl.at import (
     CarrierLost,
@@ -258,7 +259,7 @@ class Line:
                     failures.append(f"DTR hang-up: {exc}")
         finally:
             # Whatever happened above (a failed port, a cancel), the call ends.
-            await call._finish(self.remote_end_reason(call), failures=failures)
+            await call.finish(self.remote_end_reason(call), failures=failures)
 
     async def make_call(self, number: str, secure: SecureRequest = False,
                         media: Media = "data") -> Call:
@@ -279,47 +280,60 @@ class Line:
             if dial.text.startswith("+") else dial
         caps = self.caps_required()
         build_dial_command(dial, "", caps.profile.dial_buffer)   # length check, nothing sent
-        if media == "fax" and not any(c in caps.fax_classes for c in _FAX_PREFERENCE):
-            raise OperationUnavailable(f"this modem offers no fax class ({caps.fax_classes})")
+        fax_class = None
+        if media == "fax":
+            fax_class = next((c for c in _FAX_PREFERENCE if c in caps.fax_classes), None)
+            if fax_class is None:
+                raise OperationUnavailable(f"this modem offers no fax class ({caps.fax_classes})")
         async with self._lock:
             call = Call(self, self._new_call_id(), "outgoing", dial.text, media)
             self._claim(call)
-            try:
-                return await self._dial(call, dial, secure, media, caps)
-            except BaseException:
-                if call.state is not CallState.DISCONNECTED:
-                    await call._finish(DisconnectReason.CANCELLED, hangup=True)
-                raise
+            await self._set_up(call, secure, _SetUp(
+                when="dial", dial=dial, fax_class=fax_class, timeout=DIAL_TIMEOUT,
+                states=(CallState.DIALTONE, CallState.DIALING)))
+            return call
 
-    async def _dial(self, call: Call, dial: DialString, secure: SecureRequest, media: Media,
-                    caps: LineCaps) -> Call:
-        plan: SecurePlan | None = None
-        if secure:
-            plan = plan_secure(caps, "dial", media, dial)
-            await self._secure_before(call, plan, secure, caps)
-        if media == "fax":
-            fclass = next(c for c in _FAX_PREFERENCE if c in caps.fax_classes)
-            await self.engine.command(f"AT+FCLASS={fclass}", timeout=INIT_TIMEOUT)
-            call._fax_class_set = True
-        command = build_dial_command(dial, plan.prefix if plan else "", caps.profile.dial_buffer)
-        await self.sync_carrier_grace()
-        call._set_state(CallState.DIALTONE)
-        call._set_state(CallState.DIALING)
-        call.log.info("dial", command=command)
-        r = await self.engine.originate(command, timeout=DIAL_TIMEOUT)
+    async def _set_up(self, call: Call, secure: SecureRequest, how: _SetUp) -> None:
+        """The one path from an idle or offered call to CONNECTED or DISCONNECTED.
+
+        Dialling and answering differ only in what :class:`_SetUp` says:
+        secure before going off-hook (failing closed), originate, then on
+        ``CONNECT`` judge the secure report as connected and publish it, or
+        finish the call with the reason of the final result.  Anything that
+        escapes (a cancel, a dead port) finishes the call, on-hook.
+        """
+        caps = self.caps_required()
+        try:
+            plan = plan_secure(caps, how.when, call.media, how.dial) if secure else None
+            if plan is not None:
+                await self._secure_before(call, plan, secure, caps)
+            if how.fax_class is not None:
+                await self.engine.command(f"AT+FCLASS={how.fax_class}", timeout=INIT_TIMEOUT)
+                call.fax_class_set = True
+            command = ("ATA" if how.dial is None else
+                       build_dial_command(how.dial, plan.prefix if plan else "",
+                                          caps.profile.dial_buffer))
+            await self.sync_carrier_grace()
+            for state in how.states:
+                call.set_state(state)
+            call.log.info(how.when, command=command)
+            r = await self.engine.originate(command, timeout=how.timeout)
+        except BaseException:
+            if call.state is not CallState.DISCONNECTED:
+                await call.finish(DisconnectReason.CANCELLED, hangup=True)
+            raise
         if r.final is ResultCode.CONNECT:
             call.rate, call.connect_text = r.rate, r.text
             if call.secure_report is not None:
                 call.secure_report = SecureReport(
-                    call.call_id, "dial", secure,
+                    call.call_id, how.when, secure,
                     judge(_as_applied(call.secure_report), caps, connected=True))
                 self.hub.publish(Secured(call.call_id, call.secure_report))
-            call._set_state(CallState.CONNECTED)
-            return call
+            call.set_state(CallState.CONNECTED)
+            return
         reason = reason_for_result(caps.profile.canonical_result(r.text))
-        call.log.info("dial-failed", result=r.text, reason=reason.name)
-        await call._finish(reason)
-        return call
+        call.log.info(f"{how.when}-failed", result=r.text, reason=reason.name)
+        await call.finish(reason)
 
     async def sync_carrier_grace(self) -> None:
         """Read S10 as it is now and give the driver the same DCD grace, so
@@ -333,18 +347,18 @@ class Line:
     async def _secure_before(self, call: Call, plan: SecurePlan, secure: SecureRequest,
                              caps: LineCaps) -> None:
         """Apply a dial/answer plan; fail closed before the modem goes off-hook."""
-        results = await apply_plan(self.engine, plan, call._saved)
+        results = await apply_plan(self.engine, plan, call.saved_settings)
         would_be = SecureReport(call.call_id, plan.when, secure,
                                 judge(results, caps, connected=True))
         call.secure_report = would_be
         if not would_be.secured and secure is True:
-            failures = await restore(self.engine, call._saved)
-            call._saved.clear()
+            failures = await restore(self.engine, call.saved_settings)
+            call.saved_settings.clear()
             call.restore_failures = tuple(failures)
             call.log.info("secure-unavailable", summary=would_be.summary())
             refused = SecureReport(call.call_id, plan.when, secure,
                                    judge(results, caps, connected=False))
-            await call._finish(DisconnectReason.CANCELLED)
+            await call.finish(DisconnectReason.CANCELLED)
             raise OperationUnavailable(
                 f"no way to secure call {call.call_id} on line {self.name} "
                 f"({caps.profile.name}, {self.location.code}): "
@@ -374,26 +388,12 @@ class Line:
     async def answer(self, call: Call, secure: SecureRequest) -> None:
         """Answer an OFFERING call (used by :meth:`Call.answer`)."""
         secure = check_secure_arg(secure)
-        caps = self.caps_required()
-        call._require(CallState.OFFERING)
+        self.caps_required()
+        call.require(CallState.OFFERING)
         async with self._lock:
-            try:
-                if secure:
-                    await self._secure_before(call, plan_secure(caps, "answer"), secure, caps)
-                await self.sync_carrier_grace()
-                call._set_state(CallState.PROCEEDING)
-                r = await self.engine.originate("ATA", timeout=ANSWER_TIMEOUT)
-            except BaseException:
-                if call.state is not CallState.DISCONNECTED:
-                    await call._finish(DisconnectReason.CANCELLED, hangup=True)
-                raise
-            if r.final is ResultCode.CONNECT:
-                call.rate, call.connect_text = r.rate, r.text
-                if call.secure_report is not None:
-                    self.hub.publish(Secured(call.call_id, call.secure_report))
-                call._set_state(CallState.CONNECTED)
-                return
-            await call._finish(reason_for_result(caps.profile.canonical_result(r.text)))
+            await self._set_up(call, secure, _SetUp(
+                when="answer", dial=None, fax_class=None, timeout=ANSWER_TIMEOUT,
+                states=(CallState.PROCEEDING,)))
 
     # --- events ----------------------------------------------------------------
 
@@ -425,7 +425,7 @@ class Line:
                 self.hub.publish(MessageWaiting(ev.fields.get("state")))
             elif ev.kind is UnsolicitedKind.RINGBACK and call is not None \
                     and call.state is CallState.DIALING:
-                call._set_state(CallState.RINGBACK)
+                call.set_state(CallState.RINGBACK)
         elif isinstance(ev, RingIndicator):
             if ev.state and call is not None and call.state is CallState.CONNECTED:
                 self._call_waiting(call, "RI during the call (+PCW=0 toggles circuit 125)")
@@ -441,6 +441,17 @@ class Line:
         self.log.info("call-waiting-seen", source=source,
                       call_id=call.call_id if call else None)
         self.hub.publish(CallWaitingSeen(call.call_id if call else None, source))
+
+
+@dataclass(frozen=True)
+class _SetUp:
+    """How :meth:`Line._set_up` takes a call up: what differs between dial and answer."""
+
+    when: Literal["dial", "answer"]
+    dial: DialString | None            # None: answer with ATA
+    fax_class: str | None              # +FCLASS to select first (fax calls)
+    timeout: float
+    states: tuple[CallState, ...]      # the states entered before originating
 
 
 def _as_applied(report: SecureReport) -> list[Applied]:
