@@ -54,3 +54,14 @@ def test_every_state_can_end_and_nothing_leaves_disconnected() -> None:
 def test_an_illegal_change_of_state_raises(old: CallState, new: CallState) -> None:
     with pytest.raises(InvalidCallState, match=f"from {old.name} to {new.name}"):
         check_transition("near#1", old, new)
+
+
+def test_errors_module_names_the_report_type_without_importing_the_line_layer() -> None:
+    import subprocess
+    import sys
+    code = ("import sys, modemctl.errors as e, typing; "
+            "assert 'modemctl.line' not in sys.modules, sorted(sys.modules); "
+            "print(e.OperationUnavailable.__init__.__annotations__['report'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=30)
+    assert out.stdout.strip() == "SecureReport | None"
