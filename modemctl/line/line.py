@@ -214,6 +214,7 @@ class Line:
         """Called by a call once it is DISCONNECTED: the line is free again."""
         if self._call is call:
             self._call = None
+            self._rings.forget()            # rings heard so far belong to ended calls
 
     def remote_end_reason(self, call: Call) -> DisconnectReason:
         """Why a connected call ended without us dropping it, from the evidence seen.
@@ -372,7 +373,9 @@ class Line:
 
         Caller ID arrives between the first and second ring, so after the
         first RING this waits for it (or for the second ring) before
-        returning.  Bound the wait with ``asyncio.timeout``.
+        returning.  Bound the wait with ``asyncio.timeout``.  A line has one
+        call at a time: while a call exists this raises InvalidCallState
+        (a server that answers call after call uses :meth:`incoming`).
         """
         caps = self.caps_required()
         if self._call is not None:
@@ -384,6 +387,24 @@ class Line:
         self._claim(call)
         call.log.info("offering", caller=call.number)
         return call
+
+    async def incoming(self) -> AsyncIterator[Call]:
+        """Offered calls, one at a time, for a server that answers call after call.
+
+        ``async for call in line.incoming():`` gets each call OFFERING, as
+        :meth:`wait_for_call` returns it.  The next call is offered only once
+        this one has ended: after the loop body, the iterator waits for the
+        call to be DISCONNECTED (dropped by the body, or by the far end).  A
+        call the body left OFFERING - neither answered nor dropped - is
+        rejected, since nothing else will ever take it.  Stop with ``break``
+        (or wrap the loop in ``asyncio.timeout``).
+        """
+        while True:
+            call = await self.wait_for_call()
+            yield call
+            if call.state is CallState.OFFERING:
+                await call.drop()
+            await call.wait_disconnected()
 
     async def answer(self, call: Call, secure: SecureRequest) -> None:
         """Answer an OFFERING call (used by :meth:`Call.answer`)."""
