@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator, Coroutine
+import re
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -24,7 +25,7 @@ from modemctl.at import (
     Unsolicited,
     UnsolicitedKind,
 )
-from modemctl.driver import Engine
+from modemctl.driver import Engine, EngineMode
 from modemctl.errors import (
     CommandError,
     CommandTimeout,
@@ -42,7 +43,7 @@ from modemctl.line.events import (
     Secured,
     Subscription,
 )
-from modemctl.line.probe import build_caps, confirm_country, gather
+from modemctl.line.probe import build_caps, gather, settle_country
 from modemctl.line.report import SecureReport
 from modemctl.line.rings import RingWatch
 from modemctl.line.secure import (
@@ -65,21 +66,32 @@ from modemctl.profiles import Profile, get_profile
 #: Nominal (protocol) seconds; the engine scales them by time_scale.
 DIAL_TIMEOUT = 120.0
 ANSWER_TIMEOUT = 90.0
+#: Dialing rules used when open_line is given no location (the modem's country is then
+#: left alone).
+DEFAULT_LOCATION = "US"
 INIT_TIMEOUT = 5.0
 #: Real seconds to wait for the evidence of why a call ended (see ended_under_us).
 END_EVIDENCE_WAIT = 0.12
 
 _FAX_PREFERENCE = ("1", "1.0", "2.0", "2")
+_SET_REGISTER = re.compile(r"S(\d+)=(\d+)")
 
 
 class Line:
     """An open modem line.  Create with :func:`open_line`."""
 
     def __init__(self, engine: Engine, name: str, location: Location, time_scale: float,
-                 profile: Profile | None = None) -> None:
+                 profile: Profile | None = None, *, set_country: bool = True) -> None:
         self.engine = engine
         self.name = name
         self.location = location
+        #: Set the modem's country to the location's (the user asked for a location).
+        self.set_country = set_country
+        #: What the line changed at open, as the commands that put it back at close
+        #: (first change wins: a second probe does not forget the original).
+        self._at_close: dict[str, str] = {}
+        #: What could not be put back at close.
+        self.restore_failures: tuple[str, ...] = ()
         self.time_scale = time_scale
         self.log: Any = get_logger(line=name)
         self.hub = EventHub()
@@ -115,12 +127,28 @@ class Line:
                 await self._call.drop()
         finally:
             try:
+                await self._restore_at_close()
                 await self._stop_tasks()
             finally:
                 self.hub.close()
                 await self.engine.close()
         if self._failures:
             raise self._failures[0]
+
+    async def _restore_at_close(self) -> None:
+        """Put back what opening the line changed (country, registers), newest first."""
+        if not self._at_close or self.engine.mode is not EngineMode.COMMAND:
+            return
+        failures: list[str] = []
+        for what, command in reversed(self._at_close.items()):
+            try:
+                await self.engine.command(command, timeout=INIT_TIMEOUT)
+            except ModemctlError as exc:
+                failures.append(f"{what}: {exc}")
+        self._at_close.clear()
+        self.restore_failures = tuple(failures)
+        if failures:
+            self.log.warning("restore-at-close-failed", failures=failures)
 
     async def _stop_tasks(self) -> None:
         tasks = [t for t in (self._pump, *self._tasks) if t is not None]
@@ -159,6 +187,7 @@ class Line:
             first = build_caps(answers, self.location, None, False, profile=self._forced_profile)
             profile = first.profile
             notes: list[str] = []
+            await self._remember_registers(profile.init)
             for cmd in profile.init:
                 await self._send("AT" + cmd, required=True)
             for cmd in profile.init_optional:
@@ -169,8 +198,13 @@ class Line:
                 caller_id = await self._send("AT" + profile.caller_id, required=False)
                 if not caller_id:
                     notes.append(f"AT{profile.caller_id} refused: no caller ID on this line")
-            country, note = await confirm_country(self.engine, profile, self.location)
-            notes.append(note)
+            settled = await settle_country(self.engine, profile, self.location,
+                                           self.set_country)
+            country = settled.country
+            notes.append(settled.note)
+            if settled.previous is not None and profile.country_set is not None:
+                self._at_close.setdefault(
+                    "country", "AT" + profile.country_set.format(code=settled.previous))
             # The engine's escape guard time must be the modem's, whatever it is set to.
             s12 = await read_setting(self.engine, Setting("S12", 0))
             if s12 is not None:
@@ -184,6 +218,16 @@ class Line:
                           at_dial=self.caps.secure_at_dial,
                           after_connect=self.caps.secure_after_connect)
             return self.caps
+
+    async def _remember_registers(self, init: Sequence[str]) -> None:
+        """Read each S-register the init sets, to put back at close what it changes."""
+        for cmd in init:
+            m = _SET_REGISTER.fullmatch(cmd.upper())
+            if m is None or f"S{m[1]}" in self._at_close:
+                continue
+            before = await read_setting(self.engine, Setting(f"S{m[1]}", 0))
+            if before is not None and before != int(m[2]):
+                self._at_close[f"S{m[1]}"] = f"ATS{m[1]}={before}"
 
     def caps_required(self) -> LineCaps:
         """The caps, or InvalidCallState when the line was opened without a probe."""
@@ -482,24 +526,27 @@ def _as_applied(report: SecureReport) -> list[Applied]:
 
 
 @contextlib.asynccontextmanager
-async def open_line(url: str, location: str | Location = "US", time_scale: float = 1.0, *,
+async def open_line(url: str, location: str | Location | None = None, time_scale: float = 1.0, *,
                     trace: bool = False, probe: bool = True, profile: str | None = None,
                     lock: bool = True, baudrate: int = 115200,
                     name: str | None = None) -> AsyncIterator[Line]:
     """Open the modem at ``url`` as a line (TAPI lineOpen), probe it, yield it.
 
-    ``location`` picks the dialing rules (cancel code, modem country);
+    ``location`` picks the dialing rules (cancel code) and the modem's
+    country; without one the rules are the US's and the modem's country is
+    left as found.  Whatever opening changed on the modem (its country,
+    S-registers of the profile's init) is put back when the line closes;
     ``time_scale`` must match the fake exchange's in tests; ``trace`` logs
     every byte in and out (hex + text, secrets redacted) at DEBUG;
     ``profile`` forces a profile instead of identifying the modem.
     """
-    loc = get_location(location)
+    loc = get_location(location if location is not None else DEFAULT_LOCATION)
     forced = get_profile(profile) if profile is not None else None
     line_name = name or url.rsplit("/", 1)[-1]
     log = get_logger(line=line_name)
     engine = await Engine.open(url, time_scale=time_scale, lock=lock, baudrate=baudrate,
                                log=log, trace=trace, name=line_name)
-    line = Line(engine, line_name, loc, time_scale, forced)
+    line = Line(engine, line_name, loc, time_scale, forced, set_country=location is not None)
     try:
         await line.start(probe=probe)
     except BaseException:

@@ -27,6 +27,7 @@ IDENTITY_COMMANDS: tuple[tuple[str, str], ...] = (
 
 _PREFIX = re.compile(r"^\+[A-Z]+:\s*", re.IGNORECASE)
 _FCLASS = re.compile(r"\d+(?:\.\d+)?")
+_COUNTRY = re.compile(r"[0-9A-F]{2}")       # an ITU-T T.35 country code
 
 
 async def ask(port: CommandPort, command: str) -> tuple[str, ...] | None:
@@ -94,31 +95,67 @@ async def gather(port: CommandPort) -> ProbeAnswers:
     )
 
 
-async def confirm_country(port: CommandPort, profile: Profile, location: Location
-                          ) -> tuple[str | None, str]:
-    """Set the modem's country to the location's, where the profile knows how.
+def parse_country(lines: Sequence[str]) -> str | None:
+    """The T.35 code a ``+GCI?`` answered (``+GCI: B5`` or a bare ``B5``), or None."""
+    text = identity_text(lines).upper()
+    m = _COUNTRY.fullmatch(text)
+    return m.group(0) if m else None
 
-    Returns the country the modem confirms (``None`` if unknown) and a note.
-    Unknown matters: the S10 limit of the Conexant US quirk then applies
-    whatever the location says, because we cannot rule out a US setting.
+
+@dataclass(frozen=True)
+class CountrySetting:
+    """The modem's country after the probe, and what to put back at close."""
+
+    country: str | None           # what the modem is set to, as far as we know (None: unknown)
+    note: str
+    previous: str | None = None   # the country before the line changed it (None: unchanged)
+
+
+async def settle_country(port: CommandPort, profile: Profile, location: Location,
+                         set_country: bool) -> CountrySetting:
+    """Read the modem's country; set the location's only when asked to (``set_country``).
+
+    A modem's country is a regulatory setting, often kept in non-volatile
+    memory: the line reads it first (``+GCI?``), changes it only when the
+    user gave a location, only on a modem that answered the query with a
+    country (it has shown it understands the command), and reports the
+    value before so that the line puts it back at close.  Unknown matters:
+    the S10 limit of the Conexant US quirk then applies whatever the
+    location says, because a US setting cannot be ruled out.
     """
-    if profile.country_set is None:
-        return None, "profile has no country command: country-dependent limits assume the worst"
+    current: str | None = None
+    query = profile.country_query
+    if query is not None:
+        lines = await ask(port, "AT" + query)
+        current = parse_country(lines) if lines else None
+    if not set_country or profile.country_set is None:
+        if current is not None:
+            return CountrySetting(current, f"modem country {current}, read with AT{query} "
+                                  "(left as found)")
+        why = ("profile has no country command" if query is None
+               else f"AT{query} gave no country")
+        return CountrySetting(None, f"{why}: country-dependent limits assume the worst")
     code = location.modem_country
+    if current == code:
+        return CountrySetting(code, f"modem country already {code} (read with AT{query})")
+    if query is not None and current is None:
+        return CountrySetting(None, f"AT{query} gave no country, so AT+GCI is not trusted: "
+                              "country left alone, country-dependent limits assume the worst")
+    command = "AT" + profile.country_set.format(code=code)
     try:
-        await port.command("AT" + profile.country_set.format(code=code), timeout=PROBE_TIMEOUT)
+        await port.command(command, timeout=PROBE_TIMEOUT)
     except (CommandError, CommandTimeout):
-        return None, (f"modem refused AT{profile.country_set.format(code=code)}: "
-                      "country-dependent limits assume the worst")
-    if profile.country_query is None:
-        return code, f"modem country set to {code}"
-    lines = await ask(port, "AT" + profile.country_query)
-    if lines:
-        answered = identity_text(lines).upper()
-        if answered.startswith(code.upper()):
-            return code, f"modem country set to {code} and read back"
-        return None, f"modem country read back as {answered!r}, not {code}"
-    return None, "modem country could not be read back: assuming the worst"
+        return CountrySetting(None, f"modem refused {command}: "
+                              "country-dependent limits assume the worst")
+    if query is None:
+        return CountrySetting(code, f"modem country set to {code}")
+    lines = await ask(port, "AT" + query)
+    answered = parse_country(lines) if lines else None
+    if answered == code:
+        return CountrySetting(code, f"modem country set to {code} (was {current}) and read "
+                              "back", previous=current)
+    return CountrySetting(None, f"modem country read back as {answered!r}, not {code}",
+                          previous=current)
 
 
 def build_caps(answers: ProbeAnswers, location: Location, country: str | None,
@@ -148,5 +185,5 @@ def build_caps(answers: ProbeAnswers, location: Location, country: str | None,
     )
 
 
-__all__ = ["ProbeAnswers", "ask", "build_caps", "confirm_country", "gather", "parse_fclass",
-           "parse_pcw_range"]
+__all__ = ["CountrySetting", "ProbeAnswers", "ask", "build_caps", "gather", "parse_country",
+           "parse_fclass", "parse_pcw_range", "settle_country"]

@@ -165,7 +165,7 @@ class SyncLine:
 
 
 @contextlib.contextmanager
-def open_line(url: str, location: str | Location = "US", time_scale: float = 1.0, *,
+def open_line(url: str, location: str | Location | None = None, time_scale: float = 1.0, *,
               trace: bool = False, probe: bool = True, profile: str | None = None,
               lock: bool = True, baudrate: int = 115200, name: str | None = None,
               timeout: float | None = 60.0) -> Iterator[SyncLine]:
