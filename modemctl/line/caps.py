@@ -21,6 +21,15 @@ MIN_RIDE_THROUGH = 5
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One thing the probe inferred about the modem, and the answers it came from."""
+
+    feature: str          # "v92-call-waiting", "fax", "caller-id", "S9", "S10"
+    supported: bool
+    evidence: str
+
+
+@dataclass(frozen=True)
 class MechanismCap:
     """One way of securing a call, as available on this line."""
 
@@ -55,6 +64,8 @@ class LineCaps:
     mechanisms: tuple[MechanismCap, ...]
     notes: tuple[str, ...]
     has_dcd: bool = False
+    #: What the probe inferred, each with the answers it inferred it from.
+    findings: tuple[Finding, ...] = ()
 
     def mechanism(self, name: Mechanism) -> MechanismCap:
         """The entry for ``name`` (every known mechanism is always listed)."""
@@ -93,6 +104,8 @@ class LineCaps:
                 for m in self.mechanisms
             ],
             "notes": list(self.notes),
+            "findings": [{"feature": f.feature, "supported": f.supported,
+                          "evidence": f.evidence} for f in self.findings],
         }
 
 
@@ -119,7 +132,8 @@ def ride_through_value(profile: Profile, s9: int, country: str | None
 def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
                 location: Location, pcw_values: tuple[int, ...], fax_classes: tuple[str, ...],
                 caller_id: bool, modem_country: str | None, s9: int, s10: int | None,
-                notes: tuple[str, ...] = (), has_dcd: bool = False) -> LineCaps:
+                notes: tuple[str, ...] = (), has_dcd: bool = False,
+                findings: tuple[Finding, ...] = ()) -> LineCaps:
     """Combine probe findings, profile and location into the line's capabilities."""
     v92 = 2 in pcw_values
     mechs: list[MechanismCap] = []
@@ -143,8 +157,8 @@ def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
                                   "V.92 modem: AT+PMH=1 disables modem-on-hold, which would "
                                   "otherwise hand the line to the waiting call", "1"))
     else:
-        why = ("no V.92 call-waiting control: +PCW=? refused" if not pcw_values
-               else f"+PCW=? offers {pcw_values}, without 2 (ignore)")
+        why = ("no V.92 call-waiting control: +PCW=? offered no values the modem stands by"
+               if not pcw_values else f"+PCW=? offers {pcw_values}, without 2 (ignore)")
         mechs.append(MechanismCap(Mechanism.PCW_IGNORE, False, False, why))
         mechs.append(MechanismCap(Mechanism.MOH_OFF, False, False,
                                   "no V.92 modem-on-hold on this modem"))
@@ -165,5 +179,5 @@ def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
         location=location, v92=v92, pcw_values=pcw_values,
         fax_classes=fax_classes, max_rate=profile.max_rate, caller_id=caller_id,
         modem_country=modem_country, s9=s9, s10=s10, mechanisms=tuple(mechs), notes=notes,
-        has_dcd=has_dcd,
+        has_dcd=has_dcd, findings=findings,
     )

@@ -34,7 +34,7 @@ from modemctl.errors import (
     OperationUnavailable,
 )
 from modemctl.line.call import Call, SecureRequest, check_secure_arg
-from modemctl.line.caps import LineCaps
+from modemctl.line.caps import Finding, LineCaps
 from modemctl.line.dialstring import DialString, build_dial_command, validate_number
 from modemctl.line.events import (
     CallWaitingSeen,
@@ -43,7 +43,7 @@ from modemctl.line.events import (
     Secured,
     Subscription,
 )
-from modemctl.line.probe import build_caps, gather, settle_country
+from modemctl.line.probe import build_caps, enable_caller_id, gather, settle_country
 from modemctl.line.report import SecureReport
 from modemctl.line.rings import RingWatch
 from modemctl.line.secure import (
@@ -194,10 +194,16 @@ class Line:
                 if not await self._send("AT" + cmd, required=False):
                     notes.append(f"optional init AT{cmd} refused")
             caller_id = False
+            findings: list[Finding] = []
             if profile.caller_id:
-                caller_id = await self._send("AT" + profile.caller_id, required=False)
+                before, found = await enable_caller_id(self.engine, profile.caller_id)
+                findings.append(found)
+                caller_id = found.supported
+                parameter = profile.caller_id.partition("=")[0]
+                if before is not None and f"AT{parameter}={before}" != f"AT{profile.caller_id}":
+                    self._at_close.setdefault("caller-id", f"AT{parameter}={before}")
                 if not caller_id:
-                    notes.append(f"AT{profile.caller_id} refused: no caller ID on this line")
+                    notes.append(f"no caller ID on this line: {found.evidence}")
             settled = await settle_country(self.engine, profile, self.location,
                                            self.set_country)
             country = settled.country
@@ -212,7 +218,8 @@ class Line:
             self.engine.numeric_family = cast(NumericFamily, profile.numeric_codes)
             self.caps = build_caps(answers, self.location, country, caller_id, notes,
                                    profile=self._forced_profile,
-                                   has_dcd=self.engine.lines.cd is not None)
+                                   has_dcd=self.engine.lines.cd is not None,
+                                   findings=findings)
             self.log.info("probed", profile=self.caps.profile.name,
                           identified=self.caps.identified, v92=self.caps.v92,
                           at_dial=self.caps.secure_at_dial,

@@ -7,21 +7,29 @@ control, ``+FCLASS=?`` for fax classes, and S9/S10.  The profile is chosen
 from the identity answers once, here; after that the line only consults
 the profile.  Unknown modems get the generic Hayes profile, and the caps
 say so.
+
+The modem is not trusted.  A primitive parser answers ``OK`` to anything,
+so a bare ``OK`` to a test command (``=?``) is not support; a feature counts
+only when its test command lists values *and* reading the parameter
+(``+PCW?``) gives one of them.  Each inference is kept as a
+:class:`~modemctl.line.caps.Finding` with the answers it came from.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from modemctl.errors import CommandError, CommandTimeout
-from modemctl.line.caps import LineCaps, derive_caps
+from modemctl.line.caps import Finding, LineCaps, derive_caps
 from modemctl.line.secure import CommandPort, Setting, read_setting
 from modemctl.locations import Location
 from modemctl.profiles import Profile, choose_profile
 
 PROBE_TIMEOUT = 5.0
+T = TypeVar("T")
 IDENTITY_COMMANDS: tuple[tuple[str, str], ...] = (
     ("ati0", "ATI0"), ("ati3", "ATI3"), ("gmi", "AT+GMI"), ("gmm", "AT+GMM"))
 
@@ -75,6 +83,54 @@ class ProbeAnswers:
     fax_classes: tuple[str, ...] | None
     s9: int | None
     s10: int | None
+    findings: tuple[Finding, ...] = ()
+
+
+def _shown(lines: tuple[str, ...] | None) -> str:
+    if lines is None:
+        return "ERROR"
+    return " | ".join(lines) if lines else "a bare OK"
+
+
+async def offered(port: CommandPort, parameter: str, parse: Callable[[Sequence[str]], Sequence[T]],
+                  feature: str) -> tuple[tuple[T, ...], Finding]:
+    """The values ``AT<parameter>=?`` offers, cross-checked by reading the parameter.
+
+    Support needs both: a test answer that lists values (a bare ``OK`` lists
+    none) and a read (``AT<parameter>?``) whose value is among them - a
+    modem that lists values for a parameter it cannot read is not trusted.
+    """
+    test = await ask(port, f"AT{parameter}=?")
+    values = tuple(parse(test)) if test else ()
+    if not values:
+        return (), Finding(feature, False, f"AT{parameter}=? answered {_shown(test)}: "
+                           "no values offered")
+    read = await ask(port, f"AT{parameter}?")
+    current = _read_value(parameter, read)
+    if current is None or current not in [str(v) for v in values]:
+        return (), Finding(feature, False, f"AT{parameter}=? offered {_shown(test)} but "
+                           f"AT{parameter}? answered {_shown(read)}: inconsistent, not trusted")
+    return values, Finding(feature, True, f"AT{parameter}=? offered {_shown(test)}; "
+                           f"AT{parameter}? read {current}")
+
+
+def _read_value(parameter: str, lines: tuple[str, ...] | None) -> str | None:
+    """The value of a parameter read (``+FCLASS: 2.0``, ``+PCW: 0`` or a bare ``0``)."""
+    if not lines:
+        return None
+    text = " ".join(lines).strip()
+    if text.upper().startswith(parameter.upper()):
+        text = text[len(parameter):].lstrip(" :")
+    m = _FCLASS.fullmatch(text.strip())
+    return m.group(0) if m else None
+
+
+async def read_register(port: CommandPort, register: str) -> tuple[int | None, Finding]:
+    """An S-register's value (``000`` is a value), or None with why it is not trusted."""
+    value = await read_setting(port, Setting(register, 0))
+    if value is None or not 0 <= value <= 255:
+        return None, Finding(register, False, f"AT{register}? gave no value from 0 to 255")
+    return value, Finding(register, True, f"AT{register}? read {value}")
 
 
 async def gather(port: CommandPort) -> ProbeAnswers:
@@ -84,15 +140,43 @@ async def gather(port: CommandPort) -> ProbeAnswers:
         lines = await ask(port, command)
         if lines:
             identity[key] = identity_text(lines)
-    pcw = await ask(port, "AT+PCW=?")
-    fclass = await ask(port, "AT+FCLASS=?")
+    pcw, pcw_finding = await offered(port, "+PCW", parse_pcw_range, "v92-call-waiting")
+    fclass, fax_finding = await offered(port, "+FCLASS", parse_fclass, "fax")
+    s9, s9_finding = await read_register(port, "S9")
+    s10, s10_finding = await read_register(port, "S10")
     return ProbeAnswers(
         identity=identity,
-        pcw_values=parse_pcw_range(pcw) if pcw else (),
-        fax_classes=parse_fclass(fclass) if fclass else None,
-        s9=await read_setting(port, Setting("S9", 0)),
-        s10=await read_setting(port, Setting("S10", 0)),
+        pcw_values=pcw,
+        fax_classes=fclass or None,
+        s9=s9,
+        s10=s10,
+        findings=(pcw_finding, fax_finding, s9_finding, s10_finding),
     )
+
+
+async def enable_caller_id(port: CommandPort, command: str) -> tuple[int | None, Finding]:
+    """Turn caller ID on with ``command`` (``+VCID=1``) only once the modem has shown
+    it understands it; returns the value before (to put back) and the finding.
+
+    The parameter's test command must offer the value, and reading it must give
+    one of its values; after the set, reading it must give the value asked for.
+    """
+    parameter, _, wanted = command.partition("=")
+    values, finding = await offered(port, parameter, parse_pcw_range, "caller-id")
+    if not values or not wanted.isdigit() or int(wanted) not in values:
+        why = finding.evidence if not values else f"{finding.evidence}; {wanted} not offered"
+        return None, Finding("caller-id", False, why)
+    before = _read_value(parameter, await ask(port, f"AT{parameter}?"))
+    try:
+        await port.command(f"AT{command}", timeout=PROBE_TIMEOUT)
+    except (CommandError, CommandTimeout):
+        return None, Finding("caller-id", False, f"{finding.evidence}; AT{command} refused")
+    after = _read_value(parameter, await ask(port, f"AT{parameter}?"))
+    previous = int(before) if before is not None and before.isdigit() else None
+    if after != wanted:
+        return previous, Finding("caller-id", False, f"{finding.evidence}; AT{command} "
+                                 f"read back as {after!r}")
+    return previous, Finding("caller-id", True, f"{finding.evidence}; AT{command} read back")
 
 
 def parse_country(lines: Sequence[str]) -> str | None:
@@ -160,7 +244,8 @@ async def settle_country(port: CommandPort, profile: Profile, location: Location
 
 def build_caps(answers: ProbeAnswers, location: Location, country: str | None,
                caller_id: bool, notes: Sequence[str] = (),
-               profile: Profile | None = None, has_dcd: bool = False) -> LineCaps:
+               profile: Profile | None = None, has_dcd: bool = False,
+               findings: Sequence[Finding] = ()) -> LineCaps:
     """The line's caps from the probe's answers (pure)."""
     all_notes = list(notes)
     if profile is None:
@@ -176,14 +261,17 @@ def build_caps(answers: ProbeAnswers, location: Location, country: str | None,
     s9 = answers.s9 if answers.s9 is not None else profile.registers.s9_default
     fax = answers.fax_classes if answers.fax_classes is not None else ()
     if answers.fax_classes is None:
-        all_notes.append("+FCLASS=? refused: no fax")
+        why = next((f.evidence for f in answers.findings if f.feature == "fax"),
+                   "+FCLASS=? refused")
+        all_notes.append(f"no fax: {why}")
     return derive_caps(
         profile=profile, identified=identified, identity=answers.identity, location=location,
         pcw_values=answers.pcw_values, fax_classes=fax, caller_id=caller_id,
         modem_country=country, s9=s9, s10=answers.s10, notes=tuple(all_notes),
-        has_dcd=has_dcd,
+        has_dcd=has_dcd, findings=(*answers.findings, *findings),
     )
 
 
-__all__ = ["CountrySetting", "ProbeAnswers", "ask", "build_caps", "gather", "parse_country",
-           "parse_fclass", "parse_pcw_range", "settle_country"]
+__all__ = ["CountrySetting", "ProbeAnswers", "ask", "build_caps", "enable_caller_id", "gather",
+           "offered", "parse_country", "parse_fclass", "parse_pcw_range", "read_register",
+           "settle_country"]

@@ -59,15 +59,16 @@ async def test_probe_tolerates_error_everywhere() -> None:
     assert caps.profile.name == "generic-hayes" and not caps.identified
     assert caps.s9 == 6                                 # profile default when S9? refused
     assert any("no identity answers" in n for n in caps.notes)
-    assert any("+FCLASS=? refused" in n for n in caps.notes)
+    assert any("no fax: AT+FCLASS=? answered ERROR" in n for n in caps.notes)
     assert caps.secure_at_dial == ("cancel-code",)
 
 
 async def test_probe_conexant_answers() -> None:
     modem = ScriptedModem({
         "ATI0": ("56000",), "ATI3": ("CX93001-EIS_V0.2002-V92",),
-        "AT+GMI": ("+GMI: CONEXANT",), "AT+PCW=?": ("+PCW: (0-2)",),
-        "AT+FCLASS=?": ("0,1,1.0",), "ATS9?": ("006",), "ATS10?": ("014",),
+        "AT+GMI": ("+GMI: CONEXANT",), "AT+PCW=?": ("+PCW: (0-2)",), "AT+PCW?": ("+PCW: 0",),
+        "AT+FCLASS=?": ("0,1,1.0",), "AT+FCLASS?": ("0",), "ATS9?": ("006",),
+        "ATS10?": ("014",),
     })
     answers = await gather(modem)
     assert answers.identity["gmi"] == "CONEXANT"
