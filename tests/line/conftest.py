@@ -90,11 +90,6 @@ async def read_exactly(call: Call, n: int, limit: float = 5.0) -> bytes:
     return bytes(out)
 
 
-async def settle(seconds: float = 0.3) -> None:
-    """Let the scaled exchange play out a call-waiting event (real seconds)."""
-    await asyncio.sleep(seconds)
-
-
 async def wait_until(condition: Callable[[], bool], what: str, limit: float = 5.0) -> None:
     """Wait (bounded) until ``condition()`` holds; fail, naming ``what``, if it never does.
 
