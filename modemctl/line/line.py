@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import re
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -439,7 +439,7 @@ class Line:
         call.log.info("offering", caller=call.number)
         return call
 
-    async def incoming(self) -> AsyncIterator[Call]:
+    async def incoming(self) -> AsyncGenerator[Call, None]:
         """Offered calls, one at a time, for a server that answers call after call.
 
         ``async for call in line.incoming():`` gets each call OFFERING, as

@@ -10,8 +10,8 @@ import pytest
 
 from modemctl import CallState, DisconnectReason
 from modemctl.errors import InvalidCallState
-from modemctl.line import Call
-from tests.line.conftest import FAR, PairFactory, read_exactly
+from modemctl.line import Call, sync
+from tests.line.conftest import FAR, SCALE, PairFactory, read_exactly
 
 
 async def test_wait_for_call_while_a_call_is_up_raises(make_pair: PairFactory) -> None:
@@ -80,3 +80,29 @@ async def test_an_offer_the_body_ignores_is_rejected_and_offering_goes_on(
     assert first.disconnect_reason is DisconnectReason.REJECT
     assert second.state is CallState.CONNECTED
     await call.drop()
+
+
+async def test_sync_incoming_serves_call_after_call(make_pair: PairFactory) -> None:
+    pair = await make_pair("agere-v92")
+    far_port = pair.far_fake.port
+    await pair.far.close()                         # the script opens the far line itself
+
+    def server() -> list[str]:
+        answered: list[str] = []
+        with sync.open_line(far_port, "US", SCALE, name="server") as line:
+            for call in line.incoming(timeout=20):
+                call.answer(timeout=20)
+                answered.append(call.read_exactly(4, timeout=10).decode())
+                call.drop(timeout=10)
+                if len(answered) == 2:
+                    break
+        return answered
+
+    serving = asyncio.create_task(asyncio.to_thread(server))
+    async with asyncio.timeout(40):
+        for word in (b"one!", b"two!"):
+            call = await pair.near.make_call(FAR)
+            assert call.state is CallState.CONNECTED, call.disconnect_reason
+            await call.write(word)
+            await call.wait_disconnected()
+        assert await serving == ["one!", "two!"]
