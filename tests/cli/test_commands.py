@@ -38,6 +38,19 @@ def test_probe_shows_identity_and_how_calls_can_be_secured(runner: CliRunner,
     assert "dial --secure uses: cancel-code, pcw-ignore" in out
 
 
+def test_probe_leaves_the_modem_country_as_found(runner: CliRunner,
+                                                 switch: FakeSwitch) -> None:
+    dce = switch.exchange.lines["5551001"].dce
+    before = dce.country
+    result = invoke(runner, "probe", "--location", "DE", switch.port("5551001"))
+    assert result.exit_code == 0, result.output
+    assert dce.country == before                     # set for the probe, put back at close
+    result = invoke(runner, "probe", "--json", switch.port("5551001"))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["modem_country"] == before
+    assert dce.country == before
+
+
 def test_probe_json_for_scripts(runner: CliRunner, switch: FakeSwitch) -> None:
     result = invoke(runner, "probe", "--json", "--location", "DE", switch.port("5551003"))
     assert result.exit_code == 0, result.output
