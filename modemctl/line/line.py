@@ -406,11 +406,10 @@ class Line:
         if not would_be.secured and secure is True:
             failures = await restore(self.engine, call.saved_settings)
             call.saved_settings.clear()
-            call.restore_failures = tuple(failures)
             call.log.info("secure-unavailable", summary=would_be.summary())
             refused = SecureReport(call.call_id, plan.when, secure,
                                    judge(results, caps, connected=False))
-            await call.finish(DisconnectReason.CANCELLED)
+            await call.finish(DisconnectReason.CANCELLED, failures=failures)
             raise OperationUnavailable(
                 f"no way to secure call {call.call_id} on line {self.name} "
                 f"({caps.profile.name}, {self.location.code}): "

@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
+import modemctl.line.line as line_module
 from modemctl import DisconnectReason
 from modemctl.driver import EngineMode
-from modemctl.errors import PortClosed
+from modemctl.errors import OperationUnavailable, PortClosed
 from modemctl.fake import Exchange
-from modemctl.line import open_line
-from tests.line.conftest import NEAR, SCALE, PairFactory, wait_until
+from modemctl.line import Call, open_line
+from tests.line.conftest import FAR, NEAR, SCALE, PairFactory, wait_until
 
 
 def _collect_loop_errors() -> list[dict[str, Any]]:
@@ -69,3 +70,30 @@ async def test_close_passes_its_own_cancellation_on() -> None:
                 await closing
             assert closing.cancelled()
             assert line.engine.mode is EngineMode.CLOSED     # ... and still released the port
+
+
+async def test_a_failed_restore_after_refusing_to_secure_is_reported(
+        make_pair: PairFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # secure=True on a line that cannot secure: the line puts back what it had
+    # applied and refuses before dialling.  A setting that could not be put back
+    # must not vanish when the call is finished.
+    pair = await make_pair("hayes-basic", location="GB")
+    await pair.near.engine.command("ATS0=2")     # so securing changes S0 (to 0)
+
+    async def failing_restore(_engine: object, saved: dict[str, int]) -> list[str]:
+        return [f"{register}={value}: refused" for register, value in saved.items()]
+
+    monkeypatch.setattr(line_module, "restore", failing_restore)
+    calls: list[Call] = []
+    original_claim = pair.near._claim
+
+    def claim(call: Call) -> None:
+        calls.append(call)
+        original_claim(call)
+
+    monkeypatch.setattr(pair.near, "_claim", claim)
+    with pytest.raises(OperationUnavailable):
+        await pair.near.make_call(FAR, secure=True)
+    (call,) = calls
+    assert call.disconnect_reason is DisconnectReason.CANCELLED
+    assert call.restore_failures == ("S0=2: refused",)
