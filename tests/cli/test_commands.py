@@ -36,6 +36,8 @@ def test_probe_shows_identity_and_how_calls_can_be_secured(runner: CliRunner,
     assert re.search(r"cancel-code\s+yes\s+no\s+US cancels call waiting", out)
     assert re.search(r"pcw-ignore\s+yes\s+yes", out)
     assert "dial --secure uses: cancel-code, pcw-ignore" in out
+    assert re.search(r"v92-call-waiting\s+yes\s+AT\+PCW=\? offered", out)
+    assert re.search(r"caller-id\s+yes\s+AT\+VCID=\? offered .*read back", out)
 
 
 def test_probe_leaves_the_modem_country_as_found(runner: CliRunner,
