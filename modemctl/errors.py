@@ -6,7 +6,8 @@ actionable message and an exit code.  Where TAPI defines an equivalent
 ``LINEERR_*`` value, the class carries it in ``tapi_error`` so that the
 mapping to the design source stays visible.
 
-This module imports nothing else from the package: every layer (driver,
+This module imports nothing else from the package at run time (the line's
+report type is named for the type checker only): every layer (driver,
 line, CLI) may depend on it.  The fake exchange keeps its own errors and
 does not import this module.
 """
@@ -15,6 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from modemctl.line.report import SecureReport
 
 
 class ModemctlError(Exception):
@@ -158,7 +163,7 @@ class OperationUnavailable(ModemctlError):
 
     tapi_error = "LINEERR_OPERATIONUNAVAIL"
 
-    def __init__(self, message: str, report: object | None = None) -> None:
+    def __init__(self, message: str, report: SecureReport | None = None) -> None:
         self.report = report
         super().__init__(message)
 
@@ -173,9 +178,6 @@ class CallLost(OperationFailed):
     """The call ended (NO CARRIER, DCD drop, port gone) while an operation on it
     was in progress, e.g. the carrier dropped during ``escape()``."""
 
-
-class UnknownModem(ModemctlError):
-    """The modem could not be identified; a generic profile is in use."""
 
 
 class ConfigError(ModemctlError):

@@ -25,8 +25,6 @@ from modemctl.cli.terminal import SessionEnd, notice, raw_terminal, run_session,
 from modemctl.errors import ModemctlError
 from modemctl.line import Call, CallState, Line, Secured, SecureReport, open_line
 
-DEFAULT_LOCATION = "US"
-
 
 class Progress:
     """Prints progress lines with the time since the command started."""
@@ -44,7 +42,9 @@ class Progress:
 async def opened(settings: Settings, target: Target, location: str | None
                  ) -> AsyncIterator[Line]:
     """Open the line for ``target`` with the settings the user and the config gave."""
-    kwargs: dict[str, Any] = {"location": location or target.location or DEFAULT_LOCATION,
+    # No location from the user or the config: the line uses the US dialing rules
+    # and leaves the modem's country as it is.
+    kwargs: dict[str, Any] = {"location": location or target.location,
                               "time_scale": settings.time_scale, "trace": settings.trace}
     if target.baudrate is not None:
         kwargs["baudrate"] = target.baudrate

@@ -92,7 +92,7 @@ EXIT_CODES: tuple[ExitCodeRow, ...] = (
     ExitCodeRow(ExitCode.PORT_BUSY, "another program holds the port", errors=(errors.PortBusy,)),
     ExitCodeRow(ExitCode.MODEM_FAILED, "the modem did not answer, refused a command, or lost it",
                 errors=(errors.ATError, errors.TransportError, errors.OperationFailed,
-                        errors.InvalidCallState, errors.UnknownModem)),
+                        errors.InvalidCallState)),
     ExitCodeRow(ExitCode.CONFIG, "the config file is malformed, or names no such line",
                 errors=(errors.ConfigError,)),
     ExitCodeRow(ExitCode.INTERRUPTED, "interrupted", other="Ctrl-C"),

@@ -45,9 +45,6 @@ def describe(exc: BaseException) -> list[str]:
     if isinstance(exc, errors.CommandError):
         info = "".join(f"\n  {line}" for line in exc.info)
         return [f"error: the modem answered {exc.result} to {exc.command!r}{info}"]
-    if isinstance(exc, errors.UnknownModem):
-        return [f"error: {exc}",
-                "hint: run `modemctl probe PORT` to see what the modem answers"]
     if isinstance(exc, errors.OperationUnavailable):
         return _secure_unavailable(exc)
     if isinstance(exc, UnknownLine):
@@ -90,13 +87,10 @@ def _invalid_address(exc: errors.InvalidAddress) -> list[str]:
 def _secure_unavailable(exc: errors.OperationUnavailable) -> list[str]:
     # Imported here: the error handler must not pull the line layer into every run.
     from modemctl.cli.render import report_lines
-    from modemctl.line.report import SecureReport
 
     lines = [f"error: {exc}"]
-    if isinstance(exc.report, SecureReport):
+    if exc.report is not None:
         lines += [f"  {line}" for line in report_lines(exc.report)]
-    elif exc.report is not None:
-        lines += [f"  {line}" for line in str(exc.report).splitlines() if line.strip()]
     lines.append("hint: --best-effort applies what this line can, --no-secure dials without; "
                  "`modemctl probe PORT` shows why")
     return lines

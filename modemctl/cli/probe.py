@@ -96,6 +96,12 @@ def render(found: Mapping[str, Any]) -> list[str]:
                                   else "nothing (it fails closed; --best-effort dials anyway)"),
         "~s on a connected call uses: " + (", ".join(later) if later else "nothing"),
     ]
+    findings: Sequence[Mapping[str, Any]] = found.get("findings") or []
+    if findings:
+        lines += ["", "What the modem showed (the probe does not take a bare OK as support):"]
+        fwidth = max(len(str(f["feature"])) for f in findings)
+        lines += [f"  {f['feature']:<{fwidth}}  {_yes(f['supported']):<3}  {f['evidence']}"
+                  for f in findings]
     notes: Sequence[str] = found.get("notes") or []
     if notes:
         lines += ["", "Notes:", *[f"  - {n}" for n in notes]]

@@ -19,7 +19,7 @@ from modemctl.line.events import (
     Subscription,
 )
 from modemctl.line.line import Line, open_line
-from modemctl.line.report import MechanismReport, SecureReport
+from modemctl.line.report import Mechanism, MechanismReport, SecureReport
 from modemctl.line.states import CallState, DisconnectReason
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Line",
     "LineCaps",
     "LineEvent",
+    "Mechanism",
     "MechanismCap",
     "MechanismReport",
     "MessageWaiting",

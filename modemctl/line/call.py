@@ -4,17 +4,24 @@ A call owns the modem while it exists: the line refuses a second call, and
 nothing but this call sends AT commands (and during CONNECTED nothing sends
 any, except :meth:`Call.secure` in online-command state).  Every way a call
 ends - our drop, the far end hanging up, carrier loss, a failed set-up -
-goes through :meth:`Call._finish`, which restores the settings securing
+goes through :meth:`Call.finish`, which restores the settings securing
 changed and publishes the final state exactly once.
+
+The call and its line know each other only through typed, public faces:
+the line drives a call with :meth:`Call.set_state`, :meth:`Call.require`,
+:meth:`Call.finish` and the two records securing keeps
+(:attr:`Call.saved_settings`, :attr:`Call.fax_class_set`); the call needs
+of its line only :class:`CallOwner`.  Neither imports the other.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
 
 from modemctl.at import ResultCode
-from modemctl.driver import EngineMode
+from modemctl.driver import Engine, EngineMode
 from modemctl.errors import (
     CallLost,
     CommandError,
@@ -24,16 +31,37 @@ from modemctl.errors import (
     OperationFailed,
     OperationUnavailable,
 )
-from modemctl.line.events import CallerId, Secured, StateChanged
+from modemctl.line.caps import LineCaps
+from modemctl.line.events import CallerId, EventHub, Secured, StateChanged
 from modemctl.line.report import SecureReport
 from modemctl.line.secure import Media, apply_plan, judge, not_applied, plan_secure, restore
-from modemctl.line.states import CallState, DisconnectReason
-
-if TYPE_CHECKING:
-    from modemctl.line.line import Line
+from modemctl.line.states import CallState, DisconnectReason, check_transition
 
 SecureRequest = bool | Literal["best-effort"]
 Direction = Literal["outgoing", "incoming"]
+
+
+class CallOwner(Protocol):
+    """What a call needs of its line (:class:`~modemctl.line.Line` is one)."""
+
+    engine: Engine
+    hub: EventHub
+    log: Any
+
+    def caps_required(self) -> LineCaps:
+        """The line's probed caps."""
+
+    async def sync_carrier_grace(self) -> None:
+        """Give the driver the DCD grace of the modem's S10 as it is now."""
+
+    async def answer(self, call: Call, secure: SecureRequest) -> None:
+        """Take an offered call up."""
+
+    async def ended_under_us(self, call: Call) -> None:
+        """Finish a call the modem ended."""
+
+    def call_ended(self, call: Call) -> None:
+        """The call is DISCONNECTED: the line is free."""
 
 
 def check_secure_arg(secure: object) -> SecureRequest:
@@ -48,7 +76,7 @@ def check_secure_arg(secure: object) -> SecureRequest:
 class Call:
     """A data or fax call (TAPI's HCALL), outgoing or incoming."""
 
-    def __init__(self, line: Line, call_id: str, direction: Direction, number: str | None,
+    def __init__(self, line: CallOwner, call_id: str, direction: Direction, number: str | None,
                  media: Media, caller_id: CallerId | None = None) -> None:
         self._line = line
         self.call_id = call_id
@@ -63,8 +91,10 @@ class Call:
         self.connect_text: str | None = None
         self.call_waiting_seen = 0
         self.restore_failures: tuple[str, ...] = ()
-        self._saved: dict[str, int] = {}
-        self._fax_class_set = False
+        #: Settings securing changed, with their values before: put back at the end.
+        self.saved_settings: dict[str, int] = {}
+        #: The line selected a fax class for this call: +FCLASS=0 at the end.
+        self.fax_class_set = False
         self._finish_lock = asyncio.Lock()
         self._secure_lock = asyncio.Lock()
         self._online = asyncio.Event()      # clear while secure() holds the call
@@ -80,10 +110,16 @@ class Call:
 
     # --- state --------------------------------------------------------------
 
-    def _set_state(self, new: CallState, reason: DisconnectReason | None = None) -> None:
+    def set_state(self, new: CallState, reason: DisconnectReason | None = None) -> None:
+        """Move the call to ``new`` (by the table in ``states.py``) and publish it.
+
+        Driven by the line while it takes the call up; a call ends only
+        through :meth:`finish`.
+        """
         old = self.state
         if old is new:
             return
+        check_transition(self.call_id, old, new)
         self.state = new
         if reason is not None:
             self.disconnect_reason = reason
@@ -91,7 +127,8 @@ class Call:
                       reason=reason.name if reason else None)
         self._line.hub.publish(StateChanged(self.call_id, old, new, reason))
 
-    def _require(self, *states: CallState) -> None:
+    def require(self, *states: CallState) -> None:
+        """Raise InvalidCallState unless the call is in one of ``states``."""
         if self.state not in states:
             names = "/".join(s.name for s in states)
             raise InvalidCallState(f"call {self.call_id} is {self.state.name}, needs {names}")
@@ -110,10 +147,10 @@ class Call:
         While :meth:`secure` holds the call in online-command state, writers
         wait for it to go back online instead of failing.
         """
-        self._require(CallState.CONNECTED)
+        self.require(CallState.CONNECTED)
         while True:
             await self._online.wait()
-            self._require(CallState.CONNECTED)
+            self.require(CallState.CONNECTED)
             try:
                 await self._line.engine.write(data)
                 return
@@ -132,7 +169,7 @@ class Call:
         """
         if self.state is CallState.DISCONNECTED and self._drained:
             return b""
-        self._require(CallState.CONNECTED, CallState.DISCONNECTED)
+        self.require(CallState.CONNECTED, CallState.DISCONNECTED)
         while True:
             await self._online.wait()
             try:
@@ -168,7 +205,7 @@ class Call:
             return await self._secure(mode)
 
     async def _secure(self, mode: SecureRequest) -> SecureReport:
-        self._require(CallState.CONNECTED)
+        self.require(CallState.CONNECTED)
         if self.secure_report is not None and self.secure_report.secured:
             return self.secure_report
         caps = self._line.caps_required()
@@ -193,17 +230,17 @@ class Call:
             try:
                 await engine.escape()
             except CallLost as exc:
-                await self._finish(DisconnectReason.CARRIERLOST)
+                await self.finish(DisconnectReason.CARRIERLOST)
                 raise OperationFailed(f"call {self.call_id} was lost while escaping to "
                                       f"secure it: {exc}") from exc
             try:
-                results = await apply_plan(engine, plan, self._saved)
+                results = await apply_plan(engine, plan, self.saved_settings)
                 await self._line.sync_carrier_grace()
             finally:
                 try:
                     resumed = await engine.resume()
                 except (CallLost, InvalidCallState) as exc:
-                    await self._finish(DisconnectReason.CARRIERLOST)
+                    await self.finish(DisconnectReason.CARRIERLOST)
                     raise OperationFailed(f"call {self.call_id} was lost while securing "
                                           f"it: {exc}") from exc
         finally:
@@ -213,7 +250,7 @@ class Call:
                               ("the escape sequence +++ reached the far end as data",))
         self.secure_report = report
         if resumed.final is not ResultCode.CONNECT:
-            await self._finish(DisconnectReason.CARRIERLOST)
+            await self.finish(DisconnectReason.CARRIERLOST)
             raise OperationFailed(f"call {self.call_id} was lost while securing it "
                                   f"({resumed.text})")
         self.log.info("secured", summary=report.summary())
@@ -241,9 +278,9 @@ class Call:
         if self.state is CallState.DISCONNECTED:
             return
         if self.state is CallState.OFFERING:
-            await self._finish(DisconnectReason.REJECT, hangup=False)
+            await self.finish(DisconnectReason.REJECT, hangup=False)
             return
-        await self._finish(DisconnectReason.NORMAL, hangup=True)
+        await self.finish(DisconnectReason.NORMAL, hangup=True)
 
     async def _hang_up(self) -> None:
         """Go on-hook; if the engine's hang-up trips over a call that ended under
@@ -256,21 +293,26 @@ class Call:
             if engine.mode is EngineMode.COMMAND:
                 await engine.command("ATH", timeout=5.0)
 
-    async def _finish(self, reason: DisconnectReason, hangup: bool = False) -> None:
-        """End the call once: hang up if asked, restore settings, publish."""
+    async def finish(self, reason: DisconnectReason, hangup: bool = False,
+                      failures: Sequence[str] = ()) -> None:
+        """End the call once: hang up if asked, restore settings, publish.
+
+        ``failures`` are what already went wrong ending it (reported with
+        the restore failures in :attr:`restore_failures`).
+        """
         async with self._finish_lock:
             if self.state is CallState.DISCONNECTED:
                 return
             try:
-                failures = await self._tear_down(hangup)
+                failures = [*failures, *await self._tear_down(hangup)]
                 self.restore_failures = tuple(failures)
                 if failures:
                     self.log.warning("restore-failed", failures=failures)
-                elif self._saved:
-                    self.log.info("restored", registers=dict(self._saved))
+                elif self.saved_settings:
+                    self.log.info("restored", registers=dict(self.saved_settings))
             finally:
                 # Whatever the modem did, the call is over for the caller.
-                self._set_state(CallState.DISCONNECTED, reason)
+                self.set_state(CallState.DISCONNECTED, reason)
                 self._ended.set()
                 self._line.call_ended(self)
 
@@ -281,8 +323,8 @@ class Call:
         try:
             if hangup:
                 await self._hang_up()
-            failures += await restore(engine, self._saved)
-            if self._fax_class_set:
+            failures += await restore(engine, self.saved_settings)
+            if self.fax_class_set:
                 try:
                     await engine.command("AT+FCLASS=0", timeout=5.0)
                 except (CommandError, CommandTimeout) as exc:

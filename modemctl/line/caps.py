@@ -11,15 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modemctl.line.report import PROTECTING
+from modemctl.line.report import PROTECTING, Mechanism
 from modemctl.locations import Location
 from modemctl.profiles import Profile
-
-CANCEL_CODE = "cancel-code"
-PCW_IGNORE = "pcw-ignore"
-MOH_OFF = "moh-off"
-S10_RIDE_THROUGH = "s10-ride-through"
-AUTO_ANSWER_OFF = "auto-answer-off"
 
 #: Minimum ride-through margin in tenths of a second over S9 (S10 - S9):
 #: a call-waiting interruption lasts ~300 ms, and 0.5 s leaves margin.
@@ -27,10 +21,19 @@ MIN_RIDE_THROUGH = 5
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One thing the probe inferred about the modem, and the answers it came from."""
+
+    feature: str          # "v92-call-waiting", "fax", "caller-id", "S9", "S10"
+    supported: bool
+    evidence: str
+
+
+@dataclass(frozen=True)
 class MechanismCap:
     """One way of securing a call, as available on this line."""
 
-    name: str
+    name: Mechanism
     at_dial: bool
     after_connect: bool
     reason: str
@@ -61,8 +64,10 @@ class LineCaps:
     mechanisms: tuple[MechanismCap, ...]
     notes: tuple[str, ...]
     has_dcd: bool = False
+    #: What the probe inferred, each with the answers it inferred it from.
+    findings: tuple[Finding, ...] = ()
 
-    def mechanism(self, name: str) -> MechanismCap:
+    def mechanism(self, name: Mechanism) -> MechanismCap:
         """The entry for ``name`` (every known mechanism is always listed)."""
         for m in self.mechanisms:
             if m.name == name:
@@ -70,12 +75,12 @@ class LineCaps:
         raise KeyError(name)
 
     @property
-    def secure_at_dial(self) -> tuple[str, ...]:
+    def secure_at_dial(self) -> tuple[Mechanism, ...]:
         """Protecting mechanisms usable when dialling."""
         return tuple(m.name for m in self.mechanisms if m.at_dial and m.name in PROTECTING)
 
     @property
-    def secure_after_connect(self) -> tuple[str, ...]:
+    def secure_after_connect(self) -> tuple[Mechanism, ...]:
         """Protecting mechanisms usable on a call that is already connected."""
         return tuple(m.name for m in self.mechanisms
                      if m.after_connect and m.name in PROTECTING)
@@ -99,6 +104,8 @@ class LineCaps:
                 for m in self.mechanisms
             ],
             "notes": list(self.notes),
+            "findings": [{"feature": f.feature, "supported": f.supported,
+                          "evidence": f.evidence} for f in self.findings],
         }
 
 
@@ -125,7 +132,8 @@ def ride_through_value(profile: Profile, s9: int, country: str | None
 def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
                 location: Location, pcw_values: tuple[int, ...], fax_classes: tuple[str, ...],
                 caller_id: bool, modem_country: str | None, s9: int, s10: int | None,
-                notes: tuple[str, ...] = (), has_dcd: bool = False) -> LineCaps:
+                notes: tuple[str, ...] = (), has_dcd: bool = False,
+                findings: tuple[Finding, ...] = ()) -> LineCaps:
     """Combine probe findings, profile and location into the line's capabilities."""
     v92 = 2 in pcw_values
     mechs: list[MechanismCap] = []
@@ -133,36 +141,37 @@ def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
     tone, pulse = location.cancel_code(False), location.cancel_code(True)
     if tone:
         mechs.append(MechanismCap(
-            CANCEL_CODE, True, False,
+            Mechanism.CANCEL_CODE, True, False,
             f"{location.code} cancels call waiting per call with {tone!r} "
             f"(pulse {pulse!r}) before the number; never dialled mid-call (needs a hook "
             "flash that drops the data carrier)", tone))
     else:
         mechs.append(MechanismCap(
-            CANCEL_CODE, False, False,
+            Mechanism.CANCEL_CODE, False, False,
             f"{location.code} has no per-call cancel code: {location.call_waiting_note}"))
 
     if v92:
-        mechs.append(MechanismCap(PCW_IGNORE, True, True,
+        mechs.append(MechanismCap(Mechanism.PCW_IGNORE, True, True,
                                   "V.92 modem: AT+PCW=2 makes it ignore call waiting", "2"))
-        mechs.append(MechanismCap(MOH_OFF, True, True,
+        mechs.append(MechanismCap(Mechanism.MOH_OFF, True, True,
                                   "V.92 modem: AT+PMH=1 disables modem-on-hold, which would "
                                   "otherwise hand the line to the waiting call", "1"))
     else:
-        why = ("no V.92 call-waiting control: +PCW=? refused" if not pcw_values
-               else f"+PCW=? offers {pcw_values}, without 2 (ignore)")
-        mechs.append(MechanismCap(PCW_IGNORE, False, False, why))
-        mechs.append(MechanismCap(MOH_OFF, False, False, "no V.92 modem-on-hold on this modem"))
+        why = ("no V.92 call-waiting control: +PCW=? offered no values the modem stands by"
+               if not pcw_values else f"+PCW=? offers {pcw_values}, without 2 (ignore)")
+        mechs.append(MechanismCap(Mechanism.PCW_IGNORE, False, False, why))
+        mechs.append(MechanismCap(Mechanism.MOH_OFF, False, False,
+                                  "no V.92 modem-on-hold on this modem"))
 
     value, why = ride_through_value(profile, s9, modem_country)
     if value is None:
-        mechs.append(MechanismCap(S10_RIDE_THROUGH, False, False, why))
+        mechs.append(MechanismCap(Mechanism.S10_RIDE_THROUGH, False, False, why))
     else:
         if v92:
             why += "; on V.92 it counts only with modem-on-hold disabled (+PMH=1)"
-        mechs.append(MechanismCap(S10_RIDE_THROUGH, True, True, why, str(value)))
+        mechs.append(MechanismCap(Mechanism.S10_RIDE_THROUGH, True, True, why, str(value)))
 
-    mechs.append(MechanismCap(AUTO_ANSWER_OFF, True, False,
+    mechs.append(MechanismCap(Mechanism.AUTO_ANSWER_OFF, True, False,
                               "S0=0: the modem never answers a ring on its own", "0"))
 
     return LineCaps(
@@ -170,5 +179,5 @@ def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
         location=location, v92=v92, pcw_values=pcw_values,
         fax_classes=fax_classes, max_rate=profile.max_rate, caller_id=caller_id,
         modem_country=modem_country, s9=s9, s10=s10, mechanisms=tuple(mechs), notes=notes,
-        has_dcd=has_dcd,
+        has_dcd=has_dcd, findings=findings,
     )

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
-from typing import Any, cast
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 from modemctl.at import (
     CarrierLost,
@@ -32,7 +34,7 @@ from modemctl.errors import (
     OperationUnavailable,
 )
 from modemctl.line.call import Call, SecureRequest, check_secure_arg
-from modemctl.line.caps import LineCaps
+from modemctl.line.caps import Finding, LineCaps
 from modemctl.line.dialstring import DialString, build_dial_command, validate_number
 from modemctl.line.events import (
     CallWaitingSeen,
@@ -41,7 +43,7 @@ from modemctl.line.events import (
     Secured,
     Subscription,
 )
-from modemctl.line.probe import build_caps, confirm_country, gather
+from modemctl.line.probe import build_caps, enable_caller_id, gather, settle_country
 from modemctl.line.report import SecureReport
 from modemctl.line.rings import RingWatch
 from modemctl.line.secure import (
@@ -64,21 +66,32 @@ from modemctl.profiles import Profile, get_profile
 #: Nominal (protocol) seconds; the engine scales them by time_scale.
 DIAL_TIMEOUT = 120.0
 ANSWER_TIMEOUT = 90.0
+#: Dialing rules used when open_line is given no location (the modem's country is then
+#: left alone).
+DEFAULT_LOCATION = "US"
 INIT_TIMEOUT = 5.0
 #: Real seconds to wait for the evidence of why a call ended (see ended_under_us).
 END_EVIDENCE_WAIT = 0.12
 
 _FAX_PREFERENCE = ("1", "1.0", "2.0", "2")
+_SET_REGISTER = re.compile(r"S(\d+)=(\d+)")
 
 
 class Line:
     """An open modem line.  Create with :func:`open_line`."""
 
     def __init__(self, engine: Engine, name: str, location: Location, time_scale: float,
-                 profile: Profile | None = None) -> None:
+                 profile: Profile | None = None, *, set_country: bool = True) -> None:
         self.engine = engine
         self.name = name
         self.location = location
+        #: Set the modem's country to the location's (the user asked for a location).
+        self.set_country = set_country
+        #: What the line changed at open, as the commands that put it back at close
+        #: (first change wins: a second probe does not forget the original).
+        self._at_close: dict[str, str] = {}
+        #: What could not be put back at close.
+        self.restore_failures: tuple[str, ...] = ()
         self.time_scale = time_scale
         self.log: Any = get_logger(line=name)
         self.hub = EventHub()
@@ -90,28 +103,77 @@ class Line:
         self._pump: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._failures: list[BaseException] = []
 
     # --- life cycle ------------------------------------------------------------
 
     async def start(self, probe: bool = True) -> None:
         """Start listening for events and (by default) probe and initialise."""
-        self._pump = asyncio.create_task(self._run_pump(), name=f"line-{self.name}-events")
+        self._pump = self._start_task(self._run_pump(), name=f"line-{self.name}-events")
         if probe:
             await self.probe()
 
     async def close(self) -> None:
-        """Drop any call, stop listening, close the engine."""
+        """Drop any call, stop listening, close the engine.
+
+        A failure of one of the line's own tasks (the event pump, an
+        end-of-call task) that nothing else reported is raised here, after
+        the clean-up, so no error of the line's goes unseen.  Cancelling
+        ``close()`` still releases the port, and then passes the
+        cancellation on.
+        """
         try:
             if self._call is not None:
                 await self._call.drop()
         finally:
-            for task in (self._pump, *self._tasks):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-            self.hub.close()
-            await self.engine.close()
+            try:
+                await self._restore_at_close()
+                await self._stop_tasks()
+            finally:
+                self.hub.close()
+                await self.engine.close()
+        if self._failures:
+            raise self._failures[0]
+
+    async def _restore_at_close(self) -> None:
+        """Put back what opening the line changed (country, registers), newest first."""
+        if not self._at_close or self.engine.mode is not EngineMode.COMMAND:
+            return
+        failures: list[str] = []
+        for what, command in reversed(self._at_close.items()):
+            try:
+                await self.engine.command(command, timeout=INIT_TIMEOUT)
+            except ModemctlError as exc:
+                failures.append(f"{what}: {exc}")
+        self._at_close.clear()
+        self.restore_failures = tuple(failures)
+        if failures:
+            self.log.warning("restore-at-close-failed", failures=failures)
+
+    async def _stop_tasks(self) -> None:
+        tasks = [t for t in (self._pump, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # asyncio.wait neither raises the tasks' errors nor swallows a
+            # cancellation of close() itself.
+            await asyncio.wait(tasks)
+
+    def _start_task(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run ``coro`` as one of the line's tasks, whose failure is never lost."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.log.error("line-task-failed", task=task.get_name(), error=repr(exc))
+            self._failures.append(exc)
 
     # --- probe ---------------------------------------------------------------
 
@@ -125,18 +187,30 @@ class Line:
             first = build_caps(answers, self.location, None, False, profile=self._forced_profile)
             profile = first.profile
             notes: list[str] = []
+            await self._remember_registers(profile.init)
             for cmd in profile.init:
                 await self._send("AT" + cmd, required=True)
             for cmd in profile.init_optional:
                 if not await self._send("AT" + cmd, required=False):
                     notes.append(f"optional init AT{cmd} refused")
             caller_id = False
+            findings: list[Finding] = []
             if profile.caller_id:
-                caller_id = await self._send("AT" + profile.caller_id, required=False)
+                before, found = await enable_caller_id(self.engine, profile.caller_id)
+                findings.append(found)
+                caller_id = found.supported
+                parameter = profile.caller_id.partition("=")[0]
+                if before is not None and f"AT{parameter}={before}" != f"AT{profile.caller_id}":
+                    self._at_close.setdefault("caller-id", f"AT{parameter}={before}")
                 if not caller_id:
-                    notes.append(f"AT{profile.caller_id} refused: no caller ID on this line")
-            country, note = await confirm_country(self.engine, profile, self.location)
-            notes.append(note)
+                    notes.append(f"no caller ID on this line: {found.evidence}")
+            settled = await settle_country(self.engine, profile, self.location,
+                                           self.set_country)
+            country = settled.country
+            notes.append(settled.note)
+            if settled.previous is not None and profile.country_set is not None:
+                self._at_close.setdefault(
+                    "country", "AT" + profile.country_set.format(code=settled.previous))
             # The engine's escape guard time must be the modem's, whatever it is set to.
             s12 = await read_setting(self.engine, Setting("S12", 0))
             if s12 is not None:
@@ -144,12 +218,23 @@ class Line:
             self.engine.numeric_family = cast(NumericFamily, profile.numeric_codes)
             self.caps = build_caps(answers, self.location, country, caller_id, notes,
                                    profile=self._forced_profile,
-                                   has_dcd=self.engine.lines.cd is not None)
+                                   has_dcd=self.engine.lines.cd is not None,
+                                   findings=findings)
             self.log.info("probed", profile=self.caps.profile.name,
                           identified=self.caps.identified, v92=self.caps.v92,
                           at_dial=self.caps.secure_at_dial,
                           after_connect=self.caps.secure_after_connect)
             return self.caps
+
+    async def _remember_registers(self, init: Sequence[str]) -> None:
+        """Read each S-register the init sets, to put back at close what it changes."""
+        for cmd in init:
+            m = _SET_REGISTER.fullmatch(cmd.upper())
+            if m is None or f"S{m[1]}" in self._at_close:
+                continue
+            before = await read_setting(self.engine, Setting(f"S{m[1]}", 0))
+            if before is not None and before != int(m[2]):
+                self._at_close[f"S{m[1]}"] = f"ATS{m[1]}={before}"
 
     def caps_required(self) -> LineCaps:
         """The caps, or InvalidCallState when the line was opened without a probe."""
@@ -180,6 +265,7 @@ class Line:
         """Called by a call once it is DISCONNECTED: the line is free again."""
         if self._call is call:
             self._call = None
+            self._rings.forget()            # rings heard so far belong to ended calls
 
     def remote_end_reason(self, call: Call) -> DisconnectReason:
         """Why a connected call ended without us dropping it, from the evidence seen.
@@ -210,15 +296,22 @@ class Line:
         """
         if call.state is CallState.DISCONNECTED:
             return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(END_EVIDENCE_WAIT):
-                await call.end_seen.wait()
-        if self.engine.lines.ri is not None:
-            await asyncio.sleep(END_EVIDENCE_WAIT)
-        if call.end_source == "dcd":
-            # The modem may still wait for the carrier (long S10): &D2 hangs it up.
-            await self.engine.drop_dtr()
-        await call._finish(self.remote_end_reason(call))
+        failures: list[str] = []
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(END_EVIDENCE_WAIT):
+                    await call.end_seen.wait()
+            if self.engine.lines.ri is not None:
+                await asyncio.sleep(END_EVIDENCE_WAIT)
+            if call.end_source == "dcd":
+                # The modem may still wait for the carrier (long S10): &D2 hangs it up.
+                try:
+                    await self.engine.drop_dtr()
+                except ModemctlError as exc:
+                    failures.append(f"DTR hang-up: {exc}")
+        finally:
+            # Whatever happened above (a failed port, a cancel), the call ends.
+            await call.finish(self.remote_end_reason(call), failures=failures)
 
     async def make_call(self, number: str, secure: SecureRequest = False,
                         media: Media = "data") -> Call:
@@ -239,47 +332,60 @@ class Line:
             if dial.text.startswith("+") else dial
         caps = self.caps_required()
         build_dial_command(dial, "", caps.profile.dial_buffer)   # length check, nothing sent
-        if media == "fax" and not any(c in caps.fax_classes for c in _FAX_PREFERENCE):
-            raise OperationUnavailable(f"this modem offers no fax class ({caps.fax_classes})")
+        fax_class = None
+        if media == "fax":
+            fax_class = next((c for c in _FAX_PREFERENCE if c in caps.fax_classes), None)
+            if fax_class is None:
+                raise OperationUnavailable(f"this modem offers no fax class ({caps.fax_classes})")
         async with self._lock:
             call = Call(self, self._new_call_id(), "outgoing", dial.text, media)
             self._claim(call)
-            try:
-                return await self._dial(call, dial, secure, media, caps)
-            except BaseException:
-                if call.state is not CallState.DISCONNECTED:
-                    await call._finish(DisconnectReason.CANCELLED, hangup=True)
-                raise
+            await self._set_up(call, secure, _SetUp(
+                when="dial", dial=dial, fax_class=fax_class, timeout=DIAL_TIMEOUT,
+                states=(CallState.DIALTONE, CallState.DIALING)))
+            return call
 
-    async def _dial(self, call: Call, dial: DialString, secure: SecureRequest, media: Media,
-                    caps: LineCaps) -> Call:
-        plan: SecurePlan | None = None
-        if secure:
-            plan = plan_secure(caps, "dial", media, dial)
-            await self._secure_before(call, plan, secure, caps)
-        if media == "fax":
-            fclass = next(c for c in _FAX_PREFERENCE if c in caps.fax_classes)
-            await self.engine.command(f"AT+FCLASS={fclass}", timeout=INIT_TIMEOUT)
-            call._fax_class_set = True
-        command = build_dial_command(dial, plan.prefix if plan else "", caps.profile.dial_buffer)
-        await self.sync_carrier_grace()
-        call._set_state(CallState.DIALTONE)
-        call._set_state(CallState.DIALING)
-        call.log.info("dial", command=command)
-        r = await self.engine.originate(command, timeout=DIAL_TIMEOUT)
+    async def _set_up(self, call: Call, secure: SecureRequest, how: _SetUp) -> None:
+        """The one path from an idle or offered call to CONNECTED or DISCONNECTED.
+
+        Dialling and answering differ only in what :class:`_SetUp` says:
+        secure before going off-hook (failing closed), originate, then on
+        ``CONNECT`` judge the secure report as connected and publish it, or
+        finish the call with the reason of the final result.  Anything that
+        escapes (a cancel, a dead port) finishes the call, on-hook.
+        """
+        caps = self.caps_required()
+        try:
+            plan = plan_secure(caps, how.when, call.media, how.dial) if secure else None
+            if plan is not None:
+                await self._secure_before(call, plan, secure, caps)
+            if how.fax_class is not None:
+                await self.engine.command(f"AT+FCLASS={how.fax_class}", timeout=INIT_TIMEOUT)
+                call.fax_class_set = True
+            command = ("ATA" if how.dial is None else
+                       build_dial_command(how.dial, plan.prefix if plan else "",
+                                          caps.profile.dial_buffer))
+            await self.sync_carrier_grace()
+            for state in how.states:
+                call.set_state(state)
+            call.log.info(how.when, command=command)
+            r = await self.engine.originate(command, timeout=how.timeout)
+        except BaseException:
+            if call.state is not CallState.DISCONNECTED:
+                await call.finish(DisconnectReason.CANCELLED, hangup=True)
+            raise
         if r.final is ResultCode.CONNECT:
             call.rate, call.connect_text = r.rate, r.text
             if call.secure_report is not None:
                 call.secure_report = SecureReport(
-                    call.call_id, "dial", secure,
+                    call.call_id, how.when, secure,
                     judge(_as_applied(call.secure_report), caps, connected=True))
                 self.hub.publish(Secured(call.call_id, call.secure_report))
-            call._set_state(CallState.CONNECTED)
-            return call
+            call.set_state(CallState.CONNECTED)
+            return
         reason = reason_for_result(caps.profile.canonical_result(r.text))
-        call.log.info("dial-failed", result=r.text, reason=reason.name)
-        await call._finish(reason)
-        return call
+        call.log.info(f"{how.when}-failed", result=r.text, reason=reason.name)
+        await call.finish(reason)
 
     async def sync_carrier_grace(self) -> None:
         """Read S10 as it is now and give the driver the same DCD grace, so
@@ -293,18 +399,17 @@ class Line:
     async def _secure_before(self, call: Call, plan: SecurePlan, secure: SecureRequest,
                              caps: LineCaps) -> None:
         """Apply a dial/answer plan; fail closed before the modem goes off-hook."""
-        results = await apply_plan(self.engine, plan, call._saved)
+        results = await apply_plan(self.engine, plan, call.saved_settings)
         would_be = SecureReport(call.call_id, plan.when, secure,
                                 judge(results, caps, connected=True))
         call.secure_report = would_be
         if not would_be.secured and secure is True:
-            failures = await restore(self.engine, call._saved)
-            call._saved.clear()
-            call.restore_failures = tuple(failures)
+            failures = await restore(self.engine, call.saved_settings)
+            call.saved_settings.clear()
             call.log.info("secure-unavailable", summary=would_be.summary())
             refused = SecureReport(call.call_id, plan.when, secure,
                                    judge(results, caps, connected=False))
-            await call._finish(DisconnectReason.CANCELLED)
+            await call.finish(DisconnectReason.CANCELLED, failures=failures)
             raise OperationUnavailable(
                 f"no way to secure call {call.call_id} on line {self.name} "
                 f"({caps.profile.name}, {self.location.code}): "
@@ -318,7 +423,9 @@ class Line:
 
         Caller ID arrives between the first and second ring, so after the
         first RING this waits for it (or for the second ring) before
-        returning.  Bound the wait with ``asyncio.timeout``.
+        returning.  Bound the wait with ``asyncio.timeout``.  A line has one
+        call at a time: while a call exists this raises InvalidCallState
+        (a server that answers call after call uses :meth:`incoming`).
         """
         caps = self.caps_required()
         if self._call is not None:
@@ -331,29 +438,33 @@ class Line:
         call.log.info("offering", caller=call.number)
         return call
 
+    async def incoming(self) -> AsyncGenerator[Call, None]:
+        """Offered calls, one at a time, for a server that answers call after call.
+
+        ``async for call in line.incoming():`` gets each call OFFERING, as
+        :meth:`wait_for_call` returns it.  The next call is offered only once
+        this one has ended: after the loop body, the iterator waits for the
+        call to be DISCONNECTED (dropped by the body, or by the far end).  A
+        call the body left OFFERING - neither answered nor dropped - is
+        rejected, since nothing else will ever take it.  Stop with ``break``
+        (or wrap the loop in ``asyncio.timeout``).
+        """
+        while True:
+            call = await self.wait_for_call()
+            yield call
+            if call.state is CallState.OFFERING:
+                await call.drop()
+            await call.wait_disconnected()
+
     async def answer(self, call: Call, secure: SecureRequest) -> None:
         """Answer an OFFERING call (used by :meth:`Call.answer`)."""
         secure = check_secure_arg(secure)
-        caps = self.caps_required()
-        call._require(CallState.OFFERING)
+        self.caps_required()
+        call.require(CallState.OFFERING)
         async with self._lock:
-            try:
-                if secure:
-                    await self._secure_before(call, plan_secure(caps, "answer"), secure, caps)
-                await self.sync_carrier_grace()
-                call._set_state(CallState.PROCEEDING)
-                r = await self.engine.originate("ATA", timeout=ANSWER_TIMEOUT)
-            except BaseException:
-                if call.state is not CallState.DISCONNECTED:
-                    await call._finish(DisconnectReason.CANCELLED, hangup=True)
-                raise
-            if r.final is ResultCode.CONNECT:
-                call.rate, call.connect_text = r.rate, r.text
-                if call.secure_report is not None:
-                    self.hub.publish(Secured(call.call_id, call.secure_report))
-                call._set_state(CallState.CONNECTED)
-                return
-            await call._finish(reason_for_result(caps.profile.canonical_result(r.text)))
+            await self._set_up(call, secure, _SetUp(
+                when="answer", dial=None, fax_class=None, timeout=ANSWER_TIMEOUT,
+                states=(CallState.PROCEEDING,)))
 
     # --- events ----------------------------------------------------------------
 
@@ -385,7 +496,7 @@ class Line:
                 self.hub.publish(MessageWaiting(ev.fields.get("state")))
             elif ev.kind is UnsolicitedKind.RINGBACK and call is not None \
                     and call.state is CallState.DIALING:
-                call._set_state(CallState.RINGBACK)
+                call.set_state(CallState.RINGBACK)
             elif ev.kind is UnsolicitedKind.CONNECT:
                 self._unsolicited_connect(call, ev.text)
         elif isinstance(ev, RingIndicator):
@@ -395,10 +506,7 @@ class Line:
                 and call.state is CallState.CONNECTED and not call.end_seen.is_set():
             call.end_source = ev.source
             call.end_seen.set()
-            task = asyncio.get_running_loop().create_task(
-                self.ended_under_us(call), name=f"{call.call_id}-ended")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start_task(self.ended_under_us(call), name=f"{call.call_id}-ended")
 
     def _unsolicited_connect(self, call: Call | None, text: str) -> None:
         """A CONNECT no dial or answer of ours asked for: the modem answered by
@@ -408,10 +516,8 @@ class Line:
         if call is not None and call.state is not CallState.OFFERING:
             return
         self.log.warning("unsolicited-connect", text=text)
-        task = asyncio.get_running_loop().create_task(
-            self._hang_up_unsolicited(), name=f"line-{self.name}-unsolicited-connect")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._start_task(self._hang_up_unsolicited(),
+                         name=f"line-{self.name}-unsolicited-connect")
 
     async def _hang_up_unsolicited(self) -> None:
         async with self._lock:                 # before any probe or call goes on
@@ -430,6 +536,17 @@ class Line:
         self.hub.publish(CallWaitingSeen(call.call_id if call else None, source))
 
 
+@dataclass(frozen=True)
+class _SetUp:
+    """How :meth:`Line._set_up` takes a call up: what differs between dial and answer."""
+
+    when: Literal["dial", "answer"]
+    dial: DialString | None            # None: answer with ATA
+    fax_class: str | None              # +FCLASS to select first (fax calls)
+    timeout: float
+    states: tuple[CallState, ...]      # the states entered before originating
+
+
 def _as_applied(report: SecureReport) -> list[Applied]:
     """A dial-time report's entries as apply results, to re-judge once connected."""
     return [Applied(m.name, m.applied, m.verified, m.reason, m.detail)
@@ -437,24 +554,27 @@ def _as_applied(report: SecureReport) -> list[Applied]:
 
 
 @contextlib.asynccontextmanager
-async def open_line(url: str, location: str | Location = "US", time_scale: float = 1.0, *,
+async def open_line(url: str, location: str | Location | None = None, time_scale: float = 1.0, *,
                     trace: bool = False, probe: bool = True, profile: str | None = None,
                     lock: bool = True, baudrate: int = 115200,
                     name: str | None = None) -> AsyncIterator[Line]:
     """Open the modem at ``url`` as a line (TAPI lineOpen), probe it, yield it.
 
-    ``location`` picks the dialing rules (cancel code, modem country);
+    ``location`` picks the dialing rules (cancel code) and the modem's
+    country; without one the rules are the US's and the modem's country is
+    left as found.  Whatever opening changed on the modem (its country,
+    S-registers of the profile's init) is put back when the line closes;
     ``time_scale`` must match the fake exchange's in tests; ``trace`` logs
     every byte in and out (hex + text, secrets redacted) at DEBUG;
     ``profile`` forces a profile instead of identifying the modem.
     """
-    loc = get_location(location)
+    loc = get_location(location if location is not None else DEFAULT_LOCATION)
     forced = get_profile(profile) if profile is not None else None
     line_name = name or url.rsplit("/", 1)[-1]
     log = get_logger(line=line_name)
     engine = await Engine.open(url, time_scale=time_scale, lock=lock, baudrate=baudrate,
                                log=log, trace=trace, name=line_name)
-    line = Line(engine, line_name, loc, time_scale, forced)
+    line = Line(engine, line_name, loc, time_scale, forced, set_country=location is not None)
     try:
         await line.start(probe=probe)
     except BaseException:

@@ -9,21 +9,38 @@ with ``secure="best-effort"`` can decide for itself, and an
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Literal
 
 SecureMode = Literal["dial", "answer", "connected"]
 
+
+class Mechanism(enum.StrEnum):
+    """The ways of securing a call: the one set of names caps, plans and reports use.
+
+    A ``StrEnum``, so a name compares equal to its spelling in JSON and on
+    the command line (``"cancel-code"``).
+    """
+
+    CANCEL_CODE = "cancel-code"              # *70, dialled before the number
+    PCW_IGNORE = "pcw-ignore"                # V.92 AT+PCW=2
+    MOH_OFF = "moh-off"                      # V.92 AT+PMH=1 (supports pcw-ignore)
+    S10_RIDE_THROUGH = "s10-ride-through"    # S10 long enough to ride out the beep
+    AUTO_ANSWER_OFF = "auto-answer-off"      # S0=0 (supports the others)
+
+
 #: Mechanisms that protect a call on their own.  ``moh-off`` and
 #: ``auto-answer-off`` only support them, so they never make a call secure.
-PROTECTING: frozenset[str] = frozenset({"cancel-code", "pcw-ignore", "s10-ride-through"})
+PROTECTING: frozenset[Mechanism] = frozenset(
+    {Mechanism.CANCEL_CODE, Mechanism.PCW_IGNORE, Mechanism.S10_RIDE_THROUGH})
 
 
 @dataclass(frozen=True)
 class MechanismReport:
     """One securing mechanism on one call."""
 
-    name: str
+    name: Mechanism
     applied: bool
     verified: bool
     in_force: bool
@@ -51,7 +68,7 @@ class SecureReport:
         """True when at least one protecting mechanism is in force."""
         return any(m.in_force and m.protecting for m in self.mechanisms)
 
-    def mechanism(self, name: str) -> MechanismReport | None:
+    def mechanism(self, name: Mechanism) -> MechanismReport | None:
         """The entry for ``name``, or ``None`` when it was not considered."""
         return next((m for m in self.mechanisms if m.name == name), None)
 

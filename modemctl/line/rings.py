@@ -70,6 +70,11 @@ class RingWatch:
         self._cid_ready.set()
         self._hub.publish(self._caller_id)
 
+    def forget(self) -> None:
+        """Drop the rings heard so far (the line's call ended: they were its own)."""
+        while not self._rings.empty():
+            self._rings.get_nowait()
+
     async def next_offer(self, expect_caller_id: bool) -> CallerId | None:
         """Wait for a ring of a current call; then (bounded) for its caller ID."""
         while True:                           # skip rings of calls long gone

@@ -22,16 +22,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from modemctl.errors import CommandError, CommandTimeout
-from modemctl.line.caps import (
-    AUTO_ANSWER_OFF,
-    CANCEL_CODE,
-    MOH_OFF,
-    PCW_IGNORE,
-    S10_RIDE_THROUGH,
-    LineCaps,
-)
+from modemctl.line.caps import LineCaps
 from modemctl.line.dialstring import DialString, has_prefix_code
-from modemctl.line.report import PROTECTING, MechanismReport, SecureMode
+from modemctl.line.report import PROTECTING, Mechanism, MechanismReport, SecureMode
 
 Media = Literal["data", "fax"]
 SETTING_TIMEOUT = 5.0
@@ -79,7 +72,7 @@ class Setting:
 class PlannedMechanism:
     """A mechanism the plan considered: what it would do, or why it cannot."""
 
-    name: str
+    name: Mechanism
     usable: bool
     reason: str
     settings: tuple[Setting, ...] = ()
@@ -108,46 +101,49 @@ def plan_secure(caps: LineCaps, when: SecureMode, media: Media = "data",
                 dial: DialString | None = None) -> SecurePlan:
     """What securing a call would do on this line now (no I/O)."""
     out: list[PlannedMechanism] = []
-    cancel = caps.mechanism(CANCEL_CODE)
+    cancel = caps.mechanism(Mechanism.CANCEL_CODE)
     if when != "dial":
         why = ("an answered call is not dialled, so no cancel code can be given"
                if when == "answer" else
                "never dialled mid-call: it needs a hook flash that drops a data or fax session")
-        out.append(PlannedMechanism(CANCEL_CODE, False, why))
+        out.append(PlannedMechanism(Mechanism.CANCEL_CODE, False, why))
     elif not cancel.at_dial:
-        out.append(PlannedMechanism(CANCEL_CODE, False, cancel.reason))
+        out.append(PlannedMechanism(Mechanism.CANCEL_CODE, False, cancel.reason))
     else:
         pulse = dial.pulse if dial is not None else False
         code = caps.location.cancel_code(pulse) or ""
         if dial is not None and has_prefix_code(dial, code):
-            out.append(PlannedMechanism(CANCEL_CODE, True,
+            out.append(PlannedMechanism(Mechanism.CANCEL_CODE, True,
                                         f"the number already starts with {code.rstrip(',')}"))
         else:
             mode = "pulse" if pulse else "tone"
             out.append(PlannedMechanism(
-                CANCEL_CODE, True, f"{code!r} ({mode}) dialled before the number", prefix=code))
+                Mechanism.CANCEL_CODE, True, f"{code!r} ({mode}) dialled before the number",
+                prefix=code))
 
-    for name, register, default in ((PCW_IGNORE, "+PCW", 2), (MOH_OFF, "+PMH", 1)):
+    for name, register, default in ((Mechanism.PCW_IGNORE, "+PCW", 2),
+                                    (Mechanism.MOH_OFF, "+PMH", 1)):
         cap = caps.mechanism(name)
         usable = cap.after_connect if when == "connected" else cap.at_dial
         out.append(PlannedMechanism(name, usable, cap.reason,
                                     (Setting(register, default),) if usable else ()))
 
-    s10 = caps.mechanism(S10_RIDE_THROUGH)
+    s10 = caps.mechanism(Mechanism.S10_RIDE_THROUGH)
     if media == "fax":
         out.append(PlannedMechanism(
-            S10_RIDE_THROUGH, False,
+            Mechanism.S10_RIDE_THROUGH, False,
             "S10 governs the data carrier; fax Class 1/2 has no carrier-loss ride-through"))
     else:
         usable = s10.after_connect if when == "connected" else s10.at_dial
         settings: tuple[Setting, ...] = ()
         if usable and s10.value:
             settings = (Setting("S10", int(s10.value)),)
-        out.append(PlannedMechanism(S10_RIDE_THROUGH, usable and bool(settings), s10.reason,
-                                    settings))
+        out.append(PlannedMechanism(Mechanism.S10_RIDE_THROUGH, usable and bool(settings),
+                                    s10.reason, settings))
 
     if when != "connected":
-        out.append(PlannedMechanism(AUTO_ANSWER_OFF, True, caps.mechanism(AUTO_ANSWER_OFF).reason,
+        out.append(PlannedMechanism(Mechanism.AUTO_ANSWER_OFF, True,
+                                    caps.mechanism(Mechanism.AUTO_ANSWER_OFF).reason,
                                     (Setting("S0", 0),)))
     return SecurePlan(when, tuple(out))
 
@@ -198,7 +194,7 @@ async def read_setting(port: CommandPort, setting: Setting) -> int | None:
 class Applied:
     """The outcome of one planned mechanism (mutable while applying)."""
 
-    name: str
+    name: Mechanism
     applied: bool
     verified: bool
     reason: str
@@ -267,7 +263,7 @@ def judge(results: Sequence[Applied], caps: LineCaps, connected: bool,
     prev = {m.name: m for m in previous}
     names = list(dict.fromkeys([*by_name, *prev]))
 
-    def merged(name: str) -> tuple[bool, bool]:
+    def merged(name: Mechanism) -> tuple[bool, bool]:
         r, p = by_name.get(name), prev.get(name)
         applied = (r is not None and r.applied) or (p is not None and p.applied)
         verified = (r is not None and r.verified) or (p is not None and p.verified)
@@ -282,7 +278,7 @@ def judge(results: Sequence[Applied], caps: LineCaps, connected: bool,
         else:
             assert p is not None
             reason, detail = p.reason, p.detail
-        if name == CANCEL_CODE:
+        if name == Mechanism.CANCEL_CODE:
             in_force = (r is not None and r.applied and connected) or (
                 p is not None and p.in_force)
             if in_force:
@@ -290,7 +286,8 @@ def judge(results: Sequence[Applied], caps: LineCaps, connected: bool,
                           "confirmation to read back")
         else:
             in_force = verified
-        if name == S10_RIDE_THROUGH and in_force and caps.v92 and not merged(MOH_OFF)[1]:
+        if name == Mechanism.S10_RIDE_THROUGH and in_force and caps.v92 \
+                and not merged(Mechanism.MOH_OFF)[1]:
             in_force = False
             detail = (detail + "; " if detail else "") + (
                 "not in force: modem-on-hold is still on, so +PCW handles call waiting first")

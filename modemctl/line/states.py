@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 
+from modemctl.errors import InvalidCallState
+
 
 class CallState(enum.Enum):
     """Where a call is (TAPI LINECALLSTATE_ subset a modem can observe).
@@ -29,6 +31,29 @@ class CallState(enum.Enum):
     RINGBACK = "ringback"
     CONNECTED = "connected"
     DISCONNECTED = "disconnected"
+
+
+_S = CallState
+
+#: Every legal change of call state, in one place (as h11's ``_state.py``):
+#: anything not listed is a bug in the line and raises.  DISCONNECTED is
+#: reachable from every live state and leaves to none - a call is not reused.
+TRANSITIONS: dict[CallState, frozenset[CallState]] = {
+    _S.IDLE: frozenset({_S.DIALTONE, _S.DISCONNECTED}),
+    _S.OFFERING: frozenset({_S.PROCEEDING, _S.DISCONNECTED}),
+    _S.DIALTONE: frozenset({_S.DIALING, _S.DISCONNECTED}),
+    _S.DIALING: frozenset({_S.RINGBACK, _S.CONNECTED, _S.DISCONNECTED}),
+    _S.RINGBACK: frozenset({_S.CONNECTED, _S.DISCONNECTED}),
+    _S.PROCEEDING: frozenset({_S.CONNECTED, _S.DISCONNECTED}),
+    _S.CONNECTED: frozenset({_S.DISCONNECTED}),
+    _S.DISCONNECTED: frozenset(),
+}
+
+
+def check_transition(call_id: str, old: CallState, new: CallState) -> None:
+    """Raise InvalidCallState unless ``old`` → ``new`` is in :data:`TRANSITIONS`."""
+    if new not in TRANSITIONS[old]:
+        raise InvalidCallState(f"call {call_id} cannot go from {old.name} to {new.name}")
 
 
 class DisconnectReason(enum.Enum):

@@ -163,9 +163,25 @@ class SyncLine:
     def wait_for_call(self, timeout: float | None = None) -> SyncCall:
         return SyncCall(self._runner.run(self._line.wait_for_call(), timeout), self._runner)
 
+    def incoming(self, timeout: float | None = None) -> Iterator[SyncCall]:
+        """Offered calls one at a time, as :meth:`Line.incoming` offers them.
+
+        ``timeout`` bounds the wait for each offer (TimeoutError ends the loop).
+        """
+        offers = self._line.incoming()
+
+        async def offer() -> Call:
+            return await anext(offers)
+
+        try:
+            while True:
+                yield SyncCall(self._runner.run(offer(), timeout), self._runner)
+        finally:
+            self._runner.run(offers.aclose(), 30.0)
+
 
 @contextlib.contextmanager
-def open_line(url: str, location: str | Location = "US", time_scale: float = 1.0, *,
+def open_line(url: str, location: str | Location | None = None, time_scale: float = 1.0, *,
               trace: bool = False, probe: bool = True, profile: str | None = None,
               lock: bool = True, baudrate: int = 115200, name: str | None = None,
               timeout: float | None = 60.0) -> Iterator[SyncLine]:

@@ -18,8 +18,6 @@ Backend = Literal["thread", "asyncio"]
 
 #: Schemes whose pyserial handler has no real modem lines (they return dummies).
 _NO_LINES = ("socket://", "loop://")
-#: Schemes that reach a remote port: no UUCP lock, no flock.
-_REMOTE = ("rfc2217://", "socket://")
 
 
 def scheme(url: str) -> str:
@@ -31,11 +29,6 @@ def scheme(url: str) -> str:
 def is_local_device(url: str) -> bool:
     """True for a plain device path (gets a UUCP lock and an exclusive open)."""
     return scheme(url) == ""
-
-
-def is_remote(url: str) -> bool:
-    """True for URLs that reach a port on another host (rfc2217://, socket://)."""
-    return url.lower().startswith(_REMOTE)
 
 
 def spy_target(url: str) -> str:

@@ -36,6 +36,21 @@ def test_probe_shows_identity_and_how_calls_can_be_secured(runner: CliRunner,
     assert re.search(r"cancel-code\s+yes\s+no\s+US cancels call waiting", out)
     assert re.search(r"pcw-ignore\s+yes\s+yes", out)
     assert "dial --secure uses: cancel-code, pcw-ignore" in out
+    assert re.search(r"v92-call-waiting\s+yes\s+AT\+PCW=\? offered", out)
+    assert re.search(r"caller-id\s+yes\s+AT\+VCID=\? offered .*read back", out)
+
+
+def test_probe_leaves_the_modem_country_as_found(runner: CliRunner,
+                                                 switch: FakeSwitch) -> None:
+    dce = switch.exchange.lines["5551001"].dce
+    before = dce.country
+    result = invoke(runner, "probe", "--location", "DE", switch.port("5551001"))
+    assert result.exit_code == 0, result.output
+    assert dce.country == before                     # set for the probe, put back at close
+    result = invoke(runner, "probe", "--json", switch.port("5551001"))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["modem_country"] == before
+    assert dce.country == before
 
 
 def test_probe_json_for_scripts(runner: CliRunner, switch: FakeSwitch) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from modemctl import errors
 from modemctl.cli.exitcodes import EXIT_CODES, ExitCode, for_error, for_reason, render_table
+from modemctl.line.states import DisconnectReason
 
 DOCS = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -34,11 +35,10 @@ def test_reason_to_code(reason: str | None, code: ExitCode) -> None:
 
 
 def test_every_disconnect_reason_of_the_line_layer_has_a_code() -> None:
-    states = pytest.importorskip("modemctl.line.states")
     listed = {r for row in EXIT_CODES for r in row.reasons}
-    for reason in states.DisconnectReason:
+    for reason in DisconnectReason:
         assert reason.name in listed, f"{reason.name} missing from the exit-code table"
-    assert for_reason(states.DisconnectReason.BUSY) is ExitCode.BUSY
+    assert for_reason(DisconnectReason.BUSY) is ExitCode.BUSY
 
 
 @pytest.mark.parametrize(("exc", "code"), [

@@ -7,6 +7,7 @@ import os
 from modemctl import errors
 from modemctl.cli.failures import describe
 from modemctl.cli.target import NoPortGiven, UnknownLine
+from modemctl.line.report import Mechanism, MechanismReport, SecureReport
 
 
 def text(exc: BaseException) -> str:
@@ -46,10 +47,6 @@ def test_unresponsive_modem_lists_what_was_tried() -> None:
     assert "resync: failed (no OK)" in msg and "dtr-drop: failed" in msg
 
 
-def test_unknown_modem_suggests_probe() -> None:
-    assert "modemctl probe" in text(errors.UnknownModem("ATI3 said nothing useful"))
-
-
 def test_unknown_line_and_missing_port() -> None:
     msg = text(UnknownLine("/cfg.toml", "offce", ["office"]))
     assert "no line named 'offce'" in msg and "[line.offce]" in msg and "/cfg.toml" in msg
@@ -68,6 +65,9 @@ def test_permission_denied_on_a_device_suggests_the_group() -> None:
 
 
 def test_secure_unavailable_shows_the_report_and_the_way_out() -> None:
-    msg = text(errors.OperationUnavailable("nothing can secure this call",
-                                           report="cancel-code: off\npcw-ignore: off"))
-    assert "  cancel-code: off" in msg and "--best-effort" in msg
+    report = SecureReport("near#1", "dial", True, (
+        MechanismReport(Mechanism.CANCEL_CODE, False, False, False, "DE has no cancel code"),
+        MechanismReport(Mechanism.PCW_IGNORE, False, False, False, "+PCW=? refused")))
+    msg = text(errors.OperationUnavailable("nothing can secure this call", report))
+    assert "NOT SECURED (dial)" in msg and "--best-effort" in msg
+    assert "cancel-code  not applied" in msg and "DE has no cancel code" in msg

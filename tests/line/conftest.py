@@ -90,6 +90,15 @@ async def read_exactly(call: Call, n: int, limit: float = 5.0) -> bytes:
     return bytes(out)
 
 
-async def settle(seconds: float = 0.3) -> None:
-    """Let the scaled exchange play out a call-waiting event (real seconds)."""
-    await asyncio.sleep(seconds)
+async def wait_until(condition: Callable[[], bool], what: str, limit: float = 5.0) -> None:
+    """Wait (bounded) until ``condition()`` holds; fail, naming ``what``, if it never does.
+
+    For states nothing publishes an event for (a fake modem's hook, a port's
+    DCD as the engine last read it): polls every few milliseconds.
+    """
+    step = 0.005
+    for _ in range(int(limit / step)):
+        if condition():
+            return
+        await asyncio.sleep(step)
+    pytest.fail(f"timed out after {limit}s waiting for {what}")

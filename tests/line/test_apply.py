@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modemctl.errors import CommandError
-from modemctl.line.caps import PCW_IGNORE, S10_RIDE_THROUGH
-from modemctl.line.report import SecureReport
+from modemctl.line.report import Mechanism, SecureReport
 from modemctl.line.secure import apply_plan, judge, plan_secure, restore
 from tests.line.test_secure_plan import caps_for
 
@@ -48,8 +47,8 @@ async def test_refused_pcw_leaves_s10_needing_moh_off() -> None:
     saved: dict[str, int] = {}
     results = await apply_plan(modem, plan_secure(caps, "connected"), saved)
     report = SecureReport("c1", "connected", True, judge(results, caps, connected=True))
-    pcw = report.mechanism(PCW_IGNORE)
-    s10 = report.mechanism(S10_RIDE_THROUGH)
+    pcw = report.mechanism(Mechanism.PCW_IGNORE)
+    s10 = report.mechanism(Mechanism.S10_RIDE_THROUGH)
     assert pcw is not None and not pcw.applied and "refused" in pcw.detail
     assert s10 is not None and s10.verified and not s10.in_force
     assert "modem-on-hold is still on" in s10.detail
@@ -63,7 +62,7 @@ async def test_read_back_mismatch_is_not_verified() -> None:
     saved: dict[str, int] = {}
     results = await apply_plan(modem, plan_secure(caps, "connected"), saved)
     report = SecureReport("c1", "connected", True, judge(results, caps, connected=True))
-    s10 = report.mechanism(S10_RIDE_THROUGH)
+    s10 = report.mechanism(Mechanism.S10_RIDE_THROUGH)
     assert s10 is not None and s10.applied and not s10.verified and not s10.in_force
     assert "read back 7, wanted 14" in s10.detail
     assert saved == {"S10": 7}

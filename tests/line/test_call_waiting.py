@@ -22,7 +22,7 @@ from tests.line.conftest import (
     Pair,
     PairFactory,
     read_exactly,
-    settle,
+    wait_until,
 )
 
 #: What an unsecured call does on each personality's factory settings (design.md).
@@ -42,10 +42,16 @@ async def exchange_data(pair: Pair, call: Call, incoming: Call, tag: bytes,
 
 
 async def waiting(pair: Pair) -> str:
-    """A third party calls the near line; returns the exchange's outcome for it."""
+    """A third party calls the near line; returns the exchange's outcome for it.
+
+    The exchange decides the outcome as the third party calls (design.md
+    rules 1-3); a call that rides the interruption out has its carrier back
+    when this returns, so what follows runs on a steady carrier.
+    """
     party = await pair.ex.ring_in(NEAR, caller=THIRD, name="CAROL")
-    await settle()
     assert party.outcome is not None
+    if party.outcome in ("waiting-ignored", "waiting-held"):
+        await wait_until(lambda: pair.near_fake.dce.carrier, "the carrier back after the tone")
     return party.outcome
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modemctl.fake import Exchange
-from modemctl.line import open_line
+from modemctl.line import Mechanism, open_line
 from tests.line.conftest import SCALE
 
 NANP = ("US", "CA")
@@ -35,9 +35,10 @@ async def test_matrix(personality: str) -> None:
                 expected_dial = (("cancel-code", *dial) if location in NANP else dial)
                 assert caps.secure_at_dial == expected_dial, location
                 assert caps.secure_after_connect == after, location
-                s10 = caps.mechanism("s10-ride-through")
-                if s10.value is not None and profile in ("conexant", "usr"):
-                    assert int(s10.value) < 16          # the US quirk, whatever the location
+                s10 = caps.mechanism(Mechanism.S10_RIDE_THROUGH)
+                if profile in ("conexant", "usr"):      # ride-through offered everywhere ...
+                    assert s10.value is not None, location
+                    assert int(s10.value) < 16          # ... under 16: the US quirk, always
 
 
 async def test_forced_profile_and_unprobed_line() -> None:

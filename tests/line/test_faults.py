@@ -16,10 +16,13 @@ async def test_unsolicited_lines_inside_secure_responses(make_pair: PairFactory,
                                                          personality: str) -> None:
     pair = await make_pair(personality, location="GB")
     events: list[LineEvent] = []
+    subscription = pair.near.events()
 
     async def watch() -> None:
-        async for ev in pair.near.events():
+        async for ev in subscription:
             events.append(ev)
+            if isinstance(ev, MessageWaiting):
+                return
 
     watcher = asyncio.create_task(watch())
     call, incoming = await pair.connect()
@@ -31,9 +34,10 @@ async def test_unsolicited_lines_inside_secure_responses(make_pair: PairFactory,
     await call.write(b"ok")
     assert await read_exactly(incoming, 5) == b"+++ok"
     await call.drop()
-    await asyncio.sleep(0.05)
-    watcher.cancel()
-    assert any(isinstance(e, MessageWaiting) for e in events)
+    async with asyncio.timeout(5):
+        await watcher                      # returns once a MessageWaiting was seen
+    subscription.close()
+    assert isinstance(events[-1], MessageWaiting)
 
 
 async def test_modem_reboot_during_a_secured_call(make_pair: PairFactory) -> None:
@@ -43,8 +47,7 @@ async def test_modem_reboot_during_a_secured_call(make_pair: PairFactory) -> Non
     pair = await make_pair("usr-v90", location="GB")
     call, _ = await pair.connect(secure=True)
     assert pair.near_fake.registers[10] == 14
-    pair.near_fake.inject("reboot")
-    await asyncio.sleep(0.1)
+    pair.near_fake.inject("reboot")         # the modem is back in command state at once
     async with asyncio.timeout(20):
         await call.drop()
     assert call.state is CallState.DISCONNECTED

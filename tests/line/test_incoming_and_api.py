@@ -14,8 +14,8 @@ from modemctl import (
     InvalidCallState,
     OperationUnavailable,
 )
-from modemctl.line import CallerId, LineEvent, Ring, Secured, StateChanged, sync
-from tests.line.conftest import FAR, NEAR, SCALE, THIRD, PairFactory, read_exactly, settle
+from modemctl.line import CallerId, LineEvent, Ring, Secured, StateChanged, Subscription, sync
+from tests.line.conftest import FAR, NEAR, SCALE, THIRD, PairFactory, read_exactly
 
 
 @pytest.mark.parametrize(("personality", "mechanism"), [
@@ -51,8 +51,7 @@ async def test_incoming_with_caller_id_answered_securely(make_pair: PairFactory,
         while len(got) < 8:
             got += await party.read(8 - len(got))
     assert got == b"to-alice"
-    third = await pair.ex.ring_in(NEAR, caller=THIRD)
-    await settle()
+    third = await pair.ex.ring_in(NEAR, caller=THIRD)     # decided as it calls
     assert third.outcome == "waiting-ignored"
     await incoming.drop()
     assert incoming.disconnect_reason is DisconnectReason.NORMAL
@@ -85,20 +84,21 @@ async def test_events(make_pair: PairFactory) -> None:
     near_events: list[LineEvent] = []
     far_events: list[LineEvent] = []
 
-    async def collect(line: Any, into: list[LineEvent]) -> None:
-        async for ev in line.events():
+    async def collect(sub: Subscription, into: list[LineEvent]) -> None:
+        async for ev in sub:                   # until the call's last state change
             into.append(ev)
+            if isinstance(ev, StateChanged) and ev.new is CallState.DISCONNECTED:
+                return
 
-    tasks = [asyncio.create_task(collect(pair.near, near_events)),
-             asyncio.create_task(collect(pair.far, far_events))]
-    await asyncio.sleep(0)
-    call, incoming = await pair.connect(secure=True)
+    subs = [pair.near.events(), pair.far.events()]     # queue from here on
+    tasks = [asyncio.create_task(collect(subs[0], near_events)),
+             asyncio.create_task(collect(subs[1], far_events))]
+    call, _ = await pair.connect(secure=True)
     await call.drop()
     async with asyncio.timeout(5):
-        await incoming.wait_disconnected()
-    await asyncio.sleep(0.05)
-    for t in tasks:
-        t.cancel()
+        await asyncio.gather(*tasks)
+    for sub in subs:
+        sub.close()
     states = [e.new for e in near_events if isinstance(e, StateChanged)]
     assert states == [CallState.DIALTONE, CallState.DIALING, CallState.CONNECTED,
                       CallState.DISCONNECTED]

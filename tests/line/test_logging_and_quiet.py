@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +11,7 @@ import structlog
 
 from modemctl.fake import Exchange
 from modemctl.line import open_line
-from tests.line.conftest import NEAR, SCALE, THIRD, PairFactory, settle
+from tests.line.conftest import NEAR, SCALE, THIRD, PairFactory, read_exactly
 
 
 @pytest.fixture
@@ -38,10 +37,14 @@ async def test_no_at_traffic_during_a_call(make_pair: PairFactory) -> None:
         return await original(cmd, timeout)
 
     engine.command = command  # type: ignore[method-assign]
-    await pair.ex.ring_in(NEAR, caller=THIRD)        # call waiting, ignored by +PCW=2
-    await settle(0.5)
-    await call.write(b"x")
-    assert await incoming.read(1) == b"x"
+    party = await pair.ex.ring_in(NEAR, caller=THIRD)  # call waiting, ignored by +PCW=2
+    assert party.outcome == "waiting-ignored"
+    # Many round trips of call data (each one event-driven): nothing else is sent.
+    for n in range(25):
+        await call.write(bytes([n]))
+        assert await read_exactly(incoming, 1) == bytes([n])
+        await incoming.write(bytes([n]))
+        assert await read_exactly(call, 1) == bytes([n])
     assert sent == []                                # no polling, nothing at all
     await call.drop()
     assert sent == ["ATH"]                           # the hang-up; nothing to restore
@@ -66,7 +69,6 @@ async def test_trace_logs_bytes_as_hex_and_text() -> None:
         with structlog.testing.capture_logs() as logs:
             async with open_line(fake.port, "US", SCALE, trace=True, name="traced") as line:
                 assert line.caps is not None
-        await asyncio.sleep(0)
     traces = [e for e in logs if e["event"] == "trace"]
     tx = [e for e in traces if e["dir"] == "tx"]
     assert any("ATI0" in e["text"] for e in tx)

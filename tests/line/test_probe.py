@@ -8,6 +8,7 @@ import pytest
 
 from modemctl.errors import CommandError
 from modemctl.line.probe import build_caps, gather, parse_fclass, parse_pcw_range
+from modemctl.line.report import Mechanism
 from modemctl.locations import get_location
 from tests.line.conftest import PairFactory
 
@@ -58,15 +59,16 @@ async def test_probe_tolerates_error_everywhere() -> None:
     assert caps.profile.name == "generic-hayes" and not caps.identified
     assert caps.s9 == 6                                 # profile default when S9? refused
     assert any("no identity answers" in n for n in caps.notes)
-    assert any("+FCLASS=? refused" in n for n in caps.notes)
+    assert any("no fax: AT+FCLASS=? answered ERROR" in n for n in caps.notes)
     assert caps.secure_at_dial == ("cancel-code",)
 
 
 async def test_probe_conexant_answers() -> None:
     modem = ScriptedModem({
         "ATI0": ("56000",), "ATI3": ("CX93001-EIS_V0.2002-V92",),
-        "AT+GMI": ("+GMI: CONEXANT",), "AT+PCW=?": ("+PCW: (0-2)",),
-        "AT+FCLASS=?": ("0,1,1.0",), "ATS9?": ("006",), "ATS10?": ("014",),
+        "AT+GMI": ("+GMI: CONEXANT",), "AT+PCW=?": ("+PCW: (0-2)",), "AT+PCW?": ("+PCW: 0",),
+        "AT+FCLASS=?": ("0,1,1.0",), "AT+FCLASS?": ("0",), "ATS9?": ("006",),
+        "ATS10?": ("014",),
     })
     answers = await gather(modem)
     assert answers.identity["gmi"] == "CONEXANT"
@@ -79,25 +81,29 @@ async def test_probe_conexant_answers() -> None:
 
 
 async def test_country_confirmed_by_read_back() -> None:
-    from modemctl.line.probe import confirm_country
+    from modemctl.line.probe import settle_country
     from modemctl.profiles import get_profile
 
     cx = get_profile("conexant")
-    ok = ScriptedModem({"AT+GCI=3D": (), "AT+GCI?": ("+GCI: 3D",)})
-    assert (await confirm_country(ok, cx, get_location("FR")))[0] == "3D"
+    fr = get_location("FR")
+    ok = ScriptedModem({"AT+GCI?": ("+GCI: B5",), "AT+GCI=3D": ()})
+    ok.table["AT+GCI=3D"] = ()
+    settled = await settle_country(ok, cx, fr, set_country=True)
+    # B5 is read before setting, and the read-back is what the modem says now.
+    assert ok.sent == ["AT+GCI?", "AT+GCI=3D", "AT+GCI?"]
+    assert settled.previous == "B5"
     other = ScriptedModem({"AT+GCI=3D": (), "AT+GCI?": ("+GCI: B5",)})
-    code, note = await confirm_country(other, cx, get_location("FR"))
-    assert code is None and "B5" in note
-    refused = ScriptedModem({})
-    code, note = await confirm_country(refused, cx, get_location("FR"))
-    assert code is None and "refused" in note
+    settled = await settle_country(other, cx, fr, set_country=True)
+    assert settled.country is None and "B5" in settled.note
+    refused = ScriptedModem({"AT+GCI?": ("+GCI: B5",)})
+    settled = await settle_country(refused, cx, fr, set_country=True)
+    assert settled.country is None and "refused" in settled.note
     # the US quirk then applies whatever the location: S10 stays below 16
-    caps = build_caps(await gather(refused), get_location("FR"), code, caller_id=False,
-                      profile=cx)
-    assert caps.mechanism("s10-ride-through").value == "14"
+    caps = build_caps(await gather(refused), fr, settled.country, caller_id=False, profile=cx)
+    assert caps.mechanism(Mechanism.S10_RIDE_THROUGH).value == "14"
     no_command = ScriptedModem({})
-    code, _ = await confirm_country(no_command, get_profile("usr"), get_location("FR"))
-    assert code is None and no_command.sent == []
+    settled = await settle_country(no_command, get_profile("usr"), fr, set_country=True)
+    assert settled.country is None and no_command.sent == []
 
 
 @pytest.mark.parametrize(("location", "t35"), [("US", "B5"), ("GB", "B4"), ("FR", "3D")])

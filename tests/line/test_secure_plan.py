@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from modemctl.line.caps import (
-    CANCEL_CODE,
-    MOH_OFF,
-    PCW_IGNORE,
-    S10_RIDE_THROUGH,
-    LineCaps,
-    derive_caps,
-)
+from modemctl.line.caps import LineCaps, derive_caps
 from modemctl.line.dialstring import validate_number
+from modemctl.line.report import Mechanism
 from modemctl.line.secure import (
     CARRIER_GRACE_MARGIN,
     Applied,
@@ -37,17 +31,17 @@ def caps_for(profile: str, location: str, v92: bool, country: str | None = "B5",
 def test_conexant_us_never_plans_s10_16_or_more() -> None:
     for country in ("B5", None):
         caps = caps_for("conexant", "US", v92=True, country=country)
-        s10 = caps.mechanism(S10_RIDE_THROUGH)
+        s10 = caps.mechanism(Mechanism.S10_RIDE_THROUGH)
         assert s10.at_dial and s10.value is not None and int(s10.value) < 16
     # Outside the US country code the quirk does not apply; target stays the profile's.
     de = caps_for("conexant", "DE", v92=True, country="04")
-    assert de.mechanism(S10_RIDE_THROUGH).value == "14"
+    assert de.mechanism(Mechanism.S10_RIDE_THROUGH).value == "14"
 
 
 def test_generic_never_touches_s10() -> None:
     caps = caps_for("generic-hayes", "US", v92=False)
-    assert not caps.mechanism(S10_RIDE_THROUGH).available
-    assert caps.secure_at_dial == (CANCEL_CODE,)
+    assert not caps.mechanism(Mechanism.S10_RIDE_THROUGH).available
+    assert caps.secure_at_dial == (Mechanism.CANCEL_CODE,)
     assert caps.secure_after_connect == ()
     gb = caps_for("generic-hayes", "GB", v92=False)
     assert gb.secure_at_dial == () and gb.secure_after_connect == ()
@@ -55,8 +49,8 @@ def test_generic_never_touches_s10() -> None:
 
 def test_ride_through_needs_margin_over_s9() -> None:
     caps = caps_for("conexant", "US", v92=True, s9=12)      # 15 - 12 = 3 tenths
-    assert not caps.mechanism(S10_RIDE_THROUGH).available
-    assert "under the 5" in caps.mechanism(S10_RIDE_THROUGH).reason
+    assert not caps.mechanism(Mechanism.S10_RIDE_THROUGH).available
+    assert "under the 5" in caps.mechanism(Mechanism.S10_RIDE_THROUGH).reason
 
 
 def test_dial_plan_us_v92() -> None:
@@ -73,7 +67,7 @@ def test_dial_plan_pulse_code_and_existing_code() -> None:
     assert plan_secure(caps, "dial", dial=validate_number("P5551002")).prefix == "1170,"
     plan = plan_secure(caps, "dial", dial=validate_number("*70,5551002"))
     assert plan.prefix == ""
-    cancel = next(m for m in plan.mechanisms if m.name == CANCEL_CODE)
+    cancel = next(m for m in plan.mechanisms if m.name == Mechanism.CANCEL_CODE)
     assert cancel.usable and "already" in cancel.reason
 
 
@@ -81,7 +75,7 @@ def test_connected_plan_never_dials() -> None:
     caps = caps_for("usr", "US", v92=False)
     plan = plan_secure(caps, "connected")
     assert plan.prefix == ""
-    assert [m.name for m in plan.mechanisms if m.usable] == [S10_RIDE_THROUGH]
+    assert [m.name for m in plan.mechanisms if m.usable] == [Mechanism.S10_RIDE_THROUGH]
     hayes = plan_secure(caps_for("generic-hayes", "US", v92=False), "connected")
     assert not hayes.can_protect
 
@@ -112,23 +106,23 @@ def test_setting_commands() -> None:
 
 def test_judge_s10_on_v92_needs_moh_off() -> None:
     caps = caps_for("conexant", "GB", v92=True)
-    results = [Applied(CANCEL_CODE, False, False, "none"),
-               Applied(PCW_IGNORE, False, False, "refused"),
-               Applied(MOH_OFF, True, False, "x"),
-               Applied(S10_RIDE_THROUGH, True, True, "x")]
+    results = [Applied(Mechanism.CANCEL_CODE, False, False, "none"),
+               Applied(Mechanism.PCW_IGNORE, False, False, "refused"),
+               Applied(Mechanism.MOH_OFF, True, False, "x"),
+               Applied(Mechanism.S10_RIDE_THROUGH, True, True, "x")]
     report = {m.name: m for m in judge(results, caps, connected=True)}
-    assert not report[S10_RIDE_THROUGH].in_force
-    results[2] = Applied(MOH_OFF, True, True, "x")
+    assert not report[Mechanism.S10_RIDE_THROUGH].in_force
+    results[2] = Applied(Mechanism.MOH_OFF, True, True, "x")
     report = {m.name: m for m in judge(results, caps, connected=True)}
-    assert report[S10_RIDE_THROUGH].in_force
+    assert report[Mechanism.S10_RIDE_THROUGH].in_force
 
 
 def test_judge_keeps_dial_time_cancel_code() -> None:
     caps = caps_for("generic-hayes", "US", v92=False)
-    first = judge([Applied(CANCEL_CODE, True, False, "dialled")], caps, connected=True)
+    first = judge([Applied(Mechanism.CANCEL_CODE, True, False, "dialled")], caps, connected=True)
     assert first[0].in_force and not first[0].verified
-    later = judge([Applied(CANCEL_CODE, False, False, "never mid-call")], caps, connected=True,
-                  previous=first)
+    later = judge([Applied(Mechanism.CANCEL_CODE, False, False, "never mid-call")], caps,
+                  connected=True, previous=first)
     assert later[0].in_force and later[0].applied
 
 
