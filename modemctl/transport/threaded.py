@@ -160,10 +160,6 @@ class ThreadTransport(PortTransport):
                 continue
             view = view[n:]
 
-    def _call(self, fn: Callable[..., None], *args: Any) -> None:
-        with contextlib.suppress(RuntimeError):     # loop already closed
-            self._loop.call_soon_threadsafe(fn, *args)
-
     # --- loop side -----------------------------------------------------
 
     def _deliver(self, data: bytes) -> None:
@@ -215,6 +211,7 @@ class ThreadTransport(PortTransport):
         self._room.set()
         self._wq.put(None)
         self.lines.detach()
+        self._stop_watch()
         port = self._port
         for cancel in ("cancel_read", "cancel_write"):
             with contextlib.suppress(Exception):
