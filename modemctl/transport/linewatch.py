@@ -16,7 +16,8 @@ through the best mechanism it has (:attr:`LineWatch.mode`):
     only be ended by a line change or a signal, and a wait left pending on
     the port's own descriptor would keep its exclusive lock alive after
     :meth:`close`.  A watcher that is still waiting at close ends at the
-    next line change and closes its descriptor then.
+    next line change and closes its descriptor then.  A driver that keeps
+    counters but refuses the wait (EINVAL) is sampled as under ``"poll"``.
 ``"rfc2217"``
     pyserial's ``rfc2217://`` client: the server's NOTIFY-MODEMSTATE
     messages are taken as they arrive (hooked on the client's reader thread),
@@ -218,6 +219,13 @@ class LineWatch:
                   if levels[name] == getattr(self._state, name)}
         self.update(levels, cycles)
 
+    def fall_back_to_poll(self) -> None:
+        """The source cannot notify after all: sample while somebody waits."""
+        if self._error is None and self._sample is not None:
+            self.mode = "poll"
+            if self._waiters and self._poller is None:
+                self._poller = asyncio.get_running_loop().create_task(self._poll())
+
     def fail(self, exc: BaseException) -> None:
         """The port is closed or failed: every waiter gets PortClosed."""
         if self._error is None:
@@ -287,7 +295,12 @@ class _IoctlWatcher:
                 levels = read_levels(fd)
                 self._post(self._deliver, counts, levels)
         except OSError as exc:
-            if not self._stop.is_set():
+            if self._stop.is_set():
+                pass
+            elif exc.errno in _NOT_SUPPORTED:
+                # Counters but no wait (some USB adapters): sample instead.
+                self._post(self._watch.fall_back_to_poll)
+            else:
                 self._post(self._watch.fail, exc)
         finally:
             with contextlib.suppress(OSError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import fcntl
 import os
 import socket
@@ -165,8 +166,9 @@ class FakeUart:
     """A UART's line state as the Linux serial core shows it through ioctls,
     grafted onto a pty (which itself answers these ioctls with ENOTTY)."""
 
-    def __init__(self, rdev: int) -> None:
+    def __init__(self, rdev: int, can_wait: bool = True) -> None:
         self.rdev = rdev
+        self.can_wait = can_wait
         self.bits = termios.TIOCM_DSR | termios.TIOCM_CTS
         self.counts = {"cts": 0, "dsr": 0, "rng": 0, "dcd": 0}
         self.cond = threading.Condition()
@@ -191,6 +193,8 @@ class FakeUart:
             with self.cond:
                 return struct.pack("I", self.bits)
         if code == TIOCMIWAIT:
+            if not self.can_wait:
+                raise OSError(errno.EINVAL, "no TIOCMIWAIT")
             with self.cond:
                 before = dict(self.counts)
                 self.waiting += 1
@@ -245,3 +249,42 @@ async def test_tiocmiwait_counts_pulses_that_end_between_wakeups(
     with pytest.raises(PortClosed):
         await tr.wait_modem_change()
     uart.change(ri_pulses=1)                        # lets the parked watcher end
+
+
+async def test_counters_without_tiocmiwait_fall_back_to_polling(
+        pty_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A driver that counts but cannot wait (EINVAL) is sampled, not failed."""
+    fake = FakeUart(os.stat(pty_path).st_rdev, can_wait=False)
+    monkeypatch.setattr(fcntl, "ioctl", fake.ioctl)
+    tr = await open_transport(pty_path)
+    try:
+        fake.change(cd=True)
+        state = await changes_until(tr, lambda s: s.cd is True)
+        assert state.cd_edges == Edges(1, 0)
+        assert tr.line_watch_mode == "poll"
+    finally:
+        await tr.close()
+
+
+async def test_a_port_object_that_cannot_notify_is_sampled() -> None:
+    """Any other pyserial class with lines (no descriptor, not RFC 2217): polled."""
+
+    class Lines:
+        cd = False
+        ri = False
+        dsr = True
+        cts = True
+
+    port = Lines()
+    from modemctl.transport.linewatch import start_watch
+    watch = start_watch(port, True, lambda fn, *a: fn(*a))
+    assert watch.mode == "poll" and watch.state.dsr is True
+    waiter = asyncio.ensure_future(watch.wait_change())
+    await asyncio.sleep(0)
+    port.cd = True
+    async with asyncio.timeout(2):
+        state = await waiter
+    assert state.cd is True and state.cd_edges == Edges(1, 0)
+    watch.fail(PortClosed("closed"))
+    with pytest.raises(PortClosed):
+        await watch.wait_change()
