@@ -7,7 +7,10 @@ is not charged to the client under test.  Tables:
 1. ``AT`` → ``OK`` round trip on one line, side by side: through the
    Engine (thread backend and asyncio backend), through raw blocking
    pyserial in a thread, and through python-gsmmodem-new's serial layer
-   (``gsmmodem.serial_comms.SerialComms``); ratio to raw pyserial.
+   (``gsmmodem.serial_comms.SerialComms``); ratio to raw pyserial, pooled
+   and per round.  A last row runs the transport alone (write ``AT\\r``,
+   read to ``OK``), which shows how much of the Engine's cost is the
+   transport and how much the engine and AT parser above it.
 2. 64 lines driven at once through 64 Engines in one event loop (one
    command in flight per line): aggregate commands/s and the worst event
    loop lag seen meanwhile, thread vs asyncio backend.
@@ -72,6 +75,25 @@ async def rtt_engine(port: str, n: int, backend: Backend) -> list[float]:
         await engine.close()
 
 
+async def rtt_transport(port: str, n: int, backend: Backend) -> list[float]:
+    """The transport alone (no engine, no AT parser): where the overhead lives."""
+    tr = await open_transport(port, backend=backend)
+    try:
+        async def once() -> float:
+            t0 = time.perf_counter()
+            await tr.write(b"AT\r")
+            buf = b""
+            while b"OK\r\n" not in buf:
+                buf += await tr.read()
+            return time.perf_counter() - t0
+
+        for _ in range(20):
+            await once()
+        return [await once() for _ in range(n)]
+    finally:
+        await tr.close()
+
+
 def rtt_pyserial(port: str, n: int) -> list[float]:
     """Raw blocking pyserial: write ``AT\\r``, read until ``OK\\r\\n``."""
     ser = serial.Serial(port, 115200, timeout=1)
@@ -114,21 +136,31 @@ def rtt_gsmmodem(port: str, n: int) -> list[float]:
 
 
 async def round_trips(port: str, n: int, rounds: int
-                      ) -> list[tuple[str, dict[str, float]]]:
+                      ) -> list[tuple[str, dict[str, float], list[float]]]:
     """Each client in turn, ``rounds`` times, so load drift on a shared VM hits
-    every client alike; all samples of a client are pooled."""
+    every client alike; all samples of a client are pooled, and each round's
+    median is also divided by raw pyserial's median *of the same round* (the
+    ratio is what survives the VM's load swings)."""
     clients: list[tuple[str, Callable[[int], Awaitable[list[float]]]]] = [
         ("pyserial, blocking, in a thread",
          lambda k: asyncio.to_thread(rtt_pyserial, port, k)),
         ("modemctl Engine (thread backend)", lambda k: rtt_engine(port, k, "thread")),
         ("modemctl Engine (asyncio backend)", lambda k: rtt_engine(port, k, "asyncio")),
         ("gsmmodem SerialComms", lambda k: asyncio.to_thread(rtt_gsmmodem, port, k)),
+        ("transport only (thread backend)", lambda k: rtt_transport(port, k, "thread")),
     ]
     samples: dict[str, list[float]] = {name: [] for name, _ in clients}
+    ratios: dict[str, list[float]] = {name: [] for name, _ in clients}
     for _ in range(rounds):
+        medians = {}
         for name, measure in clients:
-            samples[name] += await measure(max(1, n // rounds))
-    return [(name, stats(samples[name])) for name, _ in clients]
+            got = await measure(max(1, n // rounds))
+            samples[name] += got
+            medians[name] = statistics.median(got)
+        base = medians[clients[0][0]]
+        for name, _ in clients:
+            ratios[name].append(medians[name] / base)
+    return [(name, stats(samples[name]), ratios[name]) for name, _ in clients]
 
 
 # --------------------------------------------------------------------------- many lines
@@ -259,9 +291,11 @@ async def run(quick: bool) -> None:
         base = rt[0][1]["median_us"]
         table(f"AT -> OK round trip, one line, {n} commands per client in {rounds} "
               "interleaved rounds",
-              ["client", "median µs", "p99 µs", "cmds/s", "median vs pyserial"],
+              ["client", "median µs", "p99 µs", "cmds/s", "median vs pyserial",
+               "per-round ratios"],
               [(name, f"{s['median_us']:.0f}", f"{s['p99_us']:.0f}", f"{s['per_s']:.0f}",
-                f"{s['median_us'] / base:.2f}x") for name, s in rt])
+                f"{s['median_us'] / base:.2f}x", " ".join(f"{r:.2f}" for r in ratios))
+               for name, s, ratios in rt])
         rows = []
         for r_index in range(rounds):
             for backend in BACKENDS:

@@ -107,6 +107,7 @@ class AsyncioTransport(PortTransport):
             await asyncio.sleep(0.005)
         self._closed = True
         self.lines.detach()
+        self._stop_watch()
         with contextlib.suppress(Exception):
             self._port.reset_output_buffer()
         with contextlib.suppress(Exception):

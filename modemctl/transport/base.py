@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import errno
 from collections.abc import Callable
 from typing import Any, Literal
@@ -11,6 +12,7 @@ from typing import Any, Literal
 import serial
 
 from modemctl.errors import PortClosed, PortNotFound, TransportError
+from modemctl.transport.linewatch import LineState, LineWatch, WatchMode, start_watch
 
 READ_HIGH_WATER = 1 << 20  # unread bytes before a backend stops reading the port
 
@@ -157,6 +159,24 @@ class Transport(abc.ABC):
         """``time.monotonic()`` when the last byte left (0.0 if none yet)."""
         return 0.0
 
+    @property
+    @abc.abstractmethod
+    def line_watch_mode(self) -> WatchMode:
+        """How line changes reach :meth:`wait_modem_change`: ``"ioctl"``
+        (TIOCMIWAIT + TIOCGICOUNT), ``"rfc2217"`` (NOTIFY-MODEMSTATE),
+        ``"poll"`` (sampled, short pulses can be missed) or ``"none"``."""
+
+    @property
+    @abc.abstractmethod
+    def line_state(self) -> LineState:
+        """The latest modem-line levels and edge counters."""
+
+    @abc.abstractmethod
+    async def wait_modem_change(self, after: LineState | None = None) -> LineState:
+        """Wait for the first line state newer than ``after`` (default: the
+        current one) and return it; its edge counters say what happened in
+        between, even a pulse already over.  Raises PortClosed at close."""
+
 
 class PortTransport(Transport):
     """What both backends share around an open pyserial port: the read buffer
@@ -179,6 +199,27 @@ class PortTransport(Transport):
         self._space = asyncio.Event()      # set while write() may queue more
         self._space.set()
         self._last_tx = 0.0
+        self._watch: LineWatch = start_watch(port, lines_available, self._call)
+
+    def _call(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run ``fn(*args)`` on the loop, from any thread."""
+        with contextlib.suppress(RuntimeError):     # loop already closed
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    @property
+    def line_watch_mode(self) -> WatchMode:
+        return self._watch.mode
+
+    @property
+    def line_state(self) -> LineState:
+        return self._watch.state
+
+    async def wait_modem_change(self, after: LineState | None = None) -> LineState:
+        return await self._watch.wait_change(after)
+
+    def _stop_watch(self) -> None:
+        """Closing: line waiters get PortClosed, the watch's source stops."""
+        self._watch.fail(PortClosed(f"{self.url} is closed"))
 
     def _wake_reader(self) -> None:
         if self._rwaiter is not None and not self._rwaiter.done():
@@ -191,6 +232,7 @@ class PortTransport(Transport):
             self._log.warning("port-failed", error=str(exc))
         self._wake_reader()
         self._space.set()
+        self._watch.fail(PortClosed(f"{self.url} failed: {exc}"))
 
     def _check(self) -> None:
         if self._closed:

@@ -1,19 +1,24 @@
-"""The default backend: blocking pyserial in a reader and a writer thread.
+"""The default backend: blocking pyserial, with threads wherever a call can block.
 
-The reader thread hands chunks to the event loop with
-``call_soon_threadsafe``; the writer thread drains a queue that is bounded
-in bytes, so a coroutine that writes faster than a 300 bps line can carry
-waits on an :class:`asyncio.Event`, never on a blocking ``write()`` in the
-loop.  Both threads poll a stop flag (pyserial's ``cancel_read`` /
-``cancel_write`` wake them at once where the port supports it), so close is
-bounded even when the peer never reads.
+Every URL pyserial opens works here.  Where the port has no descriptor the
+loop could watch (``rfc2217://``, ``loop://``, ``spy://``...) a reader thread
+calls the blocking ``read()`` and hands chunks to the event loop with
+``call_soon_threadsafe``.  On a local device (pyserial's POSIX port, whose
+descriptor is O_NONBLOCK) the loop reads the descriptor itself
+(``add_reader``): a readable non-blocking descriptor never blocks
+``os.read``, and the thread hand-off it saves was most of this backend's
+overhead over raw pyserial (bench/driver_bench.py).
 
-On a local device (pyserial's POSIX port, whose descriptor is non-blocking)
-a write issued while nothing is queued goes straight to the descriptor from
-the loop — EAGAIN or a short write hands the rest to the writer thread — which
-saves one thread hand-off per command without any way to block the loop.
+Writes go out in the same spirit: on a local device a write issued while
+nothing is queued goes straight to the descriptor from the loop; EAGAIN or a
+short write hands the rest to a writer thread, started the first time it is
+needed, which drains a queue bounded in bytes, so a coroutine that writes
+faster than a 300 bps line can carry waits on an :class:`asyncio.Event`,
+never on a blocking ``write()`` in the loop.  ``drain()`` (tcdrain) and
+``close()`` also run off the loop.  The threads poll a stop flag (pyserial's
+``cancel_read`` / ``cancel_write`` wake them at once where the port supports
+it), so close is bounded even when the peer never reads.
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -31,6 +36,7 @@ from modemctl.transport.base import READ_HIGH_WATER, PortTransport
 
 READ_POLL = 0.05          # seconds a blocked read waits before re-checking the stop flag
 HIGH_WATER = 64 * 1024    # bytes queued for writing before write() waits
+READ_CHUNK = 65536        # bytes one os.read takes from a local port
 THREAD_JOIN = 2.0
 
 
@@ -59,10 +65,22 @@ class ThreadTransport(PortTransport):
         fd = getattr(port, "fd", None)
         self._fd: int | None = fd if isinstance(fd, int) and type(port).__name__ == "Serial" \
             and type(port).__module__ == "serial.serialposix" else None
-        self._reader = threading.Thread(target=self._read_loop, name=f"rx {url}", daemon=True)
+        self._reader: threading.Thread | None = None
+        self._fd_reading = False
+        if self._fd is not None:
+            # Read on the loop: a readable O_NONBLOCK descriptor never blocks
+            # os.read, and it saves the thread hand-off per chunk.
+            self._fd_reading = True
+            self._loop.add_reader(self._fd, self._on_readable)
+        else:
+            self._reader = threading.Thread(target=self._read_loop, name=f"rx {url}",
+                                            daemon=True)
+            self._reader.start()
         self._writer = threading.Thread(target=self._write_loop, name=f"tx {url}", daemon=True)
-        self._reader.start()
-        self._writer.start()
+        if self._fd is None:
+            self._writer.start()
+        # else: started by _queue() the first time a write cannot go out at
+        # once or a drain is asked for; most local lines never need it.
 
     # --- threads -------------------------------------------------------
 
@@ -160,21 +178,46 @@ class ThreadTransport(PortTransport):
                 continue
             view = view[n:]
 
-    def _call(self, fn: Callable[..., None], *args: Any) -> None:
-        with contextlib.suppress(RuntimeError):     # loop already closed
-            self._loop.call_soon_threadsafe(fn, *args)
-
     # --- loop side -----------------------------------------------------
+
+    def _on_readable(self) -> None:
+        """The descriptor is readable (local POSIX ports): read it here."""
+        try:
+            data = os.read(self._fd, READ_CHUNK)  # type: ignore[arg-type]
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:      # EIO: the device went away
+            self._stop_fd_reader()
+            self._fail(exc)
+            return
+        if not data:
+            self._stop_fd_reader()
+            self._fail(PortClosed(f"{self.url}: device reports readiness to read but "
+                                  "returned no data (disconnected?)"))
+            return
+        self._deliver(data)
+
+    def _stop_fd_reader(self) -> None:
+        if self._fd_reading:
+            self._fd_reading = False
+            self._loop.remove_reader(self._fd)  # type: ignore[arg-type]
 
     def _deliver(self, data: bytes) -> None:
         self._rbuf += data
         if len(self._rbuf) > READ_HIGH_WATER:
-            self._room.clear()
+            if self._fd is not None:
+                self._stop_fd_reader()
+            else:
+                self._room.clear()
         self._wake_reader()
 
     def _consumed(self) -> None:
         if len(self._rbuf) <= READ_HIGH_WATER // 2:
-            self._room.set()
+            if self._fd is None:
+                self._room.set()
+            elif not self._fd_reading and not self.closed:
+                self._fd_reading = True
+                self._loop.add_reader(self._fd, self._on_readable)
 
     async def write(self, data: bytes) -> None:
         if not data:
@@ -191,7 +234,13 @@ class ThreadTransport(PortTransport):
                     break
                 self._space.clear()
             await self._space.wait()
-        self._wq.put(bytes(data))
+        self._queue(bytes(data))
+
+    def _queue(self, item: bytes | _Marker) -> None:
+        """Hand ``item`` to the writer thread, starting it on first use."""
+        if not self._writer.is_alive() and self._writer.ident is None:
+            self._writer.start()
+        self._wq.put(item)
 
     async def drain(self) -> None:
         self._check()
@@ -204,7 +253,7 @@ class ThreadTransport(PortTransport):
                 else:
                     fut.set_exception(PortClosed(f"{self.url}: {err}"))
 
-        self._wq.put(_Marker(done))
+        self._queue(_Marker(done))
         await fut
 
     async def close(self) -> None:
@@ -215,6 +264,8 @@ class ThreadTransport(PortTransport):
         self._room.set()
         self._wq.put(None)
         self.lines.detach()
+        self._stop_watch()
+        self._stop_fd_reader()
         port = self._port
         for cancel in ("cancel_read", "cancel_write"):
             with contextlib.suppress(Exception):
@@ -230,12 +281,14 @@ class ThreadTransport(PortTransport):
             self._space.set()
 
     def _shutdown(self) -> None:
-        self._writer.join(THREAD_JOIN)
+        if self._writer.ident is not None:      # never started: nothing was queued
+            self._writer.join(THREAD_JOIN)
         if self._writer.is_alive():
             # The peer is not reading: drop what is still queued in the driver.
             with contextlib.suppress(Exception):
                 self._port.reset_output_buffer()
             self._writer.join(THREAD_JOIN)
-        self._reader.join(THREAD_JOIN)
+        if self._reader is not None:
+            self._reader.join(THREAD_JOIN)
         with contextlib.suppress(Exception):
             self._port.close()

@@ -7,6 +7,7 @@ import contextlib
 import os
 import socket
 import sys
+import threading
 import time
 import tty
 from collections.abc import AsyncIterator, Iterator
@@ -280,3 +281,71 @@ async def test_lock_file_formats(pty_pair: tuple[int, str], lock_dir: Path) -> N
     tr = await open_transport(path)             # old garbage removed
     await tr.close()
     assert not lock.exists()
+
+
+@pytest.mark.parametrize("backend", ["thread", "asyncio"])
+async def test_hang_up_of_the_far_side_fails_the_read(pty_pair: tuple[int, str],
+                                                      backend: Backend) -> None:
+    """The device goes away (EIO on a pty whose master closed): read() raises
+    PortClosed instead of waiting for ever."""
+    master, path = pty_pair
+    tr = await open_transport(path, backend=backend)
+    try:
+        reader = asyncio.ensure_future(tr.read())
+        await asyncio.sleep(0.01)
+        os.close(master)
+        with pytest.raises(PortClosed):
+            await asyncio.wait_for(reader, 2.0)
+        assert tr.closed
+    finally:
+        await tr.close()
+
+
+async def test_reading_pauses_at_high_water_and_resumes(pty_pair: tuple[int, str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that falls behind stops the port being read (the kernel buffers,
+    then flow control); every byte still arrives, in order, once it catches up."""
+    import modemctl.transport.threaded as threaded
+    monkeypatch.setattr(threaded, "READ_HIGH_WATER", 1024)
+    monkeypatch.setattr(threaded, "READ_CHUNK", 512)
+    master, path = pty_pair
+    tr = await open_transport(path)
+    payload = bytes(range(256)) * 256                # 64 KiB, more than a pty holds
+    try:
+        os.set_blocking(master, False)
+        sent = 0
+        full_since = None
+        loop = asyncio.get_running_loop()
+        # Write until the kernel's buffers are full too (the port is not read).
+        while sent < len(payload) and (full_since is None or loop.time() - full_since < 0.1):
+            try:
+                sent += os.write(master, payload[sent:sent + 4096])
+                full_since = None
+            except BlockingIOError:
+                full_since = full_since or loop.time()
+            await asyncio.sleep(0.002)
+        held = len(tr._rbuf)                          # type: ignore[attr-defined]
+        assert sent > 2048
+        assert 1024 < held <= 1024 + 512, held       # stopped right after the mark
+        assert await read_exactly(tr, sent) == payload[:sent]
+    finally:
+        await tr.close()
+
+
+async def test_a_local_port_needs_no_thread_until_a_write_backs_up(
+        pty_pair: tuple[int, str]) -> None:
+    """Local ports are read by the loop and written eagerly: an AT exchange
+    starts no thread (64 lines are 64 descriptors, not 128 threads)."""
+    master, path = pty_pair
+    tr = await open_transport(path)
+    try:
+        await tr.write(b"AT\r")
+        assert await asyncio.to_thread(master_read, master, 3) == b"AT\r"
+        os.write(master, b"\r\nOK\r\n")
+        assert await read_exactly(tr, 6) == b"\r\nOK\r\n"
+        names = {t.name for t in threading.enumerate()}
+        assert f"rx {path}" not in names and f"tx {path}" not in names
+        await tr.drain()                              # tcdrain runs off the loop
+        assert f"tx {path}" in {t.name for t in threading.enumerate()}
+    finally:
+        await tr.close()
