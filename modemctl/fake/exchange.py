@@ -24,8 +24,10 @@ from types import MappingProxyType, TracebackType
 from typing import Any, Protocol
 
 from modemctl.fake.callerid import cid_fields
+from modemctl.fake.callstate import CwOutcome
 from modemctl.fake.clock import LoopClock
-from modemctl.fake.dce import TRAINING_TIME, CwOutcome, DialRequest
+from modemctl.fake.dce import TRAINING_TIME
+from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.line import CallRecord, FakeLine
 from modemctl.fake.personality import load_personality
 from modemctl.fake.registry import LINK_DIR_PREFIX

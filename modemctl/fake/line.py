@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from modemctl.fake.callstate import DceState
 from modemctl.fake.clock import LoopClock
-from modemctl.fake.dce import Dce, DceState, DialRequest
+from modemctl.fake.dce import Dce
+from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.faults import (
     FAULT_KINDS,
     FaultError,

@@ -12,7 +12,8 @@ import os
 import time
 
 from modemctl.fake.clock import ManualClock
-from modemctl.fake.dce import Dce, DialRequest
+from modemctl.fake.dce import Dce
+from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.personality import load_personality
 
 
