@@ -32,6 +32,7 @@ from modemctl.fake.clock import Clock, TimerHandle
 from modemctl.fake.cmdline import LineAssembler
 from modemctl.fake.commands import execute_line
 from modemctl.fake.dialstring import DialPlan, DialRequest, Segments
+from modemctl.fake.outcomes import SetupFailure
 from modemctl.fake.personality import Personality
 from modemctl.fake.settings import StoredSettings, factory_settings
 
@@ -292,7 +293,7 @@ class Dce:
         quiet_dial = self._quiet_answer and self.state is DceState.DIALING
         self._end_call("NO ANSWER" if quiet_dial else "NO CARRIER")
 
-    def call_failed(self, reason: str) -> None:
+    def call_failed(self, reason: SetupFailure) -> None:
         """The network reports a failed set-up: ``busy`` or ``no-carrier``."""
         if self.state is not DceState.DIALING:
             return

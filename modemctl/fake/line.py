@@ -31,25 +31,31 @@ from modemctl.fake.faults import (
     param_lines,
     weave_response,
 )
+from modemctl.fake.outcomes import CallOutcome, Direction, EndedBy, LineState
 from modemctl.fake.personality import Personality
-from modemctl.fake.ports import ModemLines, PtyPort, Rfc2217Server
+from modemctl.fake.ports import PortSignals, PtyPort, Rfc2217Server
 from modemctl.log import get_logger
 
 _log = get_logger()
+
+_LINE_STATES: dict[DceState, LineState] = {
+    DceState.COMMAND: "command", DceState.DIALING: "dialing", DceState.ANSWERING: "answering",
+    DceState.ONLINE_DATA: "online-data", DceState.ONLINE_COMMAND: "online-command",
+}
 
 
 @dataclass
 class CallRecord:
     """One call attempt seen by a line, for assertions and the CLI."""
 
-    direction: str                 # "out" (this line dialled) or "in" (it was called)
+    direction: Direction           # "out" (this line dialled) or "in" (it was called)
     peer: str | None               # the other number, None if unknown
     dialled: str = ""              # the D string, for outgoing calls
     cancel_code: bool = False      # call-waiting cancel code dialled before the number
-    outcome: str = "pending"       # connected, busy, unreachable, unanswered, ...
+    outcome: CallOutcome = "pending"
     rate: int | None = None
-    ended_by: str | None = None    # local, remote, carrier, call-waiting
-    call_waiting: list[str] = field(default_factory=list)  # outcome of each CW event
+    ended_by: EndedBy | None = None
+    call_waiting: list[str] = field(default_factory=list)  # CwOutcome value of each CW event
 
 
 class Switch(Protocol):
@@ -148,13 +154,13 @@ class FakeLine:
         return dict(self.dce.v92)
 
     @property
-    def state(self) -> str:
+    def state(self) -> LineState:
         """``unplugged``, ``ringing`` or the interpreter state (``command``, ``online-data``)."""
         if self.unplugged:
             return "unplugged"
         if self.dce.ringing and self.dce.state is DceState.COMMAND:
             return "ringing"
-        return self.dce.state.value
+        return _LINE_STATES[self.dce.state]
 
     @property
     def max_rate(self) -> int:
@@ -201,7 +207,7 @@ class FakeLine:
         self._pty.open()
 
     async def _open_rfc2217(self) -> None:
-        lines = ModemLines(lambda: (self.dce.dcd, self.dce.ri, self.dce.dsr, self.dce.cts),
+        lines = PortSignals(lambda: (self.dce.dcd, self.dce.ri, self.dce.dsr, self.dce.cts),
                            lambda _on: self._update_dtr())
         self._rfc = Rfc2217Server(lines, self._input, lambda _c: self._update_dtr())
         await self._rfc.start(self._rfc_port)
