@@ -571,10 +571,23 @@ class Dce:
             self.reset()
 
     def reset(self) -> None:
-        """Soft reset: on-hook, stored settings back (ATZ, &D3, reboot)."""
+        """Soft reset: on-hook, stored settings back (ATZ, &D3)."""
         self.hang_up()
         self.restore(self.stored)
         self._assembler.reset()
+
+    def power_cycle(self) -> None:
+        """Power off and on (reboot, replug): the stored settings come back and
+        everything volatile goes, the ring counter and dialling method too."""
+        self.reset()
+        for timer in (self._s1_timer, self._ri_timer):
+            self._cancel(timer)
+        self._s1_timer = self._ri_timer = None
+        self.settings.regs[1] = 0
+        self.ringing = self.ri = False
+        self.pulse_default = False
+        self.sreg_pointer = 0
+        self.output.lines_changed()
 
     @staticmethod
     def _cancel(timer: TimerHandle | None) -> None:

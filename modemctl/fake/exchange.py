@@ -19,7 +19,7 @@ import enum
 import re
 import shutil
 import tempfile
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, Protocol
@@ -292,6 +292,7 @@ class Exchange:
         self._lines: dict[str, FakeLine] = {}
         self._circuits: dict[int, Circuit] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._plug_listeners: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ life cycle
     async def __aenter__(self) -> Exchange:
@@ -334,8 +335,18 @@ class Exchange:
 
     @property
     def lines(self) -> Mapping[str, FakeLine]:
-        """Lines by number (read-only view)."""
+        """Lines by number (read-only view), unplugged ones included."""
         return MappingProxyType(self._lines)
+
+    def plugged_lines(self) -> list[FakeLine]:
+        """The lines whose device exists now (what ``modemctl ports`` should list)."""
+        return [line for line in self._lines.values() if not line.unplugged]
+
+    def on_plugging_changed(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener()`` whenever a line is unplugged or plugged back in (the CLI
+        republishes its registry entry); returns a function that removes it."""
+        self._plug_listeners.append(listener)
+        return lambda: self._plug_listeners.remove(listener)
 
     async def add_line(self, number: str, personality: str = "conexant-v92",
                        rfc2217: bool = False) -> FakeLine:
@@ -552,6 +563,12 @@ class Exchange:
         finally:
             circuit.paused.discard(id(end))
             end.resume_input()
+
+    def plugging_changed(self, line: FakeLine) -> None:
+        """``line`` was unplugged or plugged back in: tell the listeners at once."""
+        _log.debug("plugging", line=line.number, unplugged=line.unplugged)
+        for listener in list(self._plug_listeners):
+            listener()
 
     def far_moh_timeout(self, line: FakeLine) -> int:
         circuit = self._circuits.get(id(line))

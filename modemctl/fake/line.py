@@ -29,6 +29,7 @@ from modemctl.fake.faults import (
     garbage_bytes,
     param_float,
     param_lines,
+    stored_profile,
     weave_response,
 )
 from modemctl.fake.outcomes import CallOutcome, Direction, EndedBy, LineState
@@ -70,6 +71,7 @@ class Switch(Protocol):
     def hangup(self, line: FakeLine) -> None: ...
     def send(self, line: FakeLine, data: bytes) -> None: ...
     def far_moh_timeout(self, line: FakeLine) -> int: ...
+    def plugging_changed(self, line: FakeLine) -> None: ...
 
 
 class _Telco:
@@ -354,6 +356,13 @@ class FakeLine:
             f.clear()
         elif kind == "reboot":
             self._reboot(params)
+        elif kind == "stored-profile":
+            self.dce.stored = stored_profile(params, self.dce.stored, self.spec)
+            if params.get("reboot") is True and not self.unplugged:
+                self._reboot({})
+        elif kind == "replug":
+            if self.unplugged and self._replug_task is None:
+                self._replug_task = asyncio.get_running_loop().create_task(self._replug(0.0))
         else:
             self._unplug(param_float(params, "duration", 0.0) if "duration" in params else None)
 
@@ -363,7 +372,7 @@ class FakeLine:
             raise FaultError("reboot: banner must be str or bytes")
         self.faults.clear()
         self._slow_queue.clear()
-        self.dce.reset()
+        self.dce.power_cycle()
         self.switch.hangup(self)          # also an incoming call still ringing
         if banner:
             raw = banner.encode("latin-1") if isinstance(banner, str) else banner
@@ -372,23 +381,38 @@ class FakeLine:
     def _unplug(self, replug_after: float | None) -> None:
         if self.unplugged:
             return
-        self.dce.reset()
+        self.dce.power_cycle()           # the power goes with the device
         self.switch.hangup(self)
         self.unplugged = True
         self.faults.clear()
         self._slow_queue.clear()
         self._close_ports()
         self.dce.dtr = False
+        self.switch.plugging_changed(self)
         if replug_after is not None:
             self._replug_task = asyncio.get_running_loop().create_task(
                 self._replug(replug_after))
 
+    async def replug(self) -> None:
+        """Plug an unplugged line back in (see the ``replug`` fault); no-op if plugged in."""
+        if self._replug_task is not None:
+            self._replug_task.cancel()
+            self._replug_task = None
+        if self.unplugged:
+            await self._replug(0.0)
+
     async def _replug(self, after: float) -> None:
-        await self._clock.sleep(after)
-        self._replug_task = None
-        self.unplugged = False
-        self._open_pty()
-        if self._want_rfc2217:
-            with contextlib.suppress(OSError):
-                await self._open_rfc2217()
+        try:
+            if after > 0:
+                await self._clock.sleep(after)
+            self.dce.power_cycle()       # powered up: the stored profile, whatever it says now
+            self.unplugged = False
+            self._open_pty()
+            if self._want_rfc2217:
+                with contextlib.suppress(OSError):
+                    await self._open_rfc2217()
+        finally:
+            if self._replug_task is asyncio.current_task():
+                self._replug_task = None
         self._log.debug("replugged", port=self.port)
+        self.switch.plugging_changed(self)
