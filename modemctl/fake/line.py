@@ -122,6 +122,7 @@ class FakeLine:
         self._slow_queue = bytearray()
         self._slow_task: asyncio.Task[None] | None = None
         self._replug_task: asyncio.Task[None] | None = None
+        self._input_paused = False
         self.dce = Dce(personality, self._clock, _Telco(self), self)
         self.dce.dtr = False
         self._log = _log.bind(line=number)
@@ -248,14 +249,21 @@ class FakeLine:
             total += self._rfc.backlog
         return total
 
+    @property
+    def input_paused(self) -> bool:
+        """True while flow control holds this line's DTE back (its far end is behind)."""
+        return self._input_paused
+
     def pause_input(self) -> None:
         """Stop reading the DTE (like dropping CTS): its writes block in the port."""
+        self._input_paused = True
         if self._pty is not None:
             self._pty.pause_reading()
         if self._rfc is not None:
             self._rfc.pause_reading()
 
     def resume_input(self) -> None:
+        self._input_paused = False
         if self._pty is not None:
             self._pty.resume_reading()
         if self._rfc is not None:
