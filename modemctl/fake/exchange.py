@@ -31,6 +31,7 @@ from modemctl.fake.dce import TRAINING_TIME
 from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.line import CallRecord, FakeLine
 from modemctl.fake.outcomes import CallWaitingOutcome, EndReason, PartyOutcome
+from modemctl.fake.pacing import PACE_TICK, Pacer, PacingTicker
 from modemctl.fake.personality import load_personality
 from modemctl.fake.registry import LINK_DIR_PREFIX
 from modemctl.log import get_logger
@@ -47,6 +48,8 @@ FLOW_HIGH = 256 * 1024
 """Bytes in flight towards a far end above which the sending line stops reading its DTE."""
 FLOW_LOW = 64 * 1024
 """...and below which it reads again (hardware flow control, in effect)."""
+MIN_REAL_TICK = 0.002
+"""Real seconds a pacing tick lasts at least, whatever the time scale."""
 FLOW_CHECK = 0.005
 """Real seconds between checks of a paused sender's backlog."""
 _CW_OUTCOMES: dict[CwOutcome, CallWaitingOutcome] = {
@@ -94,47 +97,6 @@ class CallEnd(Protocol):
     def backlog(self) -> int: ...
 
 
-class _Pacer:
-    """Deliver bytes no faster than ``rate`` bit/s, 10 bits per byte (start, 8 data, stop)."""
-
-    def __init__(self, clock: LoopClock, rate: int, deliver: Any) -> None:
-        self._clock = clock
-        self._bps = rate / 10
-        self._deliver = deliver
-        self._buf = bytearray()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def pending(self) -> int:
-        return len(self._buf)
-
-    def push(self, data: bytes) -> None:
-        self._buf += data
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        start = self._clock.now()
-        sent = 0
-        try:
-            while self._buf:
-                allowed = int((self._clock.now() - start) * self._bps) - sent
-                if allowed <= 0:
-                    await self._clock.sleep(max(-allowed, 1) / self._bps)
-                    continue
-                chunk = bytes(self._buf[:allowed])
-                del self._buf[:allowed]
-                sent += len(chunk)
-                self._deliver(chunk)
-        finally:
-            self._task = None
-
-    def cancel(self) -> None:
-        self._buf.clear()
-        if self._task is not None:
-            self._task.cancel()
-
-
 class CircuitState(enum.Enum):
     """Where a circuit is: ringing → training → connected → ended (or ended early)."""
 
@@ -160,7 +122,7 @@ class Circuit:
         self.records: dict[int, CallRecord] = {}
         self.pending_reason: EndReason | None = None
         self.tasks: list[asyncio.Task[None]] = []
-        self.pacers: dict[int, _Pacer] = {}
+        self.pacers: dict[int, Pacer] = {}
         self.paused: set[int] = set()
 
     @property
@@ -274,7 +236,8 @@ class Exchange:
     """A simulated telephone exchange with fake modem lines (see design.md).
 
     Use as ``async with Exchange(time_scale=0.05) as ex``.  ``throttle=True``
-    paces call data at the connect rate (rate/10 bytes per protocol second).
+    paces call data at the connect rate (rate/10 bytes per protocol second), in
+    small batches on one shared tick (:mod:`modemctl.fake.pacing`).
     """
 
     def __init__(self, time_scale: float = 1.0, *, throttle: bool = False,
@@ -293,6 +256,7 @@ class Exchange:
         self._circuits: dict[int, Circuit] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._plug_listeners: list[Callable[[], None]] = []
+        self._ticker: PacingTicker | None = None
 
     # ------------------------------------------------------------------ life cycle
     async def __aenter__(self) -> Exchange:
@@ -319,6 +283,9 @@ class Exchange:
         """End every call, close every line, remove the device links."""
         for number in list(self._lines):
             await self.remove_line(number)
+        if self._ticker is not None:
+            self._ticker.close()
+            self._ticker = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -376,6 +343,17 @@ class Exchange:
             return self._lines[number]
         except KeyError:
             raise UnknownLine(number) from None
+
+    def _pacing(self) -> PacingTicker:
+        """The exchange's one pacing timer (made on first use: only throttled calls pace).
+
+        Its tick is :data:`~modemctl.fake.pacing.PACE_TICK` protocol seconds, but never
+        under :data:`MIN_REAL_TICK` real seconds, so a fast time scale does not turn
+        pacing into a busy loop."""
+        if self._ticker is None:
+            clock = self.clock
+            self._ticker = PacingTicker(clock, max(PACE_TICK, MIN_REAL_TICK / clock.time_scale))
+        return self._ticker
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -538,7 +516,7 @@ class Exchange:
         else:
             pacer = circuit.pacers.get(id(end))
             if pacer is None:
-                pacer = _Pacer(self.clock, circuit.rate, other.end_deliver)
+                pacer = Pacer(self._pacing(), circuit.rate, other.end_deliver)
                 circuit.pacers[id(end)] = pacer
             pacer.push(data)
         if isinstance(end, FakeLine) and id(end) not in circuit.paused \
