@@ -183,7 +183,7 @@ def test_list_shows_live_state(running: Running) -> None:
     rows = json.loads(r.stdout)
     assert [row["number"] for row in rows] == ["5551001", "5551002"]
     assert all(row["pid"] == running.doc["pid"] for row in rows)
-    assert all(row["state"] for row in rows)
+    assert [row["state"] for row in rows] == ["command", "command"]
     r = cli(running, "list")
     assert r.stdout.splitlines()[0].split() == ["NUMBER", "PERSONALITY", "STATE", "DEVICE",
                                                 "URL", "PID"]
