@@ -369,7 +369,8 @@ class FakeLine:
             if params.get("reboot") is True and not self.unplugged:
                 self._reboot({})
         elif kind == "replug":
-            if self.unplugged and self._replug_task is None:
+            if self.unplugged:             # now, even if a timed replug is pending
+                self._cancel_replug()
                 self._replug_task = asyncio.get_running_loop().create_task(self._replug(0.0))
         else:
             self._unplug(param_float(params, "duration", 0.0) if "duration" in params else None)
@@ -403,11 +404,14 @@ class FakeLine:
 
     async def replug(self) -> None:
         """Plug an unplugged line back in (see the ``replug`` fault); no-op if plugged in."""
-        if self._replug_task is not None:
-            self._replug_task.cancel()
-            self._replug_task = None
         if self.unplugged:
+            self._cancel_replug()
             await self._replug(0.0)
+
+    def _cancel_replug(self) -> None:
+        task, self._replug_task = self._replug_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
 
     async def _replug(self, after: float) -> None:
         try:

@@ -11,6 +11,7 @@ the modem that comes up in a format it did not set.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -137,3 +138,16 @@ async def test_unplug_is_permanent_until_replug_and_clear_does_not_replug(
     assert await open_client(line.port).command(b"AT\r") == b"AT\r\r\nOK\r\n"
     await line.replug()                                 # plugged in: nothing happens
     assert len(seen) == 2 and other.state == "command"
+
+
+async def test_replug_now_overrides_a_timed_replug(exchange: Exchange) -> None:
+    line = await exchange.add_line("5551001")
+    line.inject("unplug", duration=1000.0)              # 50 s real at this scale
+    await line.replug()
+    assert line.state == "command" and link_exists(line.port)
+    line.inject("unplug", duration=1000.0)
+    replugged = asyncio.Event()
+    exchange.on_plugging_changed(lambda: None if line.unplugged else replugged.set())
+    line.inject("replug")
+    await asyncio.wait_for(replugged.wait(), 5)
+    assert line.state == "command" and link_exists(line.port)
