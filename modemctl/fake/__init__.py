@@ -7,11 +7,14 @@ modemctl, so that the driver and the fake check each other.
 Each line is a V.250/Hayes interpreter (:mod:`.dce`: the call state machine of
 :mod:`.callstate`, the command tables of :mod:`.commands`, the dial-string parser
 :mod:`.dialstring` and the ``&W`` settings of :mod:`.settings`) with a personality
-(:mod:`.personality`, TOML data in ``personalities/``), served on a pty and
-optionally over RFC 2217 (:mod:`.ports`), plugged into an :class:`Exchange`
-(:mod:`.exchange`) that rings, connects and carries data between lines.
-Protocol timers run at a configurable ``time_scale`` (:mod:`.clock`); faults
-are injected with ``line.inject(kind, **params)`` (:mod:`.faults`).
+(:mod:`.personality`, TOML data in ``personalities/``), served on a pty (an
+idle one waits on inotify, :mod:`.ptywatch`) and optionally over RFC 2217
+(:mod:`.ports`), plugged into an :class:`Exchange` (:mod:`.exchange`) that
+rings, connects and carries data between lines, paced at the connect rate
+when throttled (:mod:`.pacing`).  What it reports with (call outcomes, line
+states) is typed in :mod:`.outcomes`.  Protocol timers run at a configurable
+``time_scale`` (:mod:`.clock`); faults are injected with ``line.inject(kind,
+**params)`` (:mod:`.faults`).
 
 Call-waiting rules
 ==================
