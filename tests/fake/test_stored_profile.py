@@ -1,8 +1,8 @@
 """The stored profile: &W stores, ATZ and a power cycle restore, and a fault rewrites it.
 
-V.250 §6.1.1 (Z) and §6.1.2 (&F): the OK of the reset is sent "using the new
-values for parameters that affect the format of result codes (e.g. Q, V, S3,
-S4)", so a modem whose stored profile says V0 answers ``ATZ`` with ``0``.
+V.250 §6.1.1 (Z) and §6.1.2 (&F) have the reset's own OK issued with the new
+values of the parameters that format result codes (Q, V, S3, S4), so a modem
+whose stored profile says V0 answers ``ATZ`` with ``0``.
 Agere: Z goes on-hook and restores the profile of the last &W; Z0 and Z1 are
 the same single profile; USR does not store S3/S4 (reference
 modem-firmware-facts.md §1.4).  These tests give a driver (issue 8 item 1)
