@@ -86,7 +86,10 @@ async def test_lines_lists_the_exchange(ex: Exchange, sock: Path) -> None:
     assert [(ln["number"], ln["personality"]) for ln in r["lines"]] == [
         ("5551001", "conexant-v92"), ("5551002", "agere-v92")]
     assert all(ln["port"].startswith("/") and ln["url"] is None for ln in r["lines"])
-    assert all(isinstance(ln["state"], str) and ln["state"] for ln in r["lines"])
+    assert [ln["state"] for ln in r["lines"]] == ["command", "command"]   # idle, on-hook
+    ex.lines["5551002"].inject("unplug")
+    r = await ask(sock, "lines")
+    assert [ln["state"] for ln in r["lines"]] == ["command", "unplugged"]  # live, not cached
 
 
 async def test_ring_with_caller_id_then_answer_and_talk(ex: Exchange, sock: Path) -> None:
