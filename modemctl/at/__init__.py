@@ -2,27 +2,31 @@
 
 The engine (:mod:`modemctl.driver`) owns the I/O and the timers; this
 package owns every rule about what the bytes mean.  See
-:mod:`modemctl.at.connection` for the framing rules and their limits.
+:mod:`modemctl.at.connection` for the framing rules and their limits, and
+:mod:`modemctl.at.state` for the one table of states and transitions.
 """
 
 from modemctl.at.codes import FinalCode, NumericFamily, ResultCode, parse_final
 from modemctl.at.commands import validate_command
-from modemctl.at.connection import ATConnection, ProtocolMode
+from modemctl.at.connection import ATConnection
 from modemctl.at.events import (
     NEED_DATA,
     CarrierLost,
     Data,
     Echo,
     Event,
+    FormatChanged,
     Information,
     NeedData,
     Noise,
     ParseFailure,
     Response,
+    ResultFormat,
     RingIndicator,
     Unsolicited,
     UnsolicitedKind,
 )
+from modemctl.at.state import ProtocolMode, State
 
 __all__ = [
     "NEED_DATA",
@@ -32,6 +36,7 @@ __all__ = [
     "Echo",
     "Event",
     "FinalCode",
+    "FormatChanged",
     "Information",
     "NeedData",
     "Noise",
@@ -40,7 +45,9 @@ __all__ = [
     "ProtocolMode",
     "Response",
     "ResultCode",
+    "ResultFormat",
     "RingIndicator",
+    "State",
     "Unsolicited",
     "UnsolicitedKind",
     "parse_final",

@@ -10,6 +10,9 @@ most permissive documented buffer, 255, and profiles may lower it).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 from modemctl.errors import InvalidCommand
 
 DEFAULT_MAX_LENGTH = 255
@@ -56,3 +59,60 @@ def command_letter(command: str) -> str:
     """
     body = command[2:].lstrip() if command[:2].upper() == "AT" else ""
     return body[:1].upper()
+
+
+@dataclass(frozen=True)
+class FormatRequest:
+    """What a command line asks of the result format: ``echo`` (E0/E1) and
+    ``verbose`` (V0/V1) when it sets them, and ``resets`` when it restores
+    a stored profile (Z, &F), after which the format is whatever that says."""
+
+    echo: bool | None = None
+    verbose: bool | None = None
+    resets: bool = False
+
+
+_EXTENDED = "+-#*$"      # +VCID=1, -SEC=0, #CID=1 ... run to the next ';'
+_PREFIXES = "&%\\"       # &F, %C0, \N3: a prefix character and a letter
+
+
+@lru_cache(maxsize=256)
+def requested_format(command: str) -> FormatRequest:
+    """Scan a command line's basic commands for E, V, Z and &F.
+
+    Extended commands are skipped to their ``;``; a dial command (D) ends the
+    scan, since the rest of the line is its dial string.  Cached: the core
+    asks once per result, and a session repeats a handful of commands.
+    """
+    body = command[2:].upper() if command[:2].upper() == "AT" else ""
+    echo: bool | None = None
+    verbose: bool | None = None
+    resets = False
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c in " ;":
+            i += 1
+            continue
+        if c in _EXTENDED:
+            end = body.find(";", i)
+            i = len(body) if end < 0 else end + 1
+            continue
+        if c == "D":
+            break
+        name = c
+        if c in _PREFIXES and i + 1 < len(body):
+            i += 1
+            name += body[i]
+        # The argument: digits, S-register forms (S7=60, S0?) or a query.
+        end = i + 1
+        while end < len(body) and (body[end].isdigit() or body[end] in "=?"):
+            end += 1
+        arg, i = body[i + 1:end], end
+        if name == "E":
+            echo = arg.startswith("1")
+        elif name == "V":
+            verbose = arg.startswith("1")
+        elif name in ("Z", "&F"):
+            resets = True
+    return FormatRequest(echo, verbose, resets)

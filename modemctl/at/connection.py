@@ -7,6 +7,11 @@ asyncio (the same shape as h11): the engine feeds it the bytes it read with
 it for the bytes of a command with :meth:`~ATConnection.send_command`.  That
 keeps every framing rule testable byte by byte, with no timing involved.
 
+What the core may do in each state (idle, awaiting a result, online,
+escaping, probing) is one table, :mod:`modemctl.at.state`; the one-byte
+lookahead and the echo bookkeeping are small helpers of their own
+(:mod:`modemctl.at.lookahead`, :mod:`modemctl.at.echo`).
+
 Rules, in the order they are applied to each line:
 
 1. The echo of the command in flight is recognised and reported as
@@ -22,12 +27,24 @@ Rules, in the order they are applied to each line:
 4. Any other line is :class:`Information` for the command in flight, or
    :class:`Noise` when nothing is in flight.
 
+Format drift: the core believes a result format
+(:attr:`~ATConnection.result_format`: from E and V in the commands it sent,
+learnt from answers otherwise).  An answer that contradicts it (numeric
+after V1, verbose after V0, an echo after E0) is framed all the same and
+reported once, as :class:`FormatChanged` just before the event that showed
+it, so the driver can re-assert its format.  A result refused for arriving
+before an echo that then never came makes the next abort forget echo.
+
 Numeric mode has one real ambiguity.  In V0 a result code is ``<n>CR`` and
 information text is ``text CR LF``, so ``000\\r\\n`` (an S-register read) is
-information while ``0\\r`` is OK: the terminator decides.  A digits-only line
-whose CR is the last byte received cannot be classified until one more byte
-arrives (LF → information, anything else → result code).  The core holds
-such a line (:attr:`~ATConnection.holding_tail` is True) and waits.  If the
+information while ``0\\r`` is OK: the terminator decides, whatever format
+the core last saw (a register value is information in verbose mode too).
+Padding (NUL, XON, ...) inside the line or between its CR and LF is ignored
+on both sides of that decision, so ``\\x00003\\r\\n`` is the value ``003``.
+A digits-only line whose CR is the last significant byte received cannot be
+classified until one more byte arrives (LF → information, anything else →
+result code).  The core holds such a line
+(:attr:`~ATConnection.holding_tail` is True) and waits.  If the
 modem really sent ``0\\r`` and nothing else, no byte will come: for that
 dangling tail only, the engine calls :meth:`~ATConnection.end_of_input`
 after a short quiet period, which resolves the tail as CR-terminated.  This
@@ -53,29 +70,41 @@ with a :class:`ParseFailure` event carrying a
 
 from __future__ import annotations
 
-import enum
 import re
 from collections import deque
 from types import MappingProxyType
 
 from modemctl.at.codes import FinalCode, NumericFamily, ResultCode, numeric_text, parse_final
-from modemctl.at.commands import DEFAULT_MAX_LENGTH, REPEAT, encode_command, validate_command
+from modemctl.at.commands import (
+    DEFAULT_MAX_LENGTH,
+    encode_command,
+    requested_format,
+    validate_command,
+)
+from modemctl.at.echo import EchoState, is_echo
 from modemctl.at.events import (
     NEED_DATA,
     CarrierLost,
     Data,
     Echo,
     Event,
+    FormatChanged,
     Information,
     NeedData,
     Noise,
     ParseFailure,
     Response,
+    ResultFormat,
     Unsolicited,
     UnsolicitedKind,
 )
+from modemctl.at.lookahead import Lookahead
+from modemctl.at.state import Input, ProtocolMode, State, next_state
 from modemctl.at.unsolicited import classify
-from modemctl.errors import InvalidCallState, ParseError
+from modemctl.errors import ParseError
+
+__all__ = ["DEFAULT_MAX_INFO", "DEFAULT_MAX_LINE", "ESCAPE_COMMAND", "ATConnection",
+           "ProtocolMode", "State"]
 
 DEFAULT_MAX_LINE = 4096
 DEFAULT_MAX_INFO = 1000     # information lines kept per command (a runaway ATI)
@@ -84,34 +113,26 @@ ESCAPE_COMMAND = "+++"
 # Control characters that can appear inside a line without meaning anything
 # (NUL padding, XON/XOFF, BEL, DEL); they are dropped before classification.
 _DROP_CONTROLS = {c: None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
-_NUMERIC_TOKEN = re.compile(rb"^\s*(?:\d{1,3}|\+F4)\s*$")
+_PADDING = frozenset(_DROP_CONTROLS)
+_NUMERIC_TOKEN = re.compile(r"^\s*(?:\d{1,3}|\+F4)\s*$")
 
 
-class ProtocolMode(enum.Enum):
-    """What the byte stream currently carries."""
-
-    COMMAND = "command"      # lines: echo, information, results, unsolicited
-    DATA = "data"            # a call is online: bytes are data
-    ESCAPING = "escaping"    # +++ sent: data until the OK that answers it
+def _clean(raw: bytes) -> str:
+    """A line as text, with the meaningless control characters dropped."""
+    return raw.decode("latin-1").translate(_DROP_CONTROLS)
 
 
-def _is_numeric_token(raw: bytes | str) -> bool:
-    data = raw.encode("latin-1") if isinstance(raw, str) else raw
-    return _NUMERIC_TOKEN.match(data) is not None
-
-
-def _squash(text: str) -> str:
-    return "".join(text.split()).upper()
-
-
-def _changes_echo(command: str) -> bool:
-    """Whether a command may switch echo (E, Z, &F): then echo is unknown again."""
-    body = command[2:].upper()
-    return "E" in body or "Z" in body or "&F" in body
+def _is_numeric_token(text: str) -> bool:
+    """Whether a cleaned line could be a numeric result code (``0``, ``84``, ``+F4``)."""
+    return _NUMERIC_TOKEN.match(text) is not None
 
 
 class ATConnection:
-    """One AT conversation seen from the DTE side, without any I/O."""
+    """One AT conversation seen from the DTE side, without any I/O.
+
+    Which calls are legal when is the table in :mod:`modemctl.at.state`;
+    :attr:`state` is where the conversation is.
+    """
 
     def __init__(self, *, numeric_family: NumericFamily = "conexant", s2: int = 43,
                  s3: int = 13, s4: int = 10, max_line: int = DEFAULT_MAX_LINE,
@@ -136,17 +157,22 @@ class ATConnection:
         """Forget everything (after the port was reopened or the modem reset)."""
         self._buf = bytearray()
         self._events: deque[Event] = deque()
-        self._mode = ProtocolMode.COMMAND
-        self._escape_from = ProtocolMode.DATA
-        self._pending: str | None = None
-        self._echo_seen = False
+        self._state = State.IDLE
+        self._mode = ProtocolMode.COMMAND  # self._state.mode, kept for the per-byte paths
+        self._command: str | None = None   # the command line in flight (AWAITING_RESULT)
         self._info: list[str] = []
-        self._echo_on: bool | None = None
-        self._aborted = False
         self._verbose: bool | None = None
-        self._skip_lf = False
-        self._flush = False
-        self._tail_held = False
+        self._echo = EchoState()
+        self._ahead = Lookahead()
+
+    def _move(self, event: Input, what: str = "") -> None:
+        self._state = next_state(self._state, event, what)
+        self._mode = self._state.mode
+
+    @property
+    def state(self) -> State:
+        """Where the conversation is (see :mod:`modemctl.at.state`)."""
+        return self._state
 
     @property
     def mode(self) -> ProtocolMode:
@@ -156,17 +182,17 @@ class ATConnection:
     @property
     def pending(self) -> str | None:
         """The command in flight (``"+++"`` while escaping), or None."""
-        return self._pending
+        if self._state is State.AWAITING_RESULT:
+            return self._command
+        if self._mode is ProtocolMode.ESCAPING:
+            return ESCAPE_COMMAND
+        return None
 
     @property
-    def echo_on(self) -> bool | None:
-        """What the core has learned about echo (None: unknown)."""
-        return self._echo_on
-
-    @property
-    def verbose(self) -> bool | None:
-        """Whether the last final code was verbose (None: none seen yet)."""
-        return self._verbose
+    def result_format(self) -> ResultFormat:
+        """The format the core believes the modem answers in (see
+        :class:`~modemctl.at.events.FormatChanged`)."""
+        return ResultFormat(self._verbose, self._echo.on)
 
     @property
     def holding_tail(self) -> bool:
@@ -175,7 +201,7 @@ class ATConnection:
         The engine calls :meth:`end_of_input` after a quiet period only
         while this is True.
         """
-        return self._tail_held
+        return self._ahead.held
 
     @property
     def buffered(self) -> int:
@@ -188,61 +214,50 @@ class ATConnection:
         """Validate ``command`` and return the bytes to write; it is now in flight.
 
         Raises :class:`~modemctl.errors.InvalidCommand` for a malformed line
-        and :class:`~modemctl.errors.InvalidCallState` in data mode or when
-        another command is still in flight.
+        and :class:`~modemctl.errors.InvalidCallState` unless the core is
+        IDLE (in data mode, escaping, or with another command in flight).
         """
-        if self._mode is not ProtocolMode.COMMAND:
-            raise InvalidCallState(f"cannot send {command!r}: the line is in "
-                                   f"{self._mode.value} mode")
-        if self._pending is not None:
-            raise InvalidCallState(f"cannot send {command!r}: {self._pending!r} is in flight")
+        next_state(self._state, Input.SEND_COMMAND, f"send {command!r}")
         cmd = validate_command(command, s3=self._cr, max_length=self._max_command_length)
-        self._pending = cmd
-        self._echo_seen = False
+        self._move(Input.SEND_COMMAND)
+        self._command = cmd
+        self._echo.command_sent()
         self._info = []
         return encode_command(cmd, s3=self._cr)
 
     def send_escape(self, *, force: bool = False) -> bytes:
-        """Return the escape characters and enter ESCAPING state.
+        """Return the escape characters and enter ESCAPING (or PROBING) state.
 
-        Normally only allowed in DATA mode; ``force=True`` also allows it in
+        Normally only allowed ONLINE; ``force=True`` also allows it in idle
         command mode (the recovery ladder sends a guarded ``+++`` when it
         does not know which state the modem is in).  Guard times are the
         caller's business: the core has no clock.
         """
-        if self._mode is ProtocolMode.ESCAPING or self._pending is not None:
-            raise InvalidCallState("an escape or command is already in flight")
-        if self._mode is not ProtocolMode.DATA and not force:
-            raise InvalidCallState("escape is only meaningful in data mode")
-        self._escape_from = self._mode
-        self._mode = ProtocolMode.ESCAPING
-        self._pending = ESCAPE_COMMAND
-        self._echo_seen = True
+        self._move(Input.FORCE_ESCAPE if force else Input.SEND_ESCAPE, "send +++")
+        self._echo.escape_sent()
         self._info = []
         return bytes([self._s2]) * 3
 
     def send_data(self, data: bytes) -> bytes:
-        """Return ``data`` for writing; only legal while online (DATA mode)."""
-        if self._mode is not ProtocolMode.DATA:
-            raise InvalidCallState(f"cannot send data in {self._mode.value} mode")
+        """Return ``data`` for writing; raises unless a call is ONLINE.
+
+        The state table, not the caller, decides when call data may go out
+        (never while escaping: it would break the escape's guard time).
+        """
+        self._move(Input.SEND_DATA, "send call data")
         return bytes(data)
 
     def abort_command(self) -> None:
-        """The engine gave up on the command in flight (timeout).
+        """The engine gave up on the command or escape in flight (timeout).
 
         A late answer that still arrives must not become the next command's:
         while echo is known to be on, whatever precedes the next command's
-        echo is stale and reported as Noise.  A second abort in a row
-        forgets what echo was (the echo itself may be what is garbled), so a
-        resync cannot be locked out by it.
+        echo is stale and reported as Noise (see :class:`EchoState`).
         """
-        if self._mode is ProtocolMode.ESCAPING:
-            self._mode = self._escape_from
-        self._pending = None
+        self._move(Input.ABORT)
+        self._command = None
         self._info = []
-        if self._aborted:
-            self._echo_on = None
-        self._aborted = True
+        self._echo.abandoned()
 
     def carrier_lost(self) -> None:
         """The engine saw the call end (DCD drop, DTR hang-up): leave data mode.
@@ -251,9 +266,7 @@ class ATConnection:
         """
         if self._mode is not ProtocolMode.COMMAND:
             self._release_tail()
-            self._mode = ProtocolMode.COMMAND
-            if self._pending == ESCAPE_COMMAND:
-                self._pending = None
+        self._move(Input.CARRIER_LOST)
 
     # --- input side -----------------------------------------------------
 
@@ -261,17 +274,17 @@ class ATConnection:
         """Add bytes read from the modem."""
         if data:
             self._buf += data
-            self._tail_held = False
+            self._ahead.held = False
 
     def end_of_input(self) -> None:
         """Nothing more is coming for now: resolve a held tail (see module docs)."""
-        self._flush = True
+        self._ahead.quiet = True
 
     def next_event(self) -> Event | NeedData:
         """Return the next event, or :data:`NEED_DATA` when more bytes are needed."""
         while not self._events:
             if not self._step():
-                self._flush = False
+                self._ahead.quiet = False
                 return NEED_DATA
         return self._events.popleft()
 
@@ -282,12 +295,9 @@ class ATConnection:
 
     def _step(self) -> bool:
         buf = self._buf
-        if self._skip_lf and buf:
-            if buf[0] == self._lf:
-                del buf[0]
-            self._skip_lf = False
+        self._ahead.take_swallowed_lf(buf, self._lf)
         if not buf:
-            self._tail_held = False
+            self._ahead.held = False
             return False
         if self._mode is ProtocolMode.COMMAND:
             return self._step_line()
@@ -302,24 +312,16 @@ class ATConnection:
                 return True
             return False
         i = m.start()
-        if buf[i] == self._lf:
-            line, consumed, numeric_term = bytes(buf[:i]), i + 1, False
-        elif i + 1 < len(buf):
-            line = bytes(buf[:i])
-            if buf[i + 1] == self._lf:
-                consumed, numeric_term = i + 2, False
-            else:
-                consumed, numeric_term = i + 1, True
-        else:
-            line = bytes(buf[:i])
-            if _is_numeric_token(line) and not self._flush:
-                self._tail_held = True
+        line = bytes(buf[:i])
+        end = self._ahead.line_end(buf, i, lf=self._lf, padding=_PADDING)
+        if end is None:
+            if _is_numeric_token(_clean(line)) and not self._ahead.quiet:
+                self._ahead.held = True
                 return False
-            # CR is the last byte: classify now, swallow an LF that may follow.
-            consumed, numeric_term = i + 1, True
-            self._skip_lf = True
+            end = self._ahead.ended_at_cr(i)
+        consumed, numeric_term = end
         del buf[:consumed]
-        self._tail_held = False
+        self._ahead.held = False
         if i > self._max_line:
             self._overflow(i, whole_buffer=False)
             return True
@@ -331,20 +333,22 @@ class ATConnection:
         only the line itself once its terminator has arrived."""
         if whole_buffer:
             self._buf.clear()
-            self._skip_lf = False
+            self._ahead.swallow_lf = False
         self._emit(ParseFailure(ParseError(
             f"line longer than {self._max_line} bytes; {n} bytes discarded"), n))
 
     def _handle_line(self, raw: bytes, cr_terminated: bool) -> None:
-        text = raw.decode("latin-1").translate(_DROP_CONTROLS).strip()
+        text = _clean(raw).strip()
         if not text:
             return
-        cmd = self._pending
-        if cmd is not None and not self._echo_seen and self._is_echo(text, cmd):
-            self._echo_seen = True
+        cmd = self.pending
+        if cmd is not None and not self._echo.seen and is_echo(text, cmd):
+            if self._echo.on is False:
+                self._format_changed(ResultFormat(self._verbose, True), cmd)
+            self._echo.seen = True
             self._emit(Echo(text))
             return
-        stale = cmd is not None and self._echo_on is True and not self._echo_seen
+        stale = cmd is not None and self._echo.stale
         if cr_terminated and _is_numeric_token(text):
             verbose = numeric_text(text.strip(), self.numeric_family)
             if verbose is not None:
@@ -377,20 +381,13 @@ class ATConnection:
         else:
             self._emit(Noise(text))
 
-    def _is_echo(self, text: str, command: str) -> bool:
-        if command.upper() == REPEAT:
-            return _squash(text) == REPEAT
-        got, want = _squash(text), _squash(command)
-        # Line noise before the echo (a stray byte) still leaves the echo at the end.
-        return got == want or (len(want) >= 2 and got.endswith(want))
-
     def _handle_final(self, final: FinalCode, *, numeric: bool) -> None:
-        cmd = self._pending
+        cmd = self._command
         if cmd is None:
             if final.code is ResultCode.NO_CARRIER:
                 self._emit(CarrierLost(final.text))
             elif final.code is ResultCode.CONNECT:
-                self._enter_data()
+                self._move(Input.UNSOLICITED_CONNECT)
                 fields = {"suffix": final.suffix}
                 if final.rate is not None:
                     fields["rate"] = str(final.rate)
@@ -399,23 +396,35 @@ class ATConnection:
             else:
                 self._emit(Noise(final.text, "final result with no command in flight"))
             return
-        if self._echo_on and not self._echo_seen:
+        if self._echo.stale:
+            self._echo.refused = True
             self._emit(Noise(final.text, "final result before the echo of the command "
                                          "in flight: a late answer to an earlier command"))
             return
-        self._verbose = not numeric
-        self._aborted = False
-        self._echo_on = None if _changes_echo(cmd) else self._echo_seen
+        self._observe_format(cmd, numeric=numeric, ok=final.code is ResultCode.OK)
         response = Response(final.code, final.text, tuple(self._info), final.rate,
                             final.suffix, cmd, numeric)
-        self._pending = None
+        self._move(Input.CONNECT if final.code is ResultCode.CONNECT else Input.RESULT)
+        self._command = None
         self._info = []
-        if final.code is ResultCode.CONNECT:
-            self._enter_data()
         self._emit(response)
 
-    def _enter_data(self) -> None:
-        self._mode = ProtocolMode.DATA
+    def _observe_format(self, cmd: str, *, numeric: bool, ok: bool) -> None:
+        """Compare the answer's verbosity with the belief, report a
+        contradiction, and update the belief (echo was compared at the echo).
+        A command that itself sets V is not compared: its own answer may come
+        in the old format or the new."""
+        asked = requested_format(cmd)
+        believed = self._verbose
+        if asked.verbose is None and believed is not None and believed == numeric:
+            self._format_changed(ResultFormat(not numeric, self._echo.on), cmd)
+        self._verbose = asked.verbose if asked.verbose is not None and ok else not numeric
+        self._echo.completed(asked.echo if asked.echo is not None and ok
+                             else self._echo.seen)
+
+    def _format_changed(self, current: ResultFormat, cmd: str) -> None:
+        self._emit(FormatChanged(self.result_format, current, cmd))
+        self._verbose, self._echo.on = current.verbose, current.echo
 
     # data mode ------------------------------------------------------------
 
@@ -436,14 +445,14 @@ class ATConnection:
             if idx:
                 self._emit(Data(bytes(buf[:idx])))
             del buf[:idx + len(pattern)]
-            self._tail_held = False
+            self._ahead.held = False
             if pattern == self._ok:
                 self._escape_answered(numeric=False)
             else:
                 self._data_carrier_lost()
             return True
         hold = self._hold_length()
-        if self._flush and hold:
+        if self._ahead.quiet and hold:
             tail = bytes(buf[len(buf) - hold:])
             if self._mode is ProtocolMode.ESCAPING and tail.endswith(self._numeric_ok) \
                     and self._verbose is False:
@@ -457,7 +466,7 @@ class ATConnection:
                 self._data_carrier_lost()
                 return True
             hold = 0
-        self._tail_held = hold > 0
+        self._ahead.held = hold > 0
         if len(buf) > hold:
             self._emit_data(len(buf) - hold)
             return True
@@ -483,17 +492,14 @@ class ATConnection:
         return hold
 
     def _release_tail(self) -> None:
-        if self._mode is not ProtocolMode.COMMAND and self._buf:
+        if self._buf:
             self._emit_data(len(self._buf))
-        self._tail_held = False
+        self._ahead.held = False
 
     def _escape_answered(self, *, numeric: bool) -> None:
-        self._mode = ProtocolMode.COMMAND
-        self._pending = None
+        self._move(Input.ESCAPE_OK)
         self._emit(Response(ResultCode.OK, "OK", (), None, "", ESCAPE_COMMAND, numeric))
 
     def _data_carrier_lost(self) -> None:
-        self._mode = ProtocolMode.COMMAND
-        if self._pending == ESCAPE_COMMAND:
-            self._pending = None
+        self._move(Input.NO_CARRIER)
         self._emit(CarrierLost("NO CARRIER"))

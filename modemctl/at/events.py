@@ -17,21 +17,21 @@ from modemctl.at.codes import ResultCode
 from modemctl.errors import ParseError
 
 
-class NeedData:
-    """Sentinel type: the core has no complete event until more bytes arrive."""
+class NeedData(enum.Enum):
+    """The core has no complete event until more bytes arrive.
 
-    _instance: NeedData | None = None
+    A one-member enum rather than a hand-made singleton: ``event is
+    NEED_DATA`` then narrows ``Event | NeedData`` to ``Event`` for the type
+    checker, and the value survives copying and pickling as itself.
+    """
 
-    def __new__(cls) -> NeedData:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    NEED_DATA = "NEED_DATA"
 
     def __repr__(self) -> str:
         return "NEED_DATA"
 
 
-NEED_DATA: Final = NeedData()
+NEED_DATA: Final = NeedData.NEED_DATA
 
 
 class Event:
@@ -126,6 +126,47 @@ class RingIndicator(Event):
     """The RI modem line went on (only on ports that have one)."""
 
     state: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ResultFormat:
+    """The result format the core believes the modem uses (None: not known yet).
+
+    ``verbose``: V1 (``\\r\\nOK\\r\\n``) or V0 (``0\\r``); ``echo``: E1 or E0.
+    Quiet (Q1) is not in it: a modem that reports nothing gives the core
+    nothing to observe (see :class:`FormatChanged`).  The echo belief is what
+    frames answers (see :mod:`modemctl.at.echo`).
+    """
+
+    verbose: bool | None = None
+    echo: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FormatChanged(Event):
+    """The modem answers in another format than the core believed.
+
+    Reported when what it does contradicts what was last set or seen: a
+    verbose result after V0, a numeric one after V1, an echo after E0 (a
+    stored profile restored by ``ATZ`` or a power cycle, another program, a
+    firmware parser that took an unknown command for V0).  The core frames
+    both formats at any time, so nothing is lost; the event is the driver's
+    cue to re-assert the format it needs.  It comes just before the
+    :class:`Echo` or :class:`Response` that showed the change, once per
+    change (the core then believes ``current``).  A command that itself sets
+    V does not raise it for its own answer.
+
+    Echo going *off* is not reported: while echo is believed on, an answer
+    without its echo cannot be told from a late answer to an earlier
+    command, so it is refused and the command times out; that abort makes
+    the core forget echo at once, so the next command frames.  (The driver
+    runs with echo off, so echo going off needs no re-assert.)  Quiet (Q1)
+    cannot be observed at all, except through the echo it may come with.
+    """
+
+    previous: ResultFormat
+    current: ResultFormat
+    command: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,10 @@
 """Recognising unsolicited lines (URCs) before any response matching.
 
-The table is data: one compiled pattern per kind, tried in order.  A line
-that matches is taken out of the byte stream and never reaches a response.
+The table is data (:data:`RULES`, as ModemManager keeps a regex → handler
+list): one row per kind, a compiled pattern and the function that turns the
+match into the event's fields, tried in order.  Adding a kind is adding a
+row.  A line that matches is taken out of the byte stream and never reaches
+a response.
 
 ``+P...`` V.92 lines are the one real ambiguity: ``+PCW: 0`` is the answer
 to ``AT+PCW?`` and an indication at other times.  The rule (after
@@ -13,6 +16,7 @@ and unsolicited otherwise.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -41,36 +45,52 @@ _V92 = re.compile(r"^\+(?P<name>PCW|PMHR|PMHT|PMHF|PMH)\s*[:=]\s*(?P<value>.*?)\
                   re.IGNORECASE)
 
 
+#: What a rule extracts from its match: the event's fields, or None when the
+#: line is not unsolicited after all (a ``+PCW:`` answering ``AT+PCW?``).
+FieldsOf = Callable[[re.Match[str], str | None], dict[str, str] | None]
+
+
+def _named_groups(m: re.Match[str], command: str | None) -> dict[str, str]:
+    """The named groups that matched, as fields (``RING 1`` → ``{"tag": "1"}``)."""
+    return {k: v for k, v in m.groupdict().items() if v}
+
+
+def _caller_id(m: re.Match[str], command: str | None) -> dict[str, str]:
+    name = _CID_FIELDS[" ".join(m["name"].upper().split())]
+    fields = {"field": name, "value": m["value"]}
+    if name in ("NMBR", "NAME") and m["value"].upper() in _CID_WITHHELD:
+        fields["withheld"] = _CID_WITHHELD[m["value"].upper()]
+    return fields
+
+
+def _v92(m: re.Match[str], command: str | None) -> dict[str, str] | None:
+    name = m["name"].upper()
+    if command is not None and f"+{name}" in command.upper():
+        return None                  # the answer to the command in flight
+    return {"name": name, "value": m["value"]}
+
+
 @dataclass(frozen=True)
-class _Match:
+class UrcRule:
+    """One row of the table: lines matching ``pattern`` are ``kind``."""
+
     kind: UnsolicitedKind
-    fields: dict[str, str]
+    pattern: re.Pattern[str]
+    fields: FieldsOf = _named_groups
 
 
-def _match(text: str, command: str | None) -> _Match | None:
-    if m := _RING.match(text):
-        return _Match(UnsolicitedKind.RING, {"tag": m["tag"]} if m["tag"] else {})
-    if m := _CID.match(text):
-        name = _CID_FIELDS[" ".join(m["name"].upper().split())]
-        fields = {"field": name, "value": m["value"]}
-        if name in ("NMBR", "NAME") and m["value"].upper() in _CID_WITHHELD:
-            fields["withheld"] = _CID_WITHHELD[m["value"].upper()]
-        return _Match(UnsolicitedKind.CALLER_ID, fields)
-    if m := _MWI.match(text):
-        return _Match(UnsolicitedKind.MESSAGE_WAITING,
-                      {"state": m["state"]} if m["state"] else {})
-    if _CW.match(text):
-        return _Match(UnsolicitedKind.CALL_WAITING, {})
-    if _RINGBACK.match(text):
-        return _Match(UnsolicitedKind.RINGBACK, {})
-    if m := _V92.match(text):
-        name = m["name"].upper()
-        if command is not None and f"+{name}" in command.upper():
-            return None
-        return _Match(UnsolicitedKind.V92, {"name": name, "value": m["value"]})
-    if _PROGRESS.match(text):
-        return _Match(UnsolicitedKind.PROGRESS, {})
-    return None
+#: Tried in order; the first rule whose pattern matches and whose ``fields``
+#: does not decline decides.  PROGRESS is last: its ``+A8``/``+F34`` forms are
+#: the loosest patterns.
+RULES: tuple[UrcRule, ...] = (
+    UrcRule(UnsolicitedKind.RING, _RING),
+    UrcRule(UnsolicitedKind.CALLER_ID, _CID, _caller_id),
+    UrcRule(UnsolicitedKind.MESSAGE_WAITING, _MWI),
+    UrcRule(UnsolicitedKind.CALL_WAITING, _CW),
+    UrcRule(UnsolicitedKind.RINGBACK, _RINGBACK),
+    UrcRule(UnsolicitedKind.V92, _V92, _v92),
+    UrcRule(UnsolicitedKind.PROGRESS, _PROGRESS),
+)
 
 
 def classify(text: str, command: str | None) -> Unsolicited | None:
@@ -80,7 +100,11 @@ def classify(text: str, command: str | None) -> Unsolicited | None:
     for the ``+P...`` lines that double as query responses.
     """
     stripped = text.strip()
-    found = _match(stripped, command)
-    if found is None:
-        return None
-    return Unsolicited(found.kind, stripped, MappingProxyType(found.fields))
+    for rule in RULES:
+        m = rule.pattern.match(stripped)
+        if m is None:
+            continue
+        fields = rule.fields(m, command)
+        if fields is not None:
+            return Unsolicited(rule.kind, stripped, MappingProxyType(fields))
+    return None

@@ -777,7 +777,7 @@ class Engine:
             event = core.next_event()
             if event is NEED_DATA:
                 return
-            await self._handle(event)  # type: ignore[arg-type]
+            await self._handle(event)
 
     async def _handle(self, event: Event) -> None:
         if isinstance(event, Data):

@@ -21,7 +21,6 @@ def drain(core: ATConnection, *, flush: bool = False) -> list[Event]:
                 flushed = True
                 continue
             return out
-        assert isinstance(ev, Event)
         out.append(ev)
     raise AssertionError("core produced events forever")
 
@@ -51,6 +50,12 @@ def feed(core: ATConnection, data: bytes, mode: str = "whole", seed: int = 0,
         out += drain(core)
     out += drain(core, flush=flush)
     return out
+
+
+def answer(core: ATConnection, command: str, reply: bytes, mode: str = "whole") -> list[Event]:
+    """Send ``command`` and feed the modem's ``reply`` to it; the events."""
+    core.send_command(command)
+    return feed(core, reply, mode)
 
 
 SPLITS = ("whole", "bytes", "random")

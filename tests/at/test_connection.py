@@ -11,6 +11,7 @@ from modemctl.at import (
     Echo,
     Information,
     Noise,
+    NumericFamily,
     ParseFailure,
     ProtocolMode,
     Response,
@@ -18,7 +19,7 @@ from modemctl.at import (
     Unsolicited,
     UnsolicitedKind,
 )
-from modemctl.errors import InvalidCallState, InvalidCommand, ParseError
+from modemctl.errors import InvalidCallState, InvalidCommand
 from tests.at.helpers import SPLITS, feed
 
 
@@ -69,7 +70,7 @@ def test_verbose_finals(text: str, code: ResultCode, rate: int | None, suffix: s
     assert isinstance(events[0], Echo)
 
 
-NUMERIC_CASES = [
+NUMERIC_CASES: list[tuple[NumericFamily, str, ResultCode, int | None]] = [
     ("conexant", "0", ResultCode.OK, None),
     ("conexant", "1", ResultCode.CONNECT, None),
     ("conexant", "3", ResultCode.NO_CARRIER, None),
@@ -92,9 +93,9 @@ NUMERIC_CASES = [
 
 @pytest.mark.parametrize(("family", "token", "code", "rate"), NUMERIC_CASES)
 @pytest.mark.parametrize("split", SPLITS)
-def test_numeric_finals(family: str, token: str, code: ResultCode, rate: int | None,
+def test_numeric_finals(family: NumericFamily, token: str, code: ResultCode, rate: int | None,
                         split: str) -> None:
-    core = ATConnection(numeric_family=family)  # type: ignore[arg-type]
+    core = ATConnection(numeric_family=family)
     core.send_command("ATDT1")
     events = feed(core, f"ATDT1\r{token}\r".encode(), split)
     [r] = responses(events)
@@ -277,7 +278,8 @@ def test_runaway_line_is_a_parse_failure_and_bounded() -> None:
     core.receive_data(b"X" * 200)
     events = feed(core, b"", flush=False)
     [pf] = [e for e in events if isinstance(e, ParseFailure)]
-    assert isinstance(pf.error, ParseError)
+    assert pf.discarded == 200
+    assert "longer than 64 bytes" in str(pf.error)
     assert core.buffered == 0
     core.send_command("AT")
     assert responses(feed(core, b"\r\nOK\r\n"))[0].ok
@@ -440,3 +442,47 @@ def test_information_lines_per_command_are_bounded() -> None:
     [r] = responses(events)
     assert len(r.info) == 5
     assert sum(isinstance(e, Noise) for e in events) == 15
+
+
+# --- information text that looks like a result code (issue 7, defect 7) ----------
+
+REGISTER_REPLIES = [
+    # (what the modem sends after the echo, the value line, split point after its CR)
+    pytest.param(b"\r\n\x00003\r", b"\n\r\nOK\r\n", id="verbose-nul-before-value"),
+    pytest.param(b"\r\n00\x113\r", b"\n\r\nOK\r\n", id="verbose-xon-inside-value"),
+    pytest.param(b"\x00003\r", b"\n0\r", id="numeric-nul-before-value"),
+    pytest.param(b"\r\n003\r", b"\x00\n\r\nOK\r\n", id="verbose-nul-between-cr-and-lf"),
+]
+
+
+@pytest.mark.parametrize(("head", "rest"), REGISTER_REPLIES)
+def test_register_value_with_control_character_split_after_cr(head: bytes,
+                                                              rest: bytes) -> None:
+    """``ATS0?`` answered ``\\x00003`` must be information, never NO CARRIER,
+    and the modem's real final result must complete the command."""
+    core = ATConnection()
+    core.send_command("ATS0?")
+    events = feed(core, b"ATS0?\r" + head, flush=False)
+    assert not responses(events)
+    events += feed(core, rest)
+    [r] = responses(events)
+    assert (r.final, r.info) == (ResultCode.OK, ("003",))
+    assert not any(isinstance(e, Noise) for e in events)
+
+
+def test_need_data_is_one_value_that_survives_copying() -> None:
+    """NEED_DATA is compared with ``is``: a copy or a pickle must be the same object."""
+    import copy
+    import pickle
+
+    from modemctl.at import NEED_DATA
+    assert copy.deepcopy(NEED_DATA) is NEED_DATA
+    assert pickle.loads(pickle.dumps(NEED_DATA)) is NEED_DATA
+    assert ATConnection().next_event() is NEED_DATA
+
+
+def test_every_unsolicited_kind_but_connect_has_a_table_row() -> None:
+    """The URC table is the one place kinds are recognised (CONNECT comes from
+    the result codes); a kind without a row could never be reported."""
+    from modemctl.at.unsolicited import RULES
+    assert {rule.kind for rule in RULES} == set(UnsolicitedKind) - {UnsolicitedKind.CONNECT}
