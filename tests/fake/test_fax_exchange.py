@@ -9,6 +9,7 @@ cancel code is untouched (the third party hears busy).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -102,6 +103,6 @@ async def test_a_data_caller_reaching_a_fax_answer_gets_no_modem(
     await b.expect(b"RING\r\n", within=10)
     b.write(b"ATA\r")
     assert await b.expect(CONNECT, within=10) == CONNECT     # CED sent, now in +FTH=3
-    assert await party.answered() is False
+    assert await asyncio.wait_for(party.answered(), 5) is False
     assert party.outcome == "no-answer"
     assert line.state == "fax"
