@@ -20,15 +20,22 @@ from typing import TYPE_CHECKING, Literal
 
 from modemctl.fake.callstate import DceState
 from modemctl.fake.dialstring import DialStringError, parse_dial_string
-from modemctl.fake.personality import V92_PARAMS, Personality
+from modemctl.fake.faxwire import MODULATIONS, Modulation
+from modemctl.fake.personality import V92_PARAMS, FaxSpec, Personality
 from modemctl.fake.settings import settings_rows
 
 if TYPE_CHECKING:
     from modemctl.fake.dce import Dce
+    from modemctl.fake.t31 import T31
 
 
 class CommandError(Exception):
     """The current command failed: stop executing the line, report ERROR."""
+
+
+class ResultDeferred(Exception):
+    """The command started something whose result comes later (``+FTH``, ``+FRM``...):
+    the rest of the line is ignored, as after ``D``."""
 
 
 Op = Literal["action", "test", "read", "set"]
@@ -170,6 +177,109 @@ def _fclass_set(dce: Dce, value: str) -> None:
     if value not in dce.personality.fax_classes:
         raise CommandError
     dce.fclass = value
+    if dce.in_class1 and dce.fax is not None:
+        dce.fax.class_selected()
+
+
+# ---------------------------------------------------------------------- Class 1 (T.31)
+def _t31(dce: Dce) -> T31:
+    """The Class 1 engine, when a Class 1 command may run now (ERROR otherwise:
+    not in class 1, or on-hook, spandsp process_class1_cmd / §4.1)."""
+    if not dce.in_class1 or dce.fax is None:
+        raise CommandError
+    if dce.state is not DceState.FAX and not dce.off_hook:
+        raise CommandError
+    return dce.fax
+
+
+def _fax_spec(dce: Dce) -> FaxSpec:
+    if dce.personality.fax is None:
+        raise CommandError
+    return dce.personality.fax
+
+
+def _modulation(value: str, offered: tuple[int, ...]) -> Modulation:
+    if not value.isdigit() or int(value) not in offered:
+        raise CommandError
+    return MODULATIONS[int(value)]
+
+
+def _hdlc_test(_dce: Dce, _value: str) -> str:
+    return "3"
+
+
+def _fth(dce: Dce, value: str) -> None:
+    engine = _t31(dce)
+    if value != "3":
+        raise CommandError
+    engine.fth()
+    raise ResultDeferred
+
+
+def _frh(dce: Dce, value: str) -> None:
+    engine = _t31(dce)
+    if value != "3":
+        raise CommandError
+    engine.frh()
+    raise ResultDeferred
+
+
+def _ftm_test(dce: Dce, _value: str) -> str:
+    return ",".join(str(c) for c in _fax_spec(dce).ftm)
+
+
+def _frm_test(dce: Dce, _value: str) -> str:
+    return ",".join(str(c) for c in _fax_spec(dce).frm)
+
+
+def _ftm(dce: Dce, value: str) -> None:
+    engine = _t31(dce)
+    engine.ftm(_modulation(value, _fax_spec(dce).ftm))
+    raise ResultDeferred
+
+
+def _frm(dce: Dce, value: str) -> None:
+    engine = _t31(dce)
+    engine.frm(_modulation(value, _fax_spec(dce).frm))
+    raise ResultDeferred
+
+
+def _silence_test(_dce: Dce, _value: str) -> str:
+    return "0-255"
+
+
+def _silence_value(value: str) -> int:
+    if not value.isdigit() or int(value) > 255:
+        raise CommandError
+    return int(value)
+
+
+def _fts(dce: Dce, value: str) -> None:
+    engine = _t31(dce)
+    engine.fts(_silence_value(value))
+    raise ResultDeferred
+
+
+def _frs(dce: Dce, value: str) -> None:
+    engine = _t31(dce)
+    engine.frs(_silence_value(value))
+    raise ResultDeferred
+
+
+def _flo_test(_dce: Dce, _value: str) -> str:
+    return "(0-2)"
+
+
+def _flo_read(dce: Dce, _value: str) -> str:
+    if dce.fax is None:
+        raise CommandError
+    return str(dce.fax.flo)
+
+
+def _flo_set(dce: Dce, value: str) -> None:
+    if dce.fax is None or value not in ("0", "1", "2"):
+        raise CommandError
+    dce.fax.flo = int(value)
 
 
 def _vcid_test(_dce: Dce, _value: str) -> str:
@@ -241,6 +351,10 @@ def _is_v92(pers: Personality) -> bool:
     return pers.v92
 
 
+def _has_class1(pers: Personality) -> bool:
+    return pers.fax is not None
+
+
 @dataclass(frozen=True)
 class ExtendedCommand:
     """An extended command: a handler per form it supports, on the modems that have it."""
@@ -259,6 +373,14 @@ EXTENDED: dict[str, ExtendedCommand] = {
                            _has_countries),
     **{name: ExtendedCommand(_v92_param(name), _is_v92) for name in V92_PARAMS},
     "PMHR": ExtendedCommand({"action": _pmhr}, _is_v92),
+    "FTH": ExtendedCommand({"test": _hdlc_test, "set": _fth}, _has_class1),
+    "FRH": ExtendedCommand({"test": _hdlc_test, "set": _frh}, _has_class1),
+    "FTM": ExtendedCommand({"test": _ftm_test, "set": _ftm}, _has_class1),
+    "FRM": ExtendedCommand({"test": _frm_test, "set": _frm}, _has_class1),
+    "FTS": ExtendedCommand({"test": _silence_test, "set": _fts}, _has_class1),
+    "FRS": ExtendedCommand({"test": _silence_test, "set": _frs}, _has_class1),
+    "FLO": ExtendedCommand({"test": _flo_test, "read": _flo_read, "set": _flo_set},
+                           _has_class1),
 }
 """Extended commands by name (without ``+``); a missing form or modem answers ERROR."""
 
@@ -319,6 +441,8 @@ def execute_line(dce: Dce, body: bytes) -> tuple[list[bytes], bool, bool]:
             pos, deferred = _one_command(dce, text, pos, infos)
             if deferred:
                 return infos, True, True
+    except ResultDeferred:
+        return infos, True, True
     except CommandError:
         return infos, False, False
     return infos, True, False

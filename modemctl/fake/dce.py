@@ -32,9 +32,11 @@ from modemctl.fake.clock import Clock, TimerHandle
 from modemctl.fake.cmdline import LineAssembler
 from modemctl.fake.commands import execute_line
 from modemctl.fake.dialstring import DialPlan, DialRequest, Segments
+from modemctl.fake.faxwire import Signal
 from modemctl.fake.outcomes import SetupFailure
-from modemctl.fake.personality import Personality
+from modemctl.fake.personality import CLASS1, Personality
 from modemctl.fake.settings import StoredSettings, factory_settings
+from modemctl.fake.t31 import T31
 
 ABORT_IGNORE = 0.125
 """Characters arriving this soon after the command line are not an abort (V.250 / §1.1)."""
@@ -55,6 +57,7 @@ class Telco(Protocol):
     def hangup(self) -> None: ...
     def send(self, data: bytes) -> None: ...
     def far_moh_timeout(self) -> int: ...
+    def fax_send(self, signal: Signal) -> None: ...
 
 
 class Output(Protocol):
@@ -65,6 +68,7 @@ class Output(Protocol):
     def unsolicited(self, data: bytes) -> None: ...
     def data(self, data: bytes) -> None: ...
     def lines_changed(self) -> None: ...
+    def flow_stop(self, stop: bool) -> None: ...
 
 
 class Dce:
@@ -108,8 +112,25 @@ class Dce:
         self._carrier_timer: TimerHandle | None = None
         self._s1_timer: TimerHandle | None = None
         self._ri_timer: TimerHandle | None = None
+        self.fax = T31(self, personality.fax) if personality.fax is not None else None
+        """The Class 1 engine (:mod:`~modemctl.fake.t31`), on personalities that offer it."""
 
     # ------------------------------------------------------------------ settings
+    @property
+    def clock(self) -> Clock:
+        """The protocol clock the modem's timers run on."""
+        return self._clock
+
+    @property
+    def line_end_time(self) -> float:
+        """When the last command line ended (for the 125 ms abort rule)."""
+        return self._line_end_time
+
+    @property
+    def in_class1(self) -> bool:
+        """True when ``+FCLASS`` selects Class 1 / 1.0 on a modem that has it."""
+        return self.fax is not None and self.fclass in CLASS1
+
     @property
     def registers(self) -> dict[int, int]:
         """Live S-register values (S1 included)."""
@@ -191,6 +212,14 @@ class Dce:
     def _final(self, text: str) -> None:
         self.output.response([], self.format_result(text))
 
+    def fax_result(self, text: str) -> None:
+        """A Class 1 result (``CONNECT``, ``OK``, ``ERROR``, ``NO CARRIER``, ``+FCERROR``)."""
+        if text == "+FCERROR" and not self.settings.verbose:
+            if not self.settings.quiet:
+                self.output.response([], b"+F4" + self._cr())
+            return
+        self._final(text)
+
     def _unsolicited_result(self, text: str) -> None:
         data = self.format_result(text)
         if data:
@@ -209,6 +238,10 @@ class Dce:
         """Bytes from the DTE."""
         if not data:
             return
+        if self.state is DceState.FAX and self.fax is not None and self.fax.busy:
+            data = data[self.fax.feed(data):]     # a transfer's bytes; the rest are commands
+            if not data:
+                return
         if self.state is DceState.ONLINE_DATA:
             self._feed_online(data)
             return
@@ -225,6 +258,13 @@ class Dce:
                 return
             if state in (DceState.DIALING, DceState.ANSWERING):
                 return  # the rest (a trailing LF) falls in the abort-ignore window
+            if state is DceState.FAX and self.fax is not None and self.fax.busy \
+                    and i + 1 < len(data):
+                rest = data[i + 1:]
+                used = self.fax.feed(rest)   # +FTH/+FTM data in the same write
+                if used:
+                    self.feed(rest[used:])
+                    return
 
     def _feed_command_byte(self, byte: int) -> None:
         regs = self.settings.regs
@@ -343,6 +383,30 @@ class Dce:
             return
         self.output.unsolicited(self.format_info([f"{k} = {v}" for k, v in fields]))
 
+    def fax_call_up(self) -> None:
+        """The exchange put a fax call through: the Class 1 engine takes over the set-up
+        (CED then V.21 when answering; CNG and the implied +FRH=3 when calling)."""
+        if self.fax is not None and self.state in (DceState.DIALING, DceState.ANSWERING):
+            self.fax.call_up(answering=self.state is DceState.ANSWERING)
+
+    def fax_online(self) -> None:
+        """The fax call is established (V.21 heard or sent): off-hook in fax state."""
+        if not may(self.state, DceEvent.FAX_CONNECT):
+            return
+        self._cancel(self._wait_timer)
+        self._wait_timer = None
+        self.ringing = self.ri = False
+        self.call_up = True
+        self.carrier = True
+        self._set_s1(0)
+        self._go(DceEvent.FAX_CONNECT)
+        self.output.lines_changed()
+
+    def fax_signal(self, signal: Signal) -> None:
+        """A fax signal from the far modem (see :mod:`~modemctl.fake.faxwire`)."""
+        if self.fax is not None and self.off_hook:
+            self.fax.signal(signal)
+
     def offer_withdrawn(self) -> None:
         """The caller gave up before the call was answered."""
         if self.state is DceState.ANSWERING:
@@ -442,7 +506,17 @@ class Dce:
         return len(self._held_data)
 
     def remote_hangup(self) -> None:
-        """The far end cleared the call (orderly disconnect): NO CARRIER at once."""
+        """The far end cleared the call (orderly disconnect): NO CARRIER at once.
+
+        In fax state only a modem in a transfer notices (Class 1 has no carrier
+        between commands); one in fax command state goes on-hook silently.
+        """
+        if self.state is DceState.FAX and self.fax is not None:
+            text = self.fax.remote_hangup()
+            self.hang_up(notify=False)
+            if text is not None:
+                self._final(text)
+            return
         if self.call_up:
             self._end_call("NO CARRIER", notify=False)
 
@@ -547,6 +621,8 @@ class Dce:
         self._plus = 0
         self.pending_dial = ()
         self._held_data.clear()
+        if self.fax is not None:
+            self.fax.reset()
         self.output.lines_changed()
         if notify and was_active:
             self.telco.hangup()

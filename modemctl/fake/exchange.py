@@ -27,8 +27,9 @@ from typing import Any, Protocol
 from modemctl.fake.callerid import cid_fields
 from modemctl.fake.callstate import CwOutcome, DceState
 from modemctl.fake.clock import LoopClock
-from modemctl.fake.dce import TRAINING_TIME
+from modemctl.fake.dce import CW_INTERRUPTION_MS, TRAINING_TIME
 from modemctl.fake.dialstring import DialRequest
+from modemctl.fake.faxwire import Signal, damage
 from modemctl.fake.line import CallRecord, FakeLine
 from modemctl.fake.outcomes import CallWaitingOutcome, EndReason, PartyOutcome
 from modemctl.fake.pacing import PACE_TICK, Pacer, PacingTicker
@@ -55,6 +56,7 @@ FLOW_CHECK = 0.005
 _CW_OUTCOMES: dict[CwOutcome, CallWaitingOutcome] = {
     CwOutcome.IGNORED: "waiting-ignored", CwOutcome.RODE_THROUGH: "waiting-ignored",
     CwOutcome.HELD: "waiting-held", CwOutcome.DROPPED: "waiting-dropped",
+    CwOutcome.DAMAGED: "waiting-ignored",
 }
 """What the third party (and the call log) sees for each thing the modem did."""
 _NUMBER = re.compile(r"[0-9*#+]{1,32}")
@@ -124,6 +126,10 @@ class Circuit:
         self.tasks: list[asyncio.Task[None]] = []
         self.pacers: dict[int, Pacer] = {}
         self.paused: set[int] = set()
+        self.fax = False
+        """A fax call: the ends exchange :mod:`~modemctl.fake.faxwire` signals, no data."""
+        self.interruptions: list[tuple[float, float]] = []
+        """Spans of protocol time the line was interrupted (call waiting on a fax call)."""
 
     @property
     def connected(self) -> bool:
@@ -420,6 +426,9 @@ class Exchange:
         return self._lose_carrier(circuit, duration)
 
     def _lose_carrier(self, circuit: Circuit, duration: float | None) -> bool:
+        if circuit.fax and duration is not None:
+            self._interrupt(circuit, duration)    # Class 1 has no S10: what is in flight suffers
+            return True
         circuit.pending_reason = "carrier"
         lines = [e for e in circuit.ends() if isinstance(e, FakeLine)]
         if duration is None:
@@ -490,11 +499,43 @@ class Exchange:
         if circuit is None or circuit.callee is not line \
                 or circuit.state is not CircuitState.RINGING:
             return False
-        circuit.state = CircuitState.TRAINING
         for task in circuit.tasks:
             task.cancel()
+        if any(isinstance(end, FakeLine) and end.fax_capable for end in circuit.ends()):
+            self._fax_call(circuit)
+            return True
+        circuit.state = CircuitState.TRAINING
         circuit.tasks = [self._spawn(self._train(circuit))]
         return True
+
+    def _fax_call(self, circuit: Circuit) -> None:
+        """A fax modem is at one end: the line is an audio path at once, and the modems
+        find each other (or not: a data modem never hears its training and hits S7)."""
+        circuit.state = CircuitState.CONNECTED
+        circuit.fax = True
+        for end in circuit.ends():
+            record = circuit.records.get(id(end))
+            if record is not None:
+                record.outcome = "connected"
+        fax_ends = [e for e in (circuit.callee, circuit.caller)
+                    if isinstance(e, FakeLine) and e.fax_capable]
+        for end in fax_ends:
+            end.end_fax_connected()
+        for end in circuit.ends():
+            if isinstance(end, RemoteParty):
+                end.settle("no-answer")      # a data caller hears CED and V.21: no modem
+
+    def fax_send(self, line: FakeLine, signal: Signal) -> None:
+        """Carry a fax signal to the far end, through any interruption of the line."""
+        circuit = self._circuits.get(id(line))
+        if circuit is None or not circuit.connected or not circuit.fax:
+            return
+        other = circuit.other(line)
+        if not isinstance(other, FakeLine):
+            return
+        for start, end in circuit.interruptions:
+            signal = damage(signal, start, end)
+        other.end_fax_signal(signal)
 
     def hangup(self, line: FakeLine) -> None:
         circuit = self._circuits.get(id(line))
@@ -566,6 +607,14 @@ class Exchange:
             if record is not None:
                 record.call_waiting.append("suppressed")
             return "busy"
+        if circuit.fax:
+            # Class 1 has no carrier to lose between commands and V.92 +PCW acts only on
+            # V.92 connections (firmware-notes/fax-call-waiting.md): the tone damages what
+            # is in flight and the call goes on.
+            self._interrupt(circuit, CW_INTERRUPTION_MS / 1000)
+            if record is not None:
+                record.call_waiting.append(CwOutcome.DAMAGED.value)
+            return "waiting-ignored"
         far = circuit.other(line)
         circuit.pending_reason = "call-waiting"
         result = line.dce.call_waiting(far_grants_moh=far is not None and far.moh_timeout > 0)
@@ -575,6 +624,12 @@ class Exchange:
             record.call_waiting.append(result.value)
         _log.debug("call waiting", line=line.number, outcome=result.value)
         return _CW_OUTCOMES[result]
+
+    def _interrupt(self, circuit: Circuit, duration: float) -> None:
+        now = self.clock.now()
+        circuit.interruptions = [(s, e) for s, e in circuit.interruptions if e > now - 60.0]
+        circuit.interruptions.append((now, now + duration))
+        _log.debug("fax line interrupted", duration=duration)
 
     async def _ring(self, circuit: Circuit, line: FakeLine, max_rings: int | None) -> None:
         rings = 0

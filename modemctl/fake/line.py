@@ -32,6 +32,7 @@ from modemctl.fake.faults import (
     stored_profile,
     weave_response,
 )
+from modemctl.fake.faxwire import Signal
 from modemctl.fake.outcomes import CallOutcome, Direction, EndedBy, LineState
 from modemctl.fake.personality import Personality
 from modemctl.fake.ports import PortSignals, PtyPort, Rfc2217Server
@@ -42,6 +43,7 @@ _log = get_logger()
 _LINE_STATES: dict[DceState, LineState] = {
     DceState.COMMAND: "command", DceState.DIALING: "dialing", DceState.ANSWERING: "answering",
     DceState.ONLINE_DATA: "online-data", DceState.ONLINE_COMMAND: "online-command",
+    DceState.FAX: "fax",
 }
 
 
@@ -71,6 +73,7 @@ class Switch(Protocol):
     def hangup(self, line: FakeLine) -> None: ...
     def send(self, line: FakeLine, data: bytes) -> None: ...
     def far_moh_timeout(self, line: FakeLine) -> int: ...
+    def fax_send(self, line: FakeLine, signal: Signal) -> None: ...
     def plugging_changed(self, line: FakeLine) -> None: ...
 
 
@@ -97,6 +100,9 @@ class _Telco:
 
     def far_moh_timeout(self) -> int:
         return self._line.switch.far_moh_timeout(self._line)
+
+    def fax_send(self, signal: Signal) -> None:
+        self._line.switch.fax_send(self._line, signal)
 
 
 class FakeLine:
@@ -192,6 +198,17 @@ class FakeLine:
 
     def end_offer_withdrawn(self) -> None:
         self.dce.offer_withdrawn()
+
+    @property
+    def fax_capable(self) -> bool:
+        """True while the modem is set for a fax class the exchange carries (Class 1)."""
+        return self.dce.in_class1
+
+    def end_fax_connected(self) -> None:
+        self.dce.fax_call_up()
+
+    def end_fax_signal(self, signal: Signal) -> None:
+        self.dce.fax_signal(signal)
 
     # ------------------------------------------------------------------ life cycle
     async def start(self) -> None:
@@ -302,6 +319,13 @@ class FakeLine:
     def lines_changed(self) -> None:
         if self._rfc is not None:
             self._rfc.lines_changed()
+
+    def flow_stop(self, stop: bool) -> None:
+        """Class 1 hardware flow control: stop (or resume) reading the DTE."""
+        if stop:
+            self.pause_input()
+        else:
+            self.resume_input()
 
     def _format_unsolicited(self, text: str) -> bytes:
         return self.dce.format_result(text) or self.dce.format_info([text])

@@ -33,6 +33,6 @@ SetupFailure = Literal["busy", "no-carrier"]
 """Why the network failed a call the DCE placed."""
 
 LineState = Literal["unplugged", "ringing", "command", "dialing", "answering",
-                    "online-data", "online-command"]
+                    "online-data", "online-command", "fax"]
 """A fake line's state as reported to tests and ``modemctl fake`` (the DCE state,
 or ``ringing`` / ``unplugged``)."""

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from modemctl.fake.clock import ManualClock
 from modemctl.fake.dce import Dce
 from modemctl.fake.dialstring import DialRequest
+from modemctl.fake.faxwire import Signal
 from modemctl.fake.personality import load_personality
 
 
@@ -46,6 +47,7 @@ class StubTelco:
         self.hangups = 0
         self.sent = bytearray()
         self.moh = 0
+        self.fax_sent: list[Signal] = []
 
     def has_dial_tone(self) -> bool:
         return self.dial_tone
@@ -66,6 +68,9 @@ class StubTelco:
     def far_moh_timeout(self) -> int:
         return self.moh
 
+    def fax_send(self, signal: Signal) -> None:
+        self.fax_sent.append(signal)
+
 
 class StubOutput:
     """Collects everything the DCE writes to the DTE, in order."""
@@ -73,6 +78,7 @@ class StubOutput:
     def __init__(self) -> None:
         self.buf = bytearray()
         self.line_changes = 0
+        self.flow_stops: list[bool] = []
 
     def echo(self, data: bytes) -> None:
         self.buf += data
@@ -88,6 +94,9 @@ class StubOutput:
 
     def lines_changed(self) -> None:
         self.line_changes += 1
+
+    def flow_stop(self, stop: bool) -> None:
+        self.flow_stops.append(stop)
 
     def take(self) -> bytes:
         out = bytes(self.buf)
