@@ -15,6 +15,8 @@ from modemctl.cli.context import Settings, pass_settings
 from modemctl.cli.dial import EXIT_EPILOG, choose_secure
 from modemctl.cli.exitcodes import ExitCode
 from modemctl.cli.render import caller_text
+from modemctl.cli.script import SessionOptions
+from modemctl.cli.session import ScriptedCommand, build_options, session_options
 from modemctl.cli.target import Target
 from modemctl.line import CallState, Line, Ring
 
@@ -61,7 +63,7 @@ async def counting(line: Line) -> AsyncIterator[RingCounter]:
             await task
 
 
-@click.command("answer", epilog=EXIT_EPILOG)
+@click.command("answer", cls=ScriptedCommand, epilog=EXIT_EPILOG)
 @click.argument("port", required=False, shell_complete=completion.complete_port)
 @click.option("--secure/--no-secure", default=None,
               help="Protect the answered call from call waiting, or refuse to answer "
@@ -75,22 +77,27 @@ async def counting(line: Line) -> AsyncIterator[RingCounter]:
                    "else US).")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None,
               help="Give up after this many seconds without a call (default: wait forever).")
+@session_options
 @pass_settings
 def command(settings: Settings, port: str | None, secure: bool | None, best_effort: bool,
-            rings: int, location: str | None, timeout: float | None) -> None:
+            rings: int, location: str | None, timeout: float | None, escape: str | None,
+            echo: bool, send: tuple[str, ...], expect: tuple[str, ...], expect_timeout: float,
+            idle: float | None) -> None:
     """Wait for a call on PORT, show the caller ID, answer it, connect this terminal.
 
     The session works as in `modemctl dial`: ~. hangs up, ~s secures the
     call, ~? shows help.
     """
+    options = build_options(escape, echo, send, expect, expect_timeout, idle)
     target = settings.target(port)
     code = asyncio.run(_answer(settings, target, choose_secure(secure, best_effort, target),
-                               rings, location, give_up_after=timeout))
+                               rings, location, options, give_up_after=timeout))
     click.get_current_context().exit(int(code))
 
 
 async def _answer(settings: Settings, target: Target, secure: SecureSetting, rings: int,
-                  location: str | None, *, give_up_after: float | None) -> ExitCode:
+                  location: str | None, options: SessionOptions, *,
+                  give_up_after: float | None) -> ExitCode:
     progress = Progress(settings)
     async with opened(settings, target, location) as line, watching(line, progress), \
             counting(line) as counter:
@@ -101,7 +108,7 @@ async def _answer(settings: Settings, target: Target, secure: SecureSetting, rin
                 call = await line.wait_for_call()
         except TimeoutError:
             progress(f"no call within {give_up_after:g} s")
-            return ExitCode.NO_ANSWER
+            return ExitCode.NO_CALL
         progress(f"incoming call: {caller_text(call.caller_id)}")
         if not await counter.reach(rings, max(RING_PERIOD * settings.time_scale, 0.5) + 1.0):
             progress(f"the caller hung up after {counter.count} ring(s)")
@@ -112,4 +119,4 @@ async def _answer(settings: Settings, target: Target, secure: SecureSetting, rin
         if call.state is not CallState.CONNECTED:
             reason = call.disconnect_reason
             progress(f"answer failed: {reason.name if reason else 'unknown'}")
-        return await converse(call, settings, progress)
+        return await converse(call, settings, progress, options)

@@ -2,7 +2,10 @@
 
 Both commands end the same way: the call is up, its secure report is shown,
 the terminal is connected to it until ``~.`` or the far end hangs up, the
-call is dropped, and the exit status follows the disconnect reason.  State
+call is dropped, and the exit status follows the disconnect reason: 0 only
+when this side ended the call (``~.``, end of input, a script that
+finished), because a script must never take a dropped call for a clean one.
+State
 changes and line events (rings, caller ID, call waiting) are printed as
 they happen, each with the time since the command started, so a user sees
 where a call hangs.
@@ -20,6 +23,7 @@ from modemctl.cli.context import Settings
 from modemctl.cli.exitcodes import ExitCode, for_reason
 from modemctl.cli.failures import describe
 from modemctl.cli.render import enum_name, event_text, report_lines, report_summary
+from modemctl.cli.script import SessionOptions
 from modemctl.cli.target import Target
 from modemctl.cli.terminal import SessionEnd, notice, raw_terminal, run_session, std_streams
 from modemctl.errors import ModemctlError
@@ -87,7 +91,8 @@ def show_report(report: SecureReport, settings: Settings, progress: Progress) ->
         progress(line)
 
 
-async def converse(call: Call, settings: Settings, progress: Progress) -> ExitCode:
+async def converse(call: Call, settings: Settings, progress: Progress,
+                   options: SessionOptions) -> ExitCode:
     """Connect the terminal to the call that is up, then hang up and pick the exit status."""
     await settle()
     if call.secure_report is not None:
@@ -107,14 +112,28 @@ async def converse(call: Call, settings: Settings, progress: Progress) -> ExitCo
             return
         show_report(report, settings, progress)
 
-    progress("connected; type ~? for help, ~. to hang up")
+    if options.escape is not None:
+        e = chr(options.escape)
+        progress(f"connected; type {e}? for help, {e}. to hang up")
+    else:
+        progress("connected; input is data (no escape), end of input hangs up")
     stdin, stdout = std_streams()
     with raw_terminal(stdin):
-        end = (await run_session(call, stdin=stdin, stdout=stdout, secure=secure)).end
+        end = (await run_session(call, stdin=stdin, stdout=stdout, secure=secure,
+                                 options=options)).end
     if end is not SessionEnd.REMOTE:
-        progress(f"{end.value}: hanging up")
+        why = end.value if options.escape is None else end.value.replace("~", chr(options.escape))
+        progress(f"{why}: hanging up")
         await call.drop()
     await settle()
     reason = call.disconnect_reason
     progress(f"call ended: {enum_name(reason) if reason is not None else 'NORMAL'}")
-    return for_reason(reason)
+    if end is SessionEnd.NOT_EXPECTED:
+        return ExitCode.EXPECT_FAILED
+    code = for_reason(reason)
+    if end is SessionEnd.REMOTE and code is ExitCode.OK:
+        # A bare NO CARRIER: the far end hung up, or the line was lost; without
+        # DCD or RI the driver cannot tell, and neither is a hang-up we asked for.
+        progress("the far end hung up or the line was lost (this port cannot tell which)")
+        return ExitCode.ENDED_UNEXPLAINED
+    return code

@@ -12,6 +12,8 @@ from modemctl.cli.calls import Progress, converse, opened, watching
 from modemctl.cli.config import SecureSetting
 from modemctl.cli.context import Settings, pass_settings
 from modemctl.cli.exitcodes import ExitCode, render_table
+from modemctl.cli.script import SessionOptions
+from modemctl.cli.session import ScriptedCommand, build_options, session_options
 from modemctl.cli.target import Target, default_line_set
 from modemctl.line.dialstring import validate_number
 
@@ -39,7 +41,7 @@ def choose_secure(flag: bool | None, best_effort: bool, target: Target) -> Secur
     return target.secure if target.secure is not None else False
 
 
-@click.command("dial", epilog=EXIT_EPILOG)
+@click.command("dial", cls=ScriptedCommand, epilog=EXIT_EPILOG)
 @click.argument("args", nargs=-1, metavar="PORT NUMBER",
                 shell_complete=completion.complete_port)
 @click.option("--secure/--no-secure", default=None,
@@ -52,30 +54,37 @@ def choose_secure(flag: bool | None, best_effort: bool, target: Target) -> Secur
 @click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
               help="Dialing rules (cancel-call-waiting code...), e.g. US (default: the line's "
                    "config, else US).")
+@session_options
 @pass_settings
 def command(settings: Settings, args: tuple[str, ...], secure: bool | None, best_effort: bool,
-            media: str, location: str | None) -> None:
+            media: str, location: str | None, escape: str | None, echo: bool,
+            send: tuple[str, ...], expect: tuple[str, ...], expect_timeout: float,
+            idle: float | None) -> None:
     """Call NUMBER on PORT and connect this terminal to the call.
 
     Each state change is printed as it happens.  Once connected, what you
     type goes to the far end; at the start of a line, ~. hangs up, ~s secures
     the call that is up (and prints what was applied), ~? shows help.
+    Piped input is data (no escape unless -e), and end of input hangs up
+    (after --idle S of quiet from the far end, if given).
     """
     port, number = split_port_number(args)
     validate_number(number)             # a bad number is refused before the port is opened
+    options = build_options(escape, echo, send, expect, expect_timeout, idle)
     target = settings.target(port)
     media_kind: Literal["data", "fax"] = "fax" if media == "fax" else "data"
     code = asyncio.run(_dial(settings, target, number, choose_secure(secure, best_effort, target),
-                             media_kind, location))
+                             media_kind, location, options))
     click.get_current_context().exit(int(code))
 
 
 async def _dial(settings: Settings, target: Target, number: str, secure: SecureSetting,
-                media: Literal["data", "fax"], location: str | None) -> ExitCode:
+                media: Literal["data", "fax"], location: str | None,
+                options: SessionOptions) -> ExitCode:
     progress = Progress(settings)
     progress(f"dialling {number} on {target.label}"
              + (" for a fax call" if media == "fax" else "")
              + (f", secure={str(secure).lower()}" if secure else ""))
     async with opened(settings, target, location) as line, watching(line, progress):
         call = await line.make_call(number, secure=secure, media=media)
-        return await converse(call, settings, progress)
+        return await converse(call, settings, progress, options)
