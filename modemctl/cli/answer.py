@@ -12,7 +12,7 @@ from modemctl.cli import completion
 from modemctl.cli.calls import Progress, converse, opened, watching
 from modemctl.cli.config import SecureSetting
 from modemctl.cli.context import Settings, pass_settings
-from modemctl.cli.dial import EXIT_EPILOG, choose_secure
+from modemctl.cli.dial import EXIT_EPILOG, check_location, choose_secure
 from modemctl.cli.exitcodes import ExitCode
 from modemctl.cli.render import caller_text
 from modemctl.cli.script import SessionOptions
@@ -73,6 +73,7 @@ async def counting(line: Line) -> AsyncIterator[RingCounter]:
 @click.option("--rings", type=click.IntRange(1, 50), default=1, show_default=True,
               help="Answer on this ring (caller ID arrives after the first).")
 @click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
+              callback=check_location,
               help="Dialing rules and modem country, e.g. US (default: the line's config, "
                    "else US).")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None,

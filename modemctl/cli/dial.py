@@ -9,7 +9,7 @@ import click
 
 from modemctl.cli import completion
 from modemctl.cli.calls import Progress, converse, opened, watching
-from modemctl.cli.config import SecureSetting
+from modemctl.cli.config import SecureSetting, known_locations, unknown_location
 from modemctl.cli.context import Settings, pass_settings
 from modemctl.cli.exitcodes import ExitCode, render_table
 from modemctl.cli.script import SessionOptions
@@ -32,6 +32,14 @@ def split_port_number(args: tuple[str, ...]) -> tuple[str | None, str]:
     raise click.UsageError("expected PORT NUMBER; quote a number that contains spaces")
 
 
+def check_location(_ctx: click.Context, _param: click.Parameter, value: str | None
+                   ) -> str | None:
+    """``--location``: a known code (any case), else a usage error listing the known ones."""
+    if value is not None and unknown_location(value):
+        raise click.BadParameter(f"{value!r} is not a known location ({known_locations()})")
+    return value.upper() if value is not None else None
+
+
 def choose_secure(flag: bool | None, best_effort: bool, target: Target) -> SecureSetting:
     """The secure setting: command line first, then the line's config, else off."""
     if best_effort:
@@ -52,6 +60,7 @@ def choose_secure(flag: bool | None, best_effort: bool, target: Target) -> Secur
 @click.option("--media", type=click.Choice(["data", "fax"]), default="data", show_default=True,
               help="What the call carries.")
 @click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
+              callback=check_location,
               help="Dialing rules (cancel-call-waiting code...), e.g. US (default: the line's "
                    "config, else US).")
 @session_options

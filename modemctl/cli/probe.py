@@ -21,6 +21,7 @@ import click
 from modemctl.cli import completion
 from modemctl.cli.calls import opened
 from modemctl.cli.context import Settings, pass_settings
+from modemctl.cli.dial import check_location
 from modemctl.cli.target import Target
 from modemctl.line.report import PROTECTING
 
@@ -28,6 +29,7 @@ from modemctl.line.report import PROTECTING
 @click.command("probe")
 @click.argument("port", required=False, shell_complete=completion.complete_port)
 @click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
+              callback=check_location,
               help="Judge securing for this location's dialing rules (default: the line's "
                    "config, else US).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")

@@ -105,6 +105,9 @@ async def confirm_country(port: CommandPort, profile: Profile, location: Locatio
     if profile.country_set is None:
         return None, "profile has no country command: country-dependent limits assume the worst"
     code = location.modem_country
+    if code is None:
+        return None, (f"{location.modem_country_note}; country-dependent limits assume the "
+                      "worst")
     try:
         await port.command("AT" + profile.country_set.format(code=code), timeout=PROBE_TIMEOUT)
     except (CommandError, CommandTimeout):

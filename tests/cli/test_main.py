@@ -112,8 +112,8 @@ def test_completion_offers_locations(runner: CliRunner) -> None:
 
 def test_unknown_location_lists_the_known_ones(runner: CliRunner) -> None:
     result = runner.invoke(main, ["probe", "--location", "XX", "/dev/ttyNOPE9"])
-    assert result.exit_code == ExitCode.CONFIG
-    assert "no location 'XX' (known: CA, DE, FR, GB, US)" in result.output
+    assert result.exit_code == ExitCode.USAGE
+    assert "'XX' is not a known location (known: AT, AU, BE," in result.output
 
 
 def test_fake_group_is_registered(runner: CliRunner) -> None:
