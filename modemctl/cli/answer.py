@@ -18,7 +18,10 @@ from modemctl.cli.render import caller_text
 from modemctl.cli.script import SessionOptions
 from modemctl.cli.session import ScriptedCommand, build_options, session_options
 from modemctl.cli.target import Target
+from modemctl.errors import OperationUnavailable
 from modemctl.line import CallState, Line, Ring
+from modemctl.line.report import PROTECTING
+from modemctl.line.secure import plan_secure
 
 #: Protocol seconds from one RING to the next (US cadence: 2 s on, 4 s off),
 #: with margin; after this without a ring the caller has given up.
@@ -63,6 +66,21 @@ async def counting(line: Line) -> AsyncIterator[RingCounter]:
             await task
 
 
+def refuse_unsecurable(line: Line) -> None:
+    """``--secure`` on a line that cannot secure an answered call fails now, not after a ring.
+
+    ``dial --secure`` fails before going off-hook; an answer must likewise not
+    keep a caller ringing only to refuse them.  The plan is the one the line
+    will apply when answering, so the check cannot disagree with it.
+    """
+    plan = plan_secure(line.caps_required(), "answer")
+    if plan.can_protect:
+        return
+    why = "; ".join(f"{m.name}: {m.reason}" for m in plan.mechanisms
+                    if m.name in PROTECTING)
+    raise OperationUnavailable(f"no way to secure an answered call on line {line.name}: {why}")
+
+
 @click.command("answer", cls=ScriptedCommand, epilog=EXIT_EPILOG)
 @click.argument("port", required=False, shell_complete=completion.complete_port)
 @click.option("--secure/--no-secure", default=None,
@@ -102,6 +120,8 @@ async def _answer(settings: Settings, target: Target, secure: SecureSetting, rin
     progress = Progress(settings)
     async with opened(settings, target, location) as line, watching(line, progress), \
             counting(line) as counter:
+        if secure is True:
+            refuse_unsecurable(line)
         progress(f"waiting for a call on {target.label}"
                  + (f" (answering on ring {rings})" if rings > 1 else ""))
         try:

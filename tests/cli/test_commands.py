@@ -339,14 +339,15 @@ def test_answer_secure_reports_what_it_applied(runner: CliRunner, switch: FakeSw
     assert "SECURED (answer), by:" in result.output and "pcw-ignore" in result.output
 
 
-def test_answer_secure_fails_closed_without_answering(runner: CliRunner,
-                                                      switch: FakeSwitch) -> None:
-    _ring(switch, "5551003")
-    result = invoke(runner, "answer", "--secure", "--location", "DE", switch.port("5551003"))
+def test_answer_secure_fails_closed_before_waiting(runner: CliRunner,
+                                                   switch: FakeSwitch) -> None:
+    # No call ever comes: the refusal must not wait for one (--timeout bounds the old way).
+    result = invoke(runner, "answer", "--secure", "--timeout", "3", "--location", "DE",
+                    switch.port("5551003"))
     assert result.exit_code == ExitCode.SECURE_UNAVAILABLE, result.output
-    assert "NOT SECURED" in result.output
-    assert "-> CONNECTED" not in result.output
-    assert "OFFERING -> DISCONNECTED (CANCELLED)" in result.output
+    assert "no way to secure an answered call" in result.output
+    assert "pcw-ignore:" in result.output
+    assert "waiting for a call" not in result.output and "RING" not in result.output
 
 
 def test_fax_call_on_a_modem_without_fax_is_refused(runner: CliRunner,
