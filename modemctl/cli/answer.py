@@ -11,7 +11,7 @@ import click
 from modemctl.cli import completion
 from modemctl.cli.calls import Progress, converse, opened, watching
 from modemctl.cli.config import SecureSetting
-from modemctl.cli.context import Settings, pass_settings
+from modemctl.cli.context import Settings, baud_option, pass_settings
 from modemctl.cli.dial import EXIT_EPILOG, check_location, choose_secure
 from modemctl.cli.exitcodes import ExitCode
 from modemctl.cli.render import caller_text
@@ -89,7 +89,9 @@ def refuse_unsecurable(line: Line) -> None:
 @click.option("--best-effort", is_flag=True,
               help="Secure with whatever this line can do; answer even if nothing can.")
 @click.option("--rings", type=click.IntRange(1, 50), default=1, show_default=True,
-              help="Answer on this ring (caller ID arrives after the first).")
+              help="Answer on ring N.  Caller ID comes between rings 1 and 2 and is waited "
+                   "for, so on a line with caller ID the earliest answer is on ring 2 "
+                   "(--rings 1 and 2 alike).")
 @click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
               callback=check_location,
               help="Dialing rules and modem country, e.g. US (default: the line's config, "
@@ -97,6 +99,7 @@ def refuse_unsecurable(line: Line) -> None:
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None,
               help="Give up after this many seconds without a call (default: wait forever).")
 @session_options
+@baud_option
 @pass_settings
 def command(settings: Settings, port: str | None, secure: bool | None, best_effort: bool,
             rings: int, location: str | None, timeout: float | None, escape: str | None,
@@ -128,11 +131,11 @@ async def _answer(settings: Settings, target: Target, secure: SecureSetting, rin
             async with asyncio.timeout(give_up_after):
                 call = await line.wait_for_call()
         except TimeoutError:
-            progress(f"no call within {give_up_after:g} s")
+            progress.outcome(f"no call within {give_up_after:g} s")
             return ExitCode.NO_CALL
         progress(f"incoming call: {caller_text(call.caller_id)}")
         if not await counter.reach(rings, max(RING_PERIOD * settings.time_scale, 0.5) + 1.0):
-            progress(f"the caller hung up after {counter.count} ring(s)")
+            progress.outcome(f"the caller hung up after {counter.count} ring(s)")
             await call.drop()
             return ExitCode.NO_ANSWER
         progress("answering" + (f" (secure={str(secure).lower()})" if secure else ""))

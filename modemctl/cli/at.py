@@ -29,7 +29,7 @@ import platformdirs
 from modemctl.at.codes import ResultCode
 from modemctl.at.events import RingIndicator
 from modemctl.cli import completion
-from modemctl.cli.context import Settings, pass_settings
+from modemctl.cli.context import Settings, baud_option, pass_settings
 from modemctl.cli.exitcodes import ExitCode, for_error, for_reason
 from modemctl.cli.failures import describe
 from modemctl.cli.loop import LoopThread
@@ -164,6 +164,7 @@ def is_originate(command: str) -> bool:
               show_default=True, help="Seconds to wait for each command's final result.")
 @click.option("--dial-timeout", type=click.FloatRange(0, min_open=True), default=90.0,
               show_default=True, help="Seconds to wait for CONNECT after ATD/ATA.")
+@baud_option
 @pass_settings
 def command(settings: Settings, args: tuple[str, ...], timeout: float,
             dial_timeout: float) -> None:

@@ -43,6 +43,17 @@ class Progress:
         if not self._settings.quiet:
             notice(f"[{time.monotonic() - self._start:6.2f}s] {message}")
 
+    def outcome(self, message: str) -> None:
+        """A line that says why a call failed: shown with ``-q`` too (not with ``-qq``).
+
+        ``-q`` is for scripts that want only the far end's bytes on stdout, and
+        they still need the one-line reason on stderr when there are none.
+        """
+        if not self._settings.quiet:
+            self(message)
+        elif self._settings.verbosity >= -1:
+            notice(message)
+
 
 @contextlib.asynccontextmanager
 async def opened(settings: Settings, target: Target, location: str | None
@@ -99,7 +110,7 @@ async def converse(call: Call, settings: Settings, progress: Progress,
         show_report(call.secure_report, settings, progress)
     if call.state is not CallState.CONNECTED:
         reason = call.disconnect_reason
-        progress(f"call not connected: {enum_name(reason)}")
+        progress.outcome(f"call not connected: {enum_name(reason)}")
         return for_reason(reason) if reason is not None else ExitCode.ERROR
 
     async def secure() -> None:
@@ -129,11 +140,15 @@ async def converse(call: Call, settings: Settings, progress: Progress,
     reason = call.disconnect_reason
     progress(f"call ended: {enum_name(reason) if reason is not None else 'NORMAL'}")
     if end is SessionEnd.NOT_EXPECTED:
+        progress.outcome(f"{end.value} within {options.expect_timeout:g} s")
         return ExitCode.EXPECT_FAILED
     code = for_reason(reason)
     if end is SessionEnd.REMOTE and code is ExitCode.OK:
         # A bare NO CARRIER: the far end hung up, or the line was lost; without
         # DCD or RI the driver cannot tell, and neither is a hang-up we asked for.
-        progress("the far end hung up or the line was lost (this port cannot tell which)")
+        progress.outcome("the far end hung up or the line was lost (this port cannot tell "
+                         "which)")
         return ExitCode.ENDED_UNEXPLAINED
+    if code is not ExitCode.OK:
+        progress.outcome(f"the call was lost: {enum_name(reason)}")
     return code

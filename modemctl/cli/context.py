@@ -9,6 +9,7 @@ config file.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,8 @@ class Settings:
     trace: bool = False
     log_format: log.LogFormat = "console"
     time_scale: float = 1.0
+    #: ``-s``/``--baud`` of the command, which wins over the line's ``baudrate``.
+    baudrate: int | None = None
     _config: Config | None = field(default=None, repr=False)
 
     @property
@@ -45,7 +48,10 @@ class Settings:
 
     def target(self, port: str | None) -> Target:
         """Resolve a ``PORT`` argument (or ``$MODEMCTL_LINE``) against the config."""
-        return resolve(port, self.config)
+        target = resolve(port, self.config)
+        if self.baudrate is not None:
+            target = dataclasses.replace(target, baudrate=self.baudrate)
+        return target
 
 
 def log_level(verbosity: int, trace: bool) -> int:
@@ -73,3 +79,18 @@ def configure_logging(settings: Settings) -> None:
 
 
 pass_settings = click.make_pass_decorator(Settings, ensure=True)
+
+#: Speeds a serial port is commonly set to (cu ``-s``, picocom ``-b``).
+BAUD_RATES = (300, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+
+
+def _set_baud(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(Settings).baudrate = int(value)
+
+
+#: ``-s``/``--baud``, for every command that opens a port.
+baud_option = click.option(
+    "-s", "--baud", type=click.Choice([str(b) for b in BAUD_RATES]), default=None,
+    expose_value=False, callback=_set_baud, metavar="BPS",
+    help="Port speed in bit/s (default: the line's baudrate, else 115200).")

@@ -10,7 +10,7 @@ import click
 from modemctl.cli import completion
 from modemctl.cli.calls import Progress, converse, opened, watching
 from modemctl.cli.config import SecureSetting, known_locations, unknown_location
-from modemctl.cli.context import Settings, pass_settings
+from modemctl.cli.context import Settings, baud_option, pass_settings
 from modemctl.cli.exitcodes import ExitCode, render_table
 from modemctl.cli.script import SessionOptions
 from modemctl.cli.session import ScriptedCommand, build_options, session_options
@@ -64,6 +64,7 @@ def choose_secure(flag: bool | None, best_effort: bool, target: Target) -> Secur
               help="Dialing rules (cancel-call-waiting code...), e.g. US (default: the line's "
                    "config, else US).")
 @session_options
+@baud_option
 @pass_settings
 def command(settings: Settings, args: tuple[str, ...], secure: bool | None, best_effort: bool,
             media: str, location: str | None, escape: str | None, echo: bool,

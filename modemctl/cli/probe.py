@@ -20,7 +20,7 @@ import click
 
 from modemctl.cli import completion
 from modemctl.cli.calls import opened
-from modemctl.cli.context import Settings, pass_settings
+from modemctl.cli.context import Settings, baud_option, pass_settings
 from modemctl.cli.dial import check_location
 from modemctl.cli.target import Target
 from modemctl.line.report import PROTECTING
@@ -33,6 +33,7 @@ from modemctl.line.report import PROTECTING
               help="Judge securing for this location's dialing rules (default: the line's "
                    "config, else US).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@baud_option
 @pass_settings
 def command(settings: Settings, port: str | None, location: str | None, as_json: bool) -> None:
     """Identify the modem on PORT and list its capabilities.

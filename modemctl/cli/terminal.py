@@ -63,6 +63,11 @@ class SessionResult:
 # tty no longer adds to each LF (see :class:`TerminalStderr`).
 _raw_active = False
 
+# Set while the far end's last bytes on a terminal did not end a line (a bare
+# CR of a progress counter, a prompt): a local message then starts on a new
+# line instead of overwriting them.
+_mid_line = False
+
 
 class TerminalStderr:
     """A stderr stand-in for log output that stays readable while the tty is raw.
@@ -82,9 +87,11 @@ class TerminalStderr:
 
 def notice(text: str) -> None:
     """Print a local message during a session, on its own line(s), to stderr."""
+    global _mid_line
     body = text.replace("\n", "\r\n") if _raw_active else text
     end = "\r\n" if _raw_active else "\n"
-    lead = "\r\n" if _raw_active else ""
+    lead = "\r\n" if _raw_active else ("\n" if _mid_line else "")
+    _mid_line = False
     sys.stderr.write(f"{lead}{body}{end}")
     sys.stderr.flush()
 
@@ -185,6 +192,8 @@ async def run_session(call: CallIO, *, stdin: BinaryIO, stdout: BinaryIO,
     (and hands back what was typed after ``~.``, for the AT console).
     """
     opts = options or SessionOptions()
+    shown = _fileno(stdout)
+    on_terminal = shown is not None and os.isatty(shown)
     parser = EscapeParser(opts.escape)
     source = _Input(stdin)
     matcher = Matcher()
@@ -194,12 +203,14 @@ async def run_session(call: CallIO, *, stdin: BinaryIO, stdout: BinaryIO,
 
     async def pump_remote() -> None:
         nonlocal last_heard
+        global _mid_line
         while True:
             data = await call.read(READ_SIZE)
             if not data:
                 return
             stdout.write(data)
             stdout.flush()
+            _mid_line = on_terminal and not data.endswith(b"\n")
             matcher.feed(data)
             last_heard = loop.time()
             heard.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,22 @@ def test_port_held_by_picocom_names_it(fake: tuple[dict[str, Any], dict[str, str
     assert result.returncode == ExitCode.PORT_BUSY, result.stderr
     assert re.search(r"is in use by process \d+ \(picocom\)", result.stderr), result.stderr
     assert "hint: quit picocom or stop it with `kill " in result.stderr
+
+
+def test_status_lines_do_not_overwrite_far_end_text_ending_in_cr(
+        fake: tuple[dict[str, Any], dict[str, str]], tmux: Tmux) -> None:
+    doc, env = fake
+    # The far end shows a progress counter (ending in a bare CR), then hangs up.
+    far = Proc([*MODEMCTL, "answer", "--send", r"progress 50%\r", "--idle", "1",
+                port_of(doc, "5551002")], env, stdin=True)
+    try:
+        assert far.wait_for(b"waiting for a call"), str(far)
+        far.close_stdin()
+        # Piped input, the terminal as output: what a script run by hand shows.
+        dial = shlex.join([*MODEMCTL, "dial", port_of(doc, "5551001"), "5551002"])
+        tmux.start(["sh", "-c", f"sleep 60 | {dial}"])
+        screen = tmux.wait_for("cannot tell which")
+    finally:
+        far.stop()
+    # (The +++ with which the far end's modem hangs up arrives as data after the CR.)
+    assert "gress 50%" in screen, screen
