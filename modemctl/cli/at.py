@@ -64,9 +64,11 @@ def split_port_commands(args: tuple[str, ...], settings: Settings) -> tuple[str 
         raise click.UsageError("give PORT (or set MODEMCTL_LINE)")
     first = args[0]
     is_command = (first.upper().startswith("AT") or first.upper() == "A/")
-    if (default_line_set() and is_command and first not in settings.config.lines
-            and not looks_like_port(first)):
-        return None, list(args)
+    if is_command and first not in settings.config.lines and not looks_like_port(first):
+        if default_line_set():
+            return None, list(args)
+        raise click.UsageError(f"{first!r} is an AT command, not a port: give PORT first "
+                               "(modemctl at PORT COMMAND...), or set MODEMCTL_LINE")
     return first, list(args[1:])
 
 

@@ -33,6 +33,10 @@ class Settings:
     time_scale: float = 1.0
     #: ``-s``/``--baud`` of the command, which wins over the line's ``baudrate``.
     baudrate: int | None = None
+    #: True when ``--time-scale`` or ``MODEMCTL_TIME_SCALE`` set the scale.
+    time_scale_given: bool = False
+    #: Set when the port is a fake line running at another scale than ours.
+    scale_mismatch: str | None = None
     _config: Config | None = field(default=None, repr=False)
 
     @property
@@ -51,7 +55,29 @@ class Settings:
         target = resolve(port, self.config)
         if self.baudrate is not None:
             target = dataclasses.replace(target, baudrate=self.baudrate)
+        self._match_fake_scale(target.url)
         return target
+
+    def _match_fake_scale(self, url: str) -> None:
+        """A fake line's exchange says its time scale in the registry: use it, or say so.
+
+        Timeouts are protocol seconds times the scale; at another scale than the
+        exchange's, the driver waits far too little or far too long, and its
+        errors would blame the modem's power.
+        """
+        from modemctl.fake.registry import find_running_line
+
+        line = find_running_line(url)
+        if line is None or line.time_scale == self.time_scale:
+            return
+        if not self.time_scale_given:
+            self.time_scale = line.time_scale
+            return
+        self.scale_mismatch = (
+            f"{url} is fake line {line.number}, whose exchange runs at --time-scale "
+            f"{line.time_scale:g}, but this command ran at {self.time_scale:g}: drop "
+            f"--time-scale (and MODEMCTL_TIME_SCALE) to follow the exchange, or give "
+            f"--time-scale {line.time_scale:g}")
 
 
 def log_level(verbosity: int, trace: bool) -> int:

@@ -42,6 +42,9 @@ def check_location(_ctx: click.Context, _param: click.Parameter, value: str | No
 
 def choose_secure(flag: bool | None, best_effort: bool, target: Target) -> SecureSetting:
     """The secure setting: command line first, then the line's config, else off."""
+    if best_effort and flag is not None:
+        raise click.UsageError(f"--best-effort and --{'' if flag else 'no-'}secure contradict "
+                               "each other: give one")
     if best_effort:
         return "best-effort"
     if flag is not None:
