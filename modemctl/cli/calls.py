@@ -25,7 +25,14 @@ from modemctl.cli.failures import describe
 from modemctl.cli.render import enum_name, event_text, report_lines, report_summary
 from modemctl.cli.script import SessionOptions
 from modemctl.cli.target import Target
-from modemctl.cli.terminal import SessionEnd, notice, raw_terminal, run_session, std_streams
+from modemctl.cli.terminal import (
+    SessionEnd,
+    json_lines,
+    notice,
+    raw_terminal,
+    run_session,
+    std_streams,
+)
 from modemctl.errors import ModemctlError
 from modemctl.line import Call, CallState, Line, Secured, SecureReport, open_line
 
@@ -41,7 +48,11 @@ class Progress:
 
     def __call__(self, message: str) -> None:
         if not self._settings.quiet:
-            notice(f"[{time.monotonic() - self._start:6.2f}s] {message}")
+            elapsed = time.monotonic() - self._start
+            if json_lines():
+                notice(message, event="progress", elapsed=round(elapsed, 3))
+            else:
+                notice(f"[{elapsed:6.2f}s] {message}")
 
     def outcome(self, message: str) -> None:
         """A line that says why a call failed: shown with ``-q`` too (not with ``-qq``).
@@ -52,7 +63,7 @@ class Progress:
         if not self._settings.quiet:
             self(message)
         elif self._settings.verbosity >= -1:
-            notice(message)
+            notice(message, event="outcome")
 
 
 @contextlib.asynccontextmanager

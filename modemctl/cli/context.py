@@ -20,7 +20,7 @@ import structlog
 from modemctl import log
 from modemctl.cli.config import Config, load_config
 from modemctl.cli.target import Target, resolve
-from modemctl.cli.terminal import TerminalStderr
+from modemctl.cli.terminal import TerminalStderr, use_json_lines
 
 
 @dataclass
@@ -95,13 +95,34 @@ def _only_traces(_logger: Any, method: str, event: Any) -> Any:
     return event
 
 
+def _raw_trace_text(_logger: Any, _method: str, event: Any) -> Any:
+    """In JSON, a trace's ``text`` is the bytes themselves (JSON escapes them once).
+
+    The shared trace event carries ``text`` already backslash-escaped for
+    console lines; JSON would escape those backslashes again (``AT\\\\r``).
+    The hex column holds the same (redacted) bytes, so the text is rebuilt
+    from it: no secret can come back.
+    """
+    if event.get("event") == "trace" and isinstance(event.get("hex"), str):
+        event["text"] = bytes.fromhex(event["hex"]).decode("latin-1")
+    return event
+
+
 def configure_logging(settings: Settings) -> None:
-    """Set up structlog once for this process, from the global options."""
+    """Set up structlog once for this process, from the global options.
+
+    With ``--log-format json`` the CLI's own progress and error lines become
+    JSON objects too, so that stderr is one machine-readable stream.
+    """
     log.configure(log_level(settings.verbosity, settings.trace), settings.log_format,
                   stream=TerminalStderr())
+    use_json_lines(settings.log_format == "json")
+    processors = list(structlog.get_config()["processors"])
+    if settings.log_format == "json":
+        processors.insert(-1, _raw_trace_text)
     if settings.trace and settings.verbosity < 2:
-        processors = list(structlog.get_config()["processors"])
-        structlog.configure(processors=[_only_traces, *processors])
+        processors.insert(0, _only_traces)
+    structlog.configure(processors=processors)
 
 
 pass_settings = click.make_pass_decorator(Settings, ensure=True)

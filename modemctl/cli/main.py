@@ -23,6 +23,7 @@ from modemctl import __version__
 from modemctl.cli.context import Settings, configure_logging
 from modemctl.cli.exitcodes import ExitCode, for_error
 from modemctl.cli.failures import describe
+from modemctl.cli.terminal import json_line
 from modemctl.errors import ATError, ModemctlError
 
 
@@ -31,6 +32,23 @@ def _leaf(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
     return exc
+
+
+def report_error(lines: list[str], status: int, settings: Settings | None) -> None:
+    """Print an error's lines; with ``--log-format json``, as one JSON object instead."""
+    if settings is None or settings.log_format != "json":
+        for line in lines:
+            click.echo(line, err=True)
+        return
+    message = lines[0].removeprefix("error: ") if lines else ""
+    hints = [ln.removeprefix("hint: ") for ln in lines[1:] if ln.startswith("hint: ")]
+    details = [ln.strip() for ln in lines[1:] if not ln.startswith("hint: ")]
+    fields: dict[str, object] = {"message": message, "exit_status": status}
+    if details:
+        fields["details"] = details
+    if hints:
+        fields["hint"] = " ".join(hints)
+    click.echo(json_line("error", "error", **fields), err=True)
 
 
 #: Subcommands, imported only when used: shell completion runs the program on
@@ -75,17 +93,18 @@ class ModemctlGroup(click.Group):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.UsageError as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
+            lines = [f"error: {exc.format_message()}"]
+            settings = exc.ctx.find_object(Settings) if exc.ctx is not None else None
             if exc.ctx is not None:
                 usage = exc.ctx.get_usage().removeprefix("Usage: ")
-                click.echo(f"hint: usage: {usage}; `{exc.ctx.command_path} --help` for more",
-                           err=True)
+                lines.append(f"hint: usage: {usage}; `{exc.ctx.command_path} --help` for more")
+            report_error(lines, exc.exit_code, settings)
             sys.exit(exc.exit_code)
         except click.exceptions.ClickException as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
+            report_error([f"error: {exc.format_message()}"], exc.exit_code, None)
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
-            click.echo("error: interrupted", err=True)
+            report_error(["error: interrupted"], int(ExitCode.INTERRUPTED), None)
             sys.exit(int(ExitCode.INTERRUPTED))
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -108,17 +127,16 @@ class ModemctlGroup(click.Group):
                 # The modem is fake and fine: the clocks disagree.
                 lines = [ln for ln in lines if not ln.startswith("hint:")]
                 lines.append(f"hint: {settings.scale_mismatch}")
-            for line in lines:
-                click.echo(line, err=True)
+            report_error(lines, int(for_error(exc)), settings)
             raise click.exceptions.Exit(int(for_error(exc))) from None
         except Exception as exc:
             # Not an error modemctl raises on purpose: a bug.  Say so, briefly.
             settings = ctx.find_object(Settings)
             if settings is not None and settings.verbosity > 0:
                 raise
-            click.echo(f"error: modemctl failed unexpectedly ({type(exc).__name__})", err=True)
-            click.echo("hint: this is a bug in modemctl; rerun with -v for the traceback and "
-                       "report it", err=True)
+            report_error([f"error: modemctl failed unexpectedly ({type(exc).__name__})",
+                          "hint: this is a bug in modemctl; rerun with -v for the traceback "
+                          "and report it"], int(ExitCode.ERROR), settings)
             raise click.exceptions.Exit(int(ExitCode.ERROR)) from None
 
 

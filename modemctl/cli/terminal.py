@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import enum
 import io
+import json
 import os
 import sys
 import termios
@@ -85,9 +87,38 @@ class TerminalStderr:
         sys.stderr.flush()
 
 
-def notice(text: str) -> None:
-    """Print a local message during a session, on its own line(s), to stderr."""
+# Set by ``--log-format json``: local messages are then JSON objects too, so
+# that stderr is one stream a machine can read.
+_json_lines = False
+
+
+def use_json_lines(on: bool) -> None:
+    """Make :func:`notice` write one JSON object per message (``--log-format json``)."""
+    global _json_lines
+    _json_lines = on
+
+
+def json_lines() -> bool:
+    """True when local messages are written as JSON."""
+    return _json_lines
+
+
+def json_line(event: str, level: str, **fields: object) -> str:
+    """One JSON object in the shape of the JSON log lines (event, level, timestamp)."""
+    stamp = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps({"event": event, "level": level, "timestamp": stamp, **fields})
+
+
+def notice(text: str, *, event: str = "notice", level: str = "info",
+           **fields: object) -> None:
+    """Print a local message during a session, on its own line(s), to stderr.
+
+    With ``--log-format json`` the message is one JSON object (``event``,
+    ``message`` and ``fields``) instead of text.
+    """
     global _mid_line
+    if _json_lines:
+        text = json_line(event, level, message=text, **fields)
     body = text.replace("\n", "\r\n") if _raw_active else text
     end = "\r\n" if _raw_active else "\n"
     lead = "\r\n" if _raw_active else ("\n" if _mid_line else "")
