@@ -35,7 +35,9 @@ def test_probe_shows_identity_and_how_calls_can_be_secured(runner: CliRunner,
     assert "CX93001" in out and "V.92        yes" in out
     assert re.search(r"cancel-code\s+yes\s+no\s+US cancels call waiting", out)
     assert re.search(r"pcw-ignore\s+yes\s+yes", out)
-    assert "dial --secure uses: cancel-code, pcw-ignore" in out
+    # Every mechanism dial --secure will apply, not only those that protect on their own.
+    assert ("dial --secure applies: cancel-code, pcw-ignore, moh-off, s10-ride-through, "
+            "auto-answer-off") in out
 
 
 def test_probe_json_for_scripts(runner: CliRunner, switch: FakeSwitch) -> None:
