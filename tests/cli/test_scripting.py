@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from modemctl.cli.exitcodes import ExitCode
-from tests.cli.procs import MODEMCTL, Proc, fake_exchange
+from tests.cli.procs import MODEMCTL, Proc, fake_exchange, run
 
 Fake = tuple[dict[str, Any], dict[str, str]]
 
@@ -108,3 +108,19 @@ def test_the_far_end_hanging_up_is_not_a_clean_exit(fake: Fake) -> None:
         answer.stop()
     assert code == ExitCode.ENDED_UNEXPLAINED, str(dial)
     assert b"cannot tell which" in dial.err
+
+
+def test_a_port_that_vanishes_mid_call_is_a_lost_call(fake: Fake) -> None:
+    doc, env = fake
+    answer = far_end(doc, env)
+    dial = Proc([*MODEMCTL, "dial", port_of(doc, "5551001"), "5551002"], env, stdin=True)
+    try:
+        assert dial.wait_for(b"connected;"), str(dial)
+        unplugged = run(["fake", "inject", "5551001", "unplug", "--param", "duration=1"], env)
+        assert unplugged.returncode == 0, unplugged.stderr
+        code = dial.finish(30)
+    finally:
+        dial.stop()
+        answer.stop()
+    assert code == ExitCode.CALL_LOST, str(dial)
+    assert b"the call was lost: UNKNOWN" in dial.err
