@@ -46,7 +46,6 @@ Action = Send | Command
 _COMMANDS = {ord(c.value): c for c in Command}
 
 
-
 def help_text(escape: int = ESCAPE) -> str:
     """The ``~?`` help, spelt with the escape character in use."""
     e = chr(escape)
@@ -56,7 +55,6 @@ def help_text(escape: int = ESCAPE) -> str:
             f"{e}?  this help\n"
             f"{e}{e}  send a single {e}\n"
             "(escapes are recognised only at the start of a line)")
-
 
 
 class EscapeParser:

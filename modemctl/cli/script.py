@@ -19,6 +19,8 @@ import codecs
 from dataclasses import dataclass
 from typing import Literal
 
+from modemctl.cli.escape import ESCAPE
+
 #: How much far-end text is kept to match against (longer texts cannot be expected).
 WINDOW = 4096
 
@@ -42,7 +44,7 @@ class SessionOptions:
     far end has been quiet that long (real seconds; ``None``: hang up at once).
     """
 
-    escape: int | None = ord("~")
+    escape: int | None = ESCAPE
     echo: bool = False
     steps: tuple[Step, ...] = ()
     expect_timeout: float = 30.0

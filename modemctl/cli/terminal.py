@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from modemctl.cli.escape import Command, EscapeParser, Send, help_text
+from modemctl.cli.escape import ESCAPE, Command, EscapeParser, Send, help_text
 from modemctl.cli.script import Matcher, SessionOptions
 
 READ_SIZE = 4096
@@ -312,7 +312,7 @@ async def run_session(call: CallIO, *, stdin: BinaryIO, stdout: BinaryIO,
                 elif action is Command.HANGUP:
                     return SessionResult(SessionEnd.HANGUP, parser.unconsumed)
                 elif action is Command.HELP:
-                    notice(help_text(opts.escape if opts.escape is not None else ord("~")))
+                    notice(help_text(opts.escape or ESCAPE))
                 elif action is Command.SECURE:
                     remote = await _restart_after(remote, secure, pump_remote)
     finally:
