@@ -184,3 +184,21 @@ def test_status_lines_do_not_overwrite_far_end_text_ending_in_cr(
         far.stop()
     # (The +++ with which the far end's modem hangs up arrives as data after the CR.)
     assert "gress 50%" in screen, screen
+
+
+def test_another_escape_character_in_a_terminal(fake: tuple[dict[str, Any], dict[str, str]],
+                                                tmux: Tmux) -> None:
+    doc, env = fake
+    far = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    try:
+        assert far.wait_for(b"waiting for a call"), str(far)
+        tmux.start([*MODEMCTL, "dial", "-e", "%", port_of(doc, "5551001"), "5551002"])
+        tmux.wait_for("connected; type %? for help, %. to hang up")
+        tmux.type("~.")                       # not the escape any more: data
+        tmux.keys("Enter")
+        assert far.wait_for(b"~.\r", "out"), str(far)
+        tmux.type("%.")
+        screen = tmux.wait_for("EXIT=0")
+        assert "hung up locally (%.)" in screen
+    finally:
+        far.stop()
