@@ -29,7 +29,7 @@ import platformdirs
 from modemctl.at.codes import ResultCode
 from modemctl.at.events import RingIndicator
 from modemctl.cli import completion
-from modemctl.cli.context import Settings, pass_settings
+from modemctl.cli.context import Settings, baud_option, pass_settings
 from modemctl.cli.exitcodes import ExitCode, for_error, for_reason
 from modemctl.cli.failures import describe
 from modemctl.cli.loop import LoopThread
@@ -64,9 +64,11 @@ def split_port_commands(args: tuple[str, ...], settings: Settings) -> tuple[str 
         raise click.UsageError("give PORT (or set MODEMCTL_LINE)")
     first = args[0]
     is_command = (first.upper().startswith("AT") or first.upper() == "A/")
-    if (default_line_set() and is_command and first not in settings.config.lines
-            and not looks_like_port(first)):
-        return None, list(args)
+    if is_command and first not in settings.config.lines and not looks_like_port(first):
+        if default_line_set():
+            return None, list(args)
+        raise click.UsageError(f"{first!r} is an AT command, not a port: give PORT first "
+                               "(modemctl at PORT COMMAND...), or set MODEMCTL_LINE")
     return first, list(args[1:])
 
 
@@ -164,6 +166,7 @@ def is_originate(command: str) -> bool:
               show_default=True, help="Seconds to wait for each command's final result.")
 @click.option("--dial-timeout", type=click.FloatRange(0, min_open=True), default=90.0,
               show_default=True, help="Seconds to wait for CONNECT after ATD/ATA.")
+@baud_option
 @pass_settings
 def command(settings: Settings, args: tuple[str, ...], timeout: float,
             dial_timeout: float) -> None:

@@ -2,7 +2,10 @@
 
 Both commands end the same way: the call is up, its secure report is shown,
 the terminal is connected to it until ``~.`` or the far end hangs up, the
-call is dropped, and the exit status follows the disconnect reason.  State
+call is dropped, and the exit status follows the disconnect reason: 0 only
+when this side ended the call (``~.``, end of input, a script that
+finished), because a script must never take a dropped call for a clean one.
+State
 changes and line events (rings, caller ID, call waiting) are printed as
 they happen, each with the time since the command started, so a user sees
 where a call hangs.
@@ -20,8 +23,16 @@ from modemctl.cli.context import Settings
 from modemctl.cli.exitcodes import ExitCode, for_reason
 from modemctl.cli.failures import describe
 from modemctl.cli.render import enum_name, event_text, report_lines, report_summary
+from modemctl.cli.script import SessionOptions
 from modemctl.cli.target import Target
-from modemctl.cli.terminal import SessionEnd, notice, raw_terminal, run_session, std_streams
+from modemctl.cli.terminal import (
+    SessionEnd,
+    json_lines,
+    notice,
+    raw_terminal,
+    run_session,
+    std_streams,
+)
 from modemctl.errors import ModemctlError
 from modemctl.line import Call, CallState, Line, Secured, SecureReport, open_line
 
@@ -35,7 +46,22 @@ class Progress:
 
     def __call__(self, message: str) -> None:
         if not self._settings.quiet:
-            notice(f"[{time.monotonic() - self._start:6.2f}s] {message}")
+            elapsed = time.monotonic() - self._start
+            if json_lines():
+                notice(message, event="progress", elapsed=round(elapsed, 3))
+            else:
+                notice(f"[{elapsed:6.2f}s] {message}")
+
+    def outcome(self, message: str) -> None:
+        """A line that says why a call failed: shown with ``-q`` too (not with ``-qq``).
+
+        ``-q`` is for scripts that want only the far end's bytes on stdout, and
+        they still need the one-line reason on stderr when there are none.
+        """
+        if not self._settings.quiet:
+            self(message)
+        elif self._settings.verbosity >= -1:
+            notice(message, event="outcome")
 
 
 @contextlib.asynccontextmanager
@@ -87,14 +113,15 @@ def show_report(report: SecureReport, settings: Settings, progress: Progress) ->
         progress(line)
 
 
-async def converse(call: Call, settings: Settings, progress: Progress) -> ExitCode:
+async def converse(call: Call, settings: Settings, progress: Progress,
+                   options: SessionOptions) -> ExitCode:
     """Connect the terminal to the call that is up, then hang up and pick the exit status."""
     await settle()
     if call.secure_report is not None:
         show_report(call.secure_report, settings, progress)
     if call.state is not CallState.CONNECTED:
         reason = call.disconnect_reason
-        progress(f"call not connected: {enum_name(reason)}")
+        progress.outcome(f"call not connected: {enum_name(reason)}")
         return for_reason(reason) if reason is not None else ExitCode.ERROR
 
     async def secure() -> None:
@@ -107,14 +134,32 @@ async def converse(call: Call, settings: Settings, progress: Progress) -> ExitCo
             return
         show_report(report, settings, progress)
 
-    progress("connected; type ~? for help, ~. to hang up")
+    if options.escape is not None:
+        e = chr(options.escape)
+        progress(f"connected; type {e}? for help, {e}. to hang up")
+    else:
+        progress("connected; input is data (no escape), end of input hangs up")
     stdin, stdout = std_streams()
     with raw_terminal(stdin):
-        end = (await run_session(call, stdin=stdin, stdout=stdout, secure=secure)).end
+        end = (await run_session(call, stdin=stdin, stdout=stdout, secure=secure,
+                                 options=options)).end
     if end is not SessionEnd.REMOTE:
-        progress(f"{end.value}: hanging up")
+        why = end.value if options.escape is None else end.value.replace("~", chr(options.escape))
+        progress(f"{why}: hanging up")
         await call.drop()
     await settle()
     reason = call.disconnect_reason
     progress(f"call ended: {enum_name(reason) if reason is not None else 'NORMAL'}")
-    return for_reason(reason)
+    if end is SessionEnd.NOT_EXPECTED:
+        progress.outcome(f"{end.value} within {options.expect_timeout:g} s")
+        return ExitCode.EXPECT_FAILED
+    code = for_reason(reason)
+    if end is SessionEnd.REMOTE and code is ExitCode.OK:
+        # A bare NO CARRIER: the far end hung up, or the line was lost; without
+        # DCD or RI the driver cannot tell, and neither is a hang-up we asked for.
+        progress.outcome("the far end hung up or the line was lost (this port cannot tell "
+                         "which)")
+        return ExitCode.ENDED_UNEXPLAINED
+    if code is not ExitCode.OK:
+        progress.outcome(f"the call was lost: {enum_name(reason)}")
+    return code

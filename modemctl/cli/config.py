@@ -11,13 +11,16 @@ config folder::
     secure = true              # true, false or "best-effort"
 
 ``MODEMCTL_CONFIG`` overrides the file's path (tests, several setups).  A
-missing file is an empty config; a malformed one is a :class:`ConfigError`
-naming the file and what is wrong, never a traceback.
+missing default file is an empty config, but a file named by
+``MODEMCTL_CONFIG`` must exist; a malformed one, or one naming an unknown
+location, is a :class:`ConfigError` naming the file (and line) and what is
+wrong, never a traceback.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +29,7 @@ from typing import Literal
 import platformdirs
 
 from modemctl.errors import ConfigError
+from modemctl.locations import builtin_locations
 from modemctl.tomlfile import read_toml
 
 SecureSetting = bool | Literal["best-effort"]
@@ -63,12 +67,59 @@ def config_path() -> Path:
 
 def load_config(path: Path | None = None) -> Config:
     """Read and validate the config file; a missing file gives an empty config."""
+    named = path is None and bool(os.environ.get(CONFIG_ENV))
     path = path or config_path()
     try:
         data = read_toml(path)
     except FileNotFoundError:
+        if named:
+            # Named on purpose: a typo in the name must not silently mean "no lines".
+            raise ConfigError(str(path), f"no such file (named by {CONFIG_ENV})") from None
         return Config(path=path)
-    return Config(path=path, lines=_parse_lines(str(path), data))
+    lines = _parse_lines(str(path), data)
+    for line in lines.values():
+        if line.location is not None and unknown_location(line.location):
+            at = _key_line(path, line.name, "location")
+            raise ConfigError(f"{path}:{at}" if at else str(path),
+                              f"[line.{line.name}]: location {line.location!r} is not known "
+                              f"({known_locations()})")
+    return Config(path=path, lines=lines)
+
+
+def unknown_location(code: str) -> bool:
+    """True when ``code`` names no built-in location (codes are case-insensitive)."""
+    return code.upper() not in builtin_locations()
+
+
+def known_locations() -> str:
+    """The known location codes, for messages."""
+    return "known: " + ", ".join(sorted(builtin_locations()))
+
+
+_HEADER = re.compile(r"^\s*\[\s*line\s*\.\s*\"?([^\]\"]+)\"?\s*\]")
+
+
+def _key_line(path: Path, table: str, key: str) -> int | None:
+    """The 1-based line of ``key`` in ``[line.TABLE]``, so an error can point at it.
+
+    tomllib keeps no positions; a plain scan of the text is enough for the
+    keys of one table.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    current = None
+    assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for number, raw in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(raw)
+        if header is not None:
+            current = header.group(1).strip()
+        elif raw.lstrip().startswith("["):
+            current = None
+        elif current == table and assignment.match(raw):
+            return number
+    return None
 
 
 def _parse_lines(source: str, data: Mapping[str, object]) -> dict[str, LineConfig]:

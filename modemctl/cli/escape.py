@@ -7,6 +7,11 @@ local commands need an escape that cannot occur by accident.  ``cu`` (and
 typed.  Users know this, so ``modemctl dial``/``answer`` do the same, adding
 ``~s`` (secure the call that is up) and ``~?`` (help).
 
+The escape character can be changed (cu ``-E``, picocom ``-e``) or turned
+off: piped input is data, and a file that happens to hold ``\n~.`` must
+reach the far end unchanged, so the commands give piped sessions no escape
+unless one is asked for.
+
 The parser holds no I/O: it turns keyboard bytes into :class:`Send` chunks
 and :class:`Command` actions, so it can be tested byte by byte and the
 terminal session stays a thin loop around it.
@@ -40,19 +45,27 @@ Action = Send | Command
 
 _COMMANDS = {ord(c.value): c for c in Command}
 
-HELP_TEXT = (
-    "~.  hang up and exit\n"
-    "~s  secure the call that is up (call waiting can no longer drop it), show the report\n"
-    "~?  this help\n"
-    "~~  send a single ~\n"
-    "(escapes are recognised only at the start of a line)"
-)
+
+def help_text(escape: int = ESCAPE) -> str:
+    """The ``~?`` help, spelt with the escape character in use."""
+    e = chr(escape)
+    return (f"{e}.  hang up and exit\n"
+            f"{e}s  secure the call that is up (call waiting can no longer drop it), "
+            "show the report\n"
+            f"{e}?  this help\n"
+            f"{e}{e}  send a single {e}\n"
+            "(escapes are recognised only at the start of a line)")
 
 
 class EscapeParser:
-    """Split keyboard input into data for the call and local commands."""
+    """Split keyboard input into data for the call and local commands.
 
-    def __init__(self) -> None:
+    ``escape`` is the escape character's byte; ``None`` turns escapes off, so
+    every byte is data.
+    """
+
+    def __init__(self, escape: int | None = ESCAPE) -> None:
+        self._escape = escape
         self._at_line_start = True
         self._pending_escape = False
         #: Bytes after ``~.`` in the last :meth:`feed`, which were not parsed.
@@ -68,6 +81,8 @@ class EscapeParser:
         actions: list[Action] = []
         out = bytearray()
         self.unconsumed = b""
+        if self._escape is None:
+            return [Send(bytes(data))] if data else []
 
         def flush() -> None:
             if out:
@@ -88,12 +103,12 @@ class EscapeParser:
                         self.unconsumed = bytes(data[index + 1:])
                         return actions
                     continue
-                if byte != ESCAPE:
-                    out.append(ESCAPE)
+                if byte != self._escape:
+                    out.append(self._escape)
                 out.append(byte)
                 self._at_line_start = byte in _LINE_ENDS
                 continue
-            if byte == ESCAPE and self._at_line_start:
+            if byte == self._escape and self._at_line_start:
                 self._pending_escape = True
                 continue
             out.append(byte)
@@ -103,7 +118,7 @@ class EscapeParser:
 
     def finish(self) -> list[Action]:
         """End of input: a ``~`` still held back is sent as typed."""
-        if self._pending_escape:
+        if self._pending_escape and self._escape is not None:
             self._pending_escape = False
-            return [Send(bytes([ESCAPE]))]
+            return [Send(bytes([self._escape]))]
         return []

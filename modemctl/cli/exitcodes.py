@@ -36,6 +36,9 @@ class ExitCode(IntEnum):
     PORT_BUSY = 12
     MODEM_FAILED = 13
     CONFIG = 14
+    ENDED_UNEXPLAINED = 20
+    NO_CALL = 21
+    EXPECT_FAILED = 22
     INTERRUPTED = 130
 
 
@@ -65,7 +68,8 @@ class ExitCodeRow:
 
 # Error rows are matched in this order, so subclasses come before their bases.
 EXIT_CODES: tuple[ExitCodeRow, ...] = (
-    ExitCodeRow(ExitCode.OK, "the call was made and ended normally (you or the far end hung up)",
+    ExitCodeRow(ExitCode.OK, "the call was made and you hung up (~., end of input, a script "
+                "that finished), or the command succeeded",
                 reasons=("NORMAL",), other="command succeeded"),
     ExitCodeRow(ExitCode.ERROR, "an unexpected failure; rerun with -v for details",
                 other="any other error"),
@@ -95,6 +99,15 @@ EXIT_CODES: tuple[ExitCodeRow, ...] = (
                         errors.InvalidCallState)),
     ExitCodeRow(ExitCode.CONFIG, "the config file is malformed, or names no such line",
                 errors=(errors.ConfigError,)),
+    ExitCodeRow(ExitCode.ENDED_UNEXPLAINED,
+                "the call ended from the far end's side and this port cannot tell a hang-up "
+                "from a lost line (a bare NO CARRIER, no DCD or RI to say more)",
+                other="far end hung up or line lost"),
+    ExitCodeRow(ExitCode.NO_CALL, "answer --timeout passed without a call",
+                other="no call"),
+    ExitCodeRow(ExitCode.EXPECT_FAILED,
+                "the text given with --expect did not come within --expect-timeout",
+                other="--expect timed out"),
     ExitCodeRow(ExitCode.INTERRUPTED, "interrupted", other="Ctrl-C"),
 )
 

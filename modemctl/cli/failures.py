@@ -11,6 +11,7 @@ are for ``-v``; :mod:`modemctl.cli.main` decides that.
 from __future__ import annotations
 
 import errno
+import re
 
 from modemctl import errors
 from modemctl.cli.target import NoPortGiven, UnknownLine
@@ -19,12 +20,37 @@ DIAL_CHARS_HINT = ("a number may hold only dial digits (0-9 * # A-D, a leading +
                    "the modifiers T P W , ! @ and the spacing characters ( ) - and space")
 
 
+_ERRNO_TUPLE = re.compile(r"\(\s*\d+\s*,\s*'([^']*)'\s*\)")
+_ERRNO_TAG = re.compile(r"\[Errno -?\d+\]\s*")
+_PYSERIAL_WRAP = re.compile(r"(?i)could not (open|configure) port(\s+\S+)?:\s+")
+_QUOTED_TAIL = re.compile(r":\s*'[^']*'$")
+NOT_A_TTY = "Inappropriate ioctl for device"
+
+
+def plain(text: str) -> str:
+    """Library error text as a sentence: no errno tuples, no ``[Errno N]``, no repeats.
+
+    pyserial nests the OS error inside its own (``could not open port X:
+    [Errno 2] could not open port X: [Errno 2] No such file...: 'X'``); the
+    user needs the OS's words once.
+    """
+    text = _ERRNO_TUPLE.sub(r"\1", text)
+    text = _ERRNO_TAG.sub("", text)
+    text = _PYSERIAL_WRAP.sub("", text)
+    text = _QUOTED_TAIL.sub("", text)
+    parts: list[str] = []
+    for part in text.split(": "):
+        if part and (not parts or part.lower() != parts[-1].lower()):
+            parts.append(part)
+    return ": ".join(parts)
+
+
 def describe(exc: BaseException) -> list[str]:
     """The lines to print for ``exc``: ``error: ...``, details, then ``hint: ...``."""
     if isinstance(exc, errors.PortBusy):
         return _port_busy(exc)
     if isinstance(exc, errors.PortNotFound):
-        return [f"error: {exc}",
+        return [f"error: {plain(str(exc))}",
                 "hint: `modemctl ports` lists the serial ports here (and running fake lines)"]
     if isinstance(exc, errors.InvalidAddress):
         return _invalid_address(exc)
@@ -38,10 +64,20 @@ def describe(exc: BaseException) -> list[str]:
                      "`modemctl at PORT AT` should answer OK")
         return lines
     if isinstance(exc, errors.CommandTimeout):
-        got = f" (received: {' | '.join(exc.received)})" if exc.received else ""
-        return [f"error: {exc}{got}",
-                "hint: is a modem on this port, powered on, at this speed (baudrate in the "
-                "config)?"]
+        answered = [r for r in exc.received if r.strip() and r.strip() != exc.command]
+        if exc.received and not answered:
+            return [f"error: {exc}; only the command came back (echoed as sent)",
+                    "hint: a modem still busy with it needs longer (--timeout, "
+                    "--dial-timeout); a port that only echoes (a loopback) has no modem"]
+        if answered:
+            # Something answered, so there is a device: it is the conversation that fails.
+            return [f"error: {exc}; the port answered {' | '.join(answered)!r} instead",
+                    "hint: a wrong speed garbles replies (try -s 9600 or -s 19200), or the "
+                    "device is not a modem in command mode (a login or another program's "
+                    "session on it?)"]
+        return [f"error: {exc}",
+                "hint: is a modem on this port, powered on, at this speed (-s, or baudrate "
+                "in the config)?"]
     if isinstance(exc, errors.CommandError):
         info = "".join(f"\n  {line}" for line in exc.info)
         return [f"error: the modem answered {exc.result} to {exc.command!r}{info}"]
@@ -58,12 +94,19 @@ def describe(exc: BaseException) -> list[str]:
         return [f"error: config {exc.source}: {exc.reason}"]
     if isinstance(exc, PermissionError):
         return _permission(exc)
+    if isinstance(exc, errors.TransportError):
+        text = plain(str(exc))
+        lines = [f"error: {text}"]
+        if NOT_A_TTY in text:
+            lines.append("hint: that is not a serial port; `modemctl ports` lists the serial "
+                         "ports here (and running fake lines)")
+        return lines
     if isinstance(exc, OSError):
         where = f": {exc.filename}" if exc.filename else ""
-        return [f"error: {exc.strerror or exc}{where}"]
+        return [f"error: {plain(exc.strerror or str(exc))}{where}"]
     if isinstance(exc, KeyboardInterrupt):
-        return ["interrupted"]
-    return [f"error: {exc}" if str(exc) else f"error: {type(exc).__name__}"]
+        return ["error: interrupted"]
+    return [f"error: {plain(str(exc))}" if str(exc) else f"error: {type(exc).__name__}"]
 
 
 def _port_busy(exc: errors.PortBusy) -> list[str]:

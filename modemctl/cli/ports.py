@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import click
 from serial.tools import list_ports
 
+from modemctl.cli.config import LineConfig
 from modemctl.cli.context import Settings, pass_settings
 
 
@@ -65,6 +66,16 @@ def configured_lines(settings: Settings) -> list[PortRow]:
     return rows
 
 
+def line_object(line: LineConfig) -> dict[str, object]:
+    """A configured line for ``--json``: its settings as fields, not a display string.
+
+    ``secure`` is true, false, "best-effort" or null (not set: dial's default
+    applies); ``location`` and ``baudrate`` are null when not set.
+    """
+    return {"kind": "line", "name": line.name, "port": line.port, "location": line.location,
+            "secure": line.secure, "baudrate": line.baudrate}
+
+
 @click.command("ports")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @pass_settings
@@ -72,7 +83,9 @@ def command(settings: Settings, as_json: bool) -> None:
     """List serial ports, running fake lines and configured line names."""
     rows = serial_ports() + fake_ports() + configured_lines(settings)
     if as_json:
-        click.echo(json.dumps([asdict(r) for r in rows], indent=2))
+        found: list[dict[str, object]] = [asdict(r) for r in rows if r.kind != "line"]
+        found += [line_object(line) for line in settings.config.lines.values()]
+        click.echo(json.dumps(found, indent=2))
         return
     if not rows:
         click.echo("no serial ports found (start a fake exchange: `modemctl fake run`)")

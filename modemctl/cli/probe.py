@@ -20,17 +20,22 @@ import click
 
 from modemctl.cli import completion
 from modemctl.cli.calls import opened
-from modemctl.cli.context import Settings, pass_settings
+from modemctl.cli.context import Settings, baud_option, pass_settings
+from modemctl.cli.dial import check_location
 from modemctl.cli.target import Target
+from modemctl.line.caps import LineCaps
 from modemctl.line.report import PROTECTING
+from modemctl.line.secure import plan_secure
 
 
 @click.command("probe")
 @click.argument("port", required=False, shell_complete=completion.complete_port)
 @click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
+              callback=check_location,
               help="Judge securing for this location's dialing rules (default: the line's "
                    "config, else US).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@baud_option
 @pass_settings
 def command(settings: Settings, port: str | None, location: str | None, as_json: bool) -> None:
     """Identify the modem on PORT and list its capabilities.
@@ -51,7 +56,19 @@ def command(settings: Settings, port: str | None, location: str | None, as_json:
 async def _probe(settings: Settings, target: Target, location: str | None) -> dict[str, Any]:
     async with opened(settings, target, location) as line:
         caps = line.caps or await line.probe()      # open_line has probed already
-        return dict(caps.describe())
+        return {**caps.describe(), **applies(caps)}
+
+
+def applies(caps: LineCaps) -> dict[str, list[str]]:
+    """Every mechanism ``dial --secure`` and ``~s`` will apply, from the line's own plans.
+
+    The plans are what securing does, so the summary cannot leave out a
+    setting that is changed (modem-on-hold off, auto-answer off) because it
+    does not protect the call on its own.
+    """
+    dial, connected = plan_secure(caps, "dial"), plan_secure(caps, "connected")
+    return {"dial_secure_applies": [m.name for m in dial.mechanisms if m.usable],
+            "connected_secure_applies": [m.name for m in connected.mechanisms if m.usable]}
 
 
 def _yes(value: object) -> str:
@@ -88,13 +105,16 @@ def render(found: Mapping[str, Any]) -> list[str]:
         lines.append(f"  {m['name']:<{width}}  {_yes(m['at_dial']):<7}  "
                      f"{_yes(m['after_connect']):<13}  {why[0]}")
         lines += [" " * lead + more for more in why[1:]]
-    at_dial = [m["name"] for m in mechanisms if m["at_dial"] and m["name"] in PROTECTING]
-    later = [m["name"] for m in mechanisms if m["after_connect"] and m["name"] in PROTECTING]
+    at_dial: Sequence[str] = found.get("dial_secure_applies") or []
+    later: Sequence[str] = found.get("connected_secure_applies") or []
     lines += [
         "",
-        "dial --secure uses: " + (", ".join(at_dial) if at_dial
-                                  else "nothing (it fails closed; --best-effort dials anyway)"),
-        "~s on a connected call uses: " + (", ".join(later) if later else "nothing"),
+        "dial --secure applies: " + (", ".join(at_dial) if any(m in PROTECTING for m in at_dial)
+                                     else "nothing (it fails closed; --best-effort dials "
+                                          "anyway)"),
+        "~s on a connected call applies: " + (", ".join(later)
+                                              if any(m in PROTECTING for m in later)
+                                              else "nothing"),
     ]
     findings: Sequence[Mapping[str, Any]] = found.get("findings") or []
     if findings:

@@ -6,8 +6,10 @@ escapes (:mod:`modemctl.cli.escape`) are handled locally.  When stdin is a
 terminal it is put in raw mode for the session (so Ctrl-C, arrows and
 line editing reach the far end untouched, as in cu and picocom) and always
 restored afterwards, also on errors.  When stdin is a pipe or file, its bytes
-are sent as they come and end of input hangs up, which makes ``dial``
-scriptable (``printf 'AT\\r' | modemctl dial ...``).
+are sent as they come (the commands turn escapes off for piped input unless
+asked) and end of input ends the session, which makes ``dial`` scriptable
+(``printf 'AT\\r' | modemctl dial ...``); :mod:`modemctl.cli.script` adds the
+chat-style steps and the quiet period that scripts need.
 
 Local messages go to stderr so stdout carries only what the far end sent.
 """
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import enum
 import io
+import json
 import os
 import sys
 import termios
@@ -26,7 +30,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from modemctl.cli.escape import HELP_TEXT, Command, EscapeParser, Send
+from modemctl.cli.escape import ESCAPE, Command, EscapeParser, Send, help_text
+from modemctl.cli.script import Matcher, SessionOptions
 
 READ_SIZE = 4096
 
@@ -45,6 +50,7 @@ class SessionEnd(enum.Enum):
     HANGUP = "hung up locally (~.)"
     REMOTE = "the call ended"
     EOF = "end of input"
+    NOT_EXPECTED = "the expected text did not come"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,11 @@ class SessionResult:
 # Set while the terminal is raw, so that log output can add the CR that the
 # tty no longer adds to each LF (see :class:`TerminalStderr`).
 _raw_active = False
+
+# Set while the far end's last bytes on a terminal did not end a line (a bare
+# CR of a progress counter, a prompt): a local message then starts on a new
+# line instead of overwriting them.
+_mid_line = False
 
 
 class TerminalStderr:
@@ -76,11 +87,42 @@ class TerminalStderr:
         sys.stderr.flush()
 
 
-def notice(text: str) -> None:
-    """Print a local message during a session, on its own line(s), to stderr."""
+# Set by ``--log-format json``: local messages are then JSON objects too, so
+# that stderr is one stream a machine can read.
+_json_lines = False
+
+
+def use_json_lines(on: bool) -> None:
+    """Make :func:`notice` write one JSON object per message (``--log-format json``)."""
+    global _json_lines
+    _json_lines = on
+
+
+def json_lines() -> bool:
+    """True when local messages are written as JSON."""
+    return _json_lines
+
+
+def json_line(event: str, level: str, **fields: object) -> str:
+    """One JSON object in the shape of the JSON log lines (event, level, timestamp)."""
+    stamp = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps({"event": event, "level": level, "timestamp": stamp, **fields})
+
+
+def notice(text: str, *, event: str = "notice", level: str = "info",
+           **fields: object) -> None:
+    """Print a local message during a session, on its own line(s), to stderr.
+
+    With ``--log-format json`` the message is one JSON object (``event``,
+    ``message`` and ``fields``) instead of text.
+    """
+    global _mid_line
+    if _json_lines:
+        text = json_line(event, level, message=text, **fields)
     body = text.replace("\n", "\r\n") if _raw_active else text
     end = "\r\n" if _raw_active else "\n"
-    lead = "\r\n" if _raw_active else ""
+    lead = "\r\n" if _raw_active else ("\n" if _mid_line else "")
+    _mid_line = False
     sys.stderr.write(f"{lead}{body}{end}")
     sys.stderr.flush()
 
@@ -169,27 +211,85 @@ class _Input:
 
 
 async def run_session(call: CallIO, *, stdin: BinaryIO, stdout: BinaryIO,
-                      secure: Callable[[], Awaitable[None]]) -> SessionResult:
+                      secure: Callable[[], Awaitable[None]],
+                      options: SessionOptions | None = None) -> SessionResult:
     """Bridge the terminal and ``call`` until ``~.``, end of input or the call ends.
 
     ``secure`` runs for ``~s``; while it runs the far end is not read (the
     modem is briefly in command mode), and reading resumes afterwards.
+    ``options`` sets the escape character, local echo, the script steps run
+    before any input is read, and the quiet period after end of input.
     The caller hangs up; this function only reports why the session ended
     (and hands back what was typed after ``~.``, for the AT console).
     """
-    parser = EscapeParser()
+    opts = options or SessionOptions()
+    shown = _fileno(stdout)
+    on_terminal = shown is not None and os.isatty(shown)
+    parser = EscapeParser(opts.escape)
     source = _Input(stdin)
+    matcher = Matcher()
+    heard = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    last_heard = loop.time()
 
     async def pump_remote() -> None:
+        nonlocal last_heard
+        global _mid_line
         while True:
             data = await call.read(READ_SIZE)
             if not data:
                 return
             stdout.write(data)
             stdout.flush()
+            _mid_line = on_terminal and not data.endswith(b"\n")
+            matcher.feed(data)
+            last_heard = loop.time()
+            heard.set()
+
+    async def send(data: bytes) -> None:
+        await call.write(data)
+        if opts.echo:
+            stdout.write(data)
+            stdout.flush()
+
+    async def expect(text: bytes) -> bool | None:
+        """True when ``text`` came, False on timeout, None when the call ended first."""
+        deadline = loop.time() + opts.expect_timeout
+        while not matcher.take(text):
+            if remote.done():
+                return None
+            heard.clear()
+            waiter = asyncio.ensure_future(heard.wait())
+            await asyncio.wait({waiter, remote}, timeout=max(deadline - loop.time(), 0),
+                               return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if not heard.is_set() and not remote.done():
+                return False
+        return True
+
+    async def quiet(idle: float) -> bool:
+        """Wait until the far end has been quiet for ``idle`` s; False if the call ended."""
+        start = loop.time()
+        while True:
+            left = max(last_heard, start) + idle - loop.time()
+            if left <= 0:
+                return True
+            await asyncio.wait({remote}, timeout=left)
+            if remote.done():
+                return False
 
     remote = asyncio.create_task(pump_remote())
     try:
+        for step in opts.steps:
+            if step.kind == "send":
+                await send(step.data)
+                continue
+            came = await expect(step.data)
+            if came is None:
+                remote.result()           # re-raise what ended the call, if anything
+                return SessionResult(SessionEnd.REMOTE)
+            if not came:
+                return SessionResult(SessionEnd.NOT_EXPECTED)
         while True:
             keys = asyncio.create_task(source.read())
             done, _ = await asyncio.wait({keys, remote}, return_when=asyncio.FIRST_COMPLETED)
@@ -201,15 +301,18 @@ async def run_session(call: CallIO, *, stdin: BinaryIO, stdout: BinaryIO,
             if not data:
                 for action in parser.finish():
                     if isinstance(action, Send):
-                        await call.write(action.data)
+                        await send(action.data)
+                if opts.idle is not None and not await quiet(opts.idle):
+                    remote.result()
+                    return SessionResult(SessionEnd.REMOTE)
                 return SessionResult(SessionEnd.EOF)
             for action in parser.feed(data):
                 if isinstance(action, Send):
-                    await call.write(action.data)
+                    await send(action.data)
                 elif action is Command.HANGUP:
                     return SessionResult(SessionEnd.HANGUP, parser.unconsumed)
                 elif action is Command.HELP:
-                    notice(HELP_TEXT)
+                    notice(help_text(opts.escape or ESCAPE))
                 elif action is Command.SECURE:
                     remote = await _restart_after(remote, secure, pump_remote)
     finally:

@@ -220,6 +220,11 @@ async def settle_country(port: CommandPort, profile: Profile, location: Location
                else f"AT{query} gave no country")
         return CountrySetting(None, f"{why}: country-dependent limits assume the worst")
     code = location.modem_country
+    if code is None:
+        return CountrySetting(current, f"{location.modem_country_note}: country left as found "
+                              f"({current or 'unknown'})" if current is not None else
+                              f"{location.modem_country_note}; country-dependent limits "
+                              "assume the worst")
     if current == code:
         return CountrySetting(code, f"modem country already {code} (read with AT{query})")
     if query is not None and current is None:

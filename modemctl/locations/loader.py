@@ -22,8 +22,8 @@ _CODE = re.compile(r"^[A-Z]{2}$")
 _DIGITS = re.compile(r"^[0-9]{0,4}$")
 _CANCEL = re.compile(r"^[0-9*#]{2,8}[,W]?$")
 _COUNTRY = re.compile(r"^[0-9A-F]{2}$")
-_KEYS = {"code", "name", "country_calling_code", "modem_country", "international_prefix",
-         "national_prefix", "call_waiting", "sources"}
+_KEYS = {"code", "name", "country_calling_code", "modem_country", "modem_country_note",
+         "international_prefix", "national_prefix", "note", "call_waiting", "sources"}
 _CW_KEYS = {"cancel_tone", "cancel_pulse", "note"}
 
 
@@ -73,7 +73,14 @@ def parse_location(data: Mapping[str, Any], source: str) -> Location:
         raise ConfigError(source, "sources: must be a list of strings")
     code = _required(source, data, "code", _CODE)
     calling = _required(source, data, "country_calling_code", re.compile(r"^[0-9]{1,3}$"))
-    modem_country = _required(source, data, "modem_country", _COUNTRY)
+    modem_country = _string(source, data, "modem_country", _COUNTRY)
+    country_note = data.get("modem_country_note", "")
+    if not isinstance(country_note, str) or (modem_country is None) == (not country_note):
+        raise ConfigError(source, "modem_country: give the T.35 code, or modem_country_note "
+                                  "saying why there is none (one of the two)")
+    dial_note = data.get("note", "")
+    if not isinstance(dial_note, str):
+        raise ConfigError(source, "note: must be a string")
     intl = _required(source, data, "international_prefix", _DIGITS)
     national = _required(source, data, "national_prefix", _DIGITS)
     if not intl:
@@ -82,7 +89,7 @@ def parse_location(data: Mapping[str, Any], source: str) -> Location:
         code=code, name=name, country_calling_code=calling, modem_country=modem_country,
         international_prefix=intl, national_prefix=national,
         cancel_tone=tone, cancel_pulse=pulse, call_waiting_note=note,
-        sources=tuple(sources),
+        sources=tuple(sources), modem_country_note=country_note, note=dial_note,
     )
 
 

@@ -19,13 +19,18 @@ class Location:
     code: str
     name: str
     country_calling_code: str
-    modem_country: str
+    #: The T.35 country code for ``+GCI``; ``None`` where T.35 assigns the country
+    #: none (``modem_country_note`` then says so and the modem's setting is kept).
+    modem_country: str | None
     international_prefix: str
     national_prefix: str
     cancel_tone: str | None
     cancel_pulse: str | None
     call_waiting_note: str
     sources: tuple[str, ...]
+    modem_country_note: str = ""
+    #: Anything else a user of this location must know to dial (carrier codes...).
+    note: str = ""
 
     def cancel_code(self, pulse: bool) -> str | None:
         """The per-call cancel code for the dial mode in use, or ``None``."""

@@ -19,6 +19,7 @@ __all__ = ["main"]
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """No user config, no default line, a private fake registry, private state dirs."""
+    (tmp_path / "config.toml").touch()      # named by MODEMCTL_CONFIG, so it must exist
     monkeypatch.setenv("MODEMCTL_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("MODEMCTL_FAKE_DIR", str(tmp_path / "fake-registry"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

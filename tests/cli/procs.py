@@ -87,6 +87,9 @@ class Proc:
 def cli_env(base: Path, **extra: str) -> dict[str, str]:
     """Environment for child processes: private config, registry, state; scaled time."""
     env = dict(os.environ)
+    config = base / "config.toml"
+    if not config.exists():
+        config.touch()                   # named by MODEMCTL_CONFIG, so it must exist
     for key in ("MODEMCTL_LINE", "MODEMCTL_CONFIG"):
         env.pop(key, None)
     env.update({"MODEMCTL_CONFIG": str(base / "config.toml"),

@@ -111,3 +111,20 @@ def test_no_port_and_no_default_is_an_error(tmp_path: Path,
     monkeypatch.delenv("MODEMCTL_LINE", raising=False)
     with pytest.raises(NoPortGiven, match="MODEMCTL_LINE"):
         resolve(None, load_config(write(tmp_path, GOOD)))
+
+
+def test_a_config_named_by_the_environment_must_exist(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODEMCTL_CONFIG", str(tmp_path / "typo.toml"))
+    with pytest.raises(ConfigError, match=r"typo\.toml: no such file \(named by MODEMCTL_CONFIG"):
+        load_config()
+
+
+def test_an_unknown_location_names_the_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[line.lab]\nport = "/dev/x"\n\n[line.office]\n'
+                           'port = "/dev/ttyUSB0"\n  location = "XX"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert raised.value.source == f"{path}:6"
+    assert "[line.office]: location 'XX' is not known (known: " in raised.value.reason
+    assert "CH" in raised.value.reason and "JP" in raised.value.reason

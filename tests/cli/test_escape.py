@@ -86,3 +86,15 @@ def test_control_characters_reset_the_line_like_cu(control: bytes) -> None:
 def test_arbitrary_bytes_without_escapes_are_preserved() -> None:
     data = bytes(b for b in range(256) if b != ord("~"))
     assert sent(feed_all([data[:100], data[100:]])) == data
+
+
+def test_no_escape_character_passes_every_byte() -> None:
+    parser = EscapeParser(None)
+    data = b"\n~.\n~~x~s~?"
+    assert parser.feed(data) == [Send(data)] and parser.finish() == []
+
+
+def test_another_escape_character() -> None:
+    parser = EscapeParser(ord("%"))
+    assert parser.feed(b"a~.\r%%\r%.rest") == [Send(b"a~.\r%\r"), Command.HANGUP]
+    assert parser.unconsumed == b"rest"

@@ -24,7 +24,7 @@ cancel_pulse = "1170,"
 
 def test_builtin_locations() -> None:
     locs = builtin_locations()
-    assert set(locs) == {"US", "CA", "GB", "DE", "FR"}
+    assert {"US", "CA", "GB", "DE", "FR"} <= set(locs)
     for code in ("US", "CA"):
         assert locs[code].cancel_code(pulse=False) == "*70,"
         assert locs[code].cancel_code(pulse=True) == "1170,"
@@ -45,7 +45,7 @@ def test_dialable_translation() -> None:
 
 
 def test_unknown_location() -> None:
-    with pytest.raises(ConfigError, match="known: CA, DE, FR, GB, US"):
+    with pytest.raises(ConfigError, match=r"'ZZ' \(known: AT, AU, .*, CA, .*, US, ZA\)"):
         get_location("ZZ")
 
 
