@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from modemctl.fake.callstate import DceState
-from modemctl.fake.dialstring import DialStringError, parse_dial_string
+from modemctl.fake.dialstring import (
+    DialStringError,
+    expand_dial_string,
+    parse_dial_string,
+    storable,
+)
 from modemctl.fake.personality import V92_PARAMS, Personality
 from modemctl.fake.settings import settings_rows
 
@@ -279,11 +284,12 @@ def _dial(dce: Dce, rest: str) -> None:
         raise CommandError
     regs = dce.settings.regs
     try:
-        plan = parse_dial_string(rest, pulse=dce.pulse_default, comma_pause=regs[8],
+        dial = expand_dial_string(rest, last=dce.last_dial, stored=tuple(dce.numbers))
+        plan = parse_dial_string(dial, pulse=dce.pulse_default, comma_pause=regs[8],
                                  dtmf_ms=regs[11], pending=dce.pending_dial)
     except DialStringError:
         raise CommandError from None
-    dce.dial(plan, rest)
+    dce.dial(plan, dial)
 
 
 def _answer(dce: Dce, rest: str) -> None:
@@ -334,6 +340,9 @@ def _one_command(dce: Dce, text: str, pos: int, infos: list[bytes]) -> tuple[int
     if ch in "&\\%":
         if pos + 1 >= len(text):
             raise CommandError
+        if ch == "&" and text[pos + 1].upper() == "Z" and dce.personality.stored_numbers:
+            _store_number(dce, text[pos + 2:])
+            return len(text), False
         num, nxt = _number(text, pos + 2)
         _run_basic(dce, ch + text[pos + 1].upper(), num, infos)
         return nxt, False
@@ -351,6 +360,24 @@ def _one_command(dce: Dce, text: str, pos: int, infos: list[bytes]) -> tuple[int
     num, nxt = _number(text, pos + 1)
     _run_basic(dce, ch, num, infos)
     return nxt, False
+
+
+def _store_number(dce: Dce, rest: str) -> None:
+    """``&Z[n]=<dial string>`` (Hayes &Z): the rest of the line is the string; ``&Z=``
+    and ``&Z<string>`` mean location 0; no string clears the location."""
+    if rest[:1] == "=":
+        slot, dial = 0, rest[1:]
+    elif rest[1:2] == "=":
+        if not rest[0].isdigit():
+            raise CommandError
+        slot, dial = int(rest[0]), rest[2:]
+    else:
+        slot, dial = 0, rest
+    pers = dce.personality
+    value = storable(dial)
+    if slot >= pers.stored_numbers or len(value) > pers.stored_number_len:
+        raise CommandError
+    dce.numbers[slot] = value
 
 
 def _sreg(dce: Dce, text: str, pos: int, infos: list[bytes]) -> int:

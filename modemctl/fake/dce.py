@@ -92,6 +92,11 @@ class Dce:
         self.pulse_default = False
         self.pending_dial: Segments = ()
         """Digits of a ``D...;`` dialled so far, which the next ``D`` continues."""
+        self.numbers = [""] * personality.stored_numbers
+        """``&Zn=`` dial strings: non-volatile, so neither ``Z``, ``&F`` nor a power
+        cycle clears them ([V10 00000181])."""
+        self.last_dial: str | None = None
+        """The last dial string (``L`` redials it); volatile (assumption: kept in RAM)."""
         self.sreg_pointer = 0
         """The register a bare ``?`` reads (the last one ``Sn`` named)."""
         # command-line assembly
@@ -250,6 +255,7 @@ class Dce:
         regs = self.settings.regs
         duration = plan.duration
         fresh = not self.off_hook
+        self.last_dial = dial_string
         self.pulse_default = plan.pulse
         self._quiet_answer = plan.quiet_answer
         self._go(DceEvent.DIAL)
@@ -264,7 +270,7 @@ class Dce:
             text = self.personality.no_dialtone_text
             self._dial_timer = self._clock.call_later(regs[6], lambda: self._setup_failed(text))
             return
-        request = DialRequest(plan.segments, plan.quiet_answer, dial_string)
+        request = DialRequest(plan.segments, plan.quiet_answer, dial_string, plan.reverse)
         self._dial_timer = self._clock.call_later(
             duration, lambda: self._dialled(request, plan.stay_in_command))
 
@@ -587,6 +593,7 @@ class Dce:
         self.ringing = self.ri = False
         self.pulse_default = False
         self.sreg_pointer = 0
+        self.last_dial = None
         self.output.lines_changed()
 
     @staticmethod

@@ -124,6 +124,9 @@ class Circuit:
         self.tasks: list[asyncio.Task[None]] = []
         self.pacers: dict[int, Pacer] = {}
         self.paused: set[int] = set()
+        self.reverse = False
+        """The caller dialled with ``R`` (answer mode): an answering modem, also in
+        answer mode, never trains with it; both ends' S7 timers end the attempt."""
 
     @property
     def connected(self) -> bool:
@@ -454,6 +457,7 @@ class Exchange:
         record = CallRecord("out", number, dialled=request.dial_string, cancel_code=cancel)
         line.call_log.append(record)
         circuit = Circuit(line, None, cancel_cw=cancel)
+        circuit.reverse = request.reverse
         circuit.records[id(line)] = record
         self._circuits[id(line)] = circuit
         target = self._lines.get(number)
@@ -493,7 +497,7 @@ class Exchange:
         circuit.state = CircuitState.TRAINING
         for task in circuit.tasks:
             task.cancel()
-        circuit.tasks = [self._spawn(self._train(circuit))]
+        circuit.tasks = [] if circuit.reverse else [self._spawn(self._train(circuit))]
         return True
 
     def hangup(self, line: FakeLine) -> None:

@@ -76,6 +76,10 @@ class Personality:
     cw_detect_s10_min: int | None = None
     cw_detect_countries: tuple[str, ...] = ()
     accepted: dict[str, tuple[int, int]] = field(default_factory=dict)
+    stored_numbers: int = 0
+    """``&Zn=`` locations (0: no ``&Z`` and no ``DS=n``)."""
+    stored_number_len: int = 0
+    """Characters one ``&Zn=`` location holds; a longer string is an ERROR."""
 
     def numeric(self, text: str) -> int | None:
         """Numeric (V0) code of a verbose result, or None if this modem has none."""
@@ -168,6 +172,7 @@ def _build(raw: dict[str, Any]) -> Personality:
     if echo_bs not in ("bs", "bs-sp-bs"):
         raise ValueError(f"echo_backspace must be 'bs' or 'bs-sp-bs', not {echo_bs!r}")
     cw_min = quirks.get("cw_detect_s10_min")
+    dial = raw.get("dial", {})
     return Personality(
         name=str(raw["name"]), description=str(raw["description"]),
         max_line=int(raw["max_line"]), x_max=int(raw["x_max"]), echo_backspace=echo_bs,
@@ -184,4 +189,6 @@ def _build(raw: dict[str, Any]) -> Personality:
         cw_detect_s10_min=None if cw_min is None else int(cw_min),
         cw_detect_countries=tuple(str(c) for c in quirks.get("cw_detect_countries", ())),
         accepted=accepted,
+        stored_numbers=int(dial.get("stored_numbers", 0)),
+        stored_number_len=int(dial.get("stored_number_len", 0)),
     )
