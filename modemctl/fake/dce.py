@@ -300,11 +300,21 @@ class Dce:
         self._end_call("NO ANSWER" if quiet_dial else "NO CARRIER")
 
     def call_failed(self, reason: SetupFailure) -> None:
-        """The network reports a failed set-up: ``busy`` or ``no-carrier``."""
+        """The network reports a failed set-up: ``busy`` or ``no-carrier``.
+
+        A busy tone is only heard with busy detection on (X3 and up, §1.3; Agere
+        X0-X2 "ignore any busy tones", Toshiba V.90 X table): then BUSY at once.
+        Below X3 the modem keeps waiting for a carrier that never comes, so S7
+        ends the attempt with NO CARRIER (NO ANSWER with ``@``), as with no answer;
+        Conexant's X0 text says a busy line "is reported as NO CARRIER" (§1.3 [V1]).
+        """
         if self.state is not DceState.DIALING:
             return
-        busy = reason == "busy" and self.settings.x >= 3
-        self._end_call("BUSY" if busy else "NO CARRIER")
+        if reason == "busy":
+            if self.settings.x >= 3:
+                self._end_call("BUSY")
+            return
+        self._end_call("NO CARRIER")
 
     # ------------------------------------------------------------------ answering / ringing
     def answer(self) -> None:
