@@ -25,6 +25,7 @@ from modemctl.fake.dialstring import (
     parse_dial_string,
     storable,
 )
+from modemctl.fake.modulation import ModulationError, set_modulation, supported_text
 from modemctl.fake.personality import V92_PARAMS, Personality
 from modemctl.fake.settings import settings_rows
 
@@ -230,6 +231,27 @@ def _pmhr(dce: Dce, _value: str) -> str:
     return f"+PMHR: {dce.telco.far_moh_timeout()}"
 
 
+def _ms_test(dce: Dce, _value: str) -> str:
+    return f"+MS: {supported_text(dce.personality.modulations)}"
+
+
+def _ms_read(dce: Dce, _value: str) -> str:
+    mod = dce.settings.modulation
+    if mod is None:
+        raise CommandError
+    return f"+MS: {mod.text()}"
+
+
+def _ms_set(dce: Dce, value: str) -> None:
+    mod = dce.settings.modulation
+    if mod is None:
+        raise CommandError
+    try:
+        dce.settings.modulation = set_modulation(value, mod, dce.personality.modulations)
+    except ModulationError:
+        raise CommandError from None
+
+
 def _always(_pers: Personality) -> bool:
     return True
 
@@ -244,6 +266,10 @@ def _has_countries(pers: Personality) -> bool:
 
 def _is_v92(pers: Personality) -> bool:
     return pers.v92
+
+
+def _has_modulations(pers: Personality) -> bool:
+    return bool(pers.modulations)
 
 
 @dataclass(frozen=True)
@@ -264,6 +290,8 @@ EXTENDED: dict[str, ExtendedCommand] = {
                            _has_countries),
     **{name: ExtendedCommand(_v92_param(name), _is_v92) for name in V92_PARAMS},
     "PMHR": ExtendedCommand({"action": _pmhr}, _is_v92),
+    "MS": ExtendedCommand({"test": _ms_test, "read": _ms_read, "set": _ms_set},
+                          _has_modulations),
 }
 """Extended commands by name (without ``+``); a missing form or modem answers ERROR."""
 

@@ -32,6 +32,7 @@ from modemctl.fake.clock import Clock, TimerHandle
 from modemctl.fake.cmdline import LineAssembler
 from modemctl.fake.commands import execute_line
 from modemctl.fake.dialstring import DialPlan, DialRequest, Segments
+from modemctl.fake.modulation import rate_cap
 from modemctl.fake.outcomes import SetupFailure
 from modemctl.fake.personality import Personality
 from modemctl.fake.settings import StoredSettings, factory_settings
@@ -124,6 +125,14 @@ class Dce:
     def v92(self) -> dict[str, int]:
         """Live V.92 parameter values (empty on non-V.92 personalities)."""
         return self.settings.v92
+
+    @property
+    def max_rate(self) -> int:
+        """The fastest this modem will connect now: its top rate, capped by ``+MS``."""
+        pers, mod = self.personality, self.settings.modulation
+        if mod is None:
+            return pers.max_rate
+        return rate_cap(mod, pers.modulations, pers.max_rate)
 
     @property
     def dcd(self) -> bool:

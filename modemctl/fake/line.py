@@ -167,7 +167,7 @@ class FakeLine:
 
     @property
     def max_rate(self) -> int:
-        return self.spec.max_rate
+        return self.dce.max_rate
 
     @property
     def moh_timeout(self) -> int:

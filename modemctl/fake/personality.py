@@ -76,6 +76,10 @@ class Personality:
     cw_detect_s10_min: int | None = None
     cw_detect_countries: tuple[str, ...] = ()
     accepted: dict[str, tuple[int, int]] = field(default_factory=dict)
+    modulations: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """``+MS`` carriers and the rates each can run at (empty: no ``+MS``)."""
+    default_modulation: str = ""
+    """The factory ``+MS`` carrier."""
     stored_numbers: int = 0
     """``&Zn=`` locations (0: no ``&Z`` and no ``DS=n``)."""
     stored_number_len: int = 0
@@ -173,6 +177,12 @@ def _build(raw: dict[str, Any]) -> Personality:
         raise ValueError(f"echo_backspace must be 'bs' or 'bs-sp-bs', not {echo_bs!r}")
     cw_min = quirks.get("cw_detect_s10_min")
     dial = raw.get("dial", {})
+    ms = raw.get("modulation", {})
+    carriers = {str(k).upper(): tuple(sorted(int(r) for r in v))
+                for k, v in ms.get("carriers", {}).items()}
+    default_ms = str(ms.get("default", "")).upper()
+    if carriers and default_ms not in carriers:
+        raise ValueError("modulation default must be one of its carriers")
     return Personality(
         name=str(raw["name"]), description=str(raw["description"]),
         max_line=int(raw["max_line"]), x_max=int(raw["x_max"]), echo_backspace=echo_bs,
@@ -189,6 +199,7 @@ def _build(raw: dict[str, Any]) -> Personality:
         cw_detect_s10_min=None if cw_min is None else int(cw_min),
         cw_detect_countries=tuple(str(c) for c in quirks.get("cw_detect_countries", ())),
         accepted=accepted,
+        modulations=carriers, default_modulation=default_ms,
         stored_numbers=int(dial.get("stored_numbers", 0)),
         stored_number_len=int(dial.get("stored_number_len", 0)),
     )
