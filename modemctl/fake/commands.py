@@ -317,6 +317,15 @@ def _dial(dce: Dce, rest: str) -> None:
                                  dtmf_ms=regs[11], pending=dce.pending_dial)
     except DialStringError:
         raise CommandError from None
+    refusal = dce.blacklist.get("".join(d for _, d in plan.segments))
+    if refusal is not None:
+        pers = dce.personality
+        if pers.blacklist_min_x is None or dce.settings.x < pers.blacklist_min_x:
+            if pers.blacklist_below == "ERROR":
+                raise CommandError
+            refusal = pers.blacklist_below
+        dce.refuse_dial(refusal)
+        return
     dce.dial(plan, dial)
 
 

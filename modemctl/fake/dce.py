@@ -96,6 +96,10 @@ class Dce:
         self.numbers = [""] * personality.stored_numbers
         """``&Zn=`` dial strings: non-volatile, so neither ``Z``, ``&F`` nor a power
         cycle clears them ([V10 00000181])."""
+        self.blacklist: dict[str, str] = {}
+        """Numbers this modem refuses to dial, with the result (``DELAYED`` or
+        ``BLACKLISTED``); set by the ``blacklist`` fault, gone at power-off
+        (assumption: blacklists are kept in RAM)."""
         self.last_dial: str | None = None
         """The last dial string (``L`` redials it); volatile (assumption: kept in RAM)."""
         self.sreg_pointer = 0
@@ -198,12 +202,17 @@ class Dce:
         return b"".join(s.encode("latin-1") + cr + lf for s in lines)
 
     def _connect_text(self) -> str:
-        if self.settings.x == 0 or self.fclass != "0" or self.rate is None:
+        if self.settings.x in self.personality.plain_connect_x or self.fclass != "0" \
+                or self.rate is None:
             return "CONNECT"
         return f"CONNECT {self.rate}"
 
     def _final(self, text: str) -> None:
         self.output.response([], self.format_result(text))
+
+    def refuse_dial(self, text: str) -> None:
+        """A dial the modem will not start (a blacklisted number): ``text`` at once, on-hook."""
+        self._final(text)
 
     def _unsolicited_result(self, text: str) -> None:
         data = self.format_result(text)
@@ -613,6 +622,7 @@ class Dce:
         self.pulse_default = False
         self.sreg_pointer = 0
         self.last_dial = None
+        self.blacklist.clear()
         self.output.lines_changed()
 
     @staticmethod

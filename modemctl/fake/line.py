@@ -26,6 +26,7 @@ from modemctl.fake.faults import (
     FAULT_KINDS,
     FaultError,
     FaultState,
+    blacklist_entry,
     garbage_bytes,
     param_float,
     param_lines,
@@ -368,6 +369,12 @@ class FakeLine:
             self.dce.stored = stored_profile(params, self.dce.stored, self.spec)
             if params.get("reboot") is True and not self.unplugged:
                 self._reboot({})
+        elif kind == "blacklist":
+            number, result = blacklist_entry(params, self.spec)
+            if result is None:
+                self.dce.blacklist.pop(number, None)
+            else:
+                self.dce.blacklist[number] = result
         elif kind == "replug":
             if self.unplugged:             # now, even if a timed replug is pending
                 self._cancel_replug()

@@ -80,6 +80,13 @@ class Personality:
     """``+MS`` carriers and the rates each can run at (empty: no ``+MS``)."""
     default_modulation: str = ""
     """The factory ``+MS`` carrier."""
+    plain_connect_x: tuple[int, ...] = (0,)
+    """X levels that report CONNECT without a rate (X0 everywhere; Agere X7 too)."""
+    blacklist_min_x: int | None = None
+    """X level from which a blacklisted number gets ``DELAYED``/``BLACKLISTED`` (None:
+    this modem keeps no blacklist)."""
+    blacklist_below: str = "ERROR"
+    """What a blacklisted dial answers below ``blacklist_min_x``."""
     stored_numbers: int = 0
     """``&Zn=`` locations (0: no ``&Z`` and no ``DS=n``)."""
     stored_number_len: int = 0
@@ -153,8 +160,11 @@ def _build(raw: dict[str, Any]) -> Personality:
     spelling = results.pop("spelling")
     connect = {int(rate): int(code) for rate, code in results.pop("connect").items()}
     codes = {str(k): int(v) for k, v in results.items()}
-    for needed_text in ("OK", "CONNECT", "RING", "NO CARRIER", "ERROR", "BUSY", "NO ANSWER",
-                        spelling["no_dialtone"]):
+    needed_texts = ["OK", "CONNECT", "RING", "NO CARRIER", "ERROR", "BUSY", "NO ANSWER",
+                    spelling["no_dialtone"]]
+    if "blacklist" in raw:
+        needed_texts += ["DELAYED", "BLACKLISTED"]
+    for needed_text in needed_texts:
         if needed_text not in codes:
             raise ValueError(f"result {needed_text!r} has no numeric code")
     fax = tuple(str(c) for c in caps["fax_classes"])
@@ -177,6 +187,7 @@ def _build(raw: dict[str, Any]) -> Personality:
         raise ValueError(f"echo_backspace must be 'bs' or 'bs-sp-bs', not {echo_bs!r}")
     cw_min = quirks.get("cw_detect_s10_min")
     dial = raw.get("dial", {})
+    blacklist = raw.get("blacklist")
     ms = raw.get("modulation", {})
     carriers = {str(k).upper(): tuple(sorted(int(r) for r in v))
                 for k, v in ms.get("carriers", {}).items()}
@@ -200,6 +211,9 @@ def _build(raw: dict[str, Any]) -> Personality:
         cw_detect_countries=tuple(str(c) for c in quirks.get("cw_detect_countries", ())),
         accepted=accepted,
         modulations=carriers, default_modulation=default_ms,
+        plain_connect_x=tuple(int(x) for x in spelling.get("plain_connect_x", (0,))),
+        blacklist_min_x=None if blacklist is None else int(blacklist["min_x"]),
+        blacklist_below=str((blacklist or {}).get("below", "ERROR")),
         stored_numbers=int(dial.get("stored_numbers", 0)),
         stored_number_len=int(dial.get("stored_number_len", 0)),
     )

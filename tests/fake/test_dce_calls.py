@@ -50,7 +50,7 @@ def test_dial_places_call_then_connect() -> None:
 
 
 @pytest.mark.parametrize(("personality", "code"), [
-    ("conexant-v92", b"84\r"), ("agere-v92", b"84\r"), ("usr-v90", b"155\r")])
+    ("conexant-v92", b"84\r"), ("agere-v92", b"60\r"), ("usr-v90", b"155\r")])
 def test_numeric_connect_codes(personality: str, code: bytes) -> None:
     _, out = dial_connected(b"V0", personality, 33600)
     assert out == code
