@@ -252,6 +252,14 @@ def _ms_set(dce: Dce, value: str) -> None:
         raise CommandError from None
 
 
+def _pmhf(dce: Dce, _value: str) -> None:
+    """Hook flash while on modem-on-hold; ERROR if MOH is not enabled ([V9; V12 Tornado])
+    or the modem is not on hold (assumption: the flash means nothing then)."""
+    if dce.settings.v92["PMH"] != 0 or not dce.on_hold:
+        raise CommandError
+    dce.flash_hold()
+
+
 def _always(_pers: Personality) -> bool:
     return True
 
@@ -290,6 +298,7 @@ EXTENDED: dict[str, ExtendedCommand] = {
                            _has_countries),
     **{name: ExtendedCommand(_v92_param(name), _is_v92) for name in V92_PARAMS},
     "PMHR": ExtendedCommand({"action": _pmhr}, _is_v92),
+    "PMHF": ExtendedCommand({"action": _pmhf}, _is_v92),
     "MS": ExtendedCommand({"test": _ms_test, "read": _ms_read, "set": _ms_set},
                           _has_modulations),
 }

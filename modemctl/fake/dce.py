@@ -45,6 +45,15 @@ CW_INTERRUPTION_MS = 300
 """A call-waiting tone interrupts the carrier this long (design.md rule 3)."""
 RI_PULSE = 1.0
 """RI toggle length (protocol seconds) when +PCW=0 reports call waiting."""
+MOH_TIMEOUTS: tuple[float | None, ...] = (0, 10, 20, 30, 40, 60, 120, 180, 240, 360, 480, 720,
+                                          960, None)
+"""Seconds of modem-on-hold each ``+PMHT``/``+PMHR`` value grants (13: indefinite)
+([V1 p.124; V3 p.112; V9 ZPX])."""
+MOH_RETRAIN = TRAINING_TIME
+"""Protocol seconds a modem retrains for when it comes back from hold.  Assumption: the
+notes give no figure for V.92's quick reconnect; the fake's answer training time is used."""
+MOH_FLASH = 0.5
+"""``+PMHF``'s hook flash: about 0.5 s on-hook ([V9; V12 Tornado])."""
 
 
 class Telco(Protocol):
@@ -118,6 +127,12 @@ class Dce:
         self._carrier_timer: TimerHandle | None = None
         self._s1_timer: TimerHandle | None = None
         self._ri_timer: TimerHandle | None = None
+        # modem-on-hold
+        self.on_hold = False
+        """Held by the far end (V.92 MOH): no carrier, data kept until the call resumes."""
+        self._hold_timer: TimerHandle | None = None
+        self._hold_tx = bytearray()
+        self._connect_on_resume = False
 
     # ------------------------------------------------------------------ settings
     @property
@@ -435,7 +450,10 @@ class Dce:
         self._last_rx = now
         self._cancel(self._escape_timer)
         self._escape_timer = None
-        self.telco.send(data)
+        if self.on_hold:
+            self._hold_tx += data       # sent when the call resumes
+        else:
+            self.telco.send(data)
         if self._plus == 3:
             if guard == 0:
                 self._escape()
@@ -451,7 +469,15 @@ class Dce:
         self._final("OK")
 
     def return_online(self) -> None:
-        """O: back to online data with the held call (NO CARRIER if its carrier is gone)."""
+        """O: back to online data with the held call (NO CARRIER if its carrier is gone).
+
+        On modem-on-hold the call is still there: the DCE goes back online and says
+        CONNECT when the call resumes after its retrain."""
+        if self.on_hold:
+            self._go(DceEvent.RETURN_ONLINE)
+            self._enter_online()
+            self._connect_on_resume = True
+            return
         if not self.carrier:
             self._end_call("NO CARRIER")
             return
@@ -465,9 +491,9 @@ class Dce:
 
     def remote_data(self, data: bytes) -> None:
         """Bytes from the far end of the call."""
-        if self.state is DceState.ONLINE_DATA:
+        if self.state is DceState.ONLINE_DATA and not self.on_hold:
             self.output.data(data)
-        elif self.state is DceState.ONLINE_COMMAND and self.call_up:
+        elif self.call_up and (self.on_hold or self.state is DceState.ONLINE_COMMAND):
             self._held_data += data     # delivered on ATO; the exchange's flow control bounds it
 
     @property
@@ -488,8 +514,8 @@ class Dce:
         NO CARRIER after the S10-S9 delay; with S10 = 255 the modem stays
         off-hook without carrier (DCD off) until the DTE hangs up.
         """
-        if not self.call_up:
-            return True
+        if not self.call_up or self.on_hold:
+            return True                 # on hold there is no carrier to interrupt
         s9, s10 = self.settings.regs[9], self.settings.regs[10]
         self.carrier = False
         self.output.lines_changed()
@@ -535,6 +561,7 @@ class Dce:
             self._pulse_ri()
             if v92["PMH"] == 0:
                 if far_grants_moh:
+                    self._hold(self.telco.far_moh_timeout())
                     return CwOutcome.HELD
                 self._end_call("NO CARRIER")
                 return CwOutcome.DROPPED
@@ -546,6 +573,45 @@ class Dce:
         if self.carrier_interruption(CW_INTERRUPTION_MS / 1000):
             return CwOutcome.RODE_THROUGH
         return CwOutcome.DROPPED
+
+    # ------------------------------------------------------------------ modem-on-hold
+    def _hold(self, granted: int) -> None:
+        """The far end granted modem-on-hold for ``granted`` (a +PMHT value): the carrier
+        goes, data waits, and after the granted time the modem retrains and resumes."""
+        self.on_hold = True
+        self.carrier = False
+        self.output.lines_changed()
+        seconds = MOH_TIMEOUTS[min(max(granted, 0), len(MOH_TIMEOUTS) - 1)]
+        if seconds is not None:
+            self._hold_timer = self._clock.call_later(seconds, self._retrain)
+
+    def flash_hold(self) -> None:
+        """``+PMHF``: a hook flash back to the held data call, before the granted time ends."""
+        self._cancel(self._hold_timer)
+        self._hold_timer = self._clock.call_later(MOH_FLASH, self._retrain)
+
+    def _retrain(self) -> None:
+        self._hold_timer = self._clock.call_later(MOH_RETRAIN, self._resume)
+
+    def _resume(self) -> None:
+        self._hold_timer = None
+        if not (self.call_up and self.on_hold):
+            return
+        self.on_hold = False
+        self.carrier = True
+        self.output.lines_changed()
+        if self._hold_tx:
+            self.telco.send(bytes(self._hold_tx))
+            self._hold_tx.clear()
+        if self.state is not DceState.ONLINE_DATA:
+            return                               # online command: delivered on ATO
+        if self._connect_on_resume:
+            self._connect_on_resume = False
+            self._final(self._connect_text())
+        if self._held_data:
+            held = bytes(self._held_data)
+            self._held_data.clear()
+            self.output.data(held)
 
     def _pulse_ri(self) -> None:
         self.ri = True
@@ -570,9 +636,12 @@ class Dce:
         """Go on-hook from any state; tell the network unless it told us."""
         was_active = self.off_hook or self.call_up or self.state is not DceState.COMMAND
         for timer in (self._dial_timer, self._wait_timer, self._escape_timer,
-                      self._carrier_timer):
+                      self._carrier_timer, self._hold_timer):
             self._cancel(timer)
         self._dial_timer = self._wait_timer = self._escape_timer = self._carrier_timer = None
+        self._hold_timer = None
+        self.on_hold = self._connect_on_resume = False
+        self._hold_tx.clear()
         self._go(DceEvent.HANG_UP)
         self.off_hook = False
         self.call_up = False
