@@ -45,6 +45,9 @@ CW_INTERRUPTION_MS = 300
 """A call-waiting tone interrupts the carrier this long (design.md rule 3)."""
 RI_PULSE = 1.0
 """RI toggle length (protocol seconds) when +PCW=0 reports call waiting."""
+REPEAT_PAUSE = 2.0
+"""Protocol seconds between ``A>`` repetitions.  Assumption: [V5] says only "repeat
+continuously"; a pause like a redial's keeps a repeated non-dial line from flooding."""
 MOH_TIMEOUTS: tuple[float | None, ...] = (0, 10, 20, 30, 40, 60, 120, 180, 240, 360, 480, 720,
                                           960, None)
 """Seconds of modem-on-hold each ``+PMHT``/``+PMHR`` value grants (13: indefinite)
@@ -114,7 +117,12 @@ class Dce:
         self.sreg_pointer = 0
         """The register a bare ``?`` reads (the last one ``Sn`` named)."""
         # command-line assembly
-        self._assembler = LineAssembler(personality.max_line, personality.echo_backspace)
+        self._assembler = LineAssembler(personality.max_line, personality.echo_backspace,
+                                        personality.repeat_continuous)
+        self._repeating = False
+        """``A>`` is in force: the last line runs again after each result but CONNECT."""
+        self._repeat_timer: TimerHandle | None = None
+        self._repeat_body = b""
         self._line_end_time = -1e9
         # dialing / online
         self._dial_timer: TimerHandle | None = None
@@ -224,6 +232,29 @@ class Dce:
 
     def _final(self, text: str) -> None:
         self.output.response([], self.format_result(text))
+        self._after_result(text)
+
+    # ------------------------------------------------------------------ A> repetition
+    def _after_result(self, text: str) -> None:
+        """With ``A>`` in force, schedule the next run, unless the line connected."""
+        if not self._repeating:
+            return
+        if text.startswith("CONNECT") or self.state is not DceState.COMMAND:
+            self._repeating = False
+            return
+        self._cancel(self._repeat_timer)
+        self._repeat_timer = self._clock.call_later(REPEAT_PAUSE, self._repeat)
+
+    def _repeat(self) -> None:
+        self._repeat_timer = None
+        if self._repeating:
+            self._execute(self._repeat_body)
+
+    def stop_repeating(self) -> None:
+        """End ``A>`` (a key from the DTE, a reset, a DTR drop)."""
+        self._repeating = False
+        self._cancel(self._repeat_timer)
+        self._repeat_timer = None
 
     def refuse_dial(self, text: str) -> None:
         """A dial the modem will not start (a blacklisted number): ``text`` at once, on-hook."""
@@ -252,7 +283,11 @@ class Dce:
             return
         if self.state in (DceState.DIALING, DceState.ANSWERING):
             if self._clock.now() - self._line_end_time >= ABORT_IGNORE:
+                self.stop_repeating()
                 self._end_call("NO CARRIER")      # any character aborts the set-up
+            return
+        if self._repeating:
+            self.stop_repeating()                 # "until a key is pressed": the key is eaten
             return
         for i, byte in enumerate(data):
             self._feed_command_byte(byte)
@@ -275,12 +310,21 @@ class Dce:
         if line.overflow:
             self._final("ERROR")
             return
-        infos, ok, deferred = execute_line(self, line.body)
+        if line.repeat:
+            self._repeating = True
+            self._repeat_body = line.body
+        self._execute(line.body)
+
+    def _execute(self, body: bytes) -> None:
+        self._line_end_time = self._clock.now()
+        infos, ok, deferred = execute_line(self, body)
         if deferred:
             if infos:
                 self.output.response(infos, None)
             return
-        self.output.response(infos, self.format_result("OK" if ok else "ERROR"))
+        text = "OK" if ok else "ERROR"
+        self.output.response(infos, self.format_result(text))
+        self._after_result(text)
 
     # ------------------------------------------------------------------ dialing
     def dial(self, plan: DialPlan, dial_string: str) -> None:
@@ -659,6 +703,8 @@ class Dce:
         if on == self.dtr:
             return
         self.dtr = on
+        if not on:
+            self.stop_repeating()
         if on:
             return
         mode = self.settings.amp_d
@@ -675,6 +721,7 @@ class Dce:
 
     def reset(self) -> None:
         """Soft reset: on-hook, stored settings back (ATZ, &D3)."""
+        self.stop_repeating()
         self.hang_up()
         self.restore(self.stored)
         self._assembler.reset()

@@ -80,6 +80,9 @@ class Personality:
     """``+MS`` carriers and the rates each can run at (empty: no ``+MS``)."""
     default_modulation: str = ""
     """The factory ``+MS`` carrier."""
+    repeat_continuous: bool = False
+    """``A>`` repeats the last line until CONNECT or a key (USR [V5]); elsewhere ``A>``
+    is no prefix and is ignored."""
     plain_connect_x: tuple[int, ...] = (0,)
     """X levels that report CONNECT without a rate (X0 everywhere; Agere X7 too)."""
     blacklist_min_x: int | None = None
@@ -211,6 +214,7 @@ def _build(raw: dict[str, Any]) -> Personality:
         cw_detect_countries=tuple(str(c) for c in quirks.get("cw_detect_countries", ())),
         accepted=accepted,
         modulations=carriers, default_modulation=default_ms,
+        repeat_continuous=bool(raw.get("repeat_continuous", False)),
         plain_connect_x=tuple(int(x) for x in spelling.get("plain_connect_x", (0,))),
         blacklist_min_x=None if blacklist is None else int(blacklist["min_x"]),
         blacklist_below=str((blacklist or {}).get("below", "ERROR")),
