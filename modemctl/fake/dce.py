@@ -128,6 +128,8 @@ class Dce:
         self._dial_timer: TimerHandle | None = None
         self._wait_timer: TimerHandle | None = None
         self._quiet_answer = False
+        self._ringback = False
+        """The far end has rung at least once for the current dial."""
         self._plus = 0
         self._last_rx = 0.0
         self._escape_timer: TimerHandle | None = None
@@ -335,6 +337,7 @@ class Dce:
         self.last_dial = dial_string
         self.pulse_default = plan.pulse
         self._quiet_answer = plan.quiet_answer
+        self._ringback = False
         self._go(DceEvent.DIAL)
         x = self.settings.x
         detect = x in (2, 4) or x >= 5 or plan.wait_for_tone
@@ -373,8 +376,19 @@ class Dce:
         self._wait_timer = None
         if self.state not in (DceState.DIALING, DceState.ANSWERING):
             return
-        quiet_dial = self._quiet_answer and self.state is DceState.DIALING
-        self._end_call("NO ANSWER" if quiet_dial else "NO CARRIER")
+        dialing = self.state is DceState.DIALING
+        no_answer = dialing and (self._quiet_answer or (
+            self._ringback and self.personality.no_answer_on_ringback))
+        self._end_call("NO ANSWER" if no_answer else "NO CARRIER")
+
+    def ringback(self) -> None:
+        """The called line rings once more (the caller hears a ringback cycle)."""
+        if self.state is not DceState.DIALING:
+            return
+        self._ringback = True
+        pers = self.personality
+        if pers.ringback_text and self.settings.x >= pers.ringback_min_x:
+            self._unsolicited_result(pers.ringback_text)
 
     def call_failed(self, reason: SetupFailure) -> None:
         """The network reports a failed set-up: ``busy`` or ``no-carrier``.

@@ -94,6 +94,7 @@ class CallEnd(Protocol):
     def end_deliver(self, data: bytes) -> None: ...
     def end_remote_hangup(self) -> None: ...
     def end_offer_withdrawn(self) -> None: ...
+    def end_ringback(self) -> None: ...
     def backlog(self) -> int: ...
 
 
@@ -230,6 +231,9 @@ class RemoteParty:
 
     def end_offer_withdrawn(self) -> None:
         self.settle("no-answer")
+
+    def end_ringback(self) -> None:
+        """A remote party never calls out, so it never hears ringback."""
 
     def backlog(self) -> int:
         return len(self._rx)
@@ -591,6 +595,7 @@ class Exchange:
                     return
                 rings += 1
                 line.dce.ring(True)
+                circuit.caller.end_ringback()     # the caller hears the ring cycle
                 await self.clock.sleep(RING_ON)
                 if circuit.state is not CircuitState.RINGING:
                     return

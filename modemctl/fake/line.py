@@ -194,6 +194,9 @@ class FakeLine:
     def end_offer_withdrawn(self) -> None:
         self.dce.offer_withdrawn()
 
+    def end_ringback(self) -> None:
+        self.dce.ringback()
+
     # ------------------------------------------------------------------ life cycle
     async def start(self) -> None:
         self._open_pty()

@@ -83,6 +83,12 @@ class Personality:
     repeat_continuous: bool = False
     """``A>`` repeats the last line until CONNECT or a key (USR [V5]); elsewhere ``A>``
     is no prefix and is ignored."""
+    ringback_text: str | None = None
+    """Intermediate result shown for each ringback cycle (Agere ``RRING``), or None."""
+    ringback_min_x: int = 99
+    no_answer_on_ringback: bool = False
+    """S7 running out while the far end still rings is NO ANSWER (Conexant), not
+    NO CARRIER (NO ANSWER only with ``@`` elsewhere)."""
     plain_connect_x: tuple[int, ...] = (0,)
     """X levels that report CONNECT without a rate (X0 everywhere; Agere X7 too)."""
     blacklist_min_x: int | None = None
@@ -215,6 +221,9 @@ def _build(raw: dict[str, Any]) -> Personality:
         accepted=accepted,
         modulations=carriers, default_modulation=default_ms,
         repeat_continuous=bool(raw.get("repeat_continuous", False)),
+        ringback_text=spelling.get("ringback"),
+        ringback_min_x=int(spelling.get("ringback_min_x", 99)),
+        no_answer_on_ringback=bool(spelling.get("no_answer_on_ringback", False)),
         plain_connect_x=tuple(int(x) for x in spelling.get("plain_connect_x", (0,))),
         blacklist_min_x=None if blacklist is None else int(blacklist["min_x"]),
         blacklist_below=str((blacklist or {}).get("below", "ERROR")),
