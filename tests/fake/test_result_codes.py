@@ -88,3 +88,29 @@ async def test_blacklist_fault_sets_and_lifts_and_is_refused_without_a_blacklist
             con.inject("blacklist", number="5551002", result="maybe")
         with pytest.raises(FaultError, match="digits"):
             con.inject("blacklist", number="call me")
+
+
+@pytest.mark.parametrize(("personality", "x", "out"), [
+    ("agere-v92", 5, b"\r\nRRING\r\n"), ("agere-v92", 4, b""),
+    ("usr-v90", 5, b"\r\nRINGING\r\n"), ("usr-v90", 4, b""),
+    ("conexant-v92", 4, b""), ("hayes-basic", 4, b""),
+])
+def test_ringback_result_per_family(personality: str, x: int, out: bytes) -> None:
+    h = Harness(personality)
+    h.send(f"ATE0X{x}DT5551002\r".encode())
+    h.advance(5)
+    h.dce.ringback()
+    assert h.out.take() == out
+    h.dce.ringback()
+    assert h.out.take() == out                      # once per ring cycle
+
+
+def test_usr_ringing_numeric_and_no_ringback_outside_a_dial() -> None:
+    h = Harness("usr-v90")
+    h.send(b"ATE0X5V0\r")
+    h.dce.ringback()                                # not dialling: nothing
+    assert h.out.take() == b""
+    h.send(b"ATDT5551002\r")
+    h.advance(5)
+    h.dce.ringback()
+    assert h.out.take() == b"11\r"
