@@ -129,7 +129,7 @@ class Dce:
         self._wait_timer: TimerHandle | None = None
         self._quiet_answer = False
         self._ringback = False
-        """The far end has rung at least once for the current dial."""
+        """The far end is ringing for the current dial (ringback heard, not ceased)."""
         self._plus = 0
         self._last_rx = 0.0
         self._escape_timer: TimerHandle | None = None
@@ -308,7 +308,6 @@ class Dce:
             self.output.echo(echo)
         if line is None:
             return
-        self._line_end_time = self._clock.now()
         if line.overflow:
             self._final("ERROR")
             return
@@ -318,6 +317,7 @@ class Dce:
         self._execute(line.body)
 
     def _execute(self, body: bytes) -> None:
+        """Run one command line body (typed, ``A/`` or an ``A>`` repetition)."""
         self._line_end_time = self._clock.now()
         infos, ok, deferred = execute_line(self, body)
         if deferred:
@@ -381,11 +381,15 @@ class Dce:
             self._ringback and self.personality.no_answer_on_ringback))
         self._end_call("NO ANSWER" if no_answer else "NO CARRIER")
 
-    def ringback(self) -> None:
-        """The called line rings once more (the caller hears a ringback cycle)."""
+    def ringback(self, ringing: bool = True) -> None:
+        """The called line rings once more (``ringing``: the caller hears a ringback
+        cycle), or has stopped ringing (answered or withdrawn: ringback ceased, so S7
+        running out is NO CARRIER, not NO ANSWER)."""
         if self.state is not DceState.DIALING:
             return
-        self._ringback = True
+        self._ringback = ringing
+        if not ringing:
+            return
         pers = self.personality
         if pers.ringback_text and self.settings.x >= pers.ringback_min_x:
             self._unsolicited_result(pers.ringback_text)

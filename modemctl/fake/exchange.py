@@ -94,7 +94,7 @@ class CallEnd(Protocol):
     def end_deliver(self, data: bytes) -> None: ...
     def end_remote_hangup(self) -> None: ...
     def end_offer_withdrawn(self) -> None: ...
-    def end_ringback(self) -> None: ...
+    def end_ringback(self, ringing: bool) -> None: ...
     def backlog(self) -> int: ...
 
 
@@ -232,7 +232,7 @@ class RemoteParty:
     def end_offer_withdrawn(self) -> None:
         self.settle("no-answer")
 
-    def end_ringback(self) -> None:
+    def end_ringback(self, ringing: bool) -> None:
         """A remote party never calls out, so it never hears ringback."""
 
     def backlog(self) -> int:
@@ -595,7 +595,7 @@ class Exchange:
                     return
                 rings += 1
                 line.dce.ring(True)
-                circuit.caller.end_ringback()     # the caller hears the ring cycle
+                circuit.caller.end_ringback(True)     # the caller hears the ring cycle
                 await self.clock.sleep(RING_ON)
                 if circuit.state is not CircuitState.RINGING:
                     return
@@ -610,6 +610,7 @@ class Exchange:
         finally:
             if line.dce.ringing:
                 line.dce.ring(False)
+            circuit.caller.end_ringback(False)    # answered, withdrawn or given up
 
     @staticmethod
     def _cid_fields(caller: CallEnd) -> list[tuple[str, str]]:

@@ -194,8 +194,8 @@ class FakeLine:
     def end_offer_withdrawn(self) -> None:
         self.dce.offer_withdrawn()
 
-    def end_ringback(self) -> None:
-        self.dce.ringback()
+    def end_ringback(self, ringing: bool) -> None:
+        self.dce.ringback(ringing)
 
     # ------------------------------------------------------------------ life cycle
     async def start(self) -> None:

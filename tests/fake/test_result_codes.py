@@ -114,3 +114,17 @@ def test_usr_ringing_numeric_and_no_ringback_outside_a_dial() -> None:
     h.advance(5)
     h.dce.ringback()
     assert h.out.take() == b"11\r"
+
+
+@pytest.mark.parametrize(("ceased", "text"), [(False, b"NO ANSWER"), (True, b"NO CARRIER")])
+def test_conexant_s7_expiry_after_ringback_continues_or_ceases(ceased: bool,
+                                                               text: bytes) -> None:
+    """Conexant: ringback until S7 is NO ANSWER; ringback that ceased (the far end went
+    off-hook without a carrier) is NO CARRIER."""
+    h = Harness("conexant-v92")
+    h.send(b"ATE0S7=20DT5551002\r")
+    h.advance(5)
+    h.dce.ringback()
+    if ceased:
+        h.dce.ringback(False)
+    assert h.advance(20) == b"\r\n" + text + b"\r\n"
