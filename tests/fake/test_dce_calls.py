@@ -58,7 +58,9 @@ def test_numeric_connect_codes(personality: str, code: bytes) -> None:
 
 def test_hayes_numeric_connect_14400() -> None:
     _, out = dial_connected(b"V0", "hayes-basic", 14400)
-    assert out == b"15\r"
+    assert out == b"13\r"                     # Hayes extended code (15 is its CONNECT 28800)
+    _, out = dial_connected(b"V0", "hayes-basic", 7200)
+    assert out == b"1\r"                      # no Hayes code for 7200: plain CONNECT
 
 
 def test_x0_plain_connect_and_fax_class_plain_connect() -> None:
