@@ -7,7 +7,8 @@ modemctl, so that the driver and the fake check each other.
 Each line is a V.250/Hayes interpreter (:mod:`.dce`: the call state machine of
 :mod:`.callstate`, the command tables of :mod:`.commands`, the dial-string parser
 :mod:`.dialstring` and the ``&W`` settings of :mod:`.settings`) with a personality
-(:mod:`.personality`, TOML data in ``personalities/``), served on a pty (an
+(:mod:`.personality`, TOML data in ``personalities/``; ``+MS`` in
+:mod:`.modulation`), served on a pty (an
 idle one waits on inotify, :mod:`.ptywatch`) and optionally over RFC 2217
 (:mod:`.ports`), plugged into an :class:`Exchange` (:mod:`.exchange`) that
 rings, connects and carries data between lines, paced at the connect rate
@@ -36,7 +37,8 @@ decided by rule, from register values, never by racing timers:
    - ``+PCW=0``: RI is toggled (a pulse on RFC 2217), then with ``+PMH=0``
      modem-on-hold is requested; it is granted only when the far end is a
      V.92 modem with ``+PMHT>0`` (a fake V.92 line, or a party rung in with
-     ``moh_timeout>0``): the call is held and resumes (``waiting-held``);
+     ``moh_timeout>0``): the call is held for the granted time (the ``+PMHT``
+     table, 13 = until ``+PMHF``), retrains and resumes (``waiting-held``);
      otherwise the data session is lost (``NO CARRIER``, ``waiting-dropped``).
      With ``+PCW=0`` and ``+PMH=1`` rule 3 decides.
 3. **Otherwise** (non-V.92 personalities, or V.92 with ``+PCW=0 +PMH=1``) the
@@ -54,8 +56,9 @@ decided by rule, from register values, never by racing timers:
 And: an Agere-class personality (``agere-v92``) in online-command state
 with ``X5`` or higher reports ``CALL WAITING DETECTED`` whatever the outcome
 (nothing is printed in online-data state, where it would corrupt data).
-A caller whose call meets call waiting (not busy) simply hears ringing: its
-modem ends with ``NO CARRIER`` (or ``NO ANSWER`` with ``@``) when S7 expires.
+A caller whose call meets call waiting (not busy) gets no answer and no
+ringback from the fake: its modem ends with ``NO CARRIER`` (or ``NO ANSWER``
+with ``@``) when S7 expires.
 
 With factory settings: ``conexant-v92`` (``+PCW=0 +PMH=0``) drops unless the
 far end grants modem-on-hold; ``agere-v92`` (``+PCW=2``) survives;

@@ -6,7 +6,8 @@ collect the body up to the S3 terminator, apply S5 editing (the prefix cannot
 be deleted; the echo is the BS itself, or BS SP BS on Agere-family modems),
 drop other control characters, count the body against the personality's line
 limit (spaces do not count), and recognise ``A/`` (repeat the previous line,
-no terminator).  Only the low 7 bits of a byte are significant; the echo is
+no terminator) and, on modems that have it, ``A>`` (repeat it continuously, USR
+5637 [V5]; the DCE does the repeating).  Only the low 7 bits of a byte are significant; the echo is
 the byte as received.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-_A, _T, _SLASH, _SP = ord("A"), ord("T"), ord("/"), 0x20
+_A, _T, _SLASH, _GT, _SP = ord("A"), ord("T"), ord("/"), ord(">"), 0x20
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,16 @@ class CommandLine:
 
     body: bytes
     overflow: bool = False   # longer than the limit: answer ERROR, execute nothing
+    repeat: bool = False     # ``A>``: run it again after each result until CONNECT or a key
 
 
 class LineAssembler:
     """Turn command-state bytes into echo bytes and complete :class:`CommandLine` s."""
 
-    def __init__(self, max_line: int, backspace_echo: str) -> None:
+    def __init__(self, max_line: int, backspace_echo: str, repeat_continuous: bool = False
+                 ) -> None:
         self._max_line = max_line
+        self._repeat_continuous = repeat_continuous
         self._bs_sp_bs = backspace_echo == "bs-sp-bs"
         self._stage = 0           # 0: want A, 1: got A, 2: collecting the body
         self._body = bytearray()
@@ -72,6 +76,9 @@ class LineAssembler:
         elif c == _SLASH:
             self._stage = 0
             return raw, CommandLine(self._last)
+        elif c == _GT and self._repeat_continuous:
+            self._stage = 0
+            return raw, CommandLine(self._last, repeat=True)
         elif upper != _A:
             self._stage = 0
         return raw, None

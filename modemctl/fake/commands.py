@@ -19,8 +19,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from modemctl.fake.callstate import DceState
-from modemctl.fake.dialstring import DialStringError, parse_dial_string
+from modemctl.fake.dialstring import (
+    DialStringError,
+    expand_dial_string,
+    parse_dial_string,
+    storable,
+)
 from modemctl.fake.faxwire import MODULATIONS, Modulation
+from modemctl.fake.modulation import ModulationError, set_modulation, supported_text
 from modemctl.fake.personality import V92_PARAMS, FaxSpec, Personality
 from modemctl.fake.settings import settings_rows
 
@@ -335,6 +341,35 @@ def _pmhr(dce: Dce, _value: str) -> str:
     return f"+PMHR: {dce.telco.far_moh_timeout()}"
 
 
+def _ms_test(dce: Dce, _value: str) -> str:
+    return f"+MS: {supported_text(dce.personality.modulations)}"
+
+
+def _ms_read(dce: Dce, _value: str) -> str:
+    mod = dce.settings.modulation
+    if mod is None:
+        raise CommandError
+    return f"+MS: {mod.text()}"
+
+
+def _ms_set(dce: Dce, value: str) -> None:
+    mod = dce.settings.modulation
+    if mod is None:
+        raise CommandError
+    try:
+        dce.settings.modulation = set_modulation(value, mod, dce.personality.modulations)
+    except ModulationError:
+        raise CommandError from None
+
+
+def _pmhf(dce: Dce, _value: str) -> None:
+    """Hook flash while on modem-on-hold; ERROR if MOH is not enabled ([V9; V12 Tornado])
+    or the modem is not on hold (assumption: the flash means nothing then)."""
+    if dce.settings.v92["PMH"] != 0 or not dce.on_hold:
+        raise CommandError
+    dce.flash_hold()
+
+
 def _always(_pers: Personality) -> bool:
     return True
 
@@ -353,6 +388,10 @@ def _is_v92(pers: Personality) -> bool:
 
 def _has_class1(pers: Personality) -> bool:
     return pers.fax is not None
+
+
+def _has_modulations(pers: Personality) -> bool:
+    return bool(pers.modulations)
 
 
 @dataclass(frozen=True)
@@ -381,6 +420,9 @@ EXTENDED: dict[str, ExtendedCommand] = {
     "FRS": ExtendedCommand({"test": _silence_test, "set": _frs}, _has_class1),
     "FLO": ExtendedCommand({"test": _flo_test, "read": _flo_read, "set": _flo_set},
                            _has_class1),
+    "PMHF": ExtendedCommand({"action": _pmhf}, _is_v92),
+    "MS": ExtendedCommand({"test": _ms_test, "read": _ms_read, "set": _ms_set},
+                          _has_modulations),
 }
 """Extended commands by name (without ``+``); a missing form or modem answers ERROR."""
 
@@ -401,11 +443,21 @@ def _dial(dce: Dce, rest: str) -> None:
         raise CommandError
     regs = dce.settings.regs
     try:
-        plan = parse_dial_string(rest, pulse=dce.pulse_default, comma_pause=regs[8],
+        dial = expand_dial_string(rest, last=dce.last_dial, stored=tuple(dce.numbers))
+        plan = parse_dial_string(dial, pulse=dce.pulse_default, comma_pause=regs[8],
                                  dtmf_ms=regs[11], pending=dce.pending_dial)
     except DialStringError:
         raise CommandError from None
-    dce.dial(plan, rest)
+    refusal = dce.blacklist.get("".join(d for _, d in plan.segments))
+    if refusal is not None:
+        pers = dce.personality
+        if pers.blacklist_min_x is None or dce.settings.x < pers.blacklist_min_x:
+            if pers.blacklist_below == "ERROR":
+                raise CommandError
+            refusal = pers.blacklist_below
+        dce.refuse_dial(refusal)
+        return
+    dce.dial(plan, dial)
 
 
 def _answer(dce: Dce, rest: str) -> None:
@@ -458,6 +510,9 @@ def _one_command(dce: Dce, text: str, pos: int, infos: list[bytes]) -> tuple[int
     if ch in "&\\%":
         if pos + 1 >= len(text):
             raise CommandError
+        if ch == "&" and text[pos + 1].upper() == "Z" and dce.personality.stored_numbers:
+            _store_number(dce, text[pos + 2:])
+            return len(text), False
         num, nxt = _number(text, pos + 2)
         _run_basic(dce, ch + text[pos + 1].upper(), num, infos)
         return nxt, False
@@ -475,6 +530,24 @@ def _one_command(dce: Dce, text: str, pos: int, infos: list[bytes]) -> tuple[int
     num, nxt = _number(text, pos + 1)
     _run_basic(dce, ch, num, infos)
     return nxt, False
+
+
+def _store_number(dce: Dce, rest: str) -> None:
+    """``&Z[n]=<dial string>`` (Hayes &Z): the rest of the line is the string; ``&Z=``
+    and ``&Z<string>`` mean location 0; no string clears the location."""
+    if rest[:1] == "=":
+        slot, dial = 0, rest[1:]
+    elif rest[1:2] == "=":
+        if not rest[0].isdigit():
+            raise CommandError
+        slot, dial = int(rest[0]), rest[2:]
+    else:
+        slot, dial = 0, rest
+    pers = dce.personality
+    value = storable(dial)
+    if slot >= pers.stored_numbers or len(value) > pers.stored_number_len:
+        raise CommandError
+    dce.numbers[slot] = value
 
 
 def _sreg(dce: Dce, text: str, pos: int, infos: list[bytes]) -> int:

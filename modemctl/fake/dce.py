@@ -33,6 +33,7 @@ from modemctl.fake.cmdline import LineAssembler
 from modemctl.fake.commands import execute_line
 from modemctl.fake.dialstring import DialPlan, DialRequest, Segments
 from modemctl.fake.faxwire import Signal
+from modemctl.fake.modulation import rate_cap
 from modemctl.fake.outcomes import SetupFailure
 from modemctl.fake.personality import CLASS1, Personality
 from modemctl.fake.settings import StoredSettings, factory_settings
@@ -46,6 +47,18 @@ CW_INTERRUPTION_MS = 300
 """A call-waiting tone interrupts the carrier this long (design.md rule 3)."""
 RI_PULSE = 1.0
 """RI toggle length (protocol seconds) when +PCW=0 reports call waiting."""
+REPEAT_PAUSE = 2.0
+"""Protocol seconds between ``A>`` repetitions.  Assumption: [V5] says only "repeat
+continuously"; a pause like a redial's keeps a repeated non-dial line from flooding."""
+MOH_TIMEOUTS: tuple[float | None, ...] = (0, 10, 20, 30, 40, 60, 120, 180, 240, 360, 480, 720,
+                                          960, None)
+"""Seconds of modem-on-hold each ``+PMHT``/``+PMHR`` value grants (13: indefinite)
+([V1 p.124; V3 p.112; V9 ZPX])."""
+MOH_RETRAIN = TRAINING_TIME
+"""Protocol seconds a modem retrains for when it comes back from hold.  Assumption: the
+notes give no figure for V.92's quick reconnect; the fake's answer training time is used."""
+MOH_FLASH = 0.5
+"""``+PMHF``'s hook flash: about 0.5 s on-hook ([V9; V12 Tornado])."""
 
 
 class Telco(Protocol):
@@ -96,15 +109,31 @@ class Dce:
         self.pulse_default = False
         self.pending_dial: Segments = ()
         """Digits of a ``D...;`` dialled so far, which the next ``D`` continues."""
+        self.numbers = [""] * personality.stored_numbers
+        """``&Zn=`` dial strings: non-volatile, so neither ``Z``, ``&F`` nor a power
+        cycle clears them ([V10 00000181])."""
+        self.blacklist: dict[str, str] = {}
+        """Numbers this modem refuses to dial, with the result (``DELAYED`` or
+        ``BLACKLISTED``); set by the ``blacklist`` fault, gone at power-off
+        (assumption: blacklists are kept in RAM)."""
+        self.last_dial: str | None = None
+        """The last dial string (``L`` redials it); volatile (assumption: kept in RAM)."""
         self.sreg_pointer = 0
         """The register a bare ``?`` reads (the last one ``Sn`` named)."""
         # command-line assembly
-        self._assembler = LineAssembler(personality.max_line, personality.echo_backspace)
+        self._assembler = LineAssembler(personality.max_line, personality.echo_backspace,
+                                        personality.repeat_continuous)
+        self._repeating = False
+        """``A>`` is in force: the last line runs again after each result but CONNECT."""
+        self._repeat_timer: TimerHandle | None = None
+        self._repeat_body = b""
         self._line_end_time = -1e9
         # dialing / online
         self._dial_timer: TimerHandle | None = None
         self._wait_timer: TimerHandle | None = None
         self._quiet_answer = False
+        self._ringback = False
+        """The far end is ringing for the current dial (ringback heard, not ceased)."""
         self._plus = 0
         self._last_rx = 0.0
         self._escape_timer: TimerHandle | None = None
@@ -114,6 +143,12 @@ class Dce:
         self._ri_timer: TimerHandle | None = None
         self.fax = T31(self, personality.fax) if personality.fax is not None else None
         """The Class 1 engine (:mod:`~modemctl.fake.t31`), on personalities that offer it."""
+        # modem-on-hold
+        self.on_hold = False
+        """Held by the far end (V.92 MOH): no carrier, data kept until the call resumes."""
+        self._hold_timer: TimerHandle | None = None
+        self._hold_tx = bytearray()
+        self._connect_on_resume = False
 
     # ------------------------------------------------------------------ settings
     @property
@@ -140,6 +175,14 @@ class Dce:
     def v92(self) -> dict[str, int]:
         """Live V.92 parameter values (empty on non-V.92 personalities)."""
         return self.settings.v92
+
+    @property
+    def max_rate(self) -> int:
+        """The fastest this modem will connect now: its top rate, capped by ``+MS``."""
+        pers, mod = self.personality, self.settings.modulation
+        if mod is None:
+            return pers.max_rate
+        return rate_cap(mod, pers.modulations, pers.max_rate)
 
     @property
     def dcd(self) -> bool:
@@ -205,12 +248,40 @@ class Dce:
         return b"".join(s.encode("latin-1") + cr + lf for s in lines)
 
     def _connect_text(self) -> str:
-        if self.settings.x == 0 or self.fclass != "0" or self.rate is None:
+        if self.settings.x in self.personality.plain_connect_x or self.fclass != "0" \
+                or self.rate is None:
             return "CONNECT"
         return f"CONNECT {self.rate}"
 
     def _final(self, text: str) -> None:
         self.output.response([], self.format_result(text))
+        self._after_result(text)
+
+    # ------------------------------------------------------------------ A> repetition
+    def _after_result(self, text: str) -> None:
+        """With ``A>`` in force, schedule the next run, unless the line connected."""
+        if not self._repeating:
+            return
+        if text.startswith("CONNECT") or self.state is not DceState.COMMAND:
+            self._repeating = False
+            return
+        self._cancel(self._repeat_timer)
+        self._repeat_timer = self._clock.call_later(REPEAT_PAUSE, self._repeat)
+
+    def _repeat(self) -> None:
+        self._repeat_timer = None
+        if self._repeating:
+            self._execute(self._repeat_body)
+
+    def stop_repeating(self) -> None:
+        """End ``A>`` (a key from the DTE, a reset, a DTR drop)."""
+        self._repeating = False
+        self._cancel(self._repeat_timer)
+        self._repeat_timer = None
+
+    def refuse_dial(self, text: str) -> None:
+        """A dial the modem will not start (a blacklisted number): ``text`` at once, on-hook."""
+        self._final(text)
 
     def fax_result(self, text: str) -> None:
         """A Class 1 result (``CONNECT``, ``OK``, ``ERROR``, ``NO CARRIER``, ``+FCERROR``)."""
@@ -247,7 +318,11 @@ class Dce:
             return
         if self.state in (DceState.DIALING, DceState.ANSWERING):
             if self._clock.now() - self._line_end_time >= ABORT_IGNORE:
+                self.stop_repeating()
                 self._end_call("NO CARRIER")      # any character aborts the set-up
+            return
+        if self._repeating:
+            self.stop_repeating()                 # "until a key is pressed": the key is eaten
             return
         for i, byte in enumerate(data):
             self._feed_command_byte(byte)
@@ -273,16 +348,25 @@ class Dce:
             self.output.echo(echo)
         if line is None:
             return
-        self._line_end_time = self._clock.now()
         if line.overflow:
             self._final("ERROR")
             return
-        infos, ok, deferred = execute_line(self, line.body)
+        if line.repeat:
+            self._repeating = True
+            self._repeat_body = line.body
+        self._execute(line.body)
+
+    def _execute(self, body: bytes) -> None:
+        """Run one command line body (typed, ``A/`` or an ``A>`` repetition)."""
+        self._line_end_time = self._clock.now()
+        infos, ok, deferred = execute_line(self, body)
         if deferred:
             if infos:
                 self.output.response(infos, None)
             return
-        self.output.response(infos, self.format_result("OK" if ok else "ERROR"))
+        text = "OK" if ok else "ERROR"
+        self.output.response(infos, self.format_result(text))
+        self._after_result(text)
 
     # ------------------------------------------------------------------ dialing
     def dial(self, plan: DialPlan, dial_string: str) -> None:
@@ -290,8 +374,10 @@ class Dce:
         regs = self.settings.regs
         duration = plan.duration
         fresh = not self.off_hook
+        self.last_dial = dial_string
         self.pulse_default = plan.pulse
         self._quiet_answer = plan.quiet_answer
+        self._ringback = False
         self._go(DceEvent.DIAL)
         x = self.settings.x
         detect = x in (2, 4) or x >= 5 or plan.wait_for_tone
@@ -304,7 +390,7 @@ class Dce:
             text = self.personality.no_dialtone_text
             self._dial_timer = self._clock.call_later(regs[6], lambda: self._setup_failed(text))
             return
-        request = DialRequest(plan.segments, plan.quiet_answer, dial_string)
+        request = DialRequest(plan.segments, plan.quiet_answer, dial_string, plan.reverse)
         self._dial_timer = self._clock.call_later(
             duration, lambda: self._dialled(request, plan.stay_in_command))
 
@@ -330,15 +416,40 @@ class Dce:
         self._wait_timer = None
         if self.state not in (DceState.DIALING, DceState.ANSWERING):
             return
-        quiet_dial = self._quiet_answer and self.state is DceState.DIALING
-        self._end_call("NO ANSWER" if quiet_dial else "NO CARRIER")
+        dialing = self.state is DceState.DIALING
+        no_answer = dialing and (self._quiet_answer or (
+            self._ringback and self.personality.no_answer_on_ringback))
+        self._end_call("NO ANSWER" if no_answer else "NO CARRIER")
 
-    def call_failed(self, reason: SetupFailure) -> None:
-        """The network reports a failed set-up: ``busy`` or ``no-carrier``."""
+    def ringback(self, ringing: bool = True) -> None:
+        """The called line rings once more (``ringing``: the caller hears a ringback
+        cycle), or has stopped ringing (answered or withdrawn: ringback ceased, so S7
+        running out is NO CARRIER, not NO ANSWER)."""
         if self.state is not DceState.DIALING:
             return
-        busy = reason == "busy" and self.settings.x >= 3
-        self._end_call("BUSY" if busy else "NO CARRIER")
+        self._ringback = ringing
+        if not ringing:
+            return
+        pers = self.personality
+        if pers.ringback_text and self.settings.x >= pers.ringback_min_x:
+            self._unsolicited_result(pers.ringback_text)
+
+    def call_failed(self, reason: SetupFailure) -> None:
+        """The network reports a failed set-up: ``busy`` or ``no-carrier``.
+
+        A busy tone is only heard with busy detection on (X3 and up, §1.3; Agere
+        X0-X2 "ignore any busy tones", Toshiba V.90 X table): then BUSY at once.
+        Below X3 the modem keeps waiting for a carrier that never comes, so S7
+        ends the attempt with NO CARRIER (NO ANSWER with ``@``), as with no answer;
+        Conexant's X0 text says a busy line "is reported as NO CARRIER" (§1.3 [V1]).
+        """
+        if self.state is not DceState.DIALING:
+            return
+        if reason == "busy":
+            if self.settings.x >= 3:
+                self._end_call("BUSY")
+            return
+        self._end_call("NO CARRIER")
 
     # ------------------------------------------------------------------ answering / ringing
     def answer(self) -> None:
@@ -465,7 +576,10 @@ class Dce:
         self._last_rx = now
         self._cancel(self._escape_timer)
         self._escape_timer = None
-        self.telco.send(data)
+        if self.on_hold:
+            self._hold_tx += data       # sent when the call resumes
+        else:
+            self.telco.send(data)
         if self._plus == 3:
             if guard == 0:
                 self._escape()
@@ -481,7 +595,15 @@ class Dce:
         self._final("OK")
 
     def return_online(self) -> None:
-        """O: back to online data with the held call (NO CARRIER if its carrier is gone)."""
+        """O: back to online data with the held call (NO CARRIER if its carrier is gone).
+
+        On modem-on-hold the call is still there: the DCE goes back online and says
+        CONNECT when the call resumes after its retrain."""
+        if self.on_hold:
+            self._go(DceEvent.RETURN_ONLINE)
+            self._enter_online()
+            self._connect_on_resume = True
+            return
         if not self.carrier:
             self._end_call("NO CARRIER")
             return
@@ -495,9 +617,9 @@ class Dce:
 
     def remote_data(self, data: bytes) -> None:
         """Bytes from the far end of the call."""
-        if self.state is DceState.ONLINE_DATA:
+        if self.state is DceState.ONLINE_DATA and not self.on_hold:
             self.output.data(data)
-        elif self.state is DceState.ONLINE_COMMAND and self.call_up:
+        elif self.call_up and (self.on_hold or self.state is DceState.ONLINE_COMMAND):
             self._held_data += data     # delivered on ATO; the exchange's flow control bounds it
 
     @property
@@ -528,8 +650,8 @@ class Dce:
         NO CARRIER after the S10-S9 delay; with S10 = 255 the modem stays
         off-hook without carrier (DCD off) until the DTE hangs up.
         """
-        if not self.call_up:
-            return True
+        if not self.call_up or self.on_hold:
+            return True                 # on hold there is no carrier to interrupt
         s9, s10 = self.settings.regs[9], self.settings.regs[10]
         self.carrier = False
         self.output.lines_changed()
@@ -575,6 +697,7 @@ class Dce:
             self._pulse_ri()
             if v92["PMH"] == 0:
                 if far_grants_moh:
+                    self._hold(self.telco.far_moh_timeout())
                     return CwOutcome.HELD
                 self._end_call("NO CARRIER")
                 return CwOutcome.DROPPED
@@ -586,6 +709,45 @@ class Dce:
         if self.carrier_interruption(CW_INTERRUPTION_MS / 1000):
             return CwOutcome.RODE_THROUGH
         return CwOutcome.DROPPED
+
+    # ------------------------------------------------------------------ modem-on-hold
+    def _hold(self, granted: int) -> None:
+        """The far end granted modem-on-hold for ``granted`` (a +PMHT value): the carrier
+        goes, data waits, and after the granted time the modem retrains and resumes."""
+        self.on_hold = True
+        self.carrier = False
+        self.output.lines_changed()
+        seconds = MOH_TIMEOUTS[min(max(granted, 0), len(MOH_TIMEOUTS) - 1)]
+        if seconds is not None:
+            self._hold_timer = self._clock.call_later(seconds, self._retrain)
+
+    def flash_hold(self) -> None:
+        """``+PMHF``: a hook flash back to the held data call, before the granted time ends."""
+        self._cancel(self._hold_timer)
+        self._hold_timer = self._clock.call_later(MOH_FLASH, self._retrain)
+
+    def _retrain(self) -> None:
+        self._hold_timer = self._clock.call_later(MOH_RETRAIN, self._resume)
+
+    def _resume(self) -> None:
+        self._hold_timer = None
+        if not (self.call_up and self.on_hold):
+            return
+        self.on_hold = False
+        self.carrier = True
+        self.output.lines_changed()
+        if self._hold_tx:
+            self.telco.send(bytes(self._hold_tx))
+            self._hold_tx.clear()
+        if self.state is not DceState.ONLINE_DATA:
+            return                               # online command: delivered on ATO
+        if self._connect_on_resume:
+            self._connect_on_resume = False
+            self._final(self._connect_text())
+        if self._held_data:
+            held = bytes(self._held_data)
+            self._held_data.clear()
+            self.output.data(held)
 
     def _pulse_ri(self) -> None:
         self.ri = True
@@ -610,9 +772,12 @@ class Dce:
         """Go on-hook from any state; tell the network unless it told us."""
         was_active = self.off_hook or self.call_up or self.state is not DceState.COMMAND
         for timer in (self._dial_timer, self._wait_timer, self._escape_timer,
-                      self._carrier_timer):
+                      self._carrier_timer, self._hold_timer):
             self._cancel(timer)
         self._dial_timer = self._wait_timer = self._escape_timer = self._carrier_timer = None
+        self._hold_timer = None
+        self.on_hold = self._connect_on_resume = False
+        self._hold_tx.clear()
         self._go(DceEvent.HANG_UP)
         self.off_hook = False
         self.call_up = False
@@ -632,6 +797,8 @@ class Dce:
         if on == self.dtr:
             return
         self.dtr = on
+        if not on:
+            self.stop_repeating()
         if on:
             return
         mode = self.settings.amp_d
@@ -648,6 +815,7 @@ class Dce:
 
     def reset(self) -> None:
         """Soft reset: on-hook, stored settings back (ATZ, &D3)."""
+        self.stop_repeating()
         self.hang_up()
         self.restore(self.stored)
         self._assembler.reset()
@@ -663,6 +831,8 @@ class Dce:
         self.ringing = self.ri = False
         self.pulse_default = False
         self.sreg_pointer = 0
+        self.last_dial = None
+        self.blacklist.clear()
         self.output.lines_changed()
 
     @staticmethod

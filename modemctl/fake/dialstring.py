@@ -4,6 +4,13 @@ Pure: a dial string and the few settings that shape it in, a :class:`DialPlan`
 out.  The DCE decides what to do with the plan (dial tone check, timers, the
 network request); keeping the parsing here means a reader finds V.250 §6.3.1's
 modifiers in one place and tests can check them without a clock.
+
+Two dial forms name a number instead of spelling it: ``L`` as the first symbol
+redials the last dialled string ([V11 Actiontec]: "should be the first character
+following ATD, ignored otherwise"), and ``S=n`` dials the string stored in
+location ``n`` with ``&Zn=`` ([V10 00000181]; [V12 Airlink, Paradyne]).
+:func:`expand_dial_string` replaces them before parsing.  ``R`` (reverse:
+originate in answer mode, [V12 Paradyne]) is a flag of the request.
 """
 
 from __future__ import annotations
@@ -26,7 +33,47 @@ Segments = tuple[tuple[DialMethod, str], ...]
 
 
 class DialStringError(ValueError):
-    """The dial string cannot be dialled (e.g. characters after ``;``)."""
+    """The dial string cannot be dialled (e.g. characters after ``;``, an empty ``S=n``)."""
+
+
+STORABLE = frozenset("0123456789ABCD#*,$TPRW!@;")
+"""Characters ``&Zn=`` keeps (Hayes &Z: digits, ``ABCD#*,$TPRW`` and ``;``; we also keep
+``!`` and ``@``, which every personality dials); others are dropped, lower case is
+stored upper case ([V10 00000181])."""
+
+
+def storable(dial: str) -> str:
+    """What ``&Zn=<dial>`` stores: the storable characters, upper-cased."""
+    return "".join(ch for ch in dial.upper() if ch in STORABLE)
+
+
+def expand_dial_string(dial: str, *, last: str | None, stored: tuple[str, ...]) -> str:
+    """Resolve ``L`` (first symbol: the last dialled string) and ``S=n`` (stored string n).
+
+    Raises :class:`DialStringError` for ``L`` with nothing dialled yet, an ``S=n``
+    whose location does not exist or is empty (assumption: the notes do not say
+    what a modem answers then; ERROR is what a missing parameter gets in V.250).
+    """
+    body = dial.lstrip()
+    if body[:1].upper() == "L":
+        if not last:
+            raise DialStringError("L: no number dialled yet")
+        dial = last + body[1:]
+    out: list[str] = []
+    i = 0
+    while i < len(dial):
+        if dial[i].upper() == "S" and dial[i + 1:i + 2] == "=":
+            j = i + 2
+            while j < len(dial) and dial[j].isdigit():
+                j += 1
+            if j == i + 2 or int(dial[i + 2:j]) >= len(stored) or not stored[int(dial[i + 2:j])]:
+                raise DialStringError(f"S=: no stored number in {dial!r}")
+            out.append(stored[int(dial[i + 2:j])])
+            i = j
+            continue
+        out.append(dial[i])
+        i += 1
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -41,6 +88,8 @@ class DialRequest:
     segments: Segments
     quiet_answer: bool
     dial_string: str
+    reverse: bool = False
+    """``R``: originate in answer mode; only an originating far end can train with it."""
 
     @property
     def digits(self) -> str:
@@ -58,6 +107,7 @@ class DialPlan:
     stay_in_command: bool    # trailing ``;``: return to command state after dialling
     wait_for_tone: bool      # ``W``: check for a dial tone even at X0/X1/X3
     pulse: bool              # the dialling method in force at the end (the next default)
+    reverse: bool = False    # ``R``: originate in answer mode
 
 
 def parse_dial_string(dial: str, *, pulse: bool, comma_pause: float, dtmf_ms: int,
@@ -67,11 +117,12 @@ def parse_dial_string(dial: str, *, pulse: bool, comma_pause: float, dtmf_ms: in
     ``pulse`` is the method in force before it (the last ``T``/``P`` used),
     ``comma_pause`` S8 in seconds, ``dtmf_ms`` S11, and ``pending`` the digits
     of an earlier ``D...;`` that this dial continues.  Characters V.250 lets a
-    modem ignore (punctuation, ``R``, ``L``, ``S=n``, ``$``) are ignored.
+    modem ignore (punctuation, ``$``) are ignored; ``L`` and ``S=n`` must have been
+    expanded first (:func:`expand_dial_string`).
     """
     segments: list[tuple[DialMethod, str]] = list(pending)
     duration = 0.0
-    quiet = stay = wait = False
+    quiet = stay = wait = reverse = False
     for i, raw in enumerate(dial):
         ch = raw.upper()
         if ch in DIAL_DIGITS:
@@ -97,8 +148,10 @@ def parse_dial_string(dial: str, *, pulse: bool, comma_pause: float, dtmf_ms: in
             duration += WAIT_FOR_TONE
         elif ch == "@":
             quiet = True
+        elif ch == "R":
+            reverse = True
         elif ch == ";":
             if dial[i + 1:].strip():
                 raise DialStringError(f"characters after ';' in {dial!r}")
             stay = True
-    return DialPlan(tuple(segments), duration, quiet, stay, wait, pulse)
+    return DialPlan(tuple(segments), duration, quiet, stay, wait, pulse, reverse)

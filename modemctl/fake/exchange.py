@@ -96,6 +96,7 @@ class CallEnd(Protocol):
     def end_deliver(self, data: bytes) -> None: ...
     def end_remote_hangup(self) -> None: ...
     def end_offer_withdrawn(self) -> None: ...
+    def end_ringback(self, ringing: bool) -> None: ...
     def backlog(self) -> int: ...
 
 
@@ -130,6 +131,9 @@ class Circuit:
         """A fax call: the ends exchange :mod:`~modemctl.fake.faxwire` signals, no data."""
         self.interruptions: list[tuple[float, float]] = []
         """Spans of protocol time the line was interrupted (call waiting on a fax call)."""
+        self.reverse = False
+        """The caller dialled with ``R`` (answer mode): an answering modem, also in
+        answer mode, never trains with it; both ends' S7 timers end the attempt."""
 
     @property
     def connected(self) -> bool:
@@ -233,6 +237,9 @@ class RemoteParty:
 
     def end_offer_withdrawn(self) -> None:
         self.settle("no-answer")
+
+    def end_ringback(self, ringing: bool) -> None:
+        """A remote party never calls out, so it never hears ringback."""
 
     def backlog(self) -> int:
         return len(self._rx)
@@ -463,6 +470,7 @@ class Exchange:
         record = CallRecord("out", number, dialled=request.dial_string, cancel_code=cancel)
         line.call_log.append(record)
         circuit = Circuit(line, None, cancel_cw=cancel)
+        circuit.reverse = request.reverse
         circuit.records[id(line)] = record
         self._circuits[id(line)] = circuit
         target = self._lines.get(number)
@@ -505,7 +513,7 @@ class Exchange:
             self._fax_call(circuit)
             return True
         circuit.state = CircuitState.TRAINING
-        circuit.tasks = [self._spawn(self._train(circuit))]
+        circuit.tasks = [] if circuit.reverse else [self._spawn(self._train(circuit))]
         return True
 
     def _fax_call(self, circuit: Circuit) -> None:
@@ -642,6 +650,7 @@ class Exchange:
                     return
                 rings += 1
                 line.dce.ring(True)
+                circuit.caller.end_ringback(True)     # the caller hears the ring cycle
                 await self.clock.sleep(RING_ON)
                 if circuit.state is not CircuitState.RINGING:
                     return
@@ -656,6 +665,7 @@ class Exchange:
         finally:
             if line.dce.ringing:
                 line.dce.ring(False)
+            circuit.caller.end_ringback(False)    # answered, withdrawn or given up
 
     @staticmethod
     def _cid_fields(caller: CallEnd) -> list[tuple[str, str]]:

@@ -62,9 +62,17 @@ FAULTS: dict[str, FaultKind] = {
                                  ("x", "result code level X0..the personality's maximum"),
                                  ("sN", "S-register N's stored value, e.g. s0=1"),
                                  ("reboot", "true: power-cycle at once (default false)"))),
+    "blacklist": FaultKind("the modem refuses to dial a number, as after repeated failed "
+                           "calls: DELAYED or BLACKLISTED at X4 (Conexant) / X5 (Agere) and "
+                           "up, ERROR below; modems without a blacklist (usr-v90, hayes-basic) "
+                           "refuse the fault; gone at power-off",
+                           (("number", "the digits dialled, e.g. 5551002"),
+                            ("result", "delayed or blacklisted (default blacklisted); "
+                                       "none lifts it"))),
     "slow": FaultKind("delay every output byte",
                       (("delay", "protocol seconds per byte (default 0.01; 0 turns it off)"),)),
-    "clear": FaultKind("remove every standing fault (not an unplug, not a stored profile)"),
+    "clear": FaultKind("remove every standing fault (not an unplug, a stored profile or a "
+                       "blacklist)"),
 }
 """Every fault kind, with its parameters (the ``inject --help`` text comes from here)."""
 
@@ -156,6 +164,24 @@ def stored_profile(params: dict[str, object], stored: StoredSettings, pers: Pers
             raise FaultError(f"stored-profile: unknown parameter {name!r} "
                              "(v, q, e, x, sN, reboot)")
     return new
+
+
+BLACKLIST_RESULTS = {"delayed": "DELAYED", "blacklisted": "BLACKLISTED", "none": None}
+
+
+def blacklist_entry(params: dict[str, object], pers: Personality) -> tuple[str, str | None]:
+    """The (number, result or None to lift it) of a ``blacklist`` injection."""
+    if pers.blacklist_min_x is None:
+        raise FaultError(f"blacklist: {pers.name} keeps no blacklist")
+    number, result = params.get("number"), params.get("result", "blacklisted")
+    if isinstance(number, int) and not isinstance(number, bool):
+        number = str(number)
+    if not isinstance(number, str) or not number or \
+            not all(c in "0123456789ABCD*#+" for c in number.upper()):
+        raise FaultError("blacklist: number must be the dialled digits")
+    if not isinstance(result, str) or result.lower() not in BLACKLIST_RESULTS:
+        raise FaultError("blacklist: result must be delayed, blacklisted or none")
+    return number.upper(), BLACKLIST_RESULTS[result.lower()]
 
 
 def param_float(params: dict[str, object], name: str, default: float) -> float:

@@ -26,6 +26,7 @@ from modemctl.fake.faults import (
     FAULT_KINDS,
     FaultError,
     FaultState,
+    blacklist_entry,
     garbage_bytes,
     param_float,
     param_lines,
@@ -173,7 +174,7 @@ class FakeLine:
 
     @property
     def max_rate(self) -> int:
-        return self.spec.max_rate
+        return self.dce.max_rate
 
     @property
     def moh_timeout(self) -> int:
@@ -209,6 +210,8 @@ class FakeLine:
 
     def end_fax_signal(self, signal: Signal) -> None:
         self.dce.fax_signal(signal)
+    def end_ringback(self, ringing: bool) -> None:
+        self.dce.ringback(ringing)
 
     # ------------------------------------------------------------------ life cycle
     async def start(self) -> None:
@@ -392,6 +395,12 @@ class FakeLine:
             self.dce.stored = stored_profile(params, self.dce.stored, self.spec)
             if params.get("reboot") is True and not self.unplugged:
                 self._reboot({})
+        elif kind == "blacklist":
+            number, result = blacklist_entry(params, self.spec)
+            if result is None:
+                self.dce.blacklist.pop(number, None)
+            else:
+                self.dce.blacklist[number] = result
         elif kind == "replug":
             if self.unplugged:             # now, even if a timed replug is pending
                 self._cancel_replug()

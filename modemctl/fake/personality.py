@@ -99,6 +99,30 @@ class Personality:
     accepted: dict[str, tuple[int, int]] = field(default_factory=dict)
     fax: FaxSpec | None = None
     """Class 1 details; set exactly when ``fax_classes`` offers 1 or 1.0."""
+    modulations: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """``+MS`` carriers and the rates each can run at (empty: no ``+MS``)."""
+    default_modulation: str = ""
+    """The factory ``+MS`` carrier."""
+    repeat_continuous: bool = False
+    """``A>`` repeats the last line until CONNECT or a key (USR [V5]); elsewhere ``A>``
+    is no prefix and is ignored."""
+    ringback_text: str | None = None
+    """Intermediate result shown for each ringback cycle (Agere ``RRING``), or None."""
+    ringback_min_x: int = 99
+    no_answer_on_ringback: bool = False
+    """S7 running out while the far end still rings is NO ANSWER (Conexant), not
+    NO CARRIER (NO ANSWER only with ``@`` elsewhere)."""
+    plain_connect_x: tuple[int, ...] = (0,)
+    """X levels that report CONNECT without a rate (X0 everywhere; Agere X7 too)."""
+    blacklist_min_x: int | None = None
+    """X level from which a blacklisted number gets ``DELAYED``/``BLACKLISTED`` (None:
+    this modem keeps no blacklist)."""
+    blacklist_below: str = "ERROR"
+    """What a blacklisted dial answers below ``blacklist_min_x``."""
+    stored_numbers: int = 0
+    """``&Zn=`` locations (0: no ``&Z`` and no ``DS=n``)."""
+    stored_number_len: int = 0
+    """Characters one ``&Zn=`` location holds; a longer string is an ERROR."""
 
     def numeric(self, text: str) -> int | None:
         """Numeric (V0) code of a verbose result, or None if this modem has none."""
@@ -168,8 +192,11 @@ def _build(raw: dict[str, Any]) -> Personality:
     spelling = results.pop("spelling")
     connect = {int(rate): int(code) for rate, code in results.pop("connect").items()}
     codes = {str(k): int(v) for k, v in results.items()}
-    for needed_text in ("OK", "CONNECT", "RING", "NO CARRIER", "ERROR", "BUSY", "NO ANSWER",
-                        spelling["no_dialtone"]):
+    needed_texts = ["OK", "CONNECT", "RING", "NO CARRIER", "ERROR", "BUSY", "NO ANSWER",
+                    spelling["no_dialtone"]]
+    if "blacklist" in raw:
+        needed_texts += ["DELAYED", "BLACKLISTED"]
+    for needed_text in needed_texts:
         if needed_text not in codes:
             raise ValueError(f"result {needed_text!r} has no numeric code")
     fax = tuple(str(c) for c in caps["fax_classes"])
@@ -192,6 +219,14 @@ def _build(raw: dict[str, Any]) -> Personality:
         raise ValueError(f"echo_backspace must be 'bs' or 'bs-sp-bs', not {echo_bs!r}")
     cw_min = quirks.get("cw_detect_s10_min")
     fax_spec = _fax_spec(raw.get("fax"), fax)
+    dial = raw.get("dial", {})
+    blacklist = raw.get("blacklist")
+    ms = raw.get("modulation", {})
+    carriers = {str(k).upper(): tuple(sorted(int(r) for r in v))
+                for k, v in ms.get("carriers", {}).items()}
+    default_ms = str(ms.get("default", "")).upper()
+    if carriers and default_ms not in carriers:
+        raise ValueError("modulation default must be one of its carriers")
     return Personality(
         name=str(raw["name"]), description=str(raw["description"]),
         max_line=int(raw["max_line"]), x_max=int(raw["x_max"]), echo_backspace=echo_bs,
@@ -208,6 +243,16 @@ def _build(raw: dict[str, Any]) -> Personality:
         cw_detect_s10_min=None if cw_min is None else int(cw_min),
         cw_detect_countries=tuple(str(c) for c in quirks.get("cw_detect_countries", ())),
         accepted=accepted, fax=fax_spec,
+        modulations=carriers, default_modulation=default_ms,
+        repeat_continuous=bool(raw.get("repeat_continuous", False)),
+        ringback_text=spelling.get("ringback"),
+        ringback_min_x=int(spelling.get("ringback_min_x", 99)),
+        no_answer_on_ringback=bool(spelling.get("no_answer_on_ringback", False)),
+        plain_connect_x=tuple(int(x) for x in spelling.get("plain_connect_x", (0,))),
+        blacklist_min_x=None if blacklist is None else int(blacklist["min_x"]),
+        blacklist_below=str((blacklist or {}).get("below", "ERROR")),
+        stored_numbers=int(dial.get("stored_numbers", 0)),
+        stored_number_len=int(dial.get("stored_number_len", 0)),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from modemctl.fake.modulation import Modulation
 from modemctl.fake.personality import Personality
 
 
@@ -27,6 +28,9 @@ class StoredSettings:
     regs: dict[int, int] = field(default_factory=dict)
     v92: dict[str, int] = field(default_factory=dict)
     accepted: dict[str, int] = field(default_factory=dict)
+    modulation: Modulation | None = None
+    """``+MS`` (None: the personality has no ``+MS``).  Assumption: kept with the
+    profile ``&W`` stores, like the other DCE parameters; the notes do not say."""
 
     def copy(self) -> StoredSettings:
         """A deep copy (the register and parameter tables are not shared)."""
@@ -38,7 +42,9 @@ def factory_settings(pers: Personality) -> StoredSettings:
     """The ``&F`` configuration of a personality."""
     return StoredSettings(regs={n: r.default for n, r in pers.registers.items()},
                           v92=dict(pers.v92_defaults),
-                          accepted={name: lo for name, (lo, _hi) in pers.accepted.items()})
+                          accepted={name: lo for name, (lo, _hi) in pers.accepted.items()},
+                          modulation=Modulation(pers.default_modulation)
+                          if pers.modulations else None)
 
 
 def settings_rows(s: StoredSettings) -> list[str]:

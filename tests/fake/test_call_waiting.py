@@ -157,7 +157,7 @@ async def test_rule2_pcw(ex: Exchange, open_client: Opener, personality: str, cm
 @pytest.mark.parametrize("personality", sorted(V92))
 @pytest.mark.parametrize(("far", "far_cmd", "outcome"), [
     ("agere-v92", b"+PMHT=1", "waiting-held"),       # V.92 far end granting MOH
-    ("conexant-v92", b"+PMHT=13", "waiting-held"),
+    ("conexant-v92", b"+PMHT=2", "waiting-held"),      # held 20 s, then retrain
     ("agere-v92", b"+PMHT=0", "waiting-dropped"),    # V.92 but denies MOH
     ("usr-v90", b"", "waiting-dropped"),             # not V.92: never grants
 ])
@@ -168,10 +168,34 @@ async def test_rule2_modem_on_hold(ex: Exchange, open_client: Opener, personalit
     party = await ex.ring_in("5551001", caller="5559999")
     assert party.outcome == outcome
     if outcome == "waiting-held":
+        assert ex.lines["5551001"].dce.on_hold
         await assert_survived(ex, s)
         assert ex.lines["5551001"].call_log[0].call_waiting == ["held"]
     else:
         await assert_dropped(ex, s)
+
+
+@pytest.mark.parametrize("personality", sorted(V92))
+async def test_indefinite_hold_resumes_on_pmhf(ex: Exchange, open_client: Opener,
+                                              personality: str) -> None:
+    """+PMHT=13 on the far end: held until the target flashes back with +PMHF."""
+    s = await connect(ex, open_client, personality, far="agere-v92",
+                      target_cmd=b"+PCW=0;+PMH=0", far_cmd=b"+PMHT=13")
+    party = await ex.ring_in("5551001", caller="5559999")
+    assert party.outcome == "waiting-held"
+    line = ex.lines["5551001"]
+    assert line.dce.on_hold and not line.dce.carrier
+    s.far.write(b"during hold")
+    await until(lambda: line.dce.held_backlog == 11, "far data kept during the hold")
+    await ex.clock.sleep(1.5)                        # S12 guard before +++
+    s.target.write(b"+++")
+    await s.target.expect(b"\r\nOK\r\n")
+    await s.target.command(b"AT+PMHF\r")
+    await until(lambda: line.dce.carrier, "carrier back after +PMHF and the retrain")
+    s.target.write(b"ATO\r")
+    assert await s.target.expect(b"during hold") == b"\r\nCONNECT 33600\r\nduring hold"
+    assert await s.far.read_exactly(3) == b"+++"     # escape characters go to the line (§1.7)
+    await assert_survived(ex, s)
 
 
 # --- rule 3: S10 ride-through and the Conexant quirk ---------------------------------------

@@ -50,7 +50,7 @@ def test_dial_places_call_then_connect() -> None:
 
 
 @pytest.mark.parametrize(("personality", "code"), [
-    ("conexant-v92", b"84\r"), ("agere-v92", b"84\r"), ("usr-v90", b"155\r")])
+    ("conexant-v92", b"84\r"), ("agere-v92", b"60\r"), ("usr-v90", b"155\r")])
 def test_numeric_connect_codes(personality: str, code: bytes) -> None:
     _, out = dial_connected(b"V0", personality, 33600)
     assert out == code
@@ -58,7 +58,9 @@ def test_numeric_connect_codes(personality: str, code: bytes) -> None:
 
 def test_hayes_numeric_connect_14400() -> None:
     _, out = dial_connected(b"V0", "hayes-basic", 14400)
-    assert out == b"15\r"
+    assert out == b"13\r"                     # Hayes extended code (15 is its CONNECT 28800)
+    _, out = dial_connected(b"V0", "hayes-basic", 7200)
+    assert out == b"1\r"                      # no Hayes code for 7200: plain CONNECT
 
 
 def test_x0_plain_connect_and_fax_class_plain_connect() -> None:
@@ -137,14 +139,29 @@ def test_w_forces_dial_tone_detection_even_blind() -> None:
     assert h.advance(2.1) == b"\r\nNO DIALTONE\r\n"
 
 
-@pytest.mark.parametrize(("x", "text"), [(4, b"BUSY"), (3, b"BUSY"), (2, b"NO CARRIER"),
-                                         (0, b"NO CARRIER")])
-def test_busy_by_x_level(x: int, text: bytes) -> None:
-    h = Harness()
+@pytest.mark.parametrize("personality", ALL)
+@pytest.mark.parametrize("x", [3, 4])
+def test_busy_detected_at_x3_and_up_at_once(personality: str, x: int) -> None:
+    h = Harness(personality)
     h.send(f"ATE0X{x}DT1\r".encode())
-    h.advance(DIAL_TIME)
+    until_placed(h)
     h.dce.call_failed("busy")
-    assert h.out.take() == b"\r\n" + text + b"\r\n"
+    assert h.out.take() == b"\r\nBUSY\r\n"
+    assert h.dce.state is DceState.COMMAND and not h.dce.off_hook
+
+
+@pytest.mark.parametrize("personality", ALL)
+@pytest.mark.parametrize("x", [0, 1, 2])
+@pytest.mark.parametrize(("modifier", "text"), [(b"", b"NO CARRIER"), (b"@", b"NO ANSWER")])
+def test_busy_ignored_below_x3_until_s7(personality: str, x: int, modifier: bytes,
+                                        text: bytes) -> None:
+    """Busy detection off (X0-X2): the busy tone is ignored and S7 ends the wait."""
+    h = Harness(personality)
+    h.send(f"ATE0S7=30X{x}DT1".encode() + modifier + b"\r")
+    until_placed(h)
+    h.dce.call_failed("busy")
+    assert h.advance(29.0) == b"" and h.dce.off_hook
+    assert h.advance(1.5) == b"\r\n" + text + b"\r\n"
     assert h.dce.state is DceState.COMMAND and not h.dce.off_hook
 
 

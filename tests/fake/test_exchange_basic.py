@@ -70,10 +70,13 @@ async def test_busy_when_callee_off_hook(exchange: Exchange, open_client: Opener
     assert a.call_log[-1].outcome == "busy"
 
 
-@pytest.mark.parametrize(("modifier", "text"), [(b"@", b"NO ANSWER"), (b"", b"NO CARRIER")])
-async def test_no_answer_after_s7(exchange: Exchange, open_client: Opener, modifier: bytes,
-                                  text: bytes) -> None:
-    a = await exchange.add_line("5551001")
+@pytest.mark.parametrize(("personality", "modifier", "text"), [
+    ("usr-v90", b"@", b"NO ANSWER"), ("usr-v90", b"", b"NO CARRIER"),
+    # Conexant: a ringback that lasts until S7 is NO ANSWER even without '@'
+    ("conexant-v92", b"@", b"NO ANSWER"), ("conexant-v92", b"", b"NO ANSWER")])
+async def test_no_answer_after_s7(exchange: Exchange, open_client: Opener, personality: str,
+                                  modifier: bytes, text: bytes) -> None:
+    a = await exchange.add_line("5551001", personality)
     b = await exchange.add_line("5551002")
     ca, cb = open_client(a.port), open_client(b.port)
     await ca.command(b"ATE0S7=8\r")
@@ -84,6 +87,42 @@ async def test_no_answer_after_s7(exchange: Exchange, open_client: Opener, modif
     assert b.call_log[-1].outcome == "unanswered"
     assert b.registers[1] >= 1                        # the rings were counted...
     await until(lambda: b.registers[1] == 0, "S1 cleared 8 s after the last ring")
+
+
+@pytest.mark.parametrize("personality", ["conexant-v92", "usr-v90"])
+async def test_no_ringback_is_no_carrier_after_s7(exchange: Exchange, open_client: Opener,
+                                                  personality: str) -> None:
+    """An unassigned number never rings back: NO CARRIER on every family."""
+    a = await exchange.add_line("5551001", personality)
+    ca = open_client(a.port)
+    await ca.command(b"ATE0S7=8\r")
+    ca.write(b"ATDT5559999\r")
+    await ca.expect(b"\r\nNO CARRIER\r\n")
+
+
+async def test_agere_x5_reports_rring_per_ring_cycle(exchange: Exchange,
+                                                     open_client: Opener) -> None:
+    a = await exchange.add_line("5551001", "agere-v92")
+    b = await exchange.add_line("5551002")
+    ca, cb = open_client(a.port), open_client(b.port)
+    await ca.command(b"ATE0X5S7=10\r")
+    ca.write(b"ATDT5551002\r")
+    assert await ca.expect(b"\r\nRRING\r\n") == b"\r\nRRING\r\n"
+    assert await ca.expect(b"\r\nRRING\r\n") == b"\r\nRRING\r\n"   # second cycle (6 s)
+    await cb.command(b"ATA\r", b"CONNECT 33600\r\n", within=10)
+    assert await ca.expect(b"\r\nCONNECT 33600\r\n") == b"\r\nCONNECT 33600\r\n"
+
+
+async def test_agere_x4_is_silent_about_ringback(exchange: Exchange, open_client: Opener) -> None:
+    a = await exchange.add_line("5551001", "agere-v92")
+    b = await exchange.add_line("5551002")
+    ca, cb = open_client(a.port), open_client(b.port)
+    await ca.command(b"ATE0S7=10\r")
+    ca.write(b"ATDT5551002\r")
+    await cb.expect(b"RING")
+    await cb.expect(b"RING")
+    await cb.command(b"ATA\r", b"CONNECT 33600\r\n", within=10)
+    assert await ca.expect(b"\r\nCONNECT 33600\r\n") == b"\r\nCONNECT 33600\r\n"
 
 
 @pytest.mark.parametrize(("personality", "text"), [("conexant-v92", b"NO DIALTONE"),
@@ -264,7 +303,7 @@ async def test_dialling_out_while_ringing_takes_the_line(exchange: Exchange,
     cb.write(b"ATDT5551003\r")
     assert not await asyncio.wait_for(party.answered(), 2)
     assert party.outcome == "no-answer"
-    await cb.expect(b"NO CARRIER\r\n")                          # 5551003 never answers
+    await cb.expect(b"NO ANSWER\r\n")    # 5551003 rings until S7 (Conexant: NO ANSWER)
 
 
 async def test_unplug_while_ringing_ends_the_offer(exchange: Exchange) -> None:
