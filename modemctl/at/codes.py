@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-NumericFamily = Literal["hayes", "conexant", "usr"]
+NumericFamily = Literal["hayes", "conexant", "usr", "lucent"]
 
 
 class ResultCode(enum.Enum):
@@ -102,6 +102,13 @@ _UNIVERSAL: dict[int, str] = {
     6: "NO DIALTONE", 7: "BUSY", 8: "NO ANSWER",
 }
 
+# Hayes' own numbering past the universal codes (Hayes technical reference
+# 00000181): 10-12 as Conexant, but 13 is CONNECT 14400 here.
+_HAYES: dict[int, str] = {
+    **_UNIVERSAL,
+    10: "CONNECT 2400", 11: "CONNECT 4800", 12: "CONNECT 9600", 13: "CONNECT 14400",
+}
+
 _CONEXANT: dict[int, str] = {
     **_UNIVERSAL,
     9: "CONNECT 600", 10: "CONNECT 2400", 11: "CONNECT 4800", 12: "CONNECT 9600",
@@ -119,10 +126,25 @@ _USR: dict[int, str] = {
     18: "CONNECT 4800", 20: "CONNECT 7200", 21: "CONNECT 12000", 25: "CONNECT 14400",
     43: "CONNECT 16800", 85: "CONNECT 19200", 91: "CONNECT 21600", 99: "CONNECT 24000",
     103: "CONNECT 26400", 107: "CONNECT 28800",
+    # V.34+ rates: an assumption shared with the fake's usr-v90 personality
+    # (firmware-notes/usr.md), no USR table at hand lists them.
+    151: "CONNECT 31200", 155: "CONNECT 33600",
+}
+
+# Lucent / Agere controller modems (Lucent host-based controller modem AT
+# manual, table 4): not Conexant's numbering (14400 is 13 here, 15 there).
+_LUCENT: dict[int, str] = {
+    **_UNIVERSAL,
+    10: "CONNECT 2400", 11: "CONNECT 4800", 12: "CONNECT 9600", 13: "CONNECT 14400",
+    14: "CONNECT 19200", 24: "CONNECT 7200", 25: "CONNECT 12000", 40: "CONNECT 300",
+    55: "CONNECT 21600", 56: "CONNECT 24000", 57: "CONNECT 26400", 58: "CONNECT 28800",
+    59: "CONNECT 31200", 60: "CONNECT 33600", 86: "CONNECT 16800",
+    88: "DELAYED", 89: "BLACKLISTED",
 }
 
 NUMERIC_TABLES: dict[NumericFamily, dict[int, str]] = {
-    "hayes": _UNIVERSAL,
+    "hayes": _HAYES,
+    "lucent": _LUCENT,
     "conexant": _CONEXANT,
     "usr": _USR,
 }

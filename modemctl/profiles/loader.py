@@ -31,7 +31,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _INIT_CMD = re.compile(r"^[A-Za-z&+%\\][A-Za-z0-9&+%\\=?,.\-]*$")
 _FAX_CLASS = re.compile(r"^\d+(\.\d+)?$")
 #: Numeric result-code tables the AT core knows (codes 9 and up differ by vendor).
-NUMERIC_CODE_TABLES = ("hayes", "conexant", "usr")
+NUMERIC_CODE_TABLES = ("hayes", "conexant", "usr", "lucent")
 _COUNTRY = re.compile(r"^[0-9A-Fa-f]{2}$")
 
 

@@ -88,6 +88,14 @@ NUMERIC_CASES: list[tuple[NumericFamily, str, ResultCode, int | None]] = [
     ("usr", "12", ResultCode.VOICE, None),
     ("usr", "107", ResultCode.CONNECT, 28800),
     ("hayes", "8", ResultCode.NO_ANSWER, None),
+    ("hayes", "13", ResultCode.CONNECT, 14400),      # Hayes' own numbering, not Conexant's 7200
+    # Lucent/Agere numbering (Lucent AT manual, table 4): not Conexant's
+    ("lucent", "13", ResultCode.CONNECT, 14400),
+    ("lucent", "40", ResultCode.CONNECT, 300),
+    ("lucent", "60", ResultCode.CONNECT, 33600),
+    ("lucent", "86", ResultCode.CONNECT, 16800),
+    ("lucent", "88", ResultCode.DELAYED, None),
+    ("lucent", "89", ResultCode.BLACKLISTED, None),
 ]
 
 

@@ -142,3 +142,21 @@ def test_not_toml(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_profile_file(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(("profile", "personality"), [
+    ("conexant", "conexant-v92"), ("agere", "agere-v92"), ("usr", "usr-v90"),
+    ("generic-hayes", "hayes-basic")])
+def test_numeric_connect_codes_agree_with_the_fake(profile: str, personality: str) -> None:
+    """The driver's numeric table for a family reads every CONNECT code the fake's
+    modem of that family sends as the rate it means (two independent tables, each
+    sourced from the vendor's manual, checking each other)."""
+    from modemctl.at.codes import ResultCode, numeric_text, parse_final
+    from modemctl.fake.personality import load_personality
+
+    family = get_profile(profile).numeric_codes
+    for rate, code in load_personality(personality).connect_codes.items():
+        text = numeric_text(str(code), family)
+        final = parse_final(text) if text is not None else None
+        assert final is not None and final.code is ResultCode.CONNECT, (rate, code, text)
+        assert final.rate == rate, (rate, code, text)
