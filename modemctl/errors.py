@@ -182,10 +182,48 @@ class ConfigError(ModemctlError):
         super().__init__(f"{source}: {reason}")
 
 
+# --- fax pages -------------------------------------------------------------
+
+
+class FaxError(ModemctlError):
+    """Base class of the fax layer's errors (pages, T.4 coding, T.30)."""
+
+
+class DocumentError(FaxError):
+    """A document to fax cannot be read or turned into fax pages.
+
+    ``source`` names the file (or "image 2" for an in-memory image) so the
+    message says which input of several is at fault.
+    """
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+class MissingExtra(FaxError):
+    """An optional feature needs a package that is not installed.
+
+    The message names the extra to install, so it is the whole next step.
+    """
+
+    def __init__(self, feature: str, extra: str, package: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.package = package
+        super().__init__(f"{feature} needs {package}: pip install 'modemctl[{extra}]'")
+
+
+class PageCodingError(FaxError, ValueError):
+    """Page data or coding parameters the T.4 codec cannot work with
+    (a row of the wrong length, K below 1, an unknown width)."""
+
+
 # --- fax protocol (T.30) ---------------------------------------------------
 
 
-class FrameError(ModemctlError, ValueError):
+class FrameError(FaxError, ValueError):
     """Bytes that are not a T.30 frame (or information field) we can act on.
 
     ``data`` holds the bytes, ``reason`` says what is wrong with them; the
