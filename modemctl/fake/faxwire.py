@@ -21,9 +21,15 @@ T.30 (Class 2/2.0, part 2) will use unchanged:
   are exactly what the sending DTE gave its modem (after DLE un-stuffing): the
   fake neither bit-reverses nor interprets them.  Nothing is inserted when the
   sender's DTE falls behind (a real modem sends fill; the fake sends nothing).
+  The carrier ends with its turn-off sequence, 32 symbols of binary ones, which
+  arrive as a few 0xFF bytes (:attr:`Modulation.turn_off`): a T.4 decoder
+  needs bytes after RTC to see its last EOL, and real modems give it these.
 * **Silence** is the absence of a carrier.  :class:`CarrierOn` and
   :class:`CarrierOff` bracket every tone and carrier, so a receiver knows what
-  is on the line at any time.
+  is on the line at any time.  A receiver in the middle of a receive notices
+  the end of the carrier :data:`CARRIER_LOSS_DETECT` after it (its demodulator
+  must see the energy gone), so the sender's ``OK`` comes before the
+  receiver's ``NO CARRIER``, as on a real line.
 
 What a receiver hears follows from that: listening for V.21 it gets the frames
 that *start* after it began to listen (a frame already under way is lost);
@@ -52,6 +58,9 @@ CED_TIME = 3.0
 """Answer tone length (T.30: 2.6 s to 4.0 s) before the answering modem's V.21."""
 CED_GAP = 0.075
 """Silence between the end of CED and the first V.21 flags (T.30: 75 ms +- 20)."""
+CARRIER_LOSS_DETECT = 0.05
+"""Seconds a receiver takes to notice that a carrier has ended (an estimate of a
+demodulator's energy-detector hold time; no source gives a figure)."""
 CNG_ON = 0.5
 """Calling tone burst (T.30: 0.5 s on, 3 s off)."""
 CNG_OFF = 3.0
@@ -65,10 +74,20 @@ class Modulation:
     family: str          # "V.21", "V.27ter", "V.29", "V.17"
     rate: int            # bit/s
     training: float      # seconds from carrier start to the first data bit
+    baud: int = 2400     # symbols per second
 
     @property
     def bytes_per_second(self) -> float:
         return self.rate / 8
+
+    @property
+    def turn_off(self) -> bytes:
+        """What the carrier's turn-off sequence demodulates to: 32 symbols of binary
+        ones (spandsp's V.17, V.29 and V.27ter transmitters), so the receiving DTE
+        reads some 0xFF after the sender's last byte, as from a real modem."""
+        if self.family == "V.21":
+            return b""
+        return b"\xff" * (32 * self.rate // self.baud // 8)
 
     def compatible(self, other: Modulation) -> bool:
         """True when a receiver set for ``self`` demodulates a carrier sent as ``other``
@@ -76,14 +95,14 @@ class Modulation:
         return self.family == other.family and self.rate == other.rate
 
 
-V21 = Modulation(3, "V.21", V21_RATE, 0.0)
+V21 = Modulation(3, "V.21", V21_RATE, 0.0, baud=V21_RATE)
 
 # Training times: V.27ter 4800 708 ms, 2400 943 ms (V.27ter §2.5); V.29 253 ms
 # (V.29 §5); V.17 long train 1393 ms, short train 142 ms (V.17 §7).
 MODULATIONS: dict[int, Modulation] = {m.code: m for m in (
     V21,
-    Modulation(24, "V.27ter", 2400, 0.943),
-    Modulation(48, "V.27ter", 4800, 0.708),
+    Modulation(24, "V.27ter", 2400, 0.943, baud=1200),
+    Modulation(48, "V.27ter", 4800, 0.708, baud=1600),
     Modulation(72, "V.29", 7200, 0.253),
     Modulation(73, "V.17", 7200, 1.393),
     Modulation(74, "V.17", 7200, 0.142),

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING
 
 from modemctl.fake.clock import TimerHandle
 from modemctl.fake.faxwire import (
+    CARRIER_LOSS_DETECT,
     CED,
     CED_GAP,
     CED_TIME,
@@ -141,6 +142,8 @@ class T31:
         self._connected = False        # CONNECT sent for the current receive
         self._rx_delivered = False
         self._frs_wait = 0.0
+        self._pending_off: TimerHandle | None = None
+        self._pending_off_signal = CarrierOff(0.0)
         # what this modem puts on the line
         self._tx_on: Modulation | Tone | None = None
         self._tx_buf = bytearray()
@@ -452,12 +455,17 @@ class T31:
             self._send(Data(chunk, start, self._tx_clock))
             self._flow()
         if self._tx_done and not self._tx_buf:
-            self._later(max(self._tx_clock - now, 0.0), self._data_sent)
+            ones = self._tx_on.turn_off
+            start = self._tx_clock
+            self._tx_clock += len(ones) / bps
+            self._later(max(self._tx_clock - now, 0.0),
+                        lambda: self._turn_off(Data(ones, start, self._tx_clock)))
             return
         self._later(TICK, self._pump_data)
 
-    def _data_sent(self) -> None:
+    def _turn_off(self, ones: Data) -> None:
         if self.mode is Mode.TX_DATA:
+            self._send(ones)
             self._carrier_off()
             self._idle("OK")
 
@@ -474,6 +482,11 @@ class T31:
             self._far_data(signal)
 
     def _far_on(self, signal: CarrierOn) -> None:
+        if self._pending_off is not None:          # the last carrier's end, noticed now
+            self._pending_off.cancel()
+            self._timers.discard(self._pending_off)
+            self._pending_off = None
+            self._carrier_lost(self._pending_off_signal)
         kind = signal.kind
         self._far, self._far_start, self._far_data_seen = kind, signal.start, False
         self._locked = False
@@ -542,6 +555,21 @@ class T31:
         self._far_data_seen = True
 
     def _far_off(self, signal: CarrierOff) -> None:
+        """The far carrier stopped.  A receive in progress notices it a moment later
+        (its result comes after the sender's OK); anything else at once."""
+        receiving = (self.mode is Mode.RX_DATA and self._locked and self._connected) or (
+            self.mode is Mode.RX_HDLC and self._connected and not self._rx_delivered)
+        if not receiving:
+            self._carrier_lost(signal)
+            return
+        self._pending_off_signal = signal
+        self._pending_off = self._later(CARRIER_LOSS_DETECT, self._noticed_off)
+
+    def _noticed_off(self) -> None:
+        self._pending_off = None
+        self._carrier_lost(self._pending_off_signal)
+
+    def _carrier_lost(self, signal: CarrierOff) -> None:
         was_locked, far = self._locked, self._far
         self._far, self._locked = None, False
         self._silent_since = signal.end
@@ -552,7 +580,8 @@ class T31:
                 and far is not None and not isinstance(far, Tone):
             self._idle("ERROR")
         elif self.mode is Mode.RX_SILENCE:
-            self._later(self._frs_wait, self._frs_check)
+            self._later(max(signal.end + self._frs_wait - self._clock.now(), 0.0),
+                        self._frs_check)
 
     def remote_hangup(self) -> str | None:
         """The far end went on-hook: the result the DTE sees, if any (a modem in fax

@@ -225,7 +225,8 @@ def test_ftm_frm_carry_the_bytes_at_the_modulation_rate(code: int) -> None:
     assert OK not in a_out and NO_CARRIER not in b_out
     a_out2, b_out2 = pair.advance(0.2)
     assert (a_out + a_out2).endswith(OK)
-    assert b_out + b_out2 == payload.replace(b"\x10", b"\x10\x10") + DLE_ETX + NO_CARRIER
+    assert b_out + b_out2 == (payload.replace(b"\x10", b"\x10\x10") + mod.turn_off
+                              + DLE_ETX + NO_CARRIER)     # turn-off ones, then the end
 
 
 def test_ftm_flow_control_xon_xoff_by_default_rts_cts_with_flo2() -> None:
@@ -310,7 +311,7 @@ def test_frm_missing_the_training_waits_for_the_next_carrier() -> None:
     _, b_out = pair.advance(0.3)
     pair.a.feed(b"\x02" * 12 + DLE_ETX)
     _, b_out2 = pair.advance(1.0)
-    assert b_out + b_out2 == CONNECT + b"\x02" * 12 + DLE_ETX + NO_CARRIER
+    assert b_out + b_out2 == CONNECT + b"\x02" * 12 + b"\xff" * 16 + DLE_ETX + NO_CARRIER
 
 
 def test_data_damaged_in_flight_arrives_with_a_corrupted_stretch() -> None:
@@ -323,7 +324,7 @@ def test_data_damaged_in_flight_arrives_with_a_corrupted_stretch() -> None:
     now = pair.clock.now()
     pair.interruptions.append((now + 0.5, now + 0.8))
     _, b_out = pair.advance(3.0)
-    data = b_out.removeprefix(CONNECT).removesuffix(DLE_ETX + NO_CARRIER)
+    data = b_out.removeprefix(CONNECT).removesuffix(b"\xff" * 8 + DLE_ETX + NO_CARRIER)
     assert len(data) == 600
     bad = [i for i, byte in enumerate(data) if byte]
     assert 80 <= len(bad) <= 100                  # 0.3 s of 300 bytes/s
@@ -338,7 +339,7 @@ def test_data_on_the_wire_is_exactly_what_the_dte_sent() -> None:
     pair.a.feed(b"\x10\x10\x10\x11\xff" + DLE_ETX)   # DLE DLE, a DLE pair of no meaning
     pair.advance(1.0)
     sent = b"".join(s.data for s in pair.a_telco.fax_sent if isinstance(s, Data))
-    assert sent == b"\x10\xff"
+    assert sent == b"\x10\xff" + b"\xff" * 16                 # + V.29 9600 turn-off ones
 
 
 # ---------------------------------------------------------------------- silence and results
@@ -374,3 +375,21 @@ def test_fcerror_is_plus_f4_in_numeric_mode() -> None:
 def test_only_class1_personalities_carry_a_fax_table() -> None:
     assert load_personality("conexant-v92").fax is not None
     assert load_personality("hayes-basic").fax is None
+
+
+@pytest.mark.parametrize(("code", "ones"), [(24, 8), (48, 12), (72, 12), (96, 16), (121, 20),
+                                            (145, 24), (146, 24)])
+def test_a_carrier_ends_with_32_symbols_of_ones(code: int, ones: int) -> None:
+    assert MODULATIONS[code].turn_off == b"\xff" * ones
+
+
+def test_the_sender_hears_ok_before_the_receiver_notices_the_carrier_is_gone() -> None:
+    pair = FaxPair()
+    _to_data_phase(pair)
+    pair.b_send(b"AT+FRM=96\r")
+    pair.a_send(b"AT+FTM=96\r")
+    pair.advance(0.3)
+    pair.a.feed(b"\x00" * 12 + DLE_ETX)
+    a_out, b_out = pair.advance(0.04)      # 12 bytes + 16 ones at 1200 bytes/s from 0.303 s
+    assert a_out == OK and not b_out.endswith(NO_CARRIER)
+    assert pair.advance(0.05)[1].endswith(DLE_ETX + NO_CARRIER)   # noticed 50 ms later
