@@ -11,6 +11,7 @@ instead of misbehaving mid-call.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -61,6 +62,10 @@ class FaxSpec:
     """CONNECT after +FRH=3 on any carrier (HylaFAX Class1HasRHConnectBug, §4.2, §5.3)."""
     tm_early_connect: bool = False
     """CONNECT after +FTM before the training is sent (HylaFAX Class1TMConnectDelay)."""
+    hardware_flow: tuple[str, int] | None = None
+    """The stored command and value that select RTS/CTS flow control for Class 1
+    (``("&K", 3)`` on Conexant/Agere); None: the modem uses XON/XOFF in Class 1
+    whatever else is set (USR, §4.1 [S2 usr-rts])."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +228,14 @@ def _fax_spec(section: dict[str, Any] | None, classes: tuple[str, ...]) -> FaxSp
         if bad or not codes:
             raise ValueError(f"[fax] {key}: unknown high-speed modulation codes {bad}")
         lists[key] = codes
+    hw = section.get("hardware_flow")
+    hardware_flow = None
+    if hw is not None:
+        match = re.fullmatch(r"(&[A-Z])(\d+)", str(hw))
+        if match is None:
+            raise ValueError(f"[fax] hardware_flow must look like '&K3', not {hw!r}")
+        hardware_flow = (match.group(1), int(match.group(2)))
     return FaxSpec(ftm=lists["ftm"], frm=lists["frm"],
                    rh_connect_any_carrier=bool(section.get("rh_connect_any_carrier", False)),
-                   tm_early_connect=bool(section.get("tm_early_connect", False)))
+                   tm_early_connect=bool(section.get("tm_early_connect", False)),
+                   hardware_flow=hardware_flow)

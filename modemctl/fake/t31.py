@@ -213,9 +213,12 @@ class T31:
 
     # ------------------------------------------------------------------ call set-up
     def class_selected(self) -> None:
-        """``+FCLASS=1``: flow control from ``&K`` (&K3 RTS/CTS, otherwise XON/XOFF: the
-        fake's ports have no RTS/CTS lines unless the DTE asks for them)."""
-        self.flo = 2 if self._dce.settings.accepted.get("&K") == 3 else 1
+        """``+FCLASS=1``: flow control from the personality's hardware-flow setting
+        (``&K3`` on Conexant/Agere: RTS/CTS); otherwise XON/XOFF, which a port
+        without RTS/CTS lines (a pty) needs.  ``+FLO`` overrides it."""
+        hw = self._spec.hardware_flow
+        on = hw is not None and self._dce.settings.accepted.get(hw[0]) == hw[1]
+        self.flo = 2 if on else 1
 
     def call_up(self, answering: bool) -> None:
         """The exchange has put a fax call through (the far modem is off-hook)."""

@@ -78,3 +78,14 @@ async def test_call_waiting_damages_the_frame_in_flight_unless_secured(
     assert await a.expect(reply, within=10) == stuffed(CSI) + reply
     assert ex.lines["5551001"].call_log[-2].call_waiting == cw
     await until(lambda: ex.lines["5551001"].state == "fax", "call still up")
+
+
+async def test_a_carrier_interruption_on_a_fax_call_damages_the_frame_not_the_call(
+        exchange_02: Exchange, open_client: Callable[[str], PtyClient]) -> None:
+    ex = exchange_02
+    a, b = await fax_call(ex, open_client, b"5551002")
+    b.write(stuffed(CSI))
+    await ex.clock.sleep(1.0)
+    assert await ex.carrier_loss("5551001", duration=0.3) is True     # no S10 in Class 1
+    assert await a.expect(ERROR, within=10) == stuffed(CSI) + ERROR
+    assert ex.lines["5551001"].state == "fax"

@@ -6,6 +6,9 @@ each assertion is what a DTE would read, at the moment the modem would send it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from modemctl.fake.faxwire import (
@@ -22,7 +25,7 @@ from modemctl.fake.faxwire import (
     Frame,
     frame_time,
 )
-from modemctl.fake.personality import load_personality
+from modemctl.fake.personality import PersonalityError, load_personality, personality_dir
 from tests.fake.faxpair import FaxPair
 from tests.fake.helpers import Harness
 
@@ -375,6 +378,49 @@ def test_fcerror_is_plus_f4_in_numeric_mode() -> None:
 def test_only_class1_personalities_carry_a_fax_table() -> None:
     assert load_personality("conexant-v92").fax is not None
     assert load_personality("hayes-basic").fax is None
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t.replace("[fax]", "[nofax]"), r"a \[fax\] table"),
+    (lambda t: t.replace("ftm = [24,", "ftm = [3, 25,"), "unknown high-speed"),
+    (lambda t: t.replace('hardware_flow = "&K3"', 'hardware_flow = "K3"'), "hardware_flow"),
+    (lambda t: t.replace('fax_classes = ["0", "1", "1.0"]', 'fax_classes = ["0"]'),
+     "offers no class 1"),
+])
+def test_a_broken_fax_table_is_refused(tmp_path: Path, edit: Callable[[str], str],
+                                       message: str) -> None:
+    text = (personality_dir() / "conexant-v92.toml").read_text()
+    broken = tmp_path / "broken.toml"
+    broken.write_text(edit(text))
+    with pytest.raises(PersonalityError, match=message):
+        load_personality(broken)
+
+
+@pytest.mark.parametrize(("personality", "init", "flo"), [
+    ("conexant-v92", b"", b"1"), ("conexant-v92", b"AT&K3\r", b"2"),
+    ("agere-v92", b"AT&K4\r", b"1"), ("agere-v92", b"AT&K3\r", b"2"),
+    ("usr-v90", b"AT&K3\r", b"1"),                    # USR: &K is compression
+])
+def test_class1_flow_control_follows_the_modems_hardware_flow_setting(
+        personality: str, init: bytes, flo: bytes) -> None:
+    h = no_echo(personality)
+    if init:
+        assert h.send(init) == OK
+    assert h.send(b"AT+FCLASS=1\r") == OK
+    assert h.send(b"AT+FLO?\r") == b"\r\n" + flo + b"\r\n" + OK
+    assert h.send(b"AT+FLO=0\r") == OK
+    assert h.send(b"AT+FLO?\r") == b"\r\n0\r\n" + OK
+    assert h.send(b"AT+FLO=3\r") == ERROR
+
+
+def test_far_hang_up_ends_a_receive_with_no_carrier_but_not_an_idle_modem() -> None:
+    pair = FaxPair()
+    _to_data_phase(pair)
+    assert pair.a_send(b"AT+FRH=3\r") == b""
+    pair.a.remote_hangup()
+    assert pair.a_out.take() == NO_CARRIER and not pair.a.off_hook
+    pair.b.remote_hangup()                         # b is in fax command state
+    assert pair.b_out.take() == b"" and not pair.b.off_hook
 
 
 @pytest.mark.parametrize(("code", "ones"), [(24, 8), (48, 12), (72, 12), (96, 16), (121, 20),
