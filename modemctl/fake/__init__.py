@@ -4,7 +4,9 @@
 of V.250: it imports only the standard library, pyserial, structlog and
 modemctl's logging plumbing (``modemctl.log``), never the driver side of
 modemctl, so that the driver and the fake check each other.
-Each line is a V.250/Hayes interpreter (:mod:`.dce`) with a personality
+Each line is a V.250/Hayes interpreter (:mod:`.dce`: the call state machine of
+:mod:`.callstate`, the command tables of :mod:`.commands`, the dial-string parser
+:mod:`.dialstring` and the ``&W`` settings of :mod:`.settings`) with a personality
 (:mod:`.personality`, TOML data in ``personalities/``), served on a pty and
 optionally over RFC 2217 (:mod:`.ports`), plugged into an :class:`Exchange`
 (:mod:`.exchange`) that rings, connects and carries data between lines.
@@ -56,10 +58,31 @@ With factory settings: ``conexant-v92`` (``+PCW=0 +PMH=0``) drops unless the
 far end grants modem-on-hold; ``agere-v92`` (``+PCW=2``) survives;
 ``usr-v90`` (S10=7, S9=6: 100 ms) drops; ``hayes-basic`` (S10=14: 800 ms)
 survives.  ``*70,`` protects every personality.
+
+On a **fax call** rules 2 and 3 do not act (``+PCW`` needs a V.92 connection,
+S10 a data carrier; firmware-notes/fax-call-waiting.md): only the cancel code
+protects it, and otherwise the 300 ms interruption damages what is in flight
+(a frame arrives with a bad FCS, page or TCF bytes sent during it arrive
+inverted) while the call goes on.
+
+Fax
+===
+
+A line set to Class 1 (``AT+FCLASS=1`` on ``conexant-v92``, ``agere-v92``,
+``usr-v90``) makes a fax call when it dials or answers.  The call carries the
+signals of :mod:`.faxwire` (the wire model: CNG/CED tones, V.21 HDLC frames at
+300 bit/s with an FCS-good flag, V.27ter/V.29/V.17 carriers carrying the DTE's
+bytes at their rate, silence between; modem-run Class 2/2.0 will use the same
+wire), and :mod:`.t31` speaks T.31 to the DTE: ``+FTH/+FRH=3``, ``+FTM/+FRM``,
+``+FTS/+FRS``, ``+FLO``, ``+FCERROR``, the implied ``+FRH=3`` after ``ATD`` and
+``+FTH=3`` after ``ATA``.  The fake has no T.30 of its own: a Class 1 call is
+host T.30 on both ends (efax drives it in the tests).
 """
 
+from modemctl.fake.callstate import CwOutcome, DceState
 from modemctl.fake.clock import LoopClock, ManualClock
-from modemctl.fake.dce import CwOutcome, Dce, DceState, DialRequest
+from modemctl.fake.dce import Dce
+from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.exchange import (
     Exchange,
     ExchangeError,

@@ -11,11 +11,14 @@ instead of misbehaving mid-call.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from modemctl.fake.faxwire import MODULATIONS, V21
 
 V92_PARAMS: dict[str, tuple[int, int]] = {
     "PCW": (0, 2),
@@ -27,6 +30,8 @@ V92_PARAMS: dict[str, tuple[int, int]] = {
 """V.92 parameters the interpreter knows, with their value ranges (§2.4)."""
 
 FAX_CLASSES = ("0", "1", "1.0", "2", "2.0", "2.1", "8")
+CLASS1 = ("1", "1.0")
+"""The ``+FCLASS`` values that select T.31 (Class 1 / 1.0) in the fake."""
 
 
 class PersonalityError(ValueError):
@@ -45,6 +50,22 @@ class RegisterSpec:
     def allows(self, value: int) -> bool:
         """True when ``value`` may be written (read-only registers allow nothing)."""
         return not self.read_only and any(lo <= value <= hi for lo, hi in self.ranges)
+
+
+@dataclass(frozen=True)
+class FaxSpec:
+    """What a Class 1 modem offers (``[fax]`` in the personality file)."""
+
+    ftm: tuple[int, ...]             # +FTM=? modulation codes
+    frm: tuple[int, ...]             # +FRM=? modulation codes
+    rh_connect_any_carrier: bool = False
+    """CONNECT after +FRH=3 on any carrier (HylaFAX Class1HasRHConnectBug, §4.2, §5.3)."""
+    tm_early_connect: bool = False
+    """CONNECT after +FTM before the training is sent (HylaFAX Class1TMConnectDelay)."""
+    hardware_flow: tuple[str, int] | None = None
+    """The stored command and value that select RTS/CTS flow control for Class 1
+    (``("&K", 3)`` on Conexant/Agere); None: the modem uses XON/XOFF in Class 1
+    whatever else is set (USR, §4.1 [S2 usr-rts])."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +97,8 @@ class Personality:
     cw_detect_s10_min: int | None = None
     cw_detect_countries: tuple[str, ...] = ()
     accepted: dict[str, tuple[int, int]] = field(default_factory=dict)
+    fax: FaxSpec | None = None
+    """Class 1 details; set exactly when ``fax_classes`` offers 1 or 1.0."""
 
     def numeric(self, text: str) -> int | None:
         """Numeric (V0) code of a verbose result, or None if this modem has none."""
@@ -168,6 +191,7 @@ def _build(raw: dict[str, Any]) -> Personality:
     if echo_bs not in ("bs", "bs-sp-bs"):
         raise ValueError(f"echo_backspace must be 'bs' or 'bs-sp-bs', not {echo_bs!r}")
     cw_min = quirks.get("cw_detect_s10_min")
+    fax_spec = _fax_spec(raw.get("fax"), fax)
     return Personality(
         name=str(raw["name"]), description=str(raw["description"]),
         max_line=int(raw["max_line"]), x_max=int(raw["x_max"]), echo_backspace=echo_bs,
@@ -183,5 +207,35 @@ def _build(raw: dict[str, Any]) -> Personality:
                                                                             False)),
         cw_detect_s10_min=None if cw_min is None else int(cw_min),
         cw_detect_countries=tuple(str(c) for c in quirks.get("cw_detect_countries", ())),
-        accepted=accepted,
+        accepted=accepted, fax=fax_spec,
     )
+
+
+def _fax_spec(section: dict[str, Any] | None, classes: tuple[str, ...]) -> FaxSpec | None:
+    """The ``[fax]`` table, required exactly when the modem offers Class 1."""
+    offers = any(c in CLASS1 for c in classes)
+    if section is None:
+        if offers:
+            raise ValueError("fax_classes offers class 1: a [fax] table with ftm and frm "
+                             "is required")
+        return None
+    if not offers:
+        raise ValueError("[fax] given but fax_classes offers no class 1")
+    lists = {}
+    for key in ("ftm", "frm"):
+        codes = tuple(int(c) for c in section[key])
+        bad = [c for c in codes if c not in MODULATIONS or c == V21.code]
+        if bad or not codes:
+            raise ValueError(f"[fax] {key}: unknown high-speed modulation codes {bad}")
+        lists[key] = codes
+    hw = section.get("hardware_flow")
+    hardware_flow = None
+    if hw is not None:
+        match = re.fullmatch(r"(&[A-Z])(\d+)", str(hw))
+        if match is None:
+            raise ValueError(f"[fax] hardware_flow must look like '&K3', not {hw!r}")
+        hardware_flow = (match.group(1), int(match.group(2)))
+    return FaxSpec(ftm=lists["ftm"], frm=lists["frm"],
+                   rh_connect_any_carrier=bool(section.get("rh_connect_any_carrier", False)),
+                   tm_early_connect=bool(section.get("tm_early_connect", False)),
+                   hardware_flow=hardware_flow)

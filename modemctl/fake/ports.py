@@ -191,8 +191,12 @@ class PtyPort:
                 self.link.unlink()
 
 
-class ModemLines:
-    """What the RFC 2217 server reads (DCE outputs) and writes (DTE inputs)."""
+class PortSignals:
+    """The modem-control signals a fake port carries: DCE outputs read, DTR written.
+
+    Not :class:`modemctl.transport.PortSignals` (the driver's view of a real port):
+    this is the fake modem's side, which the RFC 2217 server reports and sets.
+    """
 
     def __init__(self, read: Callable[[], tuple[bool, bool, bool, bool]],
                  on_dtr: Callable[[bool], None]) -> None:
@@ -203,7 +207,7 @@ class ModemLines:
 class _SerialAdapter:
     """The "serial port" PortManager manages: our modem's lines plus stored settings."""
 
-    def __init__(self, lines: ModemLines) -> None:
+    def __init__(self, lines: PortSignals) -> None:
         self._lines = lines
         self.baudrate = 115200
         self.bytesize = 8
@@ -275,7 +279,7 @@ class _Connection:
 class Rfc2217Server:
     """One fake modem served over RFC 2217 on 127.0.0.1 (one client at a time)."""
 
-    def __init__(self, lines: ModemLines, on_data: Callable[[bytes], None],
+    def __init__(self, lines: PortSignals, on_data: Callable[[bytes], None],
                  on_client: Callable[[bool], None]) -> None:
         self._lines = lines
         self._on_data = on_data

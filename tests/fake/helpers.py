@@ -10,15 +10,30 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 
 from modemctl.fake.clock import ManualClock
-from modemctl.fake.dce import Dce, DialRequest
+from modemctl.fake.dce import Dce
+from modemctl.fake.dialstring import DialRequest
+from modemctl.fake.faxwire import Signal
 from modemctl.fake.personality import load_personality
 
 
 def link_exists(path: str) -> bool:
     """True if ``path`` exists as a file or (even dangling) symlink."""
     return os.path.lexists(path)
+
+
+async def until(condition: Callable[[], bool], what: str, within: float = 5.0) -> None:
+    """Wait until ``condition()`` holds; fail (naming ``what``) if it does not within
+    ``within`` real seconds.  For state the fake changes from its own event loop,
+    where no event is exposed: the wait ends when the state is reached, never on a
+    guessed time, and never goes on as if it had been reached."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not reached within {within} s")
+        await asyncio.sleep(0.002)
 
 
 class StubTelco:
@@ -32,6 +47,7 @@ class StubTelco:
         self.hangups = 0
         self.sent = bytearray()
         self.moh = 0
+        self.fax_sent: list[Signal] = []
 
     def has_dial_tone(self) -> bool:
         return self.dial_tone
@@ -52,6 +68,9 @@ class StubTelco:
     def far_moh_timeout(self) -> int:
         return self.moh
 
+    def fax_send(self, signal: Signal) -> None:
+        self.fax_sent.append(signal)
+
 
 class StubOutput:
     """Collects everything the DCE writes to the DTE, in order."""
@@ -59,6 +78,7 @@ class StubOutput:
     def __init__(self) -> None:
         self.buf = bytearray()
         self.line_changes = 0
+        self.flow_stops: list[bool] = []
 
     def echo(self, data: bytes) -> None:
         self.buf += data
@@ -74,6 +94,9 @@ class StubOutput:
 
     def lines_changed(self) -> None:
         self.line_changes += 1
+
+    def flow_stop(self, stop: bool) -> None:
+        self.flow_stops.append(stop)
 
     def take(self) -> bytes:
         out = bytes(self.buf)
@@ -165,14 +188,6 @@ class PtyClient:
             await asyncio.sleep(0.002)
         out = bytes(self.buf[:n])
         del self.buf[:n]
-        return out
-
-    async def quiet(self, seconds: float) -> bytes:
-        """Collect whatever arrives within ``seconds`` (for 'nothing happens' checks)."""
-        await asyncio.sleep(seconds)
-        self._pull()
-        out = bytes(self.buf)
-        self.buf.clear()
         return out
 
     async def command(self, cmd: bytes, final: bytes = b"OK\r\n", within: float = 5.0) -> bytes:

@@ -10,6 +10,7 @@ from typing import Any
 import serial
 
 from modemctl.fake import Exchange
+from tests.fake.helpers import until
 
 
 def _session(port: str, lines: list[bytes]) -> list[bytes]:
@@ -51,5 +52,5 @@ async def test_pty_is_raw(exchange: Exchange) -> None:
 async def test_amp_d3_close_resets_to_stored_profile(exchange: Exchange) -> None:
     line = await exchange.add_line("5551001")
     await asyncio.to_thread(_session, line.port, [b"AT&D3S0=4\r"])
-    await asyncio.sleep(0.1)                                   # EIO seen: DTR dropped
-    assert line.registers[0] == 0
+    await until(lambda: not line.dce.dtr, "the close seen as a DTR drop")
+    assert line.registers[0] == 0                              # &D3: stored profile back
