@@ -257,9 +257,7 @@ class Line:
             plan = plan_secure(caps, "dial", media, dial)
             await self._secure_before(call, plan, secure, caps)
         if media == "fax":
-            fclass = next(c for c in _FAX_PREFERENCE if c in caps.fax_classes)
-            await self.engine.command(f"AT+FCLASS={fclass}", timeout=INIT_TIMEOUT)
-            call._fax_class_set = True
+            await self._set_fax_class(call, caps)
         command = build_dial_command(dial, plan.prefix if plan else "", caps.profile.dial_buffer)
         await self.sync_carrier_grace()
         call._set_state(CallState.DIALTONE)
@@ -279,6 +277,13 @@ class Line:
         call.log.info("dial-failed", result=r.text, reason=reason.name)
         await call._finish(reason)
         return call
+
+    async def _set_fax_class(self, call: Call, caps: LineCaps) -> None:
+        """Class 1 for the call (put back to 0 when it ends).  Class 1 is
+        preferred: this project runs T.30 on the host; Class 2/2.0 is part 2."""
+        fclass = next(c for c in _FAX_PREFERENCE if c in caps.fax_classes)
+        await self.engine.command(f"AT+FCLASS={fclass}", timeout=INIT_TIMEOUT)
+        call._fax_class_set = True
 
     async def sync_carrier_grace(self) -> None:
         """Read S10 as it is now and give the driver the same DCD grace, so
@@ -330,15 +335,23 @@ class Line:
         call.log.info("offering", caller=call.number)
         return call
 
-    async def answer(self, call: Call, secure: SecureRequest) -> None:
+    async def answer(self, call: Call, secure: SecureRequest, media: Media = "data") -> None:
         """Answer an OFFERING call (used by :meth:`Call.answer`)."""
         secure = check_secure_arg(secure)
+        if media not in ("data", "fax"):
+            raise ValueError(f"media must be 'data' or 'fax', not {media!r}")
         caps = self.caps_required()
         call._require(CallState.OFFERING)
+        if media == "fax" and not any(c in caps.fax_classes for c in _FAX_PREFERENCE):
+            raise OperationUnavailable(f"this modem offers no fax class ({caps.fax_classes})")
         async with self._lock:
             try:
+                call.media = media
                 if secure:
-                    await self._secure_before(call, plan_secure(caps, "answer"), secure, caps)
+                    await self._secure_before(call, plan_secure(caps, "answer", media),
+                                              secure, caps)
+                if media == "fax":
+                    await self._set_fax_class(call, caps)
                 await self.sync_carrier_grace()
                 call._set_state(CallState.PROCEEDING)
                 r = await self.engine.originate("ATA", timeout=ANSWER_TIMEOUT)

@@ -163,7 +163,7 @@ async def test_fax_media_sets_and_restores_class(make_pair: PairFactory) -> None
     pair = await make_pair("usr-v90", location="US")
     async def answer() -> None:
         offered = await pair.far.wait_for_call()
-        await offered.answer()
+        await offered.answer(media="fax")
 
     answering = asyncio.create_task(answer())
     async with asyncio.timeout(10):
