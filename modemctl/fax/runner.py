@@ -75,6 +75,8 @@ COMMAND_TIMEOUT = 7.55
 DATA_MARGIN = 10.0
 #: Protocol seconds to wait for the final after CAN stopped a receive.
 ABORT_TIMEOUT = 5.0
+#: Protocol seconds of silence in page data before T.30's timers count again.
+PAGE_IDLE = 6.0
 #: Bytes read at a time in data mode.
 READ_CHUNK = 4096
 
@@ -216,14 +218,21 @@ class Runner:
 
     # --- waiting with the timers running ---------------------------------------------
 
-    async def _timed(self, work: Awaitable[_T], *, reading: bool = False) -> _T | None:
+    async def _timed(self, work: Awaitable[_T], *, reading: bool = False,
+                     idle: float | None = None) -> _T | None:
         """Await ``work`` while T.30's timers run; None when a timer made the
         session stop listening (it has been told, and the abort is done).
-        ``reading``: ``work`` only reads data, so an abort may simply drop it."""
+        ``reading``: ``work`` only reads data, so an abort may simply drop it.
+        ``idle`` (protocol seconds): page data is flowing, so a timer that
+        runs out only counts once ``work`` has also waited this long (T.30's
+        T2 guards the start of a page, not its length)."""
         task = asyncio.ensure_future(work)
         try:
             while True:
                 timer, deadline = self._next_timer()
+                if deadline is not None and idle is not None:
+                    deadline = max(deadline, self._loop.time() + idle * self.engine.time_scale)
+                    idle = None
                 timeout = None if deadline is None else max(0.0, deadline - self._loop.time())
                 done, _ = await asyncio.wait({task}, timeout=timeout)
                 if done:
@@ -280,7 +289,8 @@ class Runner:
     # --- data ------------------------------------------------------------------------
 
     async def _write(self, data: bytes, bit_rate: int) -> None:
-        timeout = wire_seconds(len(data), bit_rate) + DATA_MARGIN
+        # The modem takes the data at the line rate (flow control): allow for it.
+        timeout = 1.5 * wire_seconds(len(data), bit_rate) + DATA_MARGIN
         response = await self._timed(self.engine.fax_send(data, timeout))
         if response is not None:
             self._report(Result(response.final))
@@ -305,7 +315,8 @@ class Runner:
         decoder = PageDataDecoder()
         data = bytearray()
         while not decoder.ended:
-            chunk = await self._timed(self.engine.read(READ_CHUNK), reading=True)
+            chunk = await self._timed(self.engine.read(READ_CHUNK), reading=True,
+                                      idle=PAGE_IDLE)
             if chunk is None:
                 return
             if not chunk:

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from modemctl.fax.class1 import DleDecoder, stuff
+from modemctl.fax.class1.hdlc import fcs16
 from modemctl.fax.class1.modulation import CARRIERS
 
 DLE_ETX = b"\x10\x03"
@@ -217,7 +218,7 @@ class T31Modem:
             self.final("CONNECT")
         data = burst.data
         if burst.kind == "v21":
-            self.send(stuff(data + b"\xa5\x5a") + DLE_ETX)
+            self.send(stuff(data + fcs16(data)) + DLE_ETX)   # T.31: the FCS octets follow
             self.final("ERROR" if burst.damage == "bad-fcs" else "OK")
             return
         if burst.damage == "garble":        # line hits over the middle third

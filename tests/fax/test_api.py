@@ -1,0 +1,103 @@
+"""fax.send / fax.receive across the fake exchange: two lines, both driven by modemctl.
+
+Every layer is real here: document loading, the line API (dial/answer in
+fax mode, securing), the AT core and engine, the Class 1 runner, T.30, the
+fake modems' T.31 and the exchange's fax wire.  Received pages are read
+back from the TIFF the receiver wrote and compared pel for pel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from modemctl import fax
+from modemctl.fake import Exchange, FakeLine
+from modemctl.fax.page import Page, Resolution
+from modemctl.fax.t30 import Negotiated, PageDone
+from modemctl.fax.t30.hangup import Cause
+from modemctl.line import Line, open_line
+from tests.fax.pages import text_image
+
+SCALE = 0.1         # T4 0.3 s real: enough for a loaded machine to answer in time
+NEAR, FAR = "5551001", "5551002"
+
+
+@dataclass
+class FaxPair:
+    ex: Exchange
+    near: Line
+    far: Line
+    near_fake: FakeLine
+    far_fake: FakeLine
+
+
+@pytest.fixture
+async def make_fax_pair() -> AsyncIterator[Callable[..., Awaitable[FaxPair]]]:
+    stack = contextlib.AsyncExitStack()
+
+    async def factory(near: str = "conexant-v92", far: str = "agere-v92",
+                      location: str = "US", scale: float = SCALE) -> FaxPair:
+        ex = await stack.enter_async_context(Exchange(time_scale=scale))
+        near_fake = await ex.add_line(NEAR, personality=near)
+        far_fake = await ex.add_line(FAR, personality=far)
+        near_line = await stack.enter_async_context(
+            open_line(near_fake.port, location, scale, name="near"))
+        far_line = await stack.enter_async_context(
+            open_line(far_fake.port, "US", scale, name="far"))
+        return FaxPair(ex, near_line, far_line, near_fake, far_fake)
+
+    async with stack:
+        yield factory
+
+
+def _images(resolution: Resolution) -> list[Page]:
+    height = 300 if resolution is Resolution.STANDARD else 600
+    return [Page.from_image(text_image(height, seed=5), resolution),
+            Page.from_image(text_image(height, seed=6), resolution)]
+
+
+@pytest.mark.parametrize("resolution", [Resolution.STANDARD, Resolution.FINE])
+async def test_a_two_page_fax_arrives_pel_for_pel(
+        make_fax_pair: Callable[..., Awaitable[FaxPair]], tmp_path: Path,
+        resolution: Resolution) -> None:
+    pair = await make_fax_pair()
+    pages = _images(resolution)
+    progress: list[object] = []
+    images = [p.to_image() for p in pages]
+    async with asyncio.timeout(120):
+        receiving = asyncio.create_task(fax.receive(pair.far, tmp_path,
+                                                    station_id="+1 555 0102"))
+        sent = await fax.send(pair.near, FAR, images, resolution=resolution,
+                              station_id="+1 555 0101", progress=progress.append)
+        got = await receiving
+    assert sent.ok and got.ok, (sent.hangup.text, got.hangup.text)
+    assert sent.remote_id == "+1 555 0102" and got.remote_id == "+1 555 0101"
+    assert sent.secured and sent.secure_report is not None      # *70 dialled (US)
+    assert [p.accepted for p in sent.pages] == [True, True]
+    assert sent.params is not None and sent.params.resolution is resolution
+    assert [type(p) for p in progress] == [Negotiated, PageDone, PageDone, fax.api.Finished]
+    assert got.path is not None and got.path.parent == tmp_path
+    assert got.path.name.startswith("fax-") and got.path.name.endswith("-+1_555_0101.tif")
+    names = await asyncio.to_thread(lambda: [p.name for p in tmp_path.iterdir()])
+    assert names == [got.path.name]                              # no temporary left
+    received = fax.load_document(got.path, resolution=resolution)
+    assert [p.rows for p in received] == [p.rows for p in pages]
+    for call_end in (pair.near_fake, pair.far_fake):
+        assert call_end.dce.fclass == "0"                        # back to data afterwards
+
+
+async def test_a_busy_number_is_a_phase_a_result(
+        make_fax_pair: Callable[..., Awaitable[FaxPair]]) -> None:
+    pair = await make_fax_pair()
+    async with asyncio.timeout(60):
+        result = await fax.send(pair.near, "5559999", [_images(Resolution.STANDARD)[0]
+                                                      .to_image()])
+    assert not result.ok
+    assert result.hangup.cause is Cause.NO_CONNECTION and result.hangup.phase.value == "A"
+    assert result.pages == ()
