@@ -218,21 +218,14 @@ class Runner:
 
     # --- waiting with the timers running ---------------------------------------------
 
-    async def _timed(self, work: Awaitable[_T], *, reading: bool = False,
-                     idle: float | None = None) -> _T | None:
+    async def _timed(self, work: Awaitable[_T], *, reading: bool = False) -> _T | None:
         """Await ``work`` while T.30's timers run; None when a timer made the
         session stop listening (it has been told, and the abort is done).
-        ``reading``: ``work`` only reads data, so an abort may simply drop it.
-        ``idle`` (protocol seconds): page data is flowing, so a timer that
-        runs out only counts once ``work`` has also waited this long (T.30's
-        T2 guards the start of a page, not its length)."""
+        ``reading``: ``work`` only reads data, so an abort may simply drop it."""
         task = asyncio.ensure_future(work)
         try:
             while True:
                 timer, deadline = self._next_timer()
-                if deadline is not None and idle is not None:
-                    deadline = max(deadline, self._loop.time() + idle * self.engine.time_scale)
-                    idle = None
                 timeout = None if deadline is None else max(0.0, deadline - self._loop.time())
                 done, _ = await asyncio.wait({task}, timeout=timeout)
                 if done:
@@ -311,21 +304,40 @@ class Runner:
             await self._perform(follow)
             return
 
-    async def _receive_page(self, op: ReceivePageData) -> None:
-        decoder = PageDataDecoder()
-        data = bytearray()
+    async def _page_data(self, decoder: PageDataDecoder, data: bytearray,
+                         idle: asyncio.Timeout | None) -> Response | None:
+        """Read page data into ``data`` up to DLE ETX, then the final; None if
+        the carrier went (reported to the session).  ``idle`` is pushed back
+        whenever data arrives."""
         while not decoder.ended:
-            chunk = await self._timed(self.engine.read(READ_CHUNK), reading=True,
-                                      idle=PAGE_IDLE)
-            if chunk is None:
-                return
+            chunk = await self.engine.read(READ_CHUNK)
             if not chunk:
                 self.session.receive(Hangup("carrier lost during page data"))
-                return
+                return None
             data += decoder.feed(chunk)
-        response = await self._timed(self.engine.fax_result(COMMAND_TIMEOUT))
+            if idle is not None:
+                idle.reschedule(self._loop.time() + self.engine.scaled(PAGE_IDLE))
+        return await self.engine.fax_result(COMMAND_TIMEOUT)
+
+    async def _receive_page(self, op: ReceivePageData) -> None:
+        """Page data to DLE ETX and its final.  T.30's timers are held while
+        the page flows (T2 guards the start of a page, not its length); if
+        it stalls for PAGE_IDLE they run again, and decide."""
+        decoder = PageDataDecoder()
+        data = bytearray()
+        stalled = False
+        held, self._deadlines = self._deadlines, {}
+        try:
+            async with asyncio.timeout(self.engine.scaled(PAGE_IDLE)) as idle:
+                response = await self._page_data(decoder, data, idle)
+        except TimeoutError:
+            stalled = True
+        finally:
+            self._deadlines = {**held, **self._deadlines}
+        if stalled:
+            response = await self._timed(self._page_data(decoder, data, None), reading=True)
         if response is None:
-            return
+            return                      # the carrier went, or a timer stopped the receive
         decoded = decode.decode_page(bytes(data), op.params.width.value,
                                      coding=op.params.coding)
         self.received[op.index] = ReceivedPage(op.index, op.attempt, op.params, decoded)

@@ -18,10 +18,11 @@ import pytest
 
 from modemctl import fax
 from modemctl.fake import Exchange, FakeLine
+from modemctl.fax import sync as fax_sync
 from modemctl.fax.page import Page, Resolution
 from modemctl.fax.t30 import Negotiated, PageDone
 from modemctl.fax.t30.hangup import Cause
-from modemctl.line import Line, open_line
+from modemctl.line import Line, open_line, sync
 from tests.fax.pages import text_image
 
 SCALE = 0.1         # T4 0.3 s real: enough for a loaded machine to answer in time
@@ -101,3 +102,27 @@ async def test_a_busy_number_is_a_phase_a_result(
     assert not result.ok
     assert result.hangup.cause is Cause.NO_CONNECTION and result.hangup.phase.value == "A"
     assert result.pages == ()
+
+
+async def test_the_sync_facade_sends_and_receives(tmp_path: Path) -> None:
+    async with Exchange(time_scale=SCALE) as ex:
+        near_fake = await ex.add_line(NEAR, personality="usr-v90")
+        far_fake = await ex.add_line(FAR, personality="conexant-v92")
+        page = _images(Resolution.STANDARD)[0]
+
+        def receiver() -> fax.FaxResult:
+            with sync.open_line(far_fake.port, "US", SCALE) as line:
+                return fax_sync.receive(line, tmp_path, timeout=60)
+
+        def sender() -> fax.FaxResult:
+            with sync.open_line(near_fake.port, "US", SCALE) as line:
+                return fax_sync.send(line, FAR, page.to_image(),
+                                     resolution=Resolution.STANDARD, timeout=60)
+
+        async with asyncio.timeout(90):
+            receiving = asyncio.create_task(asyncio.to_thread(receiver))
+            sent = await asyncio.to_thread(sender)
+            got = await receiving
+    assert sent.ok and got.ok and got.path is not None
+    assert [p.rows for p in fax.load_document(got.path, resolution=Resolution.STANDARD)] \
+        == [page.rows]
