@@ -543,6 +543,9 @@ class Exchange:
                     if isinstance(e, FakeLine) and e.fax_capable]
         for end in fax_ends:
             end.end_fax_connected()
+        for end in circuit.ends():
+            if isinstance(end, RemoteParty):
+                end.settle("no-answer")      # a data caller hears CED and V.21: no modem
 
     def fax_send(self, line: FakeLine, signal: Signal) -> None:
         """Carry a fax signal to the far end, through any interruption of the line."""

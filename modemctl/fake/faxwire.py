@@ -32,7 +32,9 @@ T.30 (Class 2/2.0, part 2) will use unchanged:
   receiver's ``NO CARRIER``, as on a real line.
 
 What a receiver hears follows from that: listening for V.21 it gets the frames
-that *start* after it began to listen (a frame already under way is lost);
+that *start* after it began to listen (a frame already under way is lost; a
+modem idle in fax command state keeps its V.21 receiver on, so the frames of a
+V.21 carrier that starts then wait for its next ``+FRH=3``);
 listening for a high-speed modulation it catches a carrier of the same
 modulation family and rate if it listened before the carrier's first data byte
 (it needs the training), and reports a carrier of any other kind as a wrong

@@ -21,8 +21,9 @@ offers ``+FCLASS=1``.  It sends and hears the signals of
   modulation's rate; ``OK`` once the last byte is on the line.  Flow control
   (``+FLO``): XON/XOFF (1), stop reading the port (2, RTS/CTS), none (0).
 * ``+FRM=m``: ``CONNECT`` when a carrier of that modulation has trained, then
-  its data DLE-stuffed as it arrives, and on carrier loss DLE ETX and
-  ``NO CARRIER``.  Any other carrier: ``+FCERROR``.
+  its data DLE-stuffed as it arrives (the sender's turn-off ones included), and
+  50 ms after the carrier ends DLE ETX and ``NO CARRIER``.  Any other carrier:
+  ``+FCERROR``; a carrier whose training it missed: it keeps waiting.
 * ``+FTS=n`` / ``+FRS=n``: ``OK`` after n x 10 ms of (transmitted / heard)
   silence.
 * Any DTE character during ``+FRH``/``+FRM``/``+FRS`` aborts it: (DLE ETX if

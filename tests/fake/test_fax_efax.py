@@ -57,10 +57,13 @@ def pbm_rows(data: bytes) -> tuple[int, int, list[bytes]]:
     return w, h, [body[i * stride:(i + 1) * stride] for i in range(h)]
 
 
-async def run(*argv: str) -> tuple[int, bytes, bytes]:
-    """Run a program to its end (60 s at most): exit status, stdout, stderr (efax's log)."""
-    proc = await asyncio.create_subprocess_exec(
+async def start(*argv: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+async def finish(proc: asyncio.subprocess.Process, log: bytes = b"") -> tuple[int, bytes, bytes]:
+    """Wait for a program's end (60 s at most): exit status, stdout, stderr (efax's log)."""
     try:
         out, err = await asyncio.wait_for(proc.communicate(), 60)
     except TimeoutError:
@@ -68,7 +71,23 @@ async def run(*argv: str) -> tuple[int, bytes, bytes]:
         await proc.wait()
         raise
     assert proc.returncode is not None
-    return proc.returncode, out, err
+    return proc.returncode, out, log + err
+
+
+async def run(*argv: str) -> tuple[int, bytes, bytes]:
+    return await finish(await start(*argv))
+
+
+async def log_until(proc: asyncio.subprocess.Process, needle: bytes, within: float) -> bytes:
+    """Read ``proc``'s log until a line with ``needle``; return what was read."""
+    assert proc.stderr is not None
+    log = b""
+    async with asyncio.timeout(within):
+        while needle not in log:
+            line = await proc.stderr.readline()
+            assert line, f"efax ended before {needle!r}: {log.decode(errors='replace')}"
+            log += line
+    return log
 
 
 async def test_efax_sends_a_page_to_efax_across_the_fake_exchange(tmp_path: Path) -> None:
@@ -81,13 +100,12 @@ async def test_efax_sends_a_page_to_efax_across_the_fake_exchange(tmp_path: Path
     async with Exchange(time_scale=SCALE) as ex:
         sender = await ex.add_line("5551001", "conexant-v92")
         answerer = await ex.add_line("5551002", "agere-v92")
-        receiving = asyncio.ensure_future(run(
-            efax, "-d", answerer.port, "-o1", "-iS0=1", "-w", "-r", str(received),
-            "-v", "ewinc"))
-        await asyncio.sleep(1.0)                 # let it set the modem up and wait for RING
+        receiver = await start(efax, "-d", answerer.port, "-o1", "-iS0=1", "-w",
+                               "-r", str(received), "-v", "ewinc")
+        set_up = await log_until(receiver, b"waiting for activity", within=20)
         tx_rc, _, tx_log = await run(efax, "-d", sender.port, "-o1", "-h", "", "-v", "ewinc",
-                                  "-t", "5551002", str(page))
-        rx_rc, _, rx_log = await receiving
+                                     "-t", "5551002", str(page))
+        rx_rc, _, rx_log = await finish(receiver, set_up)
     assert tx_rc == 0, tx_log.decode(errors="replace")[-3000:]
     assert rx_rc == 0, rx_log.decode(errors="replace")[-3000:]
     assert b"received 80 lines, 0 errors" in rx_log

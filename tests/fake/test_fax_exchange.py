@@ -9,6 +9,7 @@ cancel code is untouched (the third party hears busy).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -89,3 +90,19 @@ async def test_a_carrier_interruption_on_a_fax_call_damages_the_frame_not_the_ca
     assert await ex.carrier_loss("5551001", duration=0.3) is True     # no S10 in Class 1
     assert await a.expect(ERROR, within=10) == stuffed(CSI) + ERROR
     assert ex.lines["5551001"].state == "fax"
+
+
+async def test_a_data_caller_reaching_a_fax_answer_gets_no_modem(
+        exchange_02: Exchange, open_client: Callable[[str], PtyClient]) -> None:
+    ex = exchange_02
+    line = await ex.add_line("5551002", "usr-v90")
+    b = open_client(line.port)
+    await b.command(b"ATE0\r")
+    await b.command(b"AT+FCLASS=1\r")
+    party = await ex.ring_in("5551002", caller="5559999")
+    await b.expect(b"RING\r\n", within=10)
+    b.write(b"ATA\r")
+    assert await b.expect(CONNECT, within=10) == CONNECT     # CED sent, now in +FTH=3
+    assert await asyncio.wait_for(party.answered(), 5) is False
+    assert party.outcome == "no-answer"
+    assert line.state == "fax"

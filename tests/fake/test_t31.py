@@ -122,8 +122,9 @@ def test_atd_in_class1_without_a_fax_answer_ends_with_no_carrier_at_s7() -> None
 
 
 # ---------------------------------------------------------------------- HDLC frames
-def test_frames_travel_at_300_bits_with_dle_transparency_both_ways() -> None:
-    pair = FaxPair()
+@pytest.mark.parametrize("personality", CLASS1)
+def test_frames_travel_at_300_bits_with_dle_transparency_both_ways(personality: str) -> None:
+    pair = FaxPair(personality, personality)
     pair.connect()
     t0 = pair.clock.now()
     assert pair.b_send(stuffed(CSI)) == b""
@@ -208,9 +209,11 @@ def _to_data_phase(pair: FaxPair) -> None:
     pair.b_out.take()
 
 
-@pytest.mark.parametrize("code", [24, 48, 72, 96, 145, 146])
-def test_ftm_frm_carry_the_bytes_at_the_modulation_rate(code: int) -> None:
-    pair = FaxPair()
+@pytest.mark.parametrize(("code", "receiver"), [
+    (24, "conexant-v92"), (48, "usr-v90"), (72, "agere-v92"), (96, "conexant-v92"),
+    (145, "usr-v90"), (146, "agere-v92")])
+def test_ftm_frm_carry_the_bytes_at_the_modulation_rate(code: int, receiver: str) -> None:
+    pair = FaxPair("conexant-v92", receiver)
     _to_data_phase(pair)
     mod = MODULATIONS[code]
     payload = bytes(range(256)) * 3                          # every byte, DLE and XON too

@@ -163,6 +163,8 @@ async def test_fax_media_sets_and_restores_class(make_pair: PairFactory) -> None
     pair = await make_pair("usr-v90", location="US")
     async def answer() -> None:
         offered = await pair.far.wait_for_call()
+        # The far end is a fax machine: a Class 1 caller connects only to a modem that
+        # answers in fax (CED, then V.21), not to a data modem.
         await offered.answer(media="fax")
 
     answering = asyncio.create_task(answer())
