@@ -126,3 +126,46 @@ async def test_the_sync_facade_sends_and_receives(tmp_path: Path) -> None:
     assert sent.ok and got.ok and got.path is not None
     assert [p.rows for p in fax.load_document(got.path, resolution=Resolution.STANDARD)] \
         == [page.rows]
+
+
+@pytest.mark.parametrize(("location", "secured"), [("GB", False), ("US", True)])
+async def test_call_waiting_during_a_page_costs_an_rtn_unless_secured(
+        make_fax_pair: Callable[..., Awaitable[FaxPair]], tmp_path: Path, location: str,
+        secured: bool) -> None:
+    # GB has no cancel code: the default (best effort) sends unsecured and says so.
+    pair = await make_fax_pair(location=location)
+    page = _images(Resolution.STANDARD)[0]
+    negotiated = asyncio.Event()
+
+    def on_progress(event: object) -> None:
+        if isinstance(event, Negotiated):
+            negotiated.set()
+
+    async def call_waiting() -> str:
+        await negotiated.wait()
+        # DCS (~2 s with its preamble), TCF (1.5 s), CFR (~2 s), the page's
+        # training: the page starts ~7 protocol s after DIS and takes ~7 s.
+        await pair.ex.clock.sleep(10.0)
+        party = await pair.ex.ring_in(NEAR, caller="5559999")
+        return party.outcome
+
+    async with asyncio.timeout(120):
+        receiving = asyncio.create_task(fax.receive(pair.far, tmp_path))
+        waiting = asyncio.create_task(call_waiting())
+        sent = await fax.send(pair.near, FAR, page.to_image(),
+                              resolution=Resolution.STANDARD, progress=on_progress)
+        got = await receiving
+        outcome = await waiting
+    assert sent.secured is secured
+    assert sent.ok and got.ok, (sent.hangup.text, got.hangup.text)
+    assert got.path is not None
+    received = fax.load_document(got.path, resolution=Resolution.STANDARD)
+    assert [p.rows for p in received] == [page.rows]       # the good copy is the one kept
+    if secured:
+        assert outcome == "busy"                           # *70: the third party hears busy
+        assert sent.pages[0].attempts == 1
+    else:
+        assert outcome == "waiting-ignored"
+        # The tone hit the page: the receiver judged the copy and asked for it again.
+        assert sent.pages[0].attempts == 2
+        assert got.pages[0].attempts == 2
