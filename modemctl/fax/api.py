@@ -163,9 +163,10 @@ async def send(line: Line, number: str, document: Document, *,
 
 async def receive(line: Line, out_dir: str | Path, *, station_id: str = "",
                   rings: int = 1, secure: SecureRequest = "best-effort", pdf: bool = False,
-                  progress: Progress | None = None) -> FaxResult:
+                  mr: bool = True, progress: Progress | None = None) -> FaxResult:
     """Wait for one call, answer it as a fax machine after ``rings`` rings,
     and write what arrives to ``out_dir`` (see :func:`fax_file_name`).
+    ``mr=False`` offers only one-dimensional coding (MH) in the DIS.
 
     The TIFF (and PDF with ``pdf=True``) holds every page received, in
     order, with each page's bad-line counts.  Bound the wait with
@@ -188,7 +189,8 @@ async def receive(line: Line, out_dir: str | Path, *, station_id: str = "",
     await call.answer(secure=secure, media="fax")
     if call.state is not CallState.CONNECTED:
         return _not_connected(call, Direction.RECEIVE, started)
-    config = T30Config(local_id=station_id, capabilities=Capabilities(modulations=modulations))
+    config = T30Config(local_id=station_id,
+                       capabilities=Capabilities(modulations=modulations, mr=mr))
     session = Class1Session(T30.receiver(config), quirks(line))
     outcome, received = await _run(line, call, session, (), progress)
     # Off the loop: the files are fsynced before they are renamed into place.
@@ -197,13 +199,13 @@ async def receive(line: Line, out_dir: str | Path, *, station_id: str = "",
 
 
 async def serve(line: Line, out_dir: str | Path, *, station_id: str = "", rings: int = 1,
-                secure: SecureRequest = "best-effort", pdf: bool = False,
+                secure: SecureRequest = "best-effort", pdf: bool = False, mr: bool = True,
                 progress: Progress | None = None,
                 on_fax: Callable[[FaxResult], None] | None = None) -> None:
     """Receive fax after fax until cancelled; ``on_fax`` gets each result."""
     while True:
         result = await receive(line, out_dir, station_id=station_id, rings=rings,
-                               secure=secure, pdf=pdf, progress=progress)
+                               secure=secure, pdf=pdf, mr=mr, progress=progress)
         if on_fax is not None:
             on_fax(result)
 

@@ -63,16 +63,17 @@ def _images(resolution: Resolution) -> list[Page]:
             Page.from_image(text_image(height, seed=6), resolution)]
 
 
-@pytest.mark.parametrize("resolution", [Resolution.STANDARD, Resolution.FINE])
+@pytest.mark.parametrize(("resolution", "mr"), [
+    (Resolution.STANDARD, False), (Resolution.STANDARD, True), (Resolution.FINE, True)])
 async def test_a_two_page_fax_arrives_pel_for_pel(
         make_fax_pair: Callable[..., Awaitable[FaxPair]], tmp_path: Path,
-        resolution: Resolution) -> None:
+        resolution: Resolution, mr: bool) -> None:
     pair = await make_fax_pair()
     pages = _images(resolution)
     progress: list[object] = []
     images = [p.to_image() for p in pages]
     async with asyncio.timeout(120):
-        receiving = asyncio.create_task(fax.receive(pair.far, tmp_path,
+        receiving = asyncio.create_task(fax.receive(pair.far, tmp_path, mr=mr,
                                                     station_id="+1 555 0102"))
         sent = await fax.send(pair.near, FAR, images, resolution=resolution,
                               station_id="+1 555 0101", progress=progress.append)
@@ -82,6 +83,7 @@ async def test_a_two_page_fax_arrives_pel_for_pel(
     assert sent.secured and sent.secure_report is not None      # *70 dialled (US)
     assert [p.accepted for p in sent.pages] == [True, True]
     assert sent.params is not None and sent.params.resolution is resolution
+    assert sent.params.coding.value == ("MR" if mr else "MH")
     assert [type(p) for p in progress] == [Negotiated, PageDone, PageDone, fax.api.Finished]
     assert got.path is not None and got.path.parent == tmp_path
     assert got.path.name.startswith("fax-") and got.path.name.endswith("-+1_555_0101.tif")
