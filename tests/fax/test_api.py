@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from modemctl import fax
+from modemctl.errors import OperationUnavailable
 from modemctl.fake import Exchange, FakeLine
 from modemctl.fax import sync as fax_sync
 from modemctl.fax.page import Page, Resolution
@@ -171,3 +172,14 @@ async def test_call_waiting_during_a_page_costs_an_rtn_unless_secured(
         # The tone hit the page: the receiver judged the copy and asked for it again.
         assert sent.pages[0].attempts == 2
         assert got.pages[0].attempts == 2
+
+
+async def test_secure_true_fails_closed_where_only_pcw_and_s10_exist(
+        make_fax_pair: Callable[..., Awaitable[FaxPair]]) -> None:
+    # GB: no cancel code.  The Conexant line has +PCW and a safe S10, which would
+    # secure a data call, but neither acts on a fax call: nothing is dialled.
+    pair = await make_fax_pair(location="GB")
+    with pytest.raises(OperationUnavailable, match="fax"):
+        await fax.send(pair.near, FAR, _images(Resolution.STANDARD)[0].to_image(),
+                       secure=True)
+    assert pair.near_fake.call_log == []
