@@ -147,17 +147,13 @@ class Runner:
         """Start the session and perform its ops; the outcome T.30 reached.
 
         A port or modem failure is reported to T.30 as a lost line, so the
-        outcome still says where the call ended.  The call is left connected
-        (in command mode) for the caller to drop.
+        outcome still says where the call ended.  The call is left for the
+        caller to drop (the engine's hang-up ends a carrier still in progress).
         """
         self.session.start()
         try:
             await self._drive()
-        except asyncio.CancelledError:
-            await self._stop_carrier()
-            raise
         except (ModemctlError, OSError) as exc:
-            await self._stop_carrier()
             self.session.receive(Hangup(f"{type(exc).__name__}: {exc}"))
             await self._drive()
         assert self._outcome is not None, "T.30 ended without Finished"
@@ -273,11 +269,6 @@ class Runner:
         except (TimeoutError, ModemctlError):
             self.engine.fax_abandon()
             return ResultCode.ERROR
-
-    async def _stop_carrier(self) -> None:
-        """Leave a carrier in progress so the call can be hung up with ATH."""
-        with contextlib.suppress(ModemctlError, OSError):
-            self.engine.fax_abandon()
 
     # --- data ------------------------------------------------------------------------
 

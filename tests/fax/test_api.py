@@ -183,3 +183,33 @@ async def test_secure_true_fails_closed_where_only_pcw_and_s10_exist(
         await fax.send(pair.near, FAR, _images(Resolution.STANDARD)[0].to_image(),
                        secure=True)
     assert pair.near_fake.call_log == []
+
+
+async def test_cancelling_a_send_mid_page_hangs_up_and_leaves_the_modem_usable(
+        make_fax_pair: Callable[..., Awaitable[FaxPair]], tmp_path: Path) -> None:
+    pair = await make_fax_pair()
+    negotiated = asyncio.Event()
+
+    def on_progress(event: object) -> None:
+        if isinstance(event, Negotiated):
+            negotiated.set()
+
+    async with asyncio.timeout(60):
+        receiving = asyncio.create_task(fax.receive(pair.far, tmp_path))
+        sending = asyncio.create_task(fax.send(
+            pair.near, FAR, _images(Resolution.STANDARD)[0].to_image(),
+            resolution=Resolution.STANDARD, progress=on_progress))
+        await negotiated.wait()
+        await pair.ex.clock.sleep(8.0)               # well into the page
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        got = await receiving
+        assert not got.ok                            # the receiver says the call failed
+        assert pair.near_fake.dce.fclass == "0"      # hung up, back to data
+        assert (await pair.near.engine.command("AT")).ok
+        names = await asyncio.to_thread(lambda: [p.name for p in tmp_path.iterdir()])
+    # What arrived whole is kept, in a whole file; nothing half-written is left.
+    assert names == ([got.path.name] if got.path else [])
+    if got.path is not None:
+        assert len(fax.load_document(got.path, resolution=Resolution.STANDARD)) == 1
