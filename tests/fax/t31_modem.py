@@ -20,7 +20,8 @@ Class 1 runner end to end on real ports.  What it does, per T.31:
   ends); V.21 met by ``+FRM`` is ``+FCERROR`` (kept for the next ``+FRH``);
   a high-speed burst met by ``+FRH`` is ``+FCERROR`` (dropped).
 * Any byte while waiting for a carrier aborts it: OK.
-* ``damage(side, burst)`` may return "bad-fcs" (a frame arrives with ERROR)
+* ``damage(side, burst)`` may return "stall" (half the high-speed data, then
+  nothing until the DTE's CAN: DLE ETX, OK), "bad-fcs" (a frame arrives with ERROR)
   or "garble" (a bit hit every 16 octets over the middle third of
   high-speed data: most lines there are damaged, EOLs mostly survive).
 """
@@ -73,6 +74,7 @@ class T31Modem:
         self.bytes_after_resume = 0
         self._waiter: asyncio.Task[None] | None = None
         self.dial_state: str | None = None
+        self.stalled = False
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self.master, self._readable)
 
@@ -121,6 +123,11 @@ class T31Modem:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.cancel()                 # any character aborts a receive
             self._waiter = None
+            self.final("OK")
+            return
+        if self.stalled:                          # CAN in data that stopped coming
+            self.stalled = False
+            self.send(DLE_ETX)
             self.final("OK")
             return
         for b in data:
@@ -226,6 +233,10 @@ class T31Modem:
             for at in range(len(data) // 3, 2 * len(data) // 3, 16):
                 spoilt[at] ^= 0x20              # LSB-first on the wire: bit 2 of the T.4 octet
             data = bytes(spoilt)
+        if burst.damage == "stall":        # the carrier stays, the data stops half-way
+            self.send(stuff(data[:len(data) // 2]))
+            self.stalled = True
+            return
         for at in range(0, len(data), 4096):       # arrives in pieces, as on a line
             self.send(stuff(data[at:at + 4096]))
             await asyncio.sleep(0)

@@ -213,3 +213,18 @@ async def test_cancelling_a_send_mid_page_hangs_up_and_leaves_the_modem_usable(
     assert names == ([got.path.name] if got.path else [])
     if got.path is not None:
         assert len(fax.load_document(got.path, resolution=Resolution.STANDARD)) == 1
+
+
+async def test_a_header_line_is_stamped_on_each_page_when_asked(
+        make_fax_pair: Callable[..., Awaitable[FaxPair]], tmp_path: Path) -> None:
+    pair = await make_fax_pair()
+    page = _images(Resolution.STANDARD)[0]
+    async with asyncio.timeout(60):
+        receiving = asyncio.create_task(fax.receive(pair.far, tmp_path))
+        sent = await fax.send(pair.near, FAR, page.to_image(), header="ACME Corp",
+                              resolution=Resolution.STANDARD)
+        got = await receiving
+    assert sent.ok and got.path is not None
+    received = fax.load_document(got.path, resolution=Resolution.STANDARD)
+    assert received[0].rows == fax.stamp_header(page, "ACME Corp  page 1/1").rows
+    assert received[0].rows != page.rows

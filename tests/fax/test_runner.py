@@ -164,3 +164,17 @@ async def test_a_silent_far_end_ends_with_t1_expiry() -> None:
         pair.close()
     assert sent.hangup.cause is not Cause.NORMAL
     assert sent.pages == ()
+
+
+async def test_page_data_that_stops_coming_ends_with_t2_not_a_hang() -> None:
+    def damage(side: str, burst: Burst) -> str | None:
+        return "stall" if side == "caller" and burst.kind == "hs" and burst.code == 146 \
+            else None
+
+    pages = _pages(Resolution.STANDARD, 1)
+    sent, got, received, pair = await _call(pages, damage=damage)
+    # The receiver waited PAGE_IDLE after the last byte, then T2 stopped it (CAN).
+    assert not got.ok and got.hangup.cause is Cause.T2_NO_PAGE, got.hangup.text
+    assert pair.answerer.stalled is False            # the CAN reached the modem
+    assert not sent.ok
+    assert received == {}
