@@ -169,7 +169,9 @@ async def receive(line: Line, out_dir: str | Path, *, station_id: str = "",
     ``mr=False`` offers only one-dimensional coding (MH) in the DIS.
 
     The TIFF (and PDF with ``pdf=True``) holds every page received, in
-    order, with each page's bad-line counts.  Bound the wait with
+    order (the last attempt of each), with each page's bad-line counts; it
+    is written also when the call failed after a page came (the result says
+    so), and not at all when none did.  Bound the wait with
     ``asyncio.timeout``; :func:`serve` answers call after call.
     """
     out = Path(out_dir)
