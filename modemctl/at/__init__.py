@@ -7,7 +7,7 @@ package owns every rule about what the bytes mean.  See
 """
 
 from modemctl.at.codes import FinalCode, NumericFamily, ResultCode, parse_final
-from modemctl.at.commands import validate_command
+from modemctl.at.commands import fax_data_direction, validate_command
 from modemctl.at.connection import ATConnection
 from modemctl.at.events import (
     NEED_DATA,
@@ -15,6 +15,7 @@ from modemctl.at.events import (
     Data,
     Echo,
     Event,
+    FlowControl,
     FormatChanged,
     Information,
     NeedData,
@@ -36,6 +37,7 @@ __all__ = [
     "Echo",
     "Event",
     "FinalCode",
+    "FlowControl",
     "FormatChanged",
     "Information",
     "NeedData",
@@ -50,6 +52,7 @@ __all__ = [
     "State",
     "Unsolicited",
     "UnsolicitedKind",
+    "fax_data_direction",
     "parse_final",
     "validate_command",
 ]

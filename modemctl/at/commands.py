@@ -10,6 +10,7 @@ most permissive documented buffer, 255, and profiles may lower it).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,6 +60,22 @@ def command_letter(command: str) -> str:
     """
     body = command[2:].lstrip() if command[:2].upper() == "AT" else ""
     return body[:1].upper()
+
+
+_FAX_DATA = re.compile(r"^AT\s*\+F([TR])([HM])\s*=\s*\d+\s*$", re.IGNORECASE)
+
+
+def fax_data_direction(command: str) -> str | None:
+    """``"tx"`` or ``"rx"`` for a T.31 carrier command (``AT+FTH=3``,
+    ``AT+FRM=96``...), whose CONNECT starts DLE-framed data; else None.
+
+    Only the bare command: a T.31 carrier command must end its line
+    (T.31 8.3), so ``AT+FRH=3;+FRM=96`` is not one.
+    """
+    m = _FAX_DATA.match(command.strip())
+    if m is None:
+        return None
+    return "tx" if m.group(1).upper() == "T" else "rx"
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,18 @@ Data mode: after a ``CONNECT`` final the bytes are passed through as
 bytes can spoof it; when the port has DCD the engine relies on DCD as well.
 Up to 13 bytes that might begin that pattern are held back (again
 ``holding_tail``) and released by the next bytes or by ``end_of_input``.
+
+Fax Class 1 (T.31) carriers are data of another kind.  After CONNECT to
+``+FRH``/``+FRM`` the bytes are DLE-transparent data that the modem ends
+with DLE ETX (reported as :class:`Data`, DLE ETX included, so the fax layer
+sees the end), then the *same* command's final result follows as a line
+(OK, ERROR, NO CARRIER: no carrier loss, just the end of that carrier).
+After CONNECT to ``+FTH``/``+FTM`` we send the data; the modem's bytes are
+lines (the final, CONNECT when more frames may follow) apart from XON and
+XOFF, reported as :class:`FlowControl`.  Once ``+FCLASS=1`` (or ``1.0``)
+was answered OK, the CONNECT that answers ``ATD`` or ``ATA`` starts a fax
+carrier too: T.31 has the caller receive V.21 (an implied ``+FRH=3``) and
+the answerer transmit (``+FTH=3``), and the core takes it that way.
 In numeric mode the data stream carries no recognisable carrier-loss text
 (``3\\r`` is ordinary data), so there the engine depends on DCD or the
 port closing.  After :meth:`~ATConnection.send_escape` the core is
@@ -77,7 +89,9 @@ from types import MappingProxyType
 from modemctl.at.codes import FinalCode, NumericFamily, ResultCode, numeric_text, parse_final
 from modemctl.at.commands import (
     DEFAULT_MAX_LENGTH,
+    command_letter,
     encode_command,
+    fax_data_direction,
     requested_format,
     validate_command,
 )
@@ -88,6 +102,7 @@ from modemctl.at.events import (
     Data,
     Echo,
     Event,
+    FlowControl,
     FormatChanged,
     Information,
     NeedData,
@@ -114,6 +129,9 @@ ESCAPE_COMMAND = "+++"
 # (NUL padding, XON/XOFF, BEL, DEL); they are dropped before classification.
 _DROP_CONTROLS = {c: None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
 _PADDING = frozenset(_DROP_CONTROLS)
+_XON, _XOFF, _ETX = 0x11, 0x13, 0x03
+_FCLASS = re.compile(r"\+FCLASS\s*=\s*([0-9.]+)", re.IGNORECASE)
+_RESET = re.compile(r"^AT\s*(?:Z|&F)", re.IGNORECASE)
 _NUMERIC_TOKEN = re.compile(r"^\s*(?:\d{1,3}|\+F4)\s*$")
 
 
@@ -164,6 +182,8 @@ class ATConnection:
         self._verbose: bool | None = None
         self._echo = EchoState()
         self._ahead = Lookahead()
+        self._fax_dle = False              # FAX_RECEIVING: a DLE ended the last chunk
+        self._class1 = False               # +FCLASS=1 / 1.0 in force
 
     def _move(self, event: Input, what: str = "") -> None:
         self._state = next_state(self._state, event, what)
@@ -182,7 +202,7 @@ class ATConnection:
     @property
     def pending(self) -> str | None:
         """The command in flight (``"+++"`` while escaping), or None."""
-        if self._state is State.AWAITING_RESULT:
+        if self._state in (State.AWAITING_RESULT, State.FAX_SENDING, State.FAX_RECEIVING):
             return self._command
         if self._mode is ProtocolMode.ESCAPING:
             return ESCAPE_COMMAND
@@ -299,6 +319,10 @@ class ATConnection:
         if not buf:
             self._ahead.held = False
             return False
+        if self._mode is ProtocolMode.FAX_DATA:
+            return self._step_fax_data()
+        if self._state is State.FAX_SENDING and self._take_flow_control():
+            return True
         if self._mode is ProtocolMode.COMMAND:
             return self._step_line()
         return self._step_data()
@@ -404,8 +428,19 @@ class ATConnection:
         self._observe_format(cmd, numeric=numeric, ok=final.code is ResultCode.OK)
         response = Response(final.code, final.text, tuple(self._info), final.rate,
                             final.suffix, cmd, numeric)
-        self._move(Input.CONNECT if final.code is ResultCode.CONNECT else Input.RESULT)
-        self._command = None
+        self._observe_fax_class(cmd, ok=final.code is ResultCode.OK)
+        fax = fax_data_direction(cmd) if final.code is ResultCode.CONNECT else None
+        if fax is None and final.code is ResultCode.CONNECT and self._class1:
+            letter = command_letter(cmd)
+            if letter in ("D", "A"):      # T.31: the call starts in V.21, implied command
+                fax = "rx" if letter == "D" else "tx"
+                cmd = self._command = "AT+FRH=3" if fax == "rx" else "AT+FTH=3"
+        if fax is not None:
+            self._move(Input.FAX_RX_CONNECT if fax == "rx" else Input.FAX_TX_CONNECT)
+            self._fax_dle = False          # the command stays in flight: its final follows
+        else:
+            self._move(Input.CONNECT if final.code is ResultCode.CONNECT else Input.RESULT)
+            self._command = None
         self._info = []
         self._emit(response)
 
@@ -422,9 +457,58 @@ class ATConnection:
         self._echo.completed(asked.echo if asked.echo is not None and ok
                              else self._echo.seen)
 
+    def _observe_fax_class(self, cmd: str, *, ok: bool) -> None:
+        """Follow ``+FCLASS`` (and the resets that put it back to 0)."""
+        if not ok:
+            return
+        m = _FCLASS.search(cmd)
+        if m is not None:
+            self._class1 = m.group(1) in ("1", "1.0")
+        elif _RESET.search(cmd):
+            self._class1 = False
+
     def _format_changed(self, current: ResultFormat, cmd: str) -> None:
         self._emit(FormatChanged(self.result_format, current, cmd))
         self._verbose, self._echo.on = current.verbose, current.echo
+
+    # fax Class 1 data ------------------------------------------------------
+
+    def _take_flow_control(self) -> bool:
+        """FAX_SENDING: take XON/XOFF out of the stream as FlowControl events."""
+        buf = self._buf
+        for i, byte in enumerate(buf):
+            if byte in (_XON, _XOFF):
+                del buf[i]
+                self._emit(FlowControl(paused=byte == _XOFF))
+                return True
+        return False
+
+    def _step_fax_data(self) -> bool:
+        """FAX_RECEIVING: data up to and including DLE ETX (DLE DLE is data)."""
+        buf = self._buf
+        i = 0
+        if self._fax_dle:
+            self._fax_dle = False
+            if buf[0] == _ETX:
+                self._fax_data_end(1)
+                return True
+            i = 1
+        while True:
+            at = buf.find(b"\x10", i)
+            if at < 0 or at + 1 == len(buf):
+                self._fax_dle = at >= 0
+                self._emit(Data(bytes(buf)))
+                buf.clear()
+                return True
+            if buf[at + 1] == _ETX:
+                self._fax_data_end(at + 2)
+                return True
+            i = at + 2                     # DLE DLE (or DLE x): data, the fax layer decodes it
+
+    def _fax_data_end(self, n: int) -> None:
+        self._emit(Data(bytes(self._buf[:n])))
+        del self._buf[:n]
+        self._move(Input.FAX_DATA_END)
 
     # data mode ------------------------------------------------------------
 

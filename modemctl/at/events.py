@@ -118,6 +118,14 @@ CarrierSource = Literal["result-code", "dcd", "port"]
 
 
 @dataclass(frozen=True, slots=True)
+class FlowControl(Event):
+    """The modem paused (XOFF) or resumed (XON) our output while we send
+    T.31 fax data (the only time XON/XOFF are taken out of the stream)."""
+
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CarrierLost(Event):
     """The call ended under us: NO CARRIER in data mode or with no command
     pending, or (from the engine) DCD dropped."""

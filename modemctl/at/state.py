@@ -29,6 +29,7 @@ class ProtocolMode(enum.Enum):
     COMMAND = "command"      # lines: echo, information, results, unsolicited
     DATA = "data"            # a call is online: bytes are data
     ESCAPING = "escaping"    # +++ sent: data until the OK that answers it
+    FAX_DATA = "fax-data"    # T.31 receive: data until DLE ETX, then lines again
 
 
 class State(enum.Enum):
@@ -39,6 +40,12 @@ class State(enum.Enum):
     ONLINE = "online"                    # a call is up: bytes are data
     ESCAPING = "escaping"                # +++ sent from ONLINE
     PROBING = "probing"                  # +++ forced from command mode (recovery)
+    # T.31 (fax Class 1) carriers: CONNECT to +FRH/+FRM starts data that the
+    # modem ends with DLE ETX and then the command's final result; CONNECT to
+    # +FTH/+FTM lets us send data that we end with DLE ETX, while the modem's
+    # only bytes are XON/XOFF and that final result (CONNECT for more frames).
+    FAX_RECEIVING = "fax-receiving"
+    FAX_SENDING = "fax-sending"
 
     @property
     def mode(self) -> ProtocolMode:
@@ -60,6 +67,9 @@ class Input(enum.Enum):
     UNSOLICITED_CONNECT = "unsolicited-connect"  # stream: CONNECT, nothing in flight
     ESCAPE_OK = "escape-ok"                  # stream: the OK that answers +++
     NO_CARRIER = "no-carrier"                # stream: NO CARRIER in the data
+    FAX_RX_CONNECT = "fax-rx-connect"        # stream: CONNECT for +FRH/+FRM
+    FAX_TX_CONNECT = "fax-tx-connect"        # stream: CONNECT for +FTH/+FTM
+    FAX_DATA_END = "fax-data-end"            # stream: DLE ETX after received fax data
 
 
 _MODES: Final = MappingProxyType({
@@ -68,6 +78,8 @@ _MODES: Final = MappingProxyType({
     State.ONLINE: ProtocolMode.DATA,
     State.ESCAPING: ProtocolMode.ESCAPING,
     State.PROBING: ProtocolMode.ESCAPING,
+    State.FAX_RECEIVING: ProtocolMode.FAX_DATA,
+    State.FAX_SENDING: ProtocolMode.COMMAND,       # the modem's bytes are lines
 })
 
 #: (state, input) → next state.  Nothing else is legal.
@@ -82,6 +94,8 @@ TRANSITIONS: Final = MappingProxyType({
     State.AWAITING_RESULT: MappingProxyType({
         Input.RESULT: State.IDLE,
         Input.CONNECT: State.ONLINE,                 # ATD / ATA / ATO connected
+        Input.FAX_RX_CONNECT: State.FAX_RECEIVING,
+        Input.FAX_TX_CONNECT: State.FAX_SENDING,
         Input.ABORT: State.IDLE,                     # timeout: a late answer is stale
         Input.CARRIER_LOST: State.AWAITING_RESULT,   # the command's own result still comes
     }),
@@ -104,6 +118,19 @@ TRANSITIONS: Final = MappingProxyType({
         Input.NO_CARRIER: State.IDLE,
         Input.CARRIER_LOST: State.IDLE,
         Input.ABORT: State.IDLE,                     # no OK: it was in command mode
+    }),
+    State.FAX_RECEIVING: MappingProxyType({
+        Input.FAX_DATA_END: State.AWAITING_RESULT,   # the command's final follows
+        Input.SEND_DATA: State.FAX_RECEIVING,        # CAN, to stop the receive
+        Input.ABORT: State.IDLE,                     # the engine gave up on it
+        Input.CARRIER_LOST: State.IDLE,
+    }),
+    State.FAX_SENDING: MappingProxyType({
+        Input.SEND_DATA: State.FAX_SENDING,
+        Input.FAX_TX_CONNECT: State.FAX_SENDING,     # a frame sent, more may follow
+        Input.RESULT: State.IDLE,                    # OK / ERROR after DLE ETX
+        Input.ABORT: State.IDLE,
+        Input.CARRIER_LOST: State.IDLE,
     }),
 })
 

@@ -3,8 +3,9 @@
 Scripts that wrap ``modemctl dial`` (cron jobs polling a remote site, alarm
 panels, fax-out queues) need to tell "the line was busy, retry later" from
 "the number is wrong, give up" without parsing text.  So the exit status of
-a call follows its TAPI disconnect reason, and every error class the CLI
-can report has its own status.  ``--help`` (the ``dial``/``answer`` epilog),
+a call follows its TAPI disconnect reason, a fax call's its T.30 result,
+and every error class the CLI can report has its own status.  ``--help``
+(the ``dial``/``answer``/``fax`` epilog),
 the README and the tests all render or check :data:`EXIT_CODES`, so the
 table cannot drift from the code.
 """
@@ -36,6 +37,9 @@ class ExitCode(IntEnum):
     PORT_BUSY = 12
     MODEM_FAILED = 13
     CONFIG = 14
+    FAX_PAGE_REJECTED = 15
+    FAX_FAILED = 16
+    FAX_DOCUMENT = 17
     ENDED_UNEXPLAINED = 20
     NO_CALL = 21
     EXPECT_FAILED = 22
@@ -99,6 +103,15 @@ EXIT_CODES: tuple[ExitCodeRow, ...] = (
                         errors.InvalidCallState)),
     ExitCodeRow(ExitCode.CONFIG, "the config file is malformed, or names no such line",
                 errors=(errors.ConfigError,)),
+    ExitCodeRow(ExitCode.FAX_PAGE_REJECTED,
+                "fax: the call ended normally but a page was rejected (RTN) or not confirmed",
+                other="fax page not accepted"),
+    ExitCodeRow(ExitCode.FAX_FAILED,
+                "fax: T.30 failed once connected (no answer from a fax machine, training "
+                "failed, no response, far end disconnected); the fax was not delivered",
+                other="fax hang-up other than normal or call lost"),
+    ExitCodeRow(ExitCode.FAX_DOCUMENT, "fax: a document cannot be read or turned into pages",
+                errors=(errors.DocumentError, errors.MissingExtra)),
     ExitCodeRow(ExitCode.ENDED_UNEXPLAINED,
                 "the call ended from the far end's side and this port cannot tell a hang-up "
                 "from a lost line (a bare NO CARRIER, no DCD or RI to say more)",
@@ -129,6 +142,26 @@ def for_reason(reason: object) -> ExitCode:
     name = getattr(reason, "name", None) or str(reason)
     key = name.upper().replace("_", "").replace("-", "")
     return _BY_REASON.get(key, ExitCode.CALL_LOST)
+
+
+def for_fax(cause: str, detail: str, all_pages_accepted: bool) -> ExitCode:
+    """Exit status for a fax call from its hang-up (``Cause`` value and detail).
+
+    A call that never connected follows its disconnect reason (the detail);
+    a lost call is CALL_LOST; any other abnormal end is FAX_FAILED; a normal
+    end with a page not accepted is FAX_PAGE_REJECTED: a script must never
+    take a fax with a rejected page for a delivered one.
+    """
+    if cause == "no-connection":
+        code = for_reason(detail or "UNKNOWN")
+        return ExitCode.CALL_LOST if code is ExitCode.OK else code
+    if cause == "call-lost":
+        return ExitCode.CALL_LOST
+    if cause == "aborted":
+        return ExitCode.INTERRUPTED
+    if cause != "normal":
+        return ExitCode.FAX_FAILED
+    return ExitCode.OK if all_pages_accepted else ExitCode.FAX_PAGE_REJECTED
 
 
 def for_error(exc: BaseException) -> ExitCode:

@@ -61,6 +61,7 @@ COMMANDS: dict[str, str] = {
     "at": "modemctl.cli.at",
     "demo": "modemctl.cli.demo",
     "fake": "modemctl.cli.fake",
+    "fax": "modemctl.cli.fax",
 }
 
 

@@ -37,6 +37,7 @@ from modemctl.at import (
     Data,
     Echo,
     Event,
+    FlowControl,
     Information,
     Noise,
     NumericFamily,
@@ -44,6 +45,7 @@ from modemctl.at import (
     ProtocolMode,
     Response,
     ResultCode,
+    State,
     Unsolicited,
     UnsolicitedKind,
     validate_command,
@@ -51,7 +53,7 @@ from modemctl.at import (
 from modemctl.at.commands import command_letter
 from modemctl.driver.datastream import DataStream
 from modemctl.driver.escape import guarded_escape, leave_data_mode
-from modemctl.driver.linewatch import LineWatch
+from modemctl.driver.linewatch import LineWatch, carrier_gone
 from modemctl.driver.recovery import climb
 from modemctl.driver.rungs import EngineRungs
 from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
@@ -60,6 +62,7 @@ from modemctl.driver.timing import (
     DEFAULT_S12,
     DEFAULT_TIMEOUT,
     DTR_DROP,
+    DTR_HANGUP_WAIT,
     MIN_REAL_TIMEOUT,
     ORIGINATE_ABORT_GRACE,
     ORIGINATE_TIMEOUT,
@@ -80,6 +83,9 @@ from modemctl.errors import (
 )
 from modemctl.log import Logger, get_logger, trace_bytes
 from modemctl.transport import Backend, ModemLines, Transport, open_transport
+
+FAX_CHUNK = 256     # bytes per write of fax data (22 ms at 115200 bps), so XOFF acts soon
+CAN = b"\x18"       # T.31: any character stops a receive; CAN is the one to send
 
 
 class EngineMode(enum.Enum):
@@ -130,6 +136,10 @@ class Engine:
                                 publish=self._publish, carrier_lost=self._carrier_dropped)
         self._timeouts = 0
         self._abort_answered = False
+        # T.31: the final result that ends a fax carrier's data (see fax_send)
+        self._fax_final: asyncio.Future[Response] | None = None
+        self._xon = asyncio.Event()
+        self._xon.set()
         self._background: set[asyncio.Task[None]] = set()
         self.recoveries: list[tuple[RecoveryStep, ...]] = []
         self._reader: asyncio.Task[None] | None = None
@@ -566,6 +576,9 @@ class Engine:
         self._hanging_up = True
         self._discarded = self._stream.discard()
         try:
+            if self._core.state in (State.FAX_SENDING, State.FAX_RECEIVING):
+                await self._leave_fax_carrier()
+                mode = self.mode
             if mode is EngineMode.DATA:
                 await leave_data_mode(self)
             if self._core.mode is not ProtocolMode.COMMAND:
@@ -578,6 +591,40 @@ class Engine:
             if self.mode is not EngineMode.DATA:
                 self._call_active = False
                 self._stream.wake()
+
+    async def _leave_fax_carrier(self) -> None:
+        """Hanging up in a fax carrier: end it as T.31 says (CAN stops a
+        receive, DLE ETX ends a transmission) and take its final.  A modem
+        that gives none was not in a fax carrier after all (the far end was a
+        data modem): it is escaped from as a data call, with a forced ``+++``."""
+        async with self._lock:
+            if self._transport.lines.dtr is not None and await self.drop_dtr() \
+                    and await carrier_gone(
+                    self.lines, self.url, self.scaled(DTR_HANGUP_WAIT)):
+                self._core.carrier_lost()
+                self.fax_abandon()
+                return
+            for _ in range(3):              # a frame's CONNECT asks for more: end again
+                final = self._fax_final
+                sending = self._core.state is State.FAX_SENDING
+                if final is None or self._core.state not in (State.FAX_SENDING,
+                                                              State.FAX_RECEIVING):
+                    break
+                await self._send(b"\x10\x03" if sending else CAN)
+                try:
+                    async with asyncio.timeout(self.scaled(ABORT_WAIT)):
+                        await asyncio.shield(final)
+                except TimeoutError:
+                    break
+            if self._core.state not in (State.FAX_SENDING, State.FAX_RECEIVING):
+                self.fax_abandon()
+                return
+            self.fax_abandon()
+            self._escaping = True
+            try:
+                await guarded_escape(self, force=True)
+            finally:
+                self._escaping = False
 
     async def drop_dtr(self) -> bool:
         """Hold DTR low for the hang-up time (DTR_DROP), then raise it again.
@@ -619,6 +666,89 @@ class Engine:
         self._timeouts = 0
         self.recoveries.append(steps)
         return steps
+
+    # --- fax Class 1 carriers (T.31) -------------------------------------------
+    #
+    # In a fax call the modem is in command mode between carriers; each
+    # carrier command's CONNECT starts DLE-framed data (the AT core's
+    # FAX_SENDING / FAX_RECEIVING states) that ends in a final result for
+    # the same command.  These few methods are all the fax runner needs.
+
+    async def fax_command(self, command: str, timeout: float) -> Response:  # noqa: ASYNC109 (contract)
+        """Send a T.31 command during a fax call and return its final, whatever it is.
+
+        ERROR, ``+FCERROR`` and NO CARRIER are answers here (a bad frame, the
+        wrong carrier, no carrier), not failures, and do not end the call.
+        CONNECT to a carrier command starts its data: send it with
+        :meth:`fax_send`, or read it with :meth:`read` and then :meth:`fax_result`.
+        """
+        self._check_command_mode(command)
+        validate_command(command)
+        async with self._lock:
+            self._check_command_mode(command)
+            response = await self._exchange(command, self.scaled(timeout))
+        self._timeouts = 0
+        return response
+
+    async def fax_send(self, data: bytes, timeout: float) -> Response:  # noqa: ASYNC109 (contract)
+        """Write fax data after a ``+FTH``/``+FTM`` CONNECT, pausing while the
+        modem says XOFF, and return the final that answers it (OK, or CONNECT
+        after a frame when more may follow).  ``data`` is already stuffed and
+        ends in DLE ETX; ``timeout`` (protocol seconds) covers the whole write."""
+        async with self._lock:
+            if self._core.state is not State.FAX_SENDING or self._fax_final is None:
+                raise InvalidCallState(f"fax_send() needs a +FTH/+FTM CONNECT "
+                                       f"(state {self._core.state.value})")
+            final = self._fax_final
+            try:
+                async with asyncio.timeout(self.scaled(timeout)):
+                    for at in range(0, len(data), FAX_CHUNK):
+                        await self._xon.wait()
+                        await self._send(self._core.send_data(data[at:at + FAX_CHUNK]))
+                        # Let each chunk leave the port before the next: an XOFF
+                        # then stops us within a chunk, not an OS buffer, later.
+                        await self._transport.drain()
+                    return await asyncio.shield(final)
+            except TimeoutError:
+                raise CommandTimeout("fax data", self.scaled(timeout), self._received) from None
+
+    async def fax_result(self, timeout: float, *, discard: bool = False) -> Response:  # noqa: ASYNC109 (contract)
+        """The final result after received fax data; ``discard`` drops the
+        data nobody read (after :meth:`fax_cancel`)."""
+        final = self._fax_final
+        if final is None:
+            raise InvalidCallState("fax_result() needs a fax carrier in progress")
+        try:
+            async with asyncio.timeout(self.scaled(timeout)):
+                response = await asyncio.shield(final)
+        except TimeoutError:
+            raise CommandTimeout("fax data end", self.scaled(timeout), self._received) from None
+        if self._fax_final is final:
+            self._fax_final = None          # answered: a later call must not reuse it
+        if discard:
+            self._stream.discard()
+        return response
+
+    async def fax_cancel(self) -> None:
+        """Stop a fax receive (T.31: any character; CAN is the one to send).
+
+        Written past the AT core: it may interrupt a carrier command still
+        waiting for its CONNECT as well as data.  The modem answers with a
+        final result; data received meanwhile is discarded.
+        """
+        self._stream.discard()
+        await self._send(CAN)
+
+    def fax_abandon(self) -> None:
+        """Forget a fax carrier nobody will finish (the call is being torn
+        down): the core leaves its fax state so ``ATH`` can be sent."""
+        if self._core.state in (State.FAX_SENDING, State.FAX_RECEIVING):
+            self._core.abort_command()
+        if self._fax_final is not None and not self._fax_final.done():
+            self._fax_final.cancel()
+        self._fax_final = None
+        self._stream.discard()
+        self._xon.set()
 
     # --- reader --------------------------------------------------------------
 
@@ -677,8 +807,20 @@ class Engine:
                 self._discard_stale_data()
             if self._waiter is not None and not self._waiter.done():
                 self._waiter.set_result(event)
+            elif self._fax_final is not None and not self._fax_final.done():
+                self._fax_final.set_result(event)
             else:
                 self._publish(Noise(event.text, "response with nobody waiting"))
+            if event.final is ResultCode.CONNECT \
+                    and self._core.state in (State.FAX_SENDING, State.FAX_RECEIVING):
+                # Created here, in stream order: the final may be in this very chunk.
+                self._fax_final = asyncio.get_running_loop().create_future()
+                self._xon.set()
+        elif isinstance(event, FlowControl):
+            if event.paused:
+                self._xon.clear()
+            else:
+                self._xon.set()
         elif isinstance(event, CarrierLost):
             event = self._watch.credit(event)
             was_active = self._call_active

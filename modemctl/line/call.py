@@ -54,7 +54,7 @@ class CallOwner(Protocol):
     async def sync_carrier_grace(self) -> None:
         """Give the driver the DCD grace of the modem's S10 as it is now."""
 
-    async def answer(self, call: Call, secure: SecureRequest) -> None:
+    async def answer(self, call: Call, secure: SecureRequest, media: Media = "data") -> None:
         """Take an offered call up."""
 
     async def ended_under_us(self, call: Call) -> None:
@@ -260,16 +260,18 @@ class Call:
                 f"call {self.call_id}: no securing mechanism took effect", report)
         return report
 
-    async def answer(self, secure: SecureRequest = False) -> None:
+    async def answer(self, secure: SecureRequest = False, media: Media = "data") -> None:
         """Answer an offered call (TAPI lineAnswer), secured as asked before ``ATA``.
 
         At answer time no cancel code can be dialled, so ``secure=True``
         relies on the modem's own settings (+PCW=2, S10 ride-through) and
-        raises OperationUnavailable before answering when there are none.
+        raises OperationUnavailable before answering when there are none
+        (always, for a fax call: neither acts on one).  ``media="fax"``
+        answers as a fax machine (Class 1: the modem sends CED, then V.21).
         """
         if self.direction != "incoming":
             raise InvalidCallState(f"call {self.call_id} is outgoing; only offered calls answer")
-        await self._line.answer(self, secure)
+        await self._line.answer(self, secure, media)
 
     # --- ending -------------------------------------------------------------
 

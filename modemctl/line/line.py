@@ -332,11 +332,7 @@ class Line:
             if dial.text.startswith("+") else dial
         caps = self.caps_required()
         build_dial_command(dial, "", caps.profile.dial_buffer)   # length check, nothing sent
-        fax_class = None
-        if media == "fax":
-            fax_class = next((c for c in _FAX_PREFERENCE if c in caps.fax_classes), None)
-            if fax_class is None:
-                raise OperationUnavailable(f"this modem offers no fax class ({caps.fax_classes})")
+        fax_class = _fax_class(caps) if media == "fax" else None
         async with self._lock:
             call = Call(self, self._new_call_id(), "outgoing", dial.text, media)
             self._claim(call)
@@ -456,14 +452,19 @@ class Line:
                 await call.drop()
             await call.wait_disconnected()
 
-    async def answer(self, call: Call, secure: SecureRequest) -> None:
-        """Answer an OFFERING call (used by :meth:`Call.answer`)."""
+    async def answer(self, call: Call, secure: SecureRequest, media: Media = "data") -> None:
+        """Answer an OFFERING call (used by :meth:`Call.answer`); ``media="fax"``
+        answers as a fax machine (the modem's fax class is set first)."""
         secure = check_secure_arg(secure)
-        self.caps_required()
+        if media not in ("data", "fax"):
+            raise ValueError(f"media must be 'data' or 'fax', not {media!r}")
+        caps = self.caps_required()
         call.require(CallState.OFFERING)
+        fax_class = _fax_class(caps) if media == "fax" else None
         async with self._lock:
+            call.media = media
             await self._set_up(call, secure, _SetUp(
-                when="answer", dial=None, fax_class=None, timeout=ANSWER_TIMEOUT,
+                when="answer", dial=None, fax_class=fax_class, timeout=ANSWER_TIMEOUT,
                 states=(CallState.PROCEEDING,)))
 
     # --- events ----------------------------------------------------------------
@@ -534,6 +535,15 @@ class Line:
         self.log.info("call-waiting-seen", source=source,
                       call_id=call.call_id if call else None)
         self.hub.publish(CallWaitingSeen(call.call_id if call else None, source))
+
+
+def _fax_class(caps: LineCaps) -> str:
+    """The fax class a call is made in: Class 1 first, since this project runs
+    T.30 on the host (Class 2/2.0, modem-run T.30, is part 2)."""
+    fclass = next((c for c in _FAX_PREFERENCE if c in caps.fax_classes), None)
+    if fclass is None:
+        raise OperationUnavailable(f"this modem offers no fax class ({caps.fax_classes})")
+    return fclass
 
 
 @dataclass(frozen=True)

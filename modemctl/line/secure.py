@@ -129,23 +129,30 @@ def plan_secure(caps: LineCaps, when: SecureMode, media: Media = "data",
                                     (Setting(register, default),) if usable else ()))
 
     s10 = caps.mechanism(Mechanism.S10_RIDE_THROUGH)
+    usable = s10.after_connect if when == "connected" else s10.at_dial
+    settings: tuple[Setting, ...] = ()
+    if usable and s10.value:
+        settings = (Setting("S10", int(s10.value)),)
+    out.append(PlannedMechanism(Mechanism.S10_RIDE_THROUGH, usable and bool(settings), s10.reason,
+                                settings))
     if media == "fax":
-        out.append(PlannedMechanism(
-            Mechanism.S10_RIDE_THROUGH, False,
-            "S10 governs the data carrier; fax Class 1/2 has no carrier-loss ride-through"))
-    else:
-        usable = s10.after_connect if when == "connected" else s10.at_dial
-        settings: tuple[Setting, ...] = ()
-        if usable and s10.value:
-            settings = (Setting("S10", int(s10.value)),)
-        out.append(PlannedMechanism(Mechanism.S10_RIDE_THROUGH, usable and bool(settings),
-                                    s10.reason, settings))
+        out = [_for_fax(m, caps) for m in out]
 
     if when != "connected":
         out.append(PlannedMechanism(Mechanism.AUTO_ANSWER_OFF, True,
                                     caps.mechanism(Mechanism.AUTO_ANSWER_OFF).reason,
                                     (Setting("S0", 0),)))
     return SecurePlan(when, tuple(out))
+
+
+def _for_fax(planned: PlannedMechanism, caps: LineCaps) -> PlannedMechanism:
+    """A fax call is protected only by what the profile says acts on one
+    (``[fax] secure_mechanisms``; firmware-notes/fax-call-waiting.md): the
+    rest is not applied, with the profile's reason."""
+    fax = caps.profile.fax
+    if planned.name == Mechanism.AUTO_ANSWER_OFF or planned.name in fax.secure_mechanisms:
+        return planned
+    return PlannedMechanism(planned.name, False, fax.secure_note)
 
 
 _NUMBER = re.compile(r"(\d+)")

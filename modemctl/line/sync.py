@@ -12,6 +12,9 @@ Every blocking call takes an optional ``timeout`` (real seconds) and raises
         with line.make_call("5551234", secure=True) as call:
             call.write(b"hello")
             print(call.read(100, timeout=10))
+
+Fax has the same blocking form, in its own layer (``modemctl.fax.sync``):
+``fax.sync.send(line, "5551234", "letter.pdf")``, ``fax.sync.receive(line, "in/")``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -178,6 +181,17 @@ class SyncLine:
                 yield SyncCall(self._runner.run(offer(), timeout), self._runner)
         finally:
             self._runner.run(offers.aclose(), 30.0)
+
+    def run(self, work: Callable[[Line], Awaitable[T]], timeout: float | None = None) -> T:
+        """Run ``work(line)`` (an async function of the async line) on the
+        line's loop and wait for it: how the layers above the line (fax:
+        ``modemctl.fax.sync``) offer their blocking calls.  Callbacks that
+        ``work`` passes on run in the loop's thread."""
+
+        async def call() -> T:
+            return await work(self._line)
+
+        return self._runner.run(call(), timeout)
 
 
 @contextlib.contextmanager

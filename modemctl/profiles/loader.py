@@ -19,6 +19,7 @@ from modemctl.errors import ConfigError
 from modemctl.profiles.model import (
     PROBE_KEYS,
     V92,
+    Fax,
     MatchRules,
     Profile,
     Registers,
@@ -165,6 +166,32 @@ def _ride_through(r: _Reader, regs: Registers) -> RideThrough:
     return RideThrough(r.boolean("safe"), target, tuple(limits), r.string("reason"))
 
 
+#: Mechanism names a profile may list as protecting a fax call (line.caps).
+FAX_MECHANISMS = ("cancel-code", "pcw-ignore", "moh-off", "s10-ride-through")
+
+
+def _fax(r: _Reader) -> Fax:
+    r.check_keys(("classes", "secure_mechanisms", "secure_note", "class1"))
+    classes = r.strings("classes")
+    for c in classes:
+        if not _FAX_CLASS.match(c):
+            raise r.fail("classes", f"{c!r} is not a +FCLASS value")
+    mechanisms = r.strings("secure_mechanisms", ["cancel-code"])
+    for m in mechanisms:
+        if m not in FAX_MECHANISMS:
+            raise r.fail("secure_mechanisms", f"{m!r} is not one of {FAX_MECHANISMS}")
+    c1 = r.sub("class1", required=False)
+    c1.check_keys(("fcs_octets", "tm_connect_delay_ms", "turnaround_silence"))
+    return Fax(classes=classes,
+               fcs_octets=c1.integer("fcs_octets", 0, 2, 2),
+               tm_connect_delay_ms=c1.integer("tm_connect_delay_ms", 0, 2000, 0),
+               turnaround_silence=c1.integer("turnaround_silence", 0, 255, 8),
+               secure_mechanisms=mechanisms,
+               secure_note=r.string("secure_note",
+                                    "only the cancel code acts on a fax call "
+                                    "(firmware-notes/fax-call-waiting.md)"))
+
+
 def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     """Build a :class:`Profile` from parsed TOML, or raise ConfigError."""
     r = _Reader(source, data)
@@ -196,12 +223,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         raise init.fail("country_set", "must contain {code}")
 
     regs = _registers(r.sub("registers"))
-    fax = r.sub("fax")
-    fax.check_keys(("classes",))
-    classes = fax.strings("classes")
-    for c in classes:
-        if not _FAX_CLASS.match(c):
-            raise fax.fail("classes", f"{c!r} is not a +FCLASS value")
+    fax = _fax(r.sub("fax"))
 
     numeric = r.string("numeric_codes", "hayes")
     if numeric not in NUMERIC_CODE_TABLES:
@@ -221,7 +243,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         registers=regs,
         v92=_v92(r.sub("v92")),
         ride_through=_ride_through(r.sub("ride_through"), regs),
-        fax_classes=classes,
+        fax=fax,
         max_rate=r.opt_integer("max_rate", 300, 56000),
         dial_buffer=r.integer("dial_buffer", 20, 255, 40),
         numeric_codes=numeric,

@@ -93,6 +93,27 @@ class RideThrough:
 
 
 @dataclass(frozen=True)
+class Fax:
+    """Fax facts: the classes offered, Class 1 vendor differences, and which
+    call-waiting mechanisms act on a fax call (firmware-notes/fax-call-waiting.md).
+
+    The Class 1 values fill ``fax.class1.Class1Quirks``: ``fcs_octets`` the
+    modem passes on after each received frame, ``tm_connect_delay_ms`` to
+    wait after an early ``+FTM`` CONNECT, ``turnaround_silence`` the
+    ``+FTS`` value in 10 ms units.  ``secure_mechanisms`` names the
+    mechanisms that protect a fax call on this family; the others are
+    planned as unusable with ``secure_note`` as the reason.
+    """
+
+    classes: tuple[str, ...]
+    fcs_octets: int
+    tm_connect_delay_ms: int
+    turnaround_silence: int
+    secure_mechanisms: tuple[str, ...]
+    secure_note: str
+
+
+@dataclass(frozen=True)
 class Profile:
     """One chipset family's facts (see ``firmware-notes/`` for the why)."""
 
@@ -110,11 +131,16 @@ class Profile:
     registers: Registers
     v92: V92
     ride_through: RideThrough
-    fax_classes: tuple[str, ...]
+    fax: Fax
     max_rate: int | None
     dial_buffer: int
     numeric_codes: str
     sources: tuple[str, ...]
+
+    @property
+    def fax_classes(self) -> tuple[str, ...]:
+        """The ``+FCLASS`` values the family offers (``fax.classes``)."""
+        return self.fax.classes
 
     def canonical_result(self, text: str) -> str:
         """``text`` with this family's vendor spelling replaced by the V.250 one."""

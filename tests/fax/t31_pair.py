@@ -35,6 +35,7 @@ from modemctl.fax.class1 import (
     WriteData,
     frame_to_wire,
 )
+from modemctl.fax.class1.hdlc import fcs16
 from modemctl.fax.class1.modulation import CARRIERS
 from modemctl.fax.t30 import (
     CancelTimer,
@@ -177,7 +178,7 @@ class T31Pair:
         return Result(ResultCode.CONNECT)
 
     def _frame_ready(self, m: _Modem, burst: Burst) -> Report:
-        m.rx_payload = frame_to_wire(burst.data + b"\x00\x00") + b"\r\nOK\r\n"
+        m.rx_payload = frame_to_wire(burst.data + fcs16(burst.data)) + b"\r\nOK\r\n"
         m.rx_result = ResultCode.OK if burst.fcs_ok else ResultCode.ERROR
         return Result(ResultCode.CONNECT)
 

@@ -17,6 +17,7 @@ from modemctl.fax.class1 import (
     reverse_bits,
     usable_modulations,
 )
+from modemctl.fax.class1.hdlc import fcs16, strip_fcs
 from modemctl.fax.t30 import Modulation
 
 
@@ -101,3 +102,15 @@ def test_v17_needs_both_trainings() -> None:
     assert usable_modulations({24, 48, 72, 96, 145}) == {
         Modulation.V27_2400, Modulation.V27_4800, Modulation.V29_7200, Modulation.V29_9600}
     assert Modulation.V17_14400 in usable_modulations({24, 145, 146})
+
+
+def test_fcs16_is_the_x25_check_value() -> None:
+    # CRC-16/X.25 of "123456789" is 0x906E (sent low octet first).
+    assert fcs16(b"123456789") == b"\x6e\x90"
+
+
+def test_fcs_octets_are_stripped_only_when_they_are_the_fcs() -> None:
+    frame = b"\xff\x13\x80\x00\xee\xf0\x00"
+    assert strip_fcs(frame + fcs16(frame)) == frame
+    assert strip_fcs(frame) == frame                 # a modem that passes no FCS
+    assert strip_fcs(frame + b"\x00\x00") == frame + b"\x00\x00"

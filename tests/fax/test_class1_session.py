@@ -25,6 +25,7 @@ from modemctl.fax.class1 import (
     WriteData,
     frame_to_wire,
 )
+from modemctl.fax.class1.hdlc import fcs16
 from modemctl.fax.t30 import (
     FCF,
     T30,
@@ -47,7 +48,7 @@ from modemctl.fax.t30 import (
 
 OK, CONNECT, ERROR = ResultCode.OK, ResultCode.CONNECT, ResultCode.ERROR
 DIS_V17 = bytes((0x00, 0xEE, 0x70))
-FCS = b"\x5a\xa5"          # the modem passes the two FCS octets on; they are dropped
+FCS = b"\x5a\xa5"          # two octets that are not the frame's FCS
 
 
 def ops(session: Class1Session) -> list[Op]:
@@ -64,7 +65,8 @@ def io_ops(session: Class1Session) -> list[Op]:
 
 def incoming(fcf: FCF, fif: bytes = b"", final: bool = True, x: bool = False) -> bytes:
     """A frame as the modem delivers it: stuffed, with FCS, DLE ETX, then OK."""
-    return frame_to_wire(encode_frame(Frame(fcf, fif, x=x, final=final)) + FCS) + b"\r\nOK\r\n"
+    encoded = encode_frame(Frame(fcf, fif, x=x, final=final))
+    return frame_to_wire(encoded + fcs16(encoded)) + b"\r\nOK\r\n"
 
 
 def deliver(session: Class1Session, wire: bytes, code: ResultCode = OK) -> list[Op]:

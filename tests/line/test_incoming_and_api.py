@@ -165,8 +165,7 @@ async def test_fax_media_sets_and_restores_class(make_pair: PairFactory) -> None
         offered = await pair.far.wait_for_call()
         # The far end is a fax machine: a Class 1 caller connects only to a modem that
         # answers in fax (CED, then V.21), not to a data modem.
-        pair.far_fake.dce.fclass = "1"
-        await offered.answer()
+        await offered.answer(media="fax")
 
     answering = asyncio.create_task(answer())
     async with asyncio.timeout(10):

@@ -86,6 +86,26 @@ def test_fax_plan_has_no_ride_through() -> None:
     assert not plan.can_protect
 
 
+@pytest.mark.parametrize("profile", ["conexant", "agere", "usr"])
+def test_only_the_cancel_code_protects_a_fax_call(profile: str) -> None:
+    # A V.92 modem in GB (no cancel code): +PCW=2 and S10 secure a data call...
+    caps = caps_for(profile, "GB", v92=True, country="B4")
+    number = validate_number("5551002")
+    assert plan_secure(caps, "dial", "data", number).can_protect
+    # ...but neither acts on a fax call (firmware-notes/fax-call-waiting.md).
+    fax = plan_secure(caps, "dial", "fax", number)
+    assert not fax.can_protect
+    for name in (Mechanism.PCW_IGNORE, Mechanism.MOH_OFF, Mechanism.S10_RIDE_THROUGH):
+        planned = next(m for m in fax.mechanisms if m.name == name)
+        assert not planned.usable and not planned.settings
+        assert "fax" in planned.reason
+    # In the US the cancel code is dialled before the number, and that is enough.
+    us = plan_secure(caps_for(profile, "US", v92=True), "dial", "fax", number)
+    assert us.can_protect and us.prefix.startswith("*70")
+    assert [m.name for m in us.mechanisms if m.usable and m.name != "auto-answer-off"] \
+        == [Mechanism.CANCEL_CODE]
+
+
 @pytest.mark.parametrize(("register", "info", "value"), [
     ("S10", ("014",), 14),
     ("S10", ("", "7"), 7),

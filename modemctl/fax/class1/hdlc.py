@@ -40,6 +40,30 @@ def page_to_wire(t4: bytes) -> bytes:
     return stuff(reverse_bits(t4)) + END
 
 
+def fcs16(data: bytes) -> bytes:
+    """The HDLC frame check sequence of ``data`` (CRC-16/X.25, ITU-T V.42 8.1.1.6.1)
+    as the two octets that follow the frame on the line, low octet first."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
+    crc ^= 0xFFFF
+    return bytes((crc & 0xFF, crc >> 8))
+
+
+def strip_fcs(frame: bytes) -> bytes:
+    """``frame`` without its two trailing FCS octets when it ends in its own FCS.
+
+    T.31 DCEs pass the FCS on after the frame (HylaFAX's ``HDLCFrame`` counts
+    it in), but not every modem (nor the fake exchange) does; checking the
+    octets tells the two apart, with a 1 in 65536 chance of a false match.
+    """
+    if len(frame) > 2 and fcs16(frame[:-2]) == frame[-2:]:
+        return frame[:-2]
+    return frame
+
+
 class DleDecoder:
     """Undo DLE transparency incrementally, up to the closing DLE ETX.
 

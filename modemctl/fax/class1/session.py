@@ -33,7 +33,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 
 from modemctl.at.codes import ResultCode
-from modemctl.fax.class1.hdlc import DleDecoder, frame_to_wire
+from modemctl.fax.class1.hdlc import DleDecoder, frame_to_wire, strip_fcs
 from modemctl.fax.class1.modulation import Training, carrier_code
 from modemctl.fax.t30 import (
     T30,
@@ -75,7 +75,9 @@ class Class1Quirks:
     """How a modem family's Class 1 differs; filled from its profile, not branched on.
 
     ``fcs_octets``: octets the modem passes on after each received frame's
-    data (T.31 DCEs deliver the two FCS octets; spandsp's T.31 does too).
+    data (T.31 DCEs deliver the two FCS octets; spandsp's T.31 does too);
+    they are removed only when they are the frame's FCS, since some modems
+    (and the fake exchange) pass none.  0: never look for them.
     ``tm_connect_delay``: protocol seconds to wait after ``+FTM``'s CONNECT
     before sending data, for modems that say CONNECT before their training
     is out (Agere; HylaFAX ``Class1TMConnectDelay``, 400 ms).
@@ -456,7 +458,7 @@ class Class1Session:
             return BadFrame(f"{code.value if code else 'no result'} after the frame")
         body = bytes(collector.data)
         if self.quirks.fcs_octets:
-            body = body[:-self.quirks.fcs_octets]
+            body = strip_fcs(body)
         try:
             return FrameReceived(decode_frame(body))
         except FrameError as exc:

@@ -10,15 +10,15 @@ shared with modem-run T.30 (Class 2/2.0).  Contract: ``docs/design.md``,
 """
 
 from modemctl.errors import FrameError
+from modemctl.fax.page import PageQuality, Resolution
+from modemctl.fax.t4.encode import Coding
 from modemctl.fax.t30.caps import (
     LADDER,
     Capabilities,
-    Coding,
     Modulation,
     PageLength,
     PageWidth,
     Params,
-    Resolution,
     decode_dcs,
     decode_dis,
     encode_dcs,
@@ -57,7 +57,7 @@ from modemctl.fax.t30.frames import (
 )
 from modemctl.fax.t30.hangup import Cause, Direction, Hangup, Phase
 from modemctl.fax.t30.machine import T30, T30Config
-from modemctl.fax.t30.results import CopyQuality, Outcome, PageQuality, PageResult
+from modemctl.fax.t30.results import CopyQuality, Outcome, PageResult
 from modemctl.fax.t30.state import State
 
 __all__ = [

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from modemctl.errors import FrameError
+from modemctl.fax.page import Resolution
+from modemctl.fax.t4.encode import Coding
 
 
 class Modulation(enum.Enum):
@@ -54,20 +56,6 @@ LADDER: tuple[Modulation, ...] = (
     Modulation.V17_14400, Modulation.V17_12000, Modulation.V17_9600, Modulation.V29_9600,
     Modulation.V17_7200, Modulation.V29_7200, Modulation.V27_4800, Modulation.V27_2400,
 )
-
-
-class Resolution(enum.Enum):
-    """Vertical resolution; the value is lines per inch (as the pages layer has it)."""
-
-    STANDARD = 98        # 3.85 lines/mm
-    FINE = 196           # 7.7 lines/mm, "R8 x 7.7" in DIS/DCS bit 15
-
-
-class Coding(enum.Enum):
-    """Page data coding: T.4 one-dimensional (MH) or two-dimensional (MR)."""
-
-    MH = "MH"
-    MR = "MR"
 
 
 class PageWidth(enum.Enum):

@@ -13,9 +13,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from modemctl.fax.page import PageQuality
 from modemctl.fax.t30.caps import Modulation, Params
 from modemctl.fax.t30.frames import Frame
-from modemctl.fax.t30.results import Outcome, PageQuality, PageResult
+from modemctl.fax.t30.results import Outcome, PageResult
 
 
 class Timer(enum.Enum):

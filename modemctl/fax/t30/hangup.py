@@ -35,6 +35,7 @@ class Cause(enum.Enum):
     """What ended the call.  The value is a short readable slug."""
 
     NORMAL = "normal"
+    NO_CONNECTION = "no-connection"             # the call was not set up (busy, no answer...)
     ABORTED = "aborted"                         # the local user stopped it
     CALL_LOST = "call-lost"                     # carrier / line gone (NO CARRIER)
     MODEM_ERROR = "modem-error"                 # the modem refused a Class 1 command
@@ -79,6 +80,7 @@ _UNSPECIFIED: dict[tuple[Direction, Phase], str] = {
 }
 
 _TEXT: dict[Cause, str] = {
+    Cause.NO_CONNECTION: "the call did not connect",
     Cause.CALL_LOST: "the call was lost",
     Cause.MODEM_ERROR: "the modem refused a fax command",
     Cause.REMOTE_DISCONNECT: "the far end disconnected (DCN)",

@@ -30,11 +30,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from modemctl.errors import FrameError
+from modemctl.fax.page import PageQuality, Resolution
 from modemctl.fax.t30.caps import (
     Capabilities,
     Modulation,
     Params,
-    Resolution,
     accepts,
     choose_params,
     decode_dcs,
@@ -75,7 +75,7 @@ from modemctl.fax.t30.frames import (
     encode_station_id,
 )
 from modemctl.fax.t30.hangup import Cause, Direction, Hangup
-from modemctl.fax.t30.results import CopyQuality, Outcome, PageQuality, PageResult
+from modemctl.fax.t30.results import CopyQuality, Outcome, PageResult
 from modemctl.fax.t30.state import (
     ANY_STATE,
     DEFAULT_HANDLER,

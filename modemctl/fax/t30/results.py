@@ -10,22 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modemctl.fax.page import PageQuality
 from modemctl.fax.t30.caps import Params
 from modemctl.fax.t30.frames import FCF
 from modemctl.fax.t30.hangup import Direction, Hangup
-
-
-@dataclass(frozen=True)
-class PageQuality:
-    """What the T.4 decoder counted on a received page: lines it had to
-    regenerate, and the most consecutive ones.
-
-    Same fields as the pages layer's ``PageQuality`` (which TIFF Class F
-    records), so the two are one concept once both are on main.
-    """
-
-    bad_lines: int = 0
-    longest_bad_run: int = 0
 
 
 @dataclass(frozen=True)
