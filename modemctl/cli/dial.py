@@ -14,6 +14,7 @@ from modemctl.cli.context import Settings, pass_settings
 from modemctl.cli.exitcodes import ExitCode, render_table
 from modemctl.cli.target import Target, default_line_set
 from modemctl.line.dialstring import validate_number
+from modemctl.log import register_secret
 
 EXIT_EPILOG = "Exit status (follows the disconnect reason):\n\n\b\n" + render_table()
 
@@ -60,20 +61,27 @@ def command(settings: Settings, args: tuple[str, ...], secure: bool | None, best
     Each state change is printed as it happens.  Once connected, what you
     type goes to the far end; at the start of a line, ~. hangs up, ~s secures
     the call that is up (and prints what was applied), ~? shows help.
+
+    Digits in braces are secret (a calling-card PIN after pauses:
+    '5558102,,,{1234}#'): they are dialled but shown as *** in the output,
+    the log and the --trace byte trace.
     """
     port, number = split_port_number(args)
-    validate_number(number)             # a bad number is refused before the port is opened
+    dial = validate_number(number)      # a bad number is refused before the port is opened
+    for secret in dial.secrets:
+        register_secret(secret)
     target = settings.target(port)
     media_kind: Literal["data", "fax"] = "fax" if media == "fax" else "data"
-    code = asyncio.run(_dial(settings, target, number, choose_secure(secure, best_effort, target),
-                             media_kind, location))
+    code = asyncio.run(_dial(settings, target, number, dial.redacted,
+                             choose_secure(secure, best_effort, target), media_kind, location))
     click.get_current_context().exit(int(code))
 
 
-async def _dial(settings: Settings, target: Target, number: str, secure: SecureSetting,
-                media: Literal["data", "fax"], location: str | None) -> ExitCode:
+async def _dial(settings: Settings, target: Target, number: str, shown: str,
+                secure: SecureSetting, media: Literal["data", "fax"], location: str | None
+                ) -> ExitCode:
     progress = Progress(settings)
-    progress(f"dialling {number} on {target.label}"
+    progress(f"dialling {shown} on {target.label}"
              + (" for a fax call" if media == "fax" else "")
              + (f", secure={str(secure).lower()}" if secure else ""))
     async with opened(settings, target, location) as line, watching(line, progress):
