@@ -21,7 +21,12 @@ port is known by - the canonical one first, then those of the resolved
 device, every symlink hop of the given path, and the udev alias links in
 :data:`ALIAS_DIRS` that lead to the same device - and the lock is checked and
 taken under all of them.  Every modemctl takes the canonical name first, so
-two of them racing through different aliases cannot both win.  The
+two of them racing through different aliases cannot both win.  A basename
+can name two devices (two fake exchanges' ``/tmp/…/tty5551001`` links both
+lock ``LCK..tty5551001``), so a live holder of an alias name counts only if
+it has this very device open, or if its open files cannot be read: a holder
+known to hold some other device is a name collision, and that name is
+left to it.  The
 exclusive open (flock) is kept as well: it is on the device itself and so
 holds whatever name a pyserial or picocom user opened.
 
@@ -39,7 +44,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from modemctl.errors import PortBusy, TransportError
 
@@ -220,12 +225,15 @@ class UucpLock:
             os.write(fd, f"{me:10d}\n".encode("ascii"))
             os.close(fd)
             os.chmod(tmp, 0o644)
-            for name in lock_names(device, alias_dirs):
+            real = os.path.realpath(device)
+            for i, name in enumerate(lock_names(device, alias_dirs)):
                 path = d / name
-                if not _link_lock(tmp, path, url, me, log):
+                outcome = _link_lock(tmp, path, url, me, log, None if i == 0 else real)
+                if outcome == "refused":
                     taken.release()
                     return None
-                taken.paths.append(path)
+                if outcome == "taken":
+                    taken.paths.append(path)
         except BaseException:
             taken.release()
             raise
@@ -243,15 +251,36 @@ class UucpLock:
                     path.unlink()
 
 
-def _link_lock(tmp: str, path: Path, url: str, me: int, log: Any) -> bool:
+def holds_device(pid: int, real: str) -> bool | None:
+    """Whether process ``pid`` has the device ``real`` open; None when its open
+    files cannot be read (another user's process, no /proc)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return None
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == real:
+                return True
+    return False
+
+
+def _link_lock(tmp: str, path: Path, url: str, me: int, log: Any, alias_of: str | None
+               ) -> Literal["taken", "collision", "refused"]:
     """Hard-link the PID file ``tmp`` to the lock ``path``, removing a stale lock
-    there first.  False when the lock directory refuses us (locking skipped);
+    there first.  ``refused`` when the lock directory refuses us (locking
+    skipped); ``collision`` when ``path`` is an alias name (of the device
+    ``alias_of``) held by a process that demonstrably has another device;
     :class:`PortBusy` when a live process holds it."""
     for _ in range(3):
         try:
             os.link(tmp, path)
         except FileExistsError:
             holder = read_lock_pid(path)
+            if (alias_of is not None and holder is not None and pid_alive(holder)
+                    and holds_device(holder, alias_of) is False):
+                log.info("uucp-lock-name-collision", lock=str(path), pid=holder)
+                return "collision"
             if holder is not None and holder != me and not pid_alive(holder):
                 log.info("uucp-lock-stale-removed", lock=str(path), pid=holder)
                 with contextlib.suppress(FileNotFoundError):
@@ -267,10 +296,10 @@ def _link_lock(tmp: str, path: Path, url: str, me: int, log: Any) -> bool:
         except OSError as e:
             if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
                 log.warning("uucp-lock-skipped", reason=str(e), lock=str(path))
-                return False
+                return "refused"
             raise TransportError(f"cannot create lock {path}: {e}") from e
         else:
-            return True
+            return "taken"
     holder = read_lock_pid(path)
     raise PortBusy(url, holder, str(path), process_name(holder) if holder else None)
 

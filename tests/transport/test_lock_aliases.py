@@ -34,10 +34,19 @@ def pty_link(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 @contextlib.asynccontextmanager
-async def live_process() -> AsyncIterator[int]:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-c",
-                                                "import time; time.sleep(30)")
+async def live_process(holding: str | None = None) -> AsyncIterator[int]:
+    """A live process; with ``holding``, one that has that device open (as
+    minicom has the port it locked)."""
+    code = ("import os, sys, time\n"
+            "if len(sys.argv) > 1: os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)\n"
+            "print('ready', flush=True); time.sleep(30)")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, *([holding] if holding else []),
+        stdout=asyncio.subprocess.PIPE)
     try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(10):
+            assert await proc.stdout.readline() == b"ready\n"
         yield proc.pid
     finally:
         proc.kill()
@@ -94,7 +103,7 @@ async def test_a_lock_under_the_alias_name_stops_us(pty_link: tuple[str, Path], 
     whether we were given the same link or the device (found as a udev alias)."""
     real, link = pty_link
     monkeypatch.setattr(lockmod, "ALIAS_DIRS", (str(tmp_path),))
-    async with live_process() as pid:
+    async with live_process(holding=real) as pid:
         foreign_lock(lock_dir / "LCK..ttyUSB-modem", pid)
         with pytest.raises(PortBusy) as info:
             await open_transport(str(link) if opened_as == "link" else real)
@@ -129,3 +138,24 @@ async def test_release_leaves_a_lock_another_process_took_over(
         foreign_lock(lock_dir / "LCK..ttyUSB-modem", pid)
         await tr.close()
         assert read_lock_pid(lock_dir / "LCK..ttyUSB-modem") == pid
+
+
+async def test_an_alias_name_held_for_another_device_is_a_collision(
+        pty_link: tuple[str, Path], lock_dir: Path, tmp_path: Path) -> None:
+    """Two exchanges' ``…/tty5551001`` links share a basename: a live holder of
+    that name with another device open does not make our port busy."""
+    real, link = pty_link
+    other_master, other_slave = os.openpty()
+    try:
+        async with live_process(holding=os.ttyname(other_slave)) as pid:
+            foreign_lock(lock_dir / "LCK..ttyUSB-modem", pid)
+            tr = await open_transport(str(link))
+            try:
+                assert read_lock_pid(lock_dir / lock_name(real)) == os.getpid()
+                assert read_lock_pid(lock_dir / "LCK..ttyUSB-modem") == pid   # left to it
+            finally:
+                await tr.close()
+            assert lock_files(lock_dir) == ["LCK..ttyUSB-modem"]
+    finally:
+        os.close(other_master)
+        os.close(other_slave)
