@@ -90,6 +90,25 @@ class _Harness:
     def struck(self) -> bool:
         return self.run.fault_at is not None
 
+    async def cancellable(self, what: str, make: Callable[[], Awaitable[T]]) -> T | None:
+        """A step that the user may give up on: one time in five it runs under a
+        short ``asyncio.timeout`` of the user's own (a cancellation at a random
+        moment), which is no hang; what it leaves behind the idle check judges."""
+        if self.rng.random() >= 0.2:
+            return await self.step(what, make)
+        patience = self.rng.uniform(0.0, 0.6)
+        self.run.steps.append(f"cancel {what} after {patience:.2f}s")
+
+        async def impatient() -> T | None:
+            try:
+                async with asyncio.timeout(patience):
+                    return await make()
+            except TimeoutError:
+                self.run.typed.append(f"{what}: cancelled by the user")
+                return None
+
+        return await self.step(what, impatient)
+
     async def step(self, what: str, make: Callable[[], Awaitable[T]],
                    limit: float = STEP_LIMIT, waits_on_far_end: bool = False) -> T | None:
         """Run one bounded step; record a hang or an untyped error; None on failure.
@@ -152,8 +171,8 @@ async def _connect(h: _Harness, caller: Line, callee: Line, number: str
 
     answering = asyncio.create_task(answer())
     try:
-        call = await h.step(f"dial {number} secure={secure_dial}",
-                            lambda: caller.make_call(number, secure=secure_dial))
+        call = await h.cancellable(f"dial {number} secure={secure_dial}",
+                                   lambda: caller.make_call(number, secure=secure_dial))
         if call is None or call.state is not CallState.CONNECTED:
             return None
         h.calls.append(call)
@@ -206,7 +225,7 @@ def _first_difference(a: bytes, b: bytes) -> int:
 async def _hang_up(h: _Harness, call: Call, other: Call) -> None:
     how = h.rng.choice(["drop", "far-drop", "remote"])
     if how == "drop":
-        await h.step("drop", call.drop)
+        await h.cancellable("drop", call.drop)
     elif how == "far-drop":
         await h.step("far drop", other.drop)
     else:
@@ -223,7 +242,7 @@ async def _call_step(h: _Harness, near: Line, far: Line) -> None:
     call, other = pair if outgoing else (pair[1], pair[0])
     if h.rng.random() < 0.3:
         h.escaped.add(id(call))
-        await h.step("secure mid-call", lambda: call.secure("best-effort"))
+        await h.cancellable("secure mid-call", lambda: call.secure("best-effort"))
     await _exchange_data(h, call, other)
     if h.rng.random() < 0.3:       # a third party rings in: call waiting
         party = await h.step("third party", lambda: h.ex.ring_in(NEAR, caller=THIRD))
@@ -231,6 +250,15 @@ async def _call_step(h: _Harness, near: Line, far: Line) -> None:
         if party is not None:
             await h.step("third party hangs up", party.hangup)
         await _exchange_data(h, call, other)
+    if h.rng.random() < 0.15:      # the far end sends what nobody here will read
+        size = h.rng.choice([64 << 10, 256 << 10])
+        h.run.steps.append(f"{size >> 10} KiB left unread")
+        flood = asyncio.create_task(other.write(h.rng.randbytes(size)))
+        await asyncio.sleep(h.rng.uniform(0.05, 0.3))
+        await _hang_up(h, call, other)
+        await h.step("unread data writer", lambda: asyncio.shield(flood))
+        await _settle(flood)
+        return
     await _hang_up(h, call, other)
 
 
@@ -238,7 +266,8 @@ async def _incoming_step(h: _Harness, near: Line) -> None:
     party = await h.step("ring in", lambda: h.ex.ring_in(NEAR, caller=THIRD, name="SOAK"))
     if party is None:
         return
-    incoming = await h.step("wait for call", near.wait_for_call)
+    incoming = await h.step("wait for call", near.wait_for_call, limit=IDLE_LIMIT,
+                            waits_on_far_end=True)
     if incoming is not None:
         h.calls.append(incoming)
     if incoming is not None and h.rng.random() < 0.7:
