@@ -226,6 +226,8 @@ async def _hang_up(h: _Harness, call: Call, other: Call) -> None:
     how = h.rng.choice(["drop", "far-drop", "remote"])
     if how == "drop":
         await h.cancellable("drop", call.drop)
+        if call.state is not CallState.DISCONNECTED:    # the user gave up on it: again
+            await h.step("drop again", call.drop)
     elif how == "far-drop":
         await h.step("far drop", other.drop)
     else:
