@@ -188,9 +188,10 @@ async def _connect(h: _Harness, caller: Line, callee: Line, number: str
         await _settle(answering)
 
 
-async def _exchange_data(h: _Harness, a: Call, b: Call) -> None:
-    """Data both ways; checked byte for byte if no fault has struck yet."""
-    clean_before = not h.struck()
+async def _exchange_data(h: _Harness, a: Call, b: Call, touched: bool = False) -> None:
+    """Data both ways; checked byte for byte if no fault has struck yet and the
+    call was not ``touched`` (call waiting may end an unsecured call: no fault)."""
+    clean_before = not h.struck() and not touched
     for src, dst, tag in ((a, b, "a->b"), (b, a, "b->a")):
         payload = h.rng.randbytes(h.rng.choice([1, 64, 1000, 4096]))
         if payload.startswith(b"+"):    # keep an escape's "+++" ahead of it recognisable
@@ -251,7 +252,7 @@ async def _call_step(h: _Harness, near: Line, far: Line) -> None:
         await asyncio.sleep(h.rng.uniform(0.0, 0.3))
         if party is not None:
             await h.step("third party hangs up", party.hangup)
-        await _exchange_data(h, call, other)
+        await _exchange_data(h, call, other, touched=True)
     if h.rng.random() < 0.15:      # the far end sends what nobody here will read
         size = h.rng.choice([64 << 10, 256 << 10])
         h.run.steps.append(f"{size >> 10} KiB left unread")
