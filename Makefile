@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Seeded fault-injection runs (bench/fault_soak.py): `make soak SEEDS=2000 FIRST=0`.
+SEEDS ?= 2000
+FIRST ?= 0
+soak: $(STAMP)
+	$(PY) -m bench.fault_soak --seeds $(SEEDS) --first $(FIRST)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,10 +6,12 @@ actionable message and an exit code.  Where TAPI defines an equivalent
 ``LINEERR_*`` value, the class carries it in ``tapi_error`` so that the
 mapping to the design source stays visible.
 
-This module imports nothing else from the package at run time (the line's
-report type is named for the type checker only): every layer (driver,
-line, CLI) may depend on it.  The fake exchange keeps its own errors and
-does not import this module.
+This module imports nothing else from the package at run time but the
+secret masking of :mod:`modemctl.log` (which imports nothing of ours; the
+line's report type is named for the type checker only): every layer
+(driver, line, CLI) may depend on it.  An error's text never shows a
+registered secret (a dial command in a ``CommandError`` holds the PIN).
+The fake exchange keeps its own errors and does not import this module.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from modemctl.log import redact
 
 if TYPE_CHECKING:
     from modemctl.line.report import SecureReport
@@ -26,6 +30,12 @@ class ModemctlError(Exception):
     """Base class of every error modemctl raises on purpose."""
 
     tapi_error: str | None = None
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 # --- transport -------------------------------------------------------------

@@ -16,6 +16,7 @@ from modemctl.cli.script import SessionOptions
 from modemctl.cli.session import ScriptedCommand, build_options, session_options
 from modemctl.cli.target import Target, default_line_set
 from modemctl.line.dialstring import validate_number
+from modemctl.log import register_secret
 
 EXIT_EPILOG = "Exit status (follows the disconnect reason):\n\n\b\n" + render_table()
 
@@ -80,22 +81,29 @@ def command(settings: Settings, args: tuple[str, ...], secure: bool | None, best
     the call that is up (and prints what was applied), ~? shows help.
     Piped input is data (no escape unless -e), and end of input hangs up
     (after --idle S of quiet from the far end, if given).
+
+    Digits in braces are secret (a calling-card PIN after pauses:
+    '5558102,,,{1234}#'): they are dialled but shown as *** in the output,
+    the log and the --trace byte trace.
     """
     port, number = split_port_number(args)
-    validate_number(number)             # a bad number is refused before the port is opened
+    dial = validate_number(number)      # a bad number is refused before the port is opened
+    for secret in dial.secrets:
+        register_secret(secret)
     options = build_options(escape, echo, send, expect, expect_timeout, idle)
     target = settings.target(port)
     media_kind: Literal["data", "fax"] = "fax" if media == "fax" else "data"
-    code = asyncio.run(_dial(settings, target, number, choose_secure(secure, best_effort, target),
-                             media_kind, location, options))
+    code = asyncio.run(_dial(settings, target, number, dial.redacted,
+                             choose_secure(secure, best_effort, target), media_kind, location,
+                             options))
     click.get_current_context().exit(int(code))
 
 
-async def _dial(settings: Settings, target: Target, number: str, secure: SecureSetting,
-                media: Literal["data", "fax"], location: str | None,
+async def _dial(settings: Settings, target: Target, number: str, shown: str,
+                secure: SecureSetting, media: Literal["data", "fax"], location: str | None,
                 options: SessionOptions) -> ExitCode:
     progress = Progress(settings)
-    progress(f"dialling {number} on {target.label}"
+    progress(f"dialling {shown} on {target.label}"
              + (" for a fax call" if media == "fax" else "")
              + (f", secure={str(secure).lower()}" if secure else ""))
     async with opened(settings, target, location) as line, watching(line, progress):

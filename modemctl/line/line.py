@@ -60,7 +60,7 @@ from modemctl.line.secure import (
 )
 from modemctl.line.states import CallState, DisconnectReason, reason_for_result
 from modemctl.locations import Location, get_location
-from modemctl.log import get_logger
+from modemctl.log import get_logger, register_secret
 from modemctl.profiles import Profile, get_profile
 
 #: Nominal (protocol) seconds; the engine scales them by time_scale.
@@ -318,9 +318,11 @@ class Line:
         """Dial ``number`` (TAPI lineMakeCall) and return the call.
 
         The number is validated before anything reaches the modem
-        (InvalidAddress).  With ``secure=True`` the call is protected against
-        call waiting from the first ring, or OperationUnavailable is raised
-        (with the report) before dialling; ``"best-effort"`` applies what it
+        (InvalidAddress); digits in braces (``5558102,,,{1234}#``) are
+        secret: dialled, but masked in ``call.number``, logs and traces.
+        With ``secure=True`` the call is protected against call waiting
+        from the first ring, or OperationUnavailable is raised (with the
+        report) before dialling; ``"best-effort"`` applies what it
         can.  A call that fails to connect is returned DISCONNECTED with its
         ``disconnect_reason`` (BUSY, NOANSWER, NODIALTONE, UNAVAIL, ...).
         """
@@ -328,13 +330,15 @@ class Line:
         if media not in ("data", "fax"):
             raise ValueError(f"media must be 'data' or 'fax', not {media!r}")
         dial = validate_number(number)
-        dial = DialString(self.location.dialable(dial.text), dial.pulse) \
+        for secret in dial.secrets:         # before any log line or trace can hold it
+            register_secret(secret)
+        dial = dial.localised(self.location.dialable(dial.text)) \
             if dial.text.startswith("+") else dial
         caps = self.caps_required()
         build_dial_command(dial, "", caps.profile.dial_buffer)   # length check, nothing sent
         fax_class = _fax_class(caps) if media == "fax" else None
         async with self._lock:
-            call = Call(self, self._new_call_id(), "outgoing", dial.text, media)
+            call = Call(self, self._new_call_id(), "outgoing", dial.redacted, media)
             self._claim(call)
             await self._set_up(call, secure, _SetUp(
                 when="dial", dial=dial, fax_class=fax_class, timeout=DIAL_TIMEOUT,

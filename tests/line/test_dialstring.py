@@ -69,3 +69,71 @@ def test_prefix_already_present() -> None:
     assert has_prefix_code(validate_number("*70,5551234"), "*70,")
     assert has_prefix_code(validate_number("T*705551234"), "*70,")
     assert not has_prefix_code(validate_number("5551234"), "*70,")
+
+
+@pytest.mark.parametrize(("number", "position"), [
+    ("T+++5551002", 2),        # '+++' inside ATD would be the escape sequence
+    ("++15551002", 1),
+    ("W++++1", 1),
+    ("+1+5551002", 2),
+    ("W+15551002", 1),         # '+' is the first digit, not after a wait
+    (",+15551002", 1),
+])
+def test_plus_only_as_the_one_leading_digit(number: str, position: int) -> None:
+    with pytest.raises(InvalidAddress, match=r"'\+' is allowed only once") as info:
+        validate_number(number)
+    assert info.value.position == position
+
+
+@pytest.mark.parametrize("number", ["+15551002", "T+15551002", "p+15551002"])
+def test_a_leading_plus_is_a_digit(number: str) -> None:
+    assert "+1" in validate_number(number).text
+
+
+@pytest.mark.parametrize("number", ["A T", "a-t5551002", "5551002A (T)", "555A{ T12}"])
+def test_spacing_cannot_join_letters_into_at(number: str) -> None:
+    with pytest.raises(InvalidAddress, match="'AT' would start a modem command") as info:
+        validate_number(number)
+    assert info.value.position == number.upper().index("A")
+
+
+@pytest.mark.parametrize(("number", "text", "secrets", "redacted"), [
+    ("5558102,,,{1234}#", "5558102,,,1234#", ("1234",), "5558102,,,***#"),
+    ("555 8102,,{12 34},{999}", "5558102,,1234,999", ("1234", "999"), "5558102,,***,***"),
+    ("{5558102}", "5558102", ("5558102",), "***"),
+])
+def test_secret_digits(number: str, text: str, secrets: tuple[str, ...], redacted: str) -> None:
+    d = validate_number(number)
+    assert (d.text, d.secrets, d.redacted) == (text, secrets, redacted)
+    assert build_dial_command(d, "*70,", 40) == "ATDT*70," + text
+
+
+@pytest.mark.parametrize(("number", "fragment"), [
+    ("5558102,{12}", "at least 3"),
+    ("5558102,{{1234}}", "nested"),
+    ("5558102,1234}", "closes no"),
+    ("5558102,{1234", "not closed"),
+    ("5558102,{+1234}", r"'\+'"),
+    ("5558102,{1234X}", "letters"),
+])
+def test_bad_secret_spans(number: str, fragment: str) -> None:
+    with pytest.raises(InvalidAddress, match=fragment):
+        validate_number(number)
+
+
+def test_errors_never_show_secret_digits() -> None:
+    with pytest.raises(InvalidAddress) as info:
+        validate_number("5558102,,,{9876};ATH")
+    assert "9876" not in str(info.value) and "9876" not in repr(info.value)
+    assert info.value.position == 16 and "';'" in str(info.value)
+    with pytest.raises(InvalidAddress) as info:
+        build_dial_command(validate_number("5558102,,,{9876}#"), "*70,", 20)
+    assert "9876" not in str(info.value)
+
+
+def test_localised_moves_secret_spans_with_the_tail() -> None:
+    d = validate_number("+1 555 8102,,{9876}")
+    local = d.localised("15558102,,9876")
+    assert local.secrets == ("9876",) and local.redacted == "15558102,,***"
+    with pytest.raises(InvalidAddress, match="country code"):
+        validate_number("+{4420}71234567").localised("02071234567")
