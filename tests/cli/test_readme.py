@@ -156,6 +156,11 @@ def test_help_and_readme_name_the_same_options() -> None:
         assert not missing, f"`modemctl {name} --help` options not in the README: {missing}"
     missing = long_options(main) - named
     assert not missing, f"global options not in the README: {missing}"
+    for group in ("fax",):
+        options = long_options_of_group(ctx, group)
+        known |= options
+        missing = options - named
+        assert not missing, f"`modemctl {group} ...` options not in the README: {missing}"
     stale = named - known - {"--help"} - long_options_of_group(ctx, "fake")
     assert not stale, f"README options that no command has: {stale}"
 

@@ -65,6 +65,7 @@ def test_errors_module_imports_the_line_layer_for_the_type_checker_only() -> Non
     runtime = [ast.unparse(node) for node in ast.walk(tree)
                if isinstance(node, ast.ImportFrom | ast.Import) and id(node) not in guarded
                and "modemctl" in ast.unparse(node)]
-    assert runtime == []
+    # modemctl.log (secret masking) imports nothing of ours; the line layer is out.
+    assert [imp for imp in runtime if not imp.startswith("from modemctl.log import")] == []
     assert errors_module.OperationUnavailable.__init__.__annotations__["report"] \
         == "SecureReport | None"
