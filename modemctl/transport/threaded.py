@@ -67,6 +67,9 @@ class ThreadTransport(PortTransport):
             and type(port).__module__ == "serial.serialposix" else None
         self._reader: threading.Thread | None = None
         self._fd_reading = False
+        # drain() futures not yet resolved: the writer thread stops at the
+        # first marker it meets after close, so close() fails the rest.
+        self._drains: set[asyncio.Future[None]] = set()
         if self._fd is not None:
             # Read on the loop: a readable O_NONBLOCK descriptor never blocks
             # os.read, and it saves the thread hand-off per chunk.
@@ -253,6 +256,8 @@ class ThreadTransport(PortTransport):
                 else:
                     fut.set_exception(PortClosed(f"{self.url}: {err}"))
 
+        self._drains.add(fut)
+        fut.add_done_callback(self._drains.discard)
         self._queue(_Marker(done))
         await fut
 
@@ -279,6 +284,9 @@ class ThreadTransport(PortTransport):
             self._on_close()
             self._wake_reader()
             self._space.set()
+            for fut in list(self._drains):
+                if not fut.done():
+                    fut.set_exception(PortClosed(f"{self.url} closed"))
 
     def _shutdown(self) -> None:
         if self._writer.ident is not None:      # never started: nothing was queued

@@ -349,3 +349,24 @@ async def test_a_local_port_needs_no_thread_until_a_write_backs_up(
         assert f"tx {path}" in {t.name for t in threading.enumerate()}
     finally:
         await tr.close()
+
+
+async def test_drains_waiting_across_close_fail_with_port_closed(
+        pty_pair: tuple[int, str]) -> None:
+    """Close while writes are backed up (nobody reads the pty) and several
+    ``drain()`` calls wait behind them: every drain ends with PortClosed,
+    none is left waiting for ever."""
+    _, path = pty_pair
+    tr = await open_transport(path)
+    try:
+        chunk = b"x" * 4096
+        for _ in range(15):             # more than the pty holds, within HIGH_WATER
+            await tr.write(chunk)
+        drains = [asyncio.create_task(tr.drain()) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        assert not any(d.done() for d in drains)    # held behind the unread data
+    finally:
+        await tr.close()
+    async with asyncio.timeout(2):
+        results = await asyncio.gather(*drains, return_exceptions=True)
+    assert all(isinstance(r, PortClosed) for r in results), results
