@@ -51,7 +51,7 @@ from modemctl.at import (
 from modemctl.at.commands import command_letter
 from modemctl.driver.datastream import DataStream
 from modemctl.driver.escape import guarded_escape, leave_data_mode
-from modemctl.driver.linewatch import LineWatch
+from modemctl.driver.linewatch import LineWatch, watchable
 from modemctl.driver.recovery import climb
 from modemctl.driver.rungs import EngineRungs
 from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
@@ -119,7 +119,7 @@ class Engine:
         self._received: list[str] = []
         self._hub = EventHub()
         self._stream = DataStream()
-        self._call_active = False
+        self._call_up = False           # behind the _call_active property
         self._escaping = False
         self._hanging_up = False
         self._discarded = 0             # call data dropped by the current hang-up
@@ -166,9 +166,9 @@ class Engine:
     def _start_tasks(self) -> None:
         self._reader = asyncio.create_task(self._read_loop(), name=f"reader {self.url}")
         self._reader.add_done_callback(self._task_done)
-        if self._transport.lines.available:
+        if watchable(self._transport):
             self._poller = asyncio.create_task(
-                self._watch.run(self._transport.lines, self.url), name=f"lines {self.url}")
+                self._watch.run(self._transport), name=f"lines {self.url}")
             self._poller.add_done_callback(self._task_done)
 
     async def _stop_tasks(self) -> None:
@@ -221,6 +221,17 @@ class Engine:
         await self.close()
 
     # --- state ---------------------------------------------------------------
+
+    @property
+    def _call_active(self) -> bool:
+        """A call is up (online or held), as far as the engine knows."""
+        return self._call_up
+
+    @_call_active.setter
+    def _call_active(self, value: bool) -> None:
+        if value != self._call_up:
+            self._call_up = value
+            self._watch.call_changed()      # DCD already low in a new call counts
 
     @property
     def mode(self) -> EngineMode:
