@@ -114,6 +114,7 @@ class Engine:
         # A held lookahead tail is resolved after three character times of
         # silence at the DTE rate (never less than 50 ms): real time, not scaled.
         self._tail_quiet = max(0.05, 30.0 / baudrate)
+        self._loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()
         self._waiter: asyncio.Future[Response | CarrierLost] | None = None
         self._received: list[str] = []
@@ -396,24 +397,62 @@ class Engine:
 
     async def _exchange(self, command: str, real_timeout: float, *,
                         abortable: bool = False) -> Response:
+        """Send ``command`` and wait for its final, to an absolute deadline.
+
+        A dial or answer (``abortable``) is aborted at the modem on timeout
+        or cancellation (:meth:`_exchange_abortable`).  Every other command
+        is the hot path, kept to one timer and one future: the line goes out
+        with ``try_write`` (no coroutine, nothing to time out unless the
+        write queue is full) and the deadline's timer fails the waiter.
+        Nothing awaits the waiter after a timeout, so it needs no shield.
+        """
+        if abortable:
+            return await self._exchange_abortable(command, real_timeout)
         payload = self._core.send_command(command)
         waiter = self._new_waiter()
         self._abort_answered = False
-        deadline = asyncio.get_running_loop().time() + real_timeout
+        loop = self._loop
+        deadline = loop.time() + real_timeout
+        expiry = loop.call_at(deadline, _expire, waiter)
+        try:
+            if self._trace:
+                trace_bytes(self._log, "tx", payload)
+            if not self._transport.try_write(payload):
+                # The write queue is full (call data backed up) or the port is
+                # gone: wait for room, to the same deadline.
+                async with asyncio.timeout_at(deadline):
+                    await self._transport.write(payload)
+            result = await waiter
+        except TimeoutError:
+            self._core.abort_command()
+            raise CommandTimeout(command, real_timeout, self._received) from None
+        except BaseException:
+            self._core.abort_command()
+            raise
+        finally:
+            expiry.cancel()
+            self._waiter = None
+        return _command_response(command, result)
+
+    async def _exchange_abortable(self, command: str, real_timeout: float) -> Response:
+        payload = self._core.send_command(command)
+        waiter = self._new_waiter()
+        self._abort_answered = False
+        deadline = self._loop.time() + real_timeout
         try:
             async with asyncio.timeout_at(deadline):
                 await self._send(payload)
                 # shield: a timeout must not cancel the future the reader resolves
                 result = await asyncio.shield(waiter)
         except TimeoutError:
-            if abortable and not self._transport.closed:
+            if not self._transport.closed:
                 late = await self._abort_dial(waiter)
                 if late is not None:
                     return late
             self._core.abort_command()
             raise CommandTimeout(command, real_timeout, self._received) from None
         except asyncio.CancelledError:
-            if abortable and not self._transport.closed:
+            if not self._transport.closed:
                 await self._abort_cancelled(command, waiter)
             self._core.abort_command()
             raise
@@ -422,11 +461,7 @@ class Engine:
             raise
         finally:
             self._waiter = None
-        if not isinstance(result, Response):
-            # The waiter is shared with escape(), which also accepts CarrierLost;
-            # a command in flight is always ended by a Response.
-            raise CallLost(f"{command!r}: carrier lost")
-        return result
+        return _command_response(command, result)
 
     async def _abort_dial(self, waiter: asyncio.Future[Response | CarrierLost]
                           ) -> Response | None:
@@ -742,3 +777,17 @@ class Engine:
         self._core.carrier_lost()
         self._call_active = False
         self._stream.wake()
+
+
+def _expire(waiter: asyncio.Future[Response | CarrierLost]) -> None:
+    """A command's deadline passed: its waiter ends in TimeoutError."""
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+def _command_response(command: str, result: Response | CarrierLost) -> Response:
+    if not isinstance(result, Response):
+        # The waiter is shared with escape(), which also accepts CarrierLost;
+        # a command in flight is always ended by a Response.
+        raise CallLost(f"{command!r}: carrier lost")
+    return result

@@ -138,6 +138,17 @@ class Transport(abc.ABC):
         """Queue ``data``; waits (without blocking the loop) while the queue is full."""
 
     @abc.abstractmethod
+    def try_write(self, data: bytes) -> bool:
+        """Queue ``data`` at once if there is room, else do nothing and return
+        False (closed, or :meth:`write` would have to wait).
+
+        Why besides :meth:`write`: a command line almost always fits, and the
+        engine's hot path then needs neither a coroutine nor a timeout to
+        guard a wait that cannot happen.  Raises PortClosed when the port
+        fails as the bytes go out.
+        """
+
+    @abc.abstractmethod
     async def drain(self) -> None:
         """Wait until everything queued has left the port (for guard times)."""
 

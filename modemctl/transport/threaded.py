@@ -223,21 +223,26 @@ class ThreadTransport(PortTransport):
                 self._loop.add_reader(self._fd, self._on_readable)
 
     async def write(self, data: bytes) -> None:
+        while not self.try_write(data):
+            self._check()
+            await self._space.wait()
+
+    def try_write(self, data: bytes) -> bool:
         if not data:
-            return
+            return True
+        if self.closed:
+            return False
         if self._fd is not None:
             data = self._eager(data)
             if not data:
-                return
-        while True:
-            self._check()
-            with self._qlock:
-                if self._queued < HIGH_WATER:
-                    self._queued += len(data)
-                    break
+                return True
+        with self._qlock:
+            if self._queued >= HIGH_WATER:
                 self._space.clear()
-            await self._space.wait()
+                return False
+            self._queued += len(data)
         self._queue(bytes(data))
+        return True
 
     def _queue(self, item: bytes | _Marker) -> None:
         """Hand ``item`` to the writer thread, starting it on first use."""
