@@ -3,12 +3,14 @@
 The engine owns the I/O and the clocks; every rule about what bytes mean is
 in the sans-IO core (:class:`modemctl.at.ATConnection`).  Its structure:
 
-* One reader task feeds the core and dispatches its events: the command in
-  flight gets its :class:`~modemctl.at.Response`; data-mode bytes go to the
-  call's data stream for :meth:`Engine.read` (:mod:`.datastream`);
-  unsolicited lines, carrier loss and noise go to :meth:`Engine.events`
-  subscribers (:mod:`.subscription`).  Unsolicited lines never reach a
-  response.  Where the port has DCD/RI, a second task watches them
+* The transport hands every chunk it reads to the engine (a callback on
+  the loop, no reader task to wake), which feeds the core and dispatches
+  its events: the command in flight gets its
+  :class:`~modemctl.at.Response`; data-mode bytes go to the call's data
+  stream for :meth:`Engine.read` (:mod:`.datastream`); unsolicited lines,
+  carrier loss and noise go to :meth:`Engine.events` subscribers
+  (:mod:`.subscription`).  Unsolicited lines never reach a response.
+  Where the port has DCD/RI, a task waits for their changes
   (:mod:`.linewatch`).
 * A lock keeps one command in flight.  Each command has an *absolute*
   deadline fixed when it is sent, ``max(timeout * time_scale, 0.25 s)``;
@@ -119,7 +121,7 @@ class Engine:
         self._waiter: asyncio.Future[Response | CarrierLost] | None = None
         self._received: list[str] = []
         self._hub = EventHub()
-        self._stream = DataStream()
+        self._stream = DataStream(on_room=self._room_again)
         self._call_up = False           # behind the _call_active property
         self._escaping = False
         self._hanging_up = False
@@ -133,7 +135,9 @@ class Engine:
         self._abort_answered = False
         self._background: set[asyncio.Task[None]] = set()
         self.recoveries: list[tuple[RecoveryStep, ...]] = []
-        self._reader: asyncio.Task[None] | None = None
+        self._reading = False           # the transport hands us what it reads
+        self._held = False              # ... except while back-pressure holds it back
+        self._tail_timer: asyncio.TimerHandle | None = None
         self._poller: asyncio.Task[None] | None = None
         self._start_tasks()
 
@@ -165,15 +169,17 @@ class Engine:
                    recovery=recovery)
 
     def _start_tasks(self) -> None:
-        self._reader = asyncio.create_task(self._read_loop(), name=f"reader {self.url}")
-        self._reader.add_done_callback(self._task_done)
+        self._reading = True
+        self._held = False
+        self._transport.set_receiver(self._received_bytes, self._port_lost)
         if watchable(self._transport):
             self._poller = asyncio.create_task(
                 self._watch.run(self._transport), name=f"lines {self.url}")
             self._poller.add_done_callback(self._task_done)
 
     async def _stop_tasks(self) -> None:
-        for task in (self._reader, self._poller):
+        self._stop_reading()
+        for task in (self._poller,):
             if task is None:
                 continue
             # Bounded: a task that does not end on cancel (a cancellation lost
@@ -186,7 +192,7 @@ class Engine:
                 await asyncio.wait({task}, timeout=STOP_WAIT)
             if not task.done():
                 self._log.warning("task-ignores-cancel", task=task.get_name())
-        self._reader = self._poller = None
+        self._poller = None
 
     async def close(self) -> None:
         """Stop the reader, end subscriptions and release the port and its lock.
@@ -668,52 +674,88 @@ class Engine:
 
     # --- reader --------------------------------------------------------------
 
-    async def _read_loop(self) -> None:
-        transport = self._transport
-        core = self._core
-        try:
-            while True:
-                if core.holding_tail:
-                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can
-                    # swallow a cancel that lands as the read completes, and then
-                    # close() would wait for this loop for ever.
-                    try:
-                        async with asyncio.timeout(self._tail_quiet):
-                            data = await transport.read()
-                    except TimeoutError:
-                        core.end_of_input()
-                        await self._dispatch()
-                        continue
-                else:
-                    data = await transport.read()
-                if self._trace:
-                    trace_bytes(self._log, "rx", data)
-                core.receive_data(data)
-                await self._dispatch()
-        except PortClosed as e:
-            self._port_failed(e)
-        except Exception as e:
-            # A bug must not leave commands waiting on a dead reader: fail them
-            # typed, and let the ladder's reopen start a fresh reader.
-            self._log.exception("reader-crashed")
-            self._port_failed(PortClosed(f"{self.url}: reader failed: {e!r}"))
+    def _received_bytes(self, data: bytes) -> None:
+        """The transport's callback for every chunk read, on the loop.
 
-    async def _dispatch(self) -> None:
+        Why a callback and not a reader task: the command waiting for this
+        answer is resumed in the loop iteration its bytes arrived in, with no
+        task to wake per chunk in between.
+        """
+        try:
+            if self._trace:
+                trace_bytes(self._log, "rx", data)
+            core = self._core
+            core.receive_data(data)
+            self._dispatch()
+            if core.holding_tail:
+                # Resolved after three character times of silence (see __init__).
+                if self._tail_timer is not None:
+                    self._tail_timer.cancel()
+                self._tail_timer = self._loop.call_later(self._tail_quiet, self._tail_quiet_ended)
+            elif self._tail_timer is not None:
+                self._tail_timer.cancel()
+                self._tail_timer = None
+        except Exception as e:
+            self._reader_crashed(e)
+
+    def _tail_quiet_ended(self) -> None:
+        self._tail_timer = None
+        try:
+            self._core.end_of_input()
+            self._dispatch()
+        except Exception as e:
+            self._reader_crashed(e)
+
+    def _reader_crashed(self, e: Exception) -> None:
+        # A bug must not leave commands waiting on a dead reader: fail them
+        # typed, and let the ladder's reopen start reading afresh.
+        self._log.exception("reader-crashed")
+        self._stop_reading()
+        self._port_failed(PortClosed(f"{self.url}: reader failed: {e!r}"))
+
+    def _port_lost(self, exc: PortClosed) -> None:
+        """The transport's callback when the port fails under us."""
+        self._stop_reading()
+        self._port_failed(exc)
+
+    def _stop_reading(self) -> None:
+        self._reading = False
+        self._held = False
+        self._transport.set_receiver(None)
+        if self._tail_timer is not None:
+            self._tail_timer.cancel()
+            self._tail_timer = None
+
+    def _room_again(self) -> None:
+        """The data stream has room (read, discarded, or an answer is awaited)."""
+        if self._held:
+            self._held = False
+            # Not from inside read()/hangup(): the buffered bytes are handed
+            # over on the next loop iteration, as a reader task would have.
+            self._loop.call_soon(self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        if self._reading and not self._held:
+            self._transport.set_receiver(self._received_bytes, self._port_lost)
+
+    def _dispatch(self) -> None:
         core = self._core
         while True:
             event = core.next_event()
             if event is NEED_DATA:
                 return
-            await self._handle(event)
+            self._handle(event)
 
-    async def _handle(self, event: Event) -> None:
+    def _handle(self, event: Event) -> None:
         if isinstance(event, Data):
             if self._hanging_up:
                 self._discarded += len(event.data)      # nobody will read it
                 return
             # Back-pressure (stop reading) only while no control operation
             # waits for the modem's answer, which follows this data.
-            await self._stream.put(event.data, hold_back=self._waiter is None)
+            if self._stream.put(event.data) and self._waiter is None and self._reading:
+                self._held = True
+                self._transport.set_receiver(None)
         elif isinstance(event, (Echo, Information)):
             self._received.append(event.text)
         elif isinstance(event, Response):

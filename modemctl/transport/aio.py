@@ -61,6 +61,8 @@ class AsyncioTransport(PortTransport):
         self._tr.set_write_buffer_limits(high=HIGH_WATER)
 
     def _deliver(self, data: bytes) -> None:
+        if self._handed_over(data):
+            return
         self._rbuf += data
         if len(self._rbuf) > READ_HIGH_WATER and not self._reading_paused:
             self._reading_paused = True

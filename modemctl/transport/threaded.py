@@ -206,6 +206,8 @@ class ThreadTransport(PortTransport):
             self._loop.remove_reader(self._fd)  # type: ignore[arg-type]
 
     def _deliver(self, data: bytes) -> None:
+        if self._handed_over(data):
+            return
         self._rbuf += data
         if len(self._rbuf) > READ_HIGH_WATER:
             if self._fd is not None:
