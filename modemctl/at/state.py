@@ -40,6 +40,10 @@ class State(enum.Enum):
     ESCAPING = "escaping"                # +++ sent from ONLINE
     PROBING = "probing"                  # +++ forced from command mode (recovery)
 
+    # Members are singletons compared by identity: hash them by identity too
+    # (Enum's own __hash__ is Python code, run several times per command).
+    __hash__ = object.__hash__
+
     @property
     def mode(self) -> ProtocolMode:
         """The coarse mode this state belongs to."""
@@ -60,6 +64,8 @@ class Input(enum.Enum):
     UNSOLICITED_CONNECT = "unsolicited-connect"  # stream: CONNECT, nothing in flight
     ESCAPE_OK = "escape-ok"                  # stream: the OK that answers +++
     NO_CARRIER = "no-carrier"                # stream: NO CARRIER in the data
+
+    __hash__ = object.__hash__          # as State
 
 
 _MODES: Final = MappingProxyType({
