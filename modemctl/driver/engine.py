@@ -545,7 +545,7 @@ class Engine:
 
     def _new_waiter(self) -> asyncio.Future[Response | CarrierLost]:
         self._received = []
-        self._waiter = asyncio.get_running_loop().create_future()
+        self._waiter = self._loop.create_future()
         self._stream.release()      # a reader held by back-pressure must see the answer
         return self._waiter
 
