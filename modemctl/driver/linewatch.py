@@ -37,7 +37,7 @@ from modemctl.log import Logger
 from modemctl.transport import ModemLines, Transport
 from modemctl.transport.linewatch import LineState
 
-LINE_POLL = 0.05             # real seconds between DCD samples in carrier_gone()
+LINE_POLL = 0.05             # real seconds; carrier_gone() samples DCD every fifth of it
 # Protocol seconds DCD may stay low in a call before the host calls the carrier
 # lost: a modem rides out interruptions shorter than S10 - S9 tenths of a
 # second (Hayes/Conexant defaults 14 - 6 = 0.8 s) and says NO CARRIER itself

@@ -18,6 +18,7 @@ from serial import rfc2217
 
 from modemctl.at import CarrierLost, Event, RingIndicator
 from modemctl.driver import Engine, EngineMode
+from modemctl.driver.rungs import EngineRungs
 from modemctl.errors import TransportError
 from modemctl.fake import Exchange
 from modemctl.log import get_logger
@@ -157,3 +158,25 @@ async def test_every_short_ri_pulse_is_an_event_and_idle_lines_are_not_read(
         finally:
             await engine.close()
     assert line_reads == []
+
+
+async def test_after_a_reopen_the_watch_follows_the_new_port() -> None:
+    """The ladder's reopen replaces the transport: the watch starts again
+    from the new port's line state and still reports every short pulse."""
+    async with Exchange(time_scale=0.002) as ex:
+        line = await ex.add_line("5551002", personality="agere-v92", rfc2217=True)
+        assert line.url is not None
+        engine = await Engine.open(line.url, time_scale=0.002)
+        try:
+            old = engine._transport
+            async with engine._lock:
+                await EngineRungs(engine).rung_action("reopen")
+            assert engine._transport is not old and old.closed
+            async with engine.events() as sub:
+                await ex.ring_in("5551002", max_rings=2)
+                for _ in range(2):
+                    ev = await next_of(sub, RingIndicator, within=5.0)
+                    assert isinstance(ev, RingIndicator) and ev.state
+            assert (await engine.command("AT")).ok
+        finally:
+            await engine.close()
