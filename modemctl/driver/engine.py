@@ -430,9 +430,11 @@ class Engine:
                     await self._transport.write(payload)
             result = await waiter
         except TimeoutError:
+            _retrieved(waiter)
             self._core.abort_command()
             raise CommandTimeout(command, real_timeout, self._received) from None
         except BaseException:
+            _retrieved(waiter)
             self._core.abort_command()
             raise
         finally:
@@ -825,6 +827,14 @@ def _expire(waiter: asyncio.Future[Response | CarrierLost]) -> None:
     """A command's deadline passed: its waiter ends in TimeoutError."""
     if not waiter.done():
         waiter.set_exception(TimeoutError())
+
+
+def _retrieved(waiter: asyncio.Future[Response | CarrierLost]) -> None:
+    """A waiter given up on (the write timed out, the task was cancelled) may
+    still have been failed by its timer: mark that retrieved, so the loop
+    does not report "Future exception was never retrieved"."""
+    if waiter.done() and not waiter.cancelled():
+        waiter.exception()
 
 
 def _command_response(command: str, result: Response | CarrierLost) -> Response:

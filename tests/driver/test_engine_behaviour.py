@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 from pathlib import Path
 
@@ -307,3 +308,30 @@ async def test_close_is_bounded_even_if_a_task_ignores_cancel(dce: ScriptedDCE) 
     finally:
         release.set()
         await stubborn_task
+
+
+async def test_a_command_behind_a_full_write_queue_times_out_cleanly(dce: ScriptedDCE) -> None:
+    """The modem stops reading (flow control held, say) and the write queue
+    is full: the command waits for room only until its deadline, then raises
+    CommandTimeout; nothing is left for the loop to report as unretrieved."""
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    engine = await Engine.open(dce.port, time_scale=SCALE)
+    try:
+        loop.remove_reader(dce.master)                # the DCE reads nothing more
+        transport = engine._transport
+        for _ in range(1000):                         # pty buffer, then the queue
+            if not transport.try_write(b"x" * 4096):
+                break
+        else:
+            pytest.fail("the write queue never filled")
+        with pytest.raises(CommandTimeout):
+            async with asyncio.timeout(5):
+                await engine.command("AT")
+    finally:
+        await engine.close()
+        loop.set_exception_handler(None)
+    gc.collect()
+    await asyncio.sleep(0)
+    assert errors == []
