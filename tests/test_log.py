@@ -29,6 +29,23 @@ def test_a_logger_made_before_configure_follows_it() -> None:
                      "call_id": "c1", "log_level": "debug"}]
 
 
+def test_a_logger_used_before_reconfiguring_follows_the_new_configuration(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Loggers bind once per configuration (speed), not once for ever."""
+    log = get_logger(line="ttyS2")
+    configure(level=logging.INFO, fmt="json")
+    log.info("printed")
+    with structlog.testing.capture_logs() as logs:
+        log.info("captured", n=1)
+    configure(level=logging.ERROR, fmt="json")
+    log.info("dropped")
+    log.error("printed-again")
+    err = capsys.readouterr().err
+    assert [e["event"] for e in logs] == ["captured"]
+    assert '"event": "printed"' in err and '"event": "printed-again"' in err
+    assert "captured" not in err and "dropped" not in err
+
+
 def test_configure_sets_level_and_format(capsys: pytest.CaptureFixture[str]) -> None:
     configure(level=logging.INFO, fmt="json")
     log = get_logger(line="ttyS1")

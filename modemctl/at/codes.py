@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 NumericFamily = Literal["hayes", "conexant", "usr", "lucent"]
@@ -162,12 +163,14 @@ def numeric_text(token: str, family: NumericFamily) -> str | None:
     return NUMERIC_TABLES[family].get(int(token))
 
 
+@lru_cache(maxsize=256)
 def parse_final(text: str) -> FinalCode | None:
     """Recognise a verbose final result code, or return None.
 
     ``text`` is one line without its terminator.  Matching is on the whole
     leading words (``CONNECTED`` is not ``CONNECT``), case-insensitive, with
-    runs of whitespace treated as one space.
+    runs of whitespace treated as one space.  Cached (the result is
+    immutable): a modem says ``OK`` to almost every command.
     """
     norm = _SPACES.sub(" ", text.strip()).upper()
     for spelling, code in _VERBOSE:

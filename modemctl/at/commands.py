@@ -25,9 +25,17 @@ def validate_command(command: object, *, s3: int = 13,
     """Return ``command`` if it can be sent as one command line, else raise.
 
     Raises :class:`~modemctl.errors.InvalidCommand` with the reason.
+    Cached: the engine checks a command before it queues for the command
+    lock and the core again as it sends it, and a session repeats a handful
+    of commands (only accepted lines are remembered).
     """
     if not isinstance(command, str):
         raise InvalidCommand(repr(command), "a command must be a str")
+    return _validate(command, s3, max_length)
+
+
+@lru_cache(maxsize=256)
+def _validate(command: str, s3: int, max_length: int) -> str:
     if not command:
         raise InvalidCommand(command, "empty command")
     for i, ch in enumerate(command):
@@ -53,10 +61,12 @@ def encode_command(command: str, *, s3: int = 13) -> bytes:
     return command.encode("ascii") + bytes([s3])
 
 
+@lru_cache(maxsize=256)
 def command_letter(command: str) -> str:
     """The first basic command letter after ``AT`` (upper case), or "" if none.
 
-    Used to tell dial/answer/online commands (D, A, O) from the rest.
+    Used to tell dial/answer/online commands (D, A, O) from the rest; cached
+    like :func:`validate_command`, it is asked on every command.
     """
     body = command[2:].lstrip() if command[:2].upper() == "AT" else ""
     return body[:1].upper()

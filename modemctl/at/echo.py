@@ -9,6 +9,8 @@ on or off, so a modem that turns echo on by itself still frames.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from modemctl.at.commands import REPEAT
 
 
@@ -16,10 +18,13 @@ def _squash(text: str) -> str:
     return "".join(text.split()).upper()
 
 
+@lru_cache(maxsize=256)
 def is_echo(text: str, command: str) -> bool:
     """Whether ``text`` (a received line) is the echo of ``command``.
 
     Line noise before the echo (a stray byte) still leaves the echo at the end.
+    Cached: asked for every line while an echo is awaited, of a handful of
+    commands a session repeats.
     """
     if command.upper() == REPEAT:
         return _squash(text) == REPEAT

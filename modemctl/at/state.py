@@ -47,6 +47,10 @@ class State(enum.Enum):
     FAX_RECEIVING = "fax-receiving"
     FAX_SENDING = "fax-sending"
 
+    # Members are singletons compared by identity: hash them by identity too
+    # (Enum's own __hash__ is Python code, run several times per command).
+    __hash__ = object.__hash__
+
     @property
     def mode(self) -> ProtocolMode:
         """The coarse mode this state belongs to."""
@@ -70,6 +74,8 @@ class Input(enum.Enum):
     FAX_RX_CONNECT = "fax-rx-connect"        # stream: CONNECT for +FRH/+FRM
     FAX_TX_CONNECT = "fax-tx-connect"        # stream: CONNECT for +FTH/+FTM
     FAX_DATA_END = "fax-data-end"            # stream: DLE ETX after received fax data
+
+    __hash__ = object.__hash__          # as State
 
 
 _MODES: Final = MappingProxyType({

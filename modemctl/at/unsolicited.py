@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
 from modemctl.at.events import Unsolicited, UnsolicitedKind
@@ -100,6 +101,8 @@ def classify(text: str, command: str | None) -> Unsolicited | None:
     for the ``+P...`` lines that double as query responses.
     """
     stripped = text.strip()
+    if not _may_be_unsolicited(stripped):
+        return None
     for rule in RULES:
         m = rule.pattern.match(stripped)
         if m is None:
@@ -108,3 +111,11 @@ def classify(text: str, command: str | None) -> Unsolicited | None:
         if fields is not None:
             return Unsolicited(rule.kind, stripped, MappingProxyType(fields))
     return None
+
+
+@lru_cache(maxsize=256)
+def _may_be_unsolicited(stripped: str) -> bool:
+    """Whether any rule's pattern matches: when none does the answer is None
+    whatever the command, and ``OK`` (asked on every command) is not tried
+    against every rule again."""
+    return any(rule.pattern.match(stripped) for rule in RULES)

@@ -3,12 +3,14 @@
 The engine owns the I/O and the clocks; every rule about what bytes mean is
 in the sans-IO core (:class:`modemctl.at.ATConnection`).  Its structure:
 
-* One reader task feeds the core and dispatches its events: the command in
-  flight gets its :class:`~modemctl.at.Response`; data-mode bytes go to the
-  call's data stream for :meth:`Engine.read` (:mod:`.datastream`);
-  unsolicited lines, carrier loss and noise go to :meth:`Engine.events`
-  subscribers (:mod:`.subscription`).  Unsolicited lines never reach a
-  response.  Where the port has DCD/RI, a second task watches them
+* The transport hands every chunk it reads to the engine (a callback on
+  the loop, no reader task to wake), which feeds the core and dispatches
+  its events: the command in flight gets its
+  :class:`~modemctl.at.Response`; data-mode bytes go to the call's data
+  stream for :meth:`Engine.read` (:mod:`.datastream`); unsolicited lines,
+  carrier loss and noise go to :meth:`Engine.events` subscribers
+  (:mod:`.subscription`).  Unsolicited lines never reach a response.
+  Where the port has DCD/RI, a task waits for their changes
   (:mod:`.linewatch`).
 * A lock keeps one command in flight.  Each command has an *absolute*
   deadline fixed when it is sent, ``max(timeout * time_scale, 0.25 s)``;
@@ -53,7 +55,7 @@ from modemctl.at import (
 from modemctl.at.commands import command_letter
 from modemctl.driver.datastream import DataStream
 from modemctl.driver.escape import guarded_escape, leave_data_mode
-from modemctl.driver.linewatch import LineWatch, carrier_gone
+from modemctl.driver.linewatch import LineWatch, carrier_gone, watchable
 from modemctl.driver.recovery import climb
 from modemctl.driver.rungs import EngineRungs
 from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
@@ -120,12 +122,13 @@ class Engine:
         # A held lookahead tail is resolved after three character times of
         # silence at the DTE rate (never less than 50 ms): real time, not scaled.
         self._tail_quiet = max(0.05, 30.0 / baudrate)
+        self._loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()
         self._waiter: asyncio.Future[Response | CarrierLost] | None = None
         self._received: list[str] = []
         self._hub = EventHub()
-        self._stream = DataStream()
-        self._call_active = False
+        self._stream = DataStream(on_room=self._room_again)
+        self._call_up = False           # behind the _call_active property
         self._escaping = False
         self._hanging_up = False
         self._discarded = 0             # call data dropped by the current hang-up
@@ -142,7 +145,9 @@ class Engine:
         self._xon.set()
         self._background: set[asyncio.Task[None]] = set()
         self.recoveries: list[tuple[RecoveryStep, ...]] = []
-        self._reader: asyncio.Task[None] | None = None
+        self._reading = False           # the transport hands us what it reads
+        self._held = False              # ... except while back-pressure holds it back
+        self._tail_timer: asyncio.TimerHandle | None = None
         self._poller: asyncio.Task[None] | None = None
         self._start_tasks()
 
@@ -174,15 +179,17 @@ class Engine:
                    recovery=recovery)
 
     def _start_tasks(self) -> None:
-        self._reader = asyncio.create_task(self._read_loop(), name=f"reader {self.url}")
-        self._reader.add_done_callback(self._task_done)
-        if self._transport.lines.available:
+        self._reading = True
+        self._held = False
+        self._transport.set_receiver(self._received_bytes, self._port_lost)
+        if watchable(self._transport):
             self._poller = asyncio.create_task(
-                self._watch.run(self._transport.lines, self.url), name=f"lines {self.url}")
+                self._watch.run(self._transport), name=f"lines {self.url}")
             self._poller.add_done_callback(self._task_done)
 
     async def _stop_tasks(self) -> None:
-        for task in (self._reader, self._poller):
+        self._stop_reading()
+        for task in (self._poller,):
             if task is None:
                 continue
             # Bounded: a task that does not end on cancel (a cancellation lost
@@ -195,7 +202,7 @@ class Engine:
                 await asyncio.wait({task}, timeout=STOP_WAIT)
             if not task.done():
                 self._log.warning("task-ignores-cancel", task=task.get_name())
-        self._reader = self._poller = None
+        self._poller = None
 
     async def close(self) -> None:
         """Stop the reader, end subscriptions and release the port and its lock.
@@ -231,6 +238,17 @@ class Engine:
         await self.close()
 
     # --- state ---------------------------------------------------------------
+
+    @property
+    def _call_active(self) -> bool:
+        """A call is up (online or held), as far as the engine knows."""
+        return self._call_up
+
+    @_call_active.setter
+    def _call_active(self, value: bool) -> None:
+        if value != self._call_up:
+            self._call_up = value
+            self._watch.call_changed()      # DCD already low in a new call counts
 
     @property
     def mode(self) -> EngineMode:
@@ -395,24 +413,64 @@ class Engine:
 
     async def _exchange(self, command: str, real_timeout: float, *,
                         abortable: bool = False) -> Response:
+        """Send ``command`` and wait for its final, to an absolute deadline.
+
+        A dial or answer (``abortable``) is aborted at the modem on timeout
+        or cancellation (:meth:`_exchange_abortable`).  Every other command
+        is the hot path, kept to one timer and one future: the line goes out
+        with ``try_write`` (no coroutine, nothing to time out unless the
+        write queue is full) and the deadline's timer fails the waiter.
+        Nothing awaits the waiter after a timeout, so it needs no shield.
+        """
+        if abortable:
+            return await self._exchange_abortable(command, real_timeout)
         payload = self._core.send_command(command)
         waiter = self._new_waiter()
         self._abort_answered = False
-        deadline = asyncio.get_running_loop().time() + real_timeout
+        loop = self._loop
+        deadline = loop.time() + real_timeout
+        expiry = loop.call_at(deadline, _expire, waiter)
+        try:
+            if self._trace:
+                trace_bytes(self._log, "tx", payload)
+            if not self._transport.try_write(payload):
+                # The write queue is full (call data backed up) or the port is
+                # gone: wait for room, to the same deadline.
+                async with asyncio.timeout_at(deadline):
+                    await self._transport.write(payload)
+            result = await waiter
+        except TimeoutError:
+            _retrieved(waiter)
+            self._core.abort_command()
+            raise CommandTimeout(command, real_timeout, self._received) from None
+        except BaseException:
+            _retrieved(waiter)
+            self._core.abort_command()
+            raise
+        finally:
+            expiry.cancel()
+            self._waiter = None
+        return _command_response(command, result)
+
+    async def _exchange_abortable(self, command: str, real_timeout: float) -> Response:
+        payload = self._core.send_command(command)
+        waiter = self._new_waiter()
+        self._abort_answered = False
+        deadline = self._loop.time() + real_timeout
         try:
             async with asyncio.timeout_at(deadline):
                 await self._send(payload)
                 # shield: a timeout must not cancel the future the reader resolves
                 result = await asyncio.shield(waiter)
         except TimeoutError:
-            if abortable and not self._transport.closed:
+            if not self._transport.closed:
                 late = await self._abort_dial(waiter)
                 if late is not None:
                     return late
             self._core.abort_command()
             raise CommandTimeout(command, real_timeout, self._received) from None
         except asyncio.CancelledError:
-            if abortable and not self._transport.closed:
+            if not self._transport.closed:
                 await self._abort_cancelled(command, waiter)
             self._core.abort_command()
             raise
@@ -421,11 +479,7 @@ class Engine:
             raise
         finally:
             self._waiter = None
-        if not isinstance(result, Response):
-            # The waiter is shared with escape(), which also accepts CarrierLost;
-            # a command in flight is always ended by a Response.
-            raise CallLost(f"{command!r}: carrier lost")
-        return result
+        return _command_response(command, result)
 
     async def _abort_dial(self, waiter: asyncio.Future[Response | CarrierLost]
                           ) -> Response | None:
@@ -503,7 +557,7 @@ class Engine:
 
     def _new_waiter(self) -> asyncio.Future[Response | CarrierLost]:
         self._received = []
-        self._waiter = asyncio.get_running_loop().create_future()
+        self._waiter = self._loop.create_future()
         self._stream.release()      # a reader held by back-pressure must see the answer
         return self._waiter
 
@@ -752,52 +806,88 @@ class Engine:
 
     # --- reader --------------------------------------------------------------
 
-    async def _read_loop(self) -> None:
-        transport = self._transport
-        core = self._core
-        try:
-            while True:
-                if core.holding_tail:
-                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can
-                    # swallow a cancel that lands as the read completes, and then
-                    # close() would wait for this loop for ever.
-                    try:
-                        async with asyncio.timeout(self._tail_quiet):
-                            data = await transport.read()
-                    except TimeoutError:
-                        core.end_of_input()
-                        await self._dispatch()
-                        continue
-                else:
-                    data = await transport.read()
-                if self._trace:
-                    trace_bytes(self._log, "rx", data)
-                core.receive_data(data)
-                await self._dispatch()
-        except PortClosed as e:
-            self._port_failed(e)
-        except Exception as e:
-            # A bug must not leave commands waiting on a dead reader: fail them
-            # typed, and let the ladder's reopen start a fresh reader.
-            self._log.exception("reader-crashed")
-            self._port_failed(PortClosed(f"{self.url}: reader failed: {e!r}"))
+    def _received_bytes(self, data: bytes) -> None:
+        """The transport's callback for every chunk read, on the loop.
 
-    async def _dispatch(self) -> None:
+        Why a callback and not a reader task: the command waiting for this
+        answer is resumed in the loop iteration its bytes arrived in, with no
+        task to wake per chunk in between.
+        """
+        try:
+            if self._trace:
+                trace_bytes(self._log, "rx", data)
+            core = self._core
+            core.receive_data(data)
+            self._dispatch()
+            if core.holding_tail:
+                # Resolved after three character times of silence (see __init__).
+                if self._tail_timer is not None:
+                    self._tail_timer.cancel()
+                self._tail_timer = self._loop.call_later(self._tail_quiet, self._tail_quiet_ended)
+            elif self._tail_timer is not None:
+                self._tail_timer.cancel()
+                self._tail_timer = None
+        except Exception as e:
+            self._reader_crashed(e)
+
+    def _tail_quiet_ended(self) -> None:
+        self._tail_timer = None
+        try:
+            self._core.end_of_input()
+            self._dispatch()
+        except Exception as e:
+            self._reader_crashed(e)
+
+    def _reader_crashed(self, e: Exception) -> None:
+        # A bug must not leave commands waiting on a dead reader: fail them
+        # typed, and let the ladder's reopen start reading afresh.
+        self._log.exception("reader-crashed")
+        self._stop_reading()
+        self._port_failed(PortClosed(f"{self.url}: reader failed: {e!r}"))
+
+    def _port_lost(self, exc: PortClosed) -> None:
+        """The transport's callback when the port fails under us."""
+        self._stop_reading()
+        self._port_failed(exc)
+
+    def _stop_reading(self) -> None:
+        self._reading = False
+        self._held = False
+        self._transport.set_receiver(None)
+        if self._tail_timer is not None:
+            self._tail_timer.cancel()
+            self._tail_timer = None
+
+    def _room_again(self) -> None:
+        """The data stream has room (read, discarded, or an answer is awaited)."""
+        if self._held:
+            self._held = False
+            # Not from inside read()/hangup(): the buffered bytes are handed
+            # over on the next loop iteration, as a reader task would have.
+            self._loop.call_soon(self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        if self._reading and not self._held:
+            self._transport.set_receiver(self._received_bytes, self._port_lost)
+
+    def _dispatch(self) -> None:
         core = self._core
         while True:
             event = core.next_event()
             if event is NEED_DATA:
                 return
-            await self._handle(event)
+            self._handle(event)
 
-    async def _handle(self, event: Event) -> None:
+    def _handle(self, event: Event) -> None:
         if isinstance(event, Data):
             if self._hanging_up:
                 self._discarded += len(event.data)      # nobody will read it
                 return
             # Back-pressure (stop reading) only while no control operation
             # waits for the modem's answer, which follows this data.
-            await self._stream.put(event.data, hold_back=self._waiter is None)
+            if self._stream.put(event.data) and self._waiter is None and self._reading:
+                self._held = True
+                self._transport.set_receiver(None)
         elif isinstance(event, (Echo, Information)):
             self._received.append(event.text)
         elif isinstance(event, Response):
@@ -873,3 +963,25 @@ class Engine:
         self._core.carrier_lost()
         self._call_active = False
         self._stream.wake()
+
+
+def _expire(waiter: asyncio.Future[Response | CarrierLost]) -> None:
+    """A command's deadline passed: its waiter ends in TimeoutError."""
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+def _retrieved(waiter: asyncio.Future[Response | CarrierLost]) -> None:
+    """A waiter given up on (the write timed out, the task was cancelled) may
+    still have been failed by its timer: mark that retrieved, so the loop
+    does not report "Future exception was never retrieved"."""
+    if waiter.done() and not waiter.cancelled():
+        waiter.exception()
+
+
+def _command_response(command: str, result: Response | CarrierLost) -> Response:
+    if not isinstance(result, Response):
+        # The waiter is shared with escape(), which also accepts CarrierLost;
+        # a command in flight is always ended by a Response.
+        raise CallLost(f"{command!r}: carrier lost")
+    return result

@@ -1,19 +1,28 @@
-"""The modem-line watch: RI and DCD as seen by polling the port's status lines.
+"""The modem-line watch: RI and DCD as the transport reports their changes.
 
-Why polling: neither pyserial nor RFC 2217 offers a change notification the
-engine could await, so a task samples DCD and RI every :data:`LINE_POLL`.
+Why events, not samples: a V.92 call-waiting indication is an RI pulse that
+can be shorter than any sensible poll interval.  The transport watches the
+lines with the best mechanism the port has (TIOCMIWAIT, NOTIFY-MODEMSTATE;
+see :mod:`modemctl.transport.linewatch`) and counts every edge, so this
+watch waits in :meth:`Transport.wait_modem_change` and learns from the
+counters what happened since the state it last saw, however short.  An idle
+line costs nothing here: the task sleeps until a line changes.  Where the
+port cannot notify (``"poll"``) the transport samples while this task
+waits; a port with no lines (``"none"``, or a pty whose lines all read
+unknown) is not watched at all.
 
 DCD low in a call is an *interruption*, not yet a loss: the modem rides out
 short ones (call-waiting tones, line hits) for S10 - S9 and reports
 ``NO CARRIER`` itself when it gives up.  Only when DCD stays low for longer
 than the carrier grace (a modem that never says so: S10 near 255, or a
-wedged one) does the host declare the carrier lost.  The watch is level-
-triggered: DCD found low in a call starts the grace even if the poller never
-saw it high (a carrier that came and went between two polls).
+wedged one) does the host declare the carrier lost, from a timer.  The watch
+is level-triggered: DCD already low when a call comes up starts the grace
+even if it was never seen high (a carrier that came and went before the
+CONNECT was read); the engine says when the call state changes.
 
 Reading the lines may block: pyserial's ``rfc2217://...?poll_modem`` asks
 the server on every read, a network round trip of up to seconds.  Such
-ports are read in a thread, never in the event loop.
+ports are read in a thread, never in the event loop (:func:`carrier_gone`).
 """
 
 from __future__ import annotations
@@ -23,16 +32,20 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from modemctl.at import CarrierLost, Event, RingIndicator
+from modemctl.errors import PortClosed
 from modemctl.log import Logger
-from modemctl.transport import ModemLines
+from modemctl.transport import ModemLines, Transport
+from modemctl.transport.linewatch import LineState
 
-LINE_POLL = 0.05             # real seconds between DCD/RI polls (ports that have them)
+LINE_POLL = 0.05             # real seconds; carrier_gone() samples DCD every fifth of it
 # Protocol seconds DCD may stay low in a call before the host calls the carrier
 # lost: a modem rides out interruptions shorter than S10 - S9 tenths of a
 # second (Hayes/Conexant defaults 14 - 6 = 0.8 s) and says NO CARRIER itself
 # when it gives up; the line layer sets the grace from the modem's registers.
 DEFAULT_CARRIER_GRACE = 0.8
-DCD_EVIDENCE = 2 * LINE_POLL  # real seconds DCD must have been low to count as evidence
+# Real seconds DCD must have been low before a NO CARRIER to count as evidence
+# that the carrier was lost (a far-end clear-down drops both at once).
+DCD_EVIDENCE = 0.1
 
 
 def reads_block(url: str) -> bool:
@@ -42,12 +55,21 @@ def reads_block(url: str) -> bool:
                                                                   keep_blank_values=True)
 
 
+def watchable(transport: Transport) -> bool:
+    """Whether the port has a DCD or RI line worth a watch task."""
+    if transport.line_watch_mode == "none":
+        return False
+    state = transport.line_state
+    return state.cd is not None or state.ri is not None
+
+
 class LineWatch:
-    """DCD/RI polling and the carrier grace of one engine.
+    """DCD/RI changes and the carrier grace of one engine.
 
     The engine supplies what the watch must not decide itself: whether a
     call is up (and not being hung up by us), where events go, and what
-    declaring the carrier lost does to its state.
+    declaring the carrier lost does to its state; it calls
+    :meth:`call_changed` when a call comes up or ends.
     """
 
     def __init__(self, *, time_scale: float, log: Logger,
@@ -60,6 +82,8 @@ class LineWatch:
         self._carrier_lost = carrier_lost
         self._grace: float | None = DEFAULT_CARRIER_GRACE
         self._low_since: float | None = None     # loop time DCD was found low in this call
+        self._cd: bool | None = None              # DCD as last reported (None: not watched)
+        self._timer: asyncio.TimerHandle | None = None
 
     @property
     def carrier_grace(self) -> float | None:
@@ -71,6 +95,7 @@ class LineWatch:
         if seconds is not None and seconds < 0:
             raise ValueError("carrier_grace must be >= 0 or None")
         self._grace = seconds
+        self._arm()
 
     def credit(self, event: CarrierLost) -> CarrierLost:
         """A ``NO CARRIER`` after DCD had been low for a while reports a lost
@@ -78,34 +103,57 @@ class LineWatch:
         drops DCD and says NO CARRIER in the same instant): credit DCD."""
         low_since = self._low_since
         self._low_since = None
+        self._arm()
         if event.source == "dcd" or low_since is None:
             return event
         if asyncio.get_running_loop().time() - low_since < DCD_EVIDENCE:
             return event
         return CarrierLost(event.text, source="dcd")
 
-    async def run(self, lines: ModemLines, url: str) -> None:
-        """Poll ``lines`` until cancelled (the engine's poller task)."""
+    def call_changed(self) -> None:
+        """The engine's call came up or ended: DCD already low in a call
+        starts the grace now, not at the next line change."""
+        if self._cd is not None:
+            self._step(self._cd, asyncio.get_running_loop().time())
+
+    def stop(self) -> None:
+        """The watch task ended (close, reopen): no timer outlives it."""
+        self._cd = None
+        self._low_since = None
+        self._arm()
+
+    async def run(self, transport: Transport) -> None:
+        """Follow ``transport``'s line changes until cancelled or the port closes
+        (the engine's watch task; started only where :func:`watchable`)."""
         loop = asyncio.get_running_loop()
-        blocking = reads_block(url)
+        state = transport.line_state
+        try:
+            self._cd = state.cd
+            self._step(state.cd, loop.time())
+            while True:
+                try:
+                    new = await transport.wait_modem_change(state)
+                except PortClosed:
+                    return              # the reader reports the port's end
+                self._changed(state, new, loop.time())
+                state = new
+        finally:
+            self.stop()
 
-        async def sample() -> tuple[bool | None, bool | None]:
-            return await asyncio.to_thread(_sample, lines) if blocking else _sample(lines)
-
-        _, last_ri = await sample()
-        while True:
-            await asyncio.sleep(LINE_POLL)
-            cd, ri = await sample()
-            if ri and not last_ri:
-                self._publish(RingIndicator(True))
-            last_ri = ri
-            self._step(cd, loop.time())
+    def _changed(self, old: LineState, new: LineState, now: float) -> None:
+        for _ in range(new.rang_since(old)):
+            self._publish(RingIndicator(True))
+        self._cd = new.cd
+        if new.cd_edges.falls > old.cd_edges.falls and new.cd:
+            # DCD fell and rose again between two reports: an interruption
+            # shorter than any grace, which the modem rode out.
+            self._log.info("carrier-interrupted", grace=self._grace, restored=True)
+        self._step(new.cd, now)
 
     def _step(self, cd: bool | None, now: float) -> None:
         if not self._in_call():
             self._low_since = None
-            return
-        if cd is False and self._low_since is None:
+        elif cd is False and self._low_since is None:
             self._low_since = now
             self._log.info("carrier-interrupted", grace=self._grace)
         elif cd and self._low_since is not None:
@@ -117,6 +165,25 @@ class LineWatch:
             self._log.info("carrier-lost", source="dcd")
             self._carrier_lost()
             self._publish(CarrierLost("DCD dropped", source="dcd"))
+        self._arm()
+
+    def _arm(self) -> None:
+        """A timer for the end of the grace while DCD is low in a call."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._low_since is not None and self._grace is not None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(self._low_since + self._grace * self._time_scale,
+                                       self._expired)
+
+    def _expired(self) -> None:
+        self._timer = None
+        if self._low_since is None or self._grace is None:
+            return
+        # The loop may run a timer a clock tick early: decide as at its deadline.
+        deadline = self._low_since + self._grace * self._time_scale
+        self._step(self._cd, max(asyncio.get_running_loop().time(), deadline))
 
 
 async def carrier_gone(lines: ModemLines, url: str, wait: float) -> bool:
@@ -136,7 +203,3 @@ async def carrier_gone(lines: ModemLines, url: str, wait: float) -> bool:
             break
         await asyncio.sleep(step)
     return await cd() is False
-
-
-def _sample(lines: ModemLines) -> tuple[bool | None, bool | None]:
-    return lines.cd, lines.ri

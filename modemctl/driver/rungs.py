@@ -32,7 +32,7 @@ class EngineRungs:
     async def rung_action(self, action: RungAction) -> str:
         """One rung of the ladder (see :mod:`modemctl.driver.recovery`)."""
         engine = self._engine
-        if action != "reopen" and (engine._reader is None or engine._reader.done()):
+        if action != "reopen" and not engine._reading:
             # Nothing is reading the port (it failed): only a reopen can help.
             raise TransportError("the port is not being read (closed or failed)")
         if action == "resync":

@@ -20,24 +20,18 @@ Why the default backend is pyserial in threads (``backend="thread"``):
   live in a reader and a writer thread; the writer's queue is bounded in
   bytes and ``write()`` awaits room, so back-pressure is a suspended
   coroutine, not a stuck loop.
-* Speed does not decide.  In the reference measurement raw pyserial in a
-  thread was fastest (round trip median 17.9 µs vs 37.0 µs for
-  pyserial-asyncio on a pty; bulk echo 130 vs 79 MB/s).  End to end through
-  the engine against the fake exchange (``bench/driver_bench.py``, 2 vCPU
-  EPYC VM shared with other work, Python 3.11, four runs) ``AT``→``OK``
-  took a median 282-418 µs with the thread backend, 285-361 µs with the
-  asyncio backend and 142-237 µs with raw blocking pyserial; with 64 lines
-  at once the thread backend did 2.0-5.0k commands/s (worst loop lag up to
-  39 ms: 128 threads contend for the GIL) and the asyncio backend 1.8-7.7k
-  (lag up to 36 ms), the spread being mostly the VM's other load.  Both
-  are far above what a modem line needs (V.250 asks the DTE to wait 0.1 s
-  after each result, so ≤10 commands/s per line), and at a real DTE rate
-  the wire time (7 bytes ≈ 0.6 ms at 115200 bps) dwarfs either overhead.
-  So the default is the backend that opens every URL the same way and
-  cannot block; ``backend="asyncio"`` is a reasonable choice for dozens of
-  local lines in one process (7 threads instead of 2 per line).
-* Under back-pressure neither backend stalls the loop (bench: worst lag
-  3-28 ms while flooding a pty nobody reads).  The thread backend does
+* It is not slower.  On a local device the loop reads the non-blocking
+  descriptor itself and writes it eagerly (threads only for what can
+  block), so the transport alone is at parity with raw blocking pyserial,
+  and 64 lines need 7 threads, not 128.  The measured figures, side by side
+  with raw pyserial and python-gsmmodem-new in one run, are the README's
+  driver table (``make bench``, ``bench/driver_bench.py``); they are kept
+  there only, so that they cannot go stale here.  At a real DTE rate the
+  wire time (7 bytes ≈ 0.6 ms at 115200 bps) and V.250's 0.1 s pause after
+  each result dwarf either backend's overhead.  ``backend="asyncio"`` is a
+  reasonable choice for dozens of local lines in one process.
+* Under back-pressure neither backend stalls the loop (the README's
+  driver section gives the worst lag while flooding a pty nobody reads).  The thread backend does
   not use pyserial's ``write()`` on POSIX ports: on a full buffer it
   retries EAGAIN without selecting (pyserial #280), spinning a CPU and
   ignoring ``cancel_write``; its own select loop closes within ~25 ms.

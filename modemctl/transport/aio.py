@@ -61,6 +61,8 @@ class AsyncioTransport(PortTransport):
         self._tr.set_write_buffer_limits(high=HIGH_WATER)
 
     def _deliver(self, data: bytes) -> None:
+        if self._handed_over(data):
+            return
         self._rbuf += data
         if len(self._rbuf) > READ_HIGH_WATER and not self._reading_paused:
             self._reading_paused = True
@@ -76,14 +78,18 @@ class AsyncioTransport(PortTransport):
             self._tr.resume_reading()
 
     async def write(self, data: bytes) -> None:
-        if not data:
-            return
-        while not self._space.is_set():
+        while not self.try_write(data):
             self._check()
             await self._space.wait()
-        self._check()
+
+    def try_write(self, data: bytes) -> bool:
+        if not data:
+            return True
+        if self.closed or not self._space.is_set():
+            return False
         self._tr.write(data)
         self._last_tx = time.monotonic()
+        return True
 
     async def drain(self) -> None:
         # Wait for the transport's buffer, then tcdrain in a thread (never in the loop).

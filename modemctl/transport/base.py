@@ -134,8 +134,34 @@ class Transport(abc.ABC):
         """Wait for and return at least one byte; raise PortClosed when the port is gone."""
 
     @abc.abstractmethod
+    def set_receiver(self, on_data: Callable[[bytes], None] | None,
+                     on_lost: Callable[[PortClosed], None] | None = None) -> None:
+        """Have every chunk read handed to ``on_data`` on the event loop as it
+        arrives, instead of waiting for :meth:`read`; ``None`` goes back to
+        buffering for :meth:`read`.
+
+        Why: an engine that parses in the callback answers a command in the
+        loop iteration its bytes arrived in, with no task to wake per chunk.
+        Bytes buffered meanwhile are handed over first, in order; detaching
+        is how a receiver applies back-pressure (the port is paused once
+        :data:`READ_HIGH_WATER` bytes are buffered).  ``on_lost`` is told,
+        once, when the port fails under its receiver (not on :meth:`close`).
+        """
+
+    @abc.abstractmethod
     async def write(self, data: bytes) -> None:
         """Queue ``data``; waits (without blocking the loop) while the queue is full."""
+
+    @abc.abstractmethod
+    def try_write(self, data: bytes) -> bool:
+        """Queue ``data`` at once if there is room, else do nothing and return
+        False (closed, or :meth:`write` would have to wait).
+
+        Why besides :meth:`write`: a command line almost always fits, and the
+        engine's hot path then needs neither a coroutine nor a timeout to
+        guard a wait that cannot happen.  Raises PortClosed when the port
+        fails as the bytes go out.
+        """
 
     @abc.abstractmethod
     async def drain(self) -> None:
@@ -194,6 +220,8 @@ class PortTransport(Transport):
         self._on_close = on_close
         self._rbuf = bytearray()
         self._rwaiter: asyncio.Future[None] | None = None
+        self._on_data: Callable[[bytes], None] | None = None
+        self._on_lost: Callable[[PortClosed], None] | None = None
         self._error: BaseException | None = None
         self._closed = False
         self._space = asyncio.Event()      # set while write() may queue more
@@ -221,18 +249,44 @@ class PortTransport(Transport):
         """Closing: line waiters get PortClosed, the watch's source stops."""
         self._watch.fail(PortClosed(f"{self.url} is closed"))
 
+    def set_receiver(self, on_data: Callable[[bytes], None] | None,
+                     on_lost: Callable[[PortClosed], None] | None = None) -> None:
+        self._on_data, self._on_lost = on_data, on_lost
+        if on_data is None:
+            return
+        if self._rbuf:
+            data = bytes(self._rbuf)
+            self._rbuf.clear()
+            self._consumed()
+            on_data(data)
+        if self._error is not None and on_lost is not None and self._on_lost is on_lost:
+            self._on_lost = None
+            on_lost(PortClosed(f"{self.url} failed: {self._error}"))
+
+    def _handed_over(self, data: bytes) -> bool:
+        """Give ``data`` to the receiver, if one is set (and nothing older waits)."""
+        on_data = self._on_data
+        if on_data is None or self._rbuf:
+            return False
+        on_data(data)
+        return True
+
     def _wake_reader(self) -> None:
         if self._rwaiter is not None and not self._rwaiter.done():
             self._rwaiter.set_result(None)
 
     def _fail(self, exc: BaseException) -> None:
         """The port failed under us: remember why, wake every waiter."""
-        if not self._closed and self._error is None:
+        first = not self._closed and self._error is None
+        if first:
             self._error = exc
             self._log.warning("port-failed", error=str(exc))
         self._wake_reader()
         self._space.set()
         self._watch.fail(PortClosed(f"{self.url} failed: {exc}"))
+        on_lost, self._on_lost = self._on_lost, None
+        if first and on_lost is not None:
+            on_lost(PortClosed(f"{self.url} failed: {exc}"))
 
     def _check(self) -> None:
         if self._closed:

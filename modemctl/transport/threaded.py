@@ -67,6 +67,9 @@ class ThreadTransport(PortTransport):
             and type(port).__module__ == "serial.serialposix" else None
         self._reader: threading.Thread | None = None
         self._fd_reading = False
+        # drain() futures not yet resolved: the writer thread stops at the
+        # first marker it meets after close, so close() fails the rest.
+        self._drains: set[asyncio.Future[None]] = set()
         if self._fd is not None:
             # Read on the loop: a readable O_NONBLOCK descriptor never blocks
             # os.read, and it saves the thread hand-off per chunk.
@@ -203,6 +206,8 @@ class ThreadTransport(PortTransport):
             self._loop.remove_reader(self._fd)  # type: ignore[arg-type]
 
     def _deliver(self, data: bytes) -> None:
+        if self._handed_over(data):
+            return
         self._rbuf += data
         if len(self._rbuf) > READ_HIGH_WATER:
             if self._fd is not None:
@@ -220,21 +225,26 @@ class ThreadTransport(PortTransport):
                 self._loop.add_reader(self._fd, self._on_readable)
 
     async def write(self, data: bytes) -> None:
+        while not self.try_write(data):
+            self._check()
+            await self._space.wait()
+
+    def try_write(self, data: bytes) -> bool:
         if not data:
-            return
+            return True
+        if self.closed:
+            return False
         if self._fd is not None:
             data = self._eager(data)
             if not data:
-                return
-        while True:
-            self._check()
-            with self._qlock:
-                if self._queued < HIGH_WATER:
-                    self._queued += len(data)
-                    break
+                return True
+        with self._qlock:
+            if self._queued >= HIGH_WATER:
                 self._space.clear()
-            await self._space.wait()
+                return False
+            self._queued += len(data)
         self._queue(bytes(data))
+        return True
 
     def _queue(self, item: bytes | _Marker) -> None:
         """Hand ``item`` to the writer thread, starting it on first use."""
@@ -253,6 +263,8 @@ class ThreadTransport(PortTransport):
                 else:
                     fut.set_exception(PortClosed(f"{self.url}: {err}"))
 
+        self._drains.add(fut)
+        fut.add_done_callback(self._drains.discard)
         self._queue(_Marker(done))
         await fut
 
@@ -279,6 +291,9 @@ class ThreadTransport(PortTransport):
             self._on_close()
             self._wake_reader()
             self._space.set()
+            for fut in list(self._drains):
+                if not fut.done():
+                    fut.set_exception(PortClosed(f"{self.url} closed"))
 
     def _shutdown(self) -> None:
         if self._writer.ident is not None:      # never started: nothing was queued

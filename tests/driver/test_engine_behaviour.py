@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 from pathlib import Path
 
@@ -280,9 +281,9 @@ async def test_unread_data_of_a_finished_call_is_not_the_next_calls(engine: Engi
         assert await engine.read(100) == b"hello2"
 
 
-async def test_close_is_bounded_even_if_the_reader_ignores_cancel(dce: ScriptedDCE) -> None:
-    """Whatever loses a cancellation below (Python 3.11's wait_for could), a
-    reader that will not stop must not make close() hang."""
+async def test_close_is_bounded_even_if_a_task_ignores_cancel(dce: ScriptedDCE) -> None:
+    """Whatever loses a cancellation below (Python 3.11's wait_for could), an
+    engine task (the line watch) that will not stop must not make close() hang."""
     engine = await Engine.open(dce.port, time_scale=SCALE)
     release, started = asyncio.Event(), asyncio.Event()
 
@@ -295,11 +296,9 @@ async def test_close_is_bounded_even_if_the_reader_ignores_cancel(dce: ScriptedD
             except asyncio.CancelledError:
                 continue
 
-    real_reader = engine._reader
-    assert real_reader is not None
-    real_reader.cancel()
-    engine._reader = asyncio.create_task(stubborn(), name="stubborn")
-    stubborn_task = engine._reader
+    assert engine._poller is None               # a pty has no lines to watch
+    engine._poller = asyncio.create_task(stubborn(), name="stubborn")
+    stubborn_task = engine._poller
     async with asyncio.timeout(2):
         await started.wait()                      # it runs, blocked in its try
     try:
@@ -309,3 +308,30 @@ async def test_close_is_bounded_even_if_the_reader_ignores_cancel(dce: ScriptedD
     finally:
         release.set()
         await stubborn_task
+
+
+async def test_a_command_behind_a_full_write_queue_times_out_cleanly(dce: ScriptedDCE) -> None:
+    """The modem stops reading (flow control held, say) and the write queue
+    is full: the command waits for room only until its deadline, then raises
+    CommandTimeout; nothing is left for the loop to report as unretrieved."""
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    engine = await Engine.open(dce.port, time_scale=SCALE)
+    try:
+        loop.remove_reader(dce.master)                # the DCE reads nothing more
+        transport = engine._transport
+        for _ in range(1000):                         # pty buffer, then the queue
+            if not transport.try_write(b"x" * 4096):
+                break
+        else:
+            pytest.fail("the write queue never filled")
+        with pytest.raises(CommandTimeout):
+            async with asyncio.timeout(5):
+                await engine.command("AT")
+    finally:
+        await engine.close()
+        loop.set_exception_handler(None)
+    gc.collect()
+    await asyncio.sleep(0)
+    assert errors == []

@@ -76,8 +76,9 @@ async def test_unsecured_call(make_pair: PairFactory, personality: str) -> None:
 
 
 async def test_unsecured_conexant_call_waiting_seen_by_ri(make_pair: PairFactory) -> None:
-    # Over RFC 2217 the RI pulse of +PCW=0 is visible: the reason says call waiting.
-    pair = await make_pair("conexant-v92", location="GB", rfc2217=True, scale=0.2)
+    # Over RFC 2217 the RI pulse of +PCW=0 is visible: the reason says call
+    # waiting.  At this scale the pulse lasts 10 ms, less than a 50 ms poll.
+    pair = await make_pair("conexant-v92", location="GB", rfc2217=True, scale=0.01)
     seen: list[object] = []
 
     async def watch() -> None:

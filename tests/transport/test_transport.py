@@ -12,6 +12,7 @@ import time
 import tty
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -347,5 +348,75 @@ async def test_a_local_port_needs_no_thread_until_a_write_backs_up(
         assert f"rx {path}" not in names and f"tx {path}" not in names
         await tr.drain()                              # tcdrain runs off the loop
         assert f"tx {path}" in {t.name for t in threading.enumerate()}
+    finally:
+        await tr.close()
+
+
+async def test_drains_waiting_across_close_fail_with_port_closed(
+        pty_pair: tuple[int, str]) -> None:
+    """Close while writes are backed up (nobody reads the pty) and several
+    ``drain()`` calls wait behind them: every drain ends with PortClosed,
+    none is left waiting for ever."""
+    _, path = pty_pair
+    tr = await open_transport(path)
+    try:
+        chunk = b"x" * 4096
+        for _ in range(15):             # more than the pty holds, within HIGH_WATER
+            await tr.write(chunk)
+        drains = [asyncio.create_task(tr.drain()) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        assert not any(d.done() for d in drains)    # held behind the unread data
+    finally:
+        await tr.close()
+    async with asyncio.timeout(2):
+        results = await asyncio.gather(*drains, return_exceptions=True)
+    assert all(isinstance(r, PortClosed) for r in results), results
+
+
+@pytest.mark.parametrize("backend", ["thread", "asyncio"])
+async def test_a_receiver_gets_every_byte_in_order_and_hears_the_port_fail(
+        pty_pair: tuple[int, str], backend: Backend) -> None:
+    """Bytes buffered before a receiver is set are handed over first; while
+    it is detached (back-pressure) bytes wait for read() or the next
+    receiver; a device that goes away is reported to it once, as PortClosed."""
+    master, path = pty_pair
+    tr = await open_transport(path, backend=backend)
+    got = bytearray()
+    arrived = asyncio.Event()
+    lost: list[PortClosed] = []
+    lost_seen = asyncio.Event()
+
+    def on_lost(exc: PortClosed) -> None:
+        lost.append(exc)
+        lost_seen.set()
+
+    def on_data(data: bytes) -> None:
+        got.extend(data)
+        arrived.set()
+
+    def until(n: int) -> Any:
+        async def wait() -> None:
+            async with asyncio.timeout(2):
+                while len(got) < n:
+                    arrived.clear()
+                    await arrived.wait()
+        return wait()
+
+    try:
+        os.write(master, b"first ")
+        assert await read_exactly(tr, 2) == b"fi"       # the rest stays buffered
+        tr.set_receiver(on_data, on_lost)
+        assert bytes(got) == b"rst "                     # handed over at once
+        os.write(master, b"second ")
+        await until(len(b"rst second "))
+        tr.set_receiver(None)
+        os.write(master, b"third")
+        assert await read_exactly(tr, 5) == b"third"     # detached: read() has it
+        tr.set_receiver(on_data, on_lost)
+        os.close(master)
+        async with asyncio.timeout(2):
+            await lost_seen.wait()
+        assert bytes(got) == b"rst second "
+        assert len(lost) == 1 and isinstance(lost[0], PortClosed)
     finally:
         await tr.close()
