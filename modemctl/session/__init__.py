@@ -7,7 +7,8 @@ the async wrapper over a :class:`~modemctl.line.Call`.  All but the wrapper
 are sans-IO: bytes and tokens in, bytes, events and timer requests out.
 """
 
+from modemctl.session.channel import SecureChannel, accept, connect
 from modemctl.session.context import SecurityContext, Sizes
 from modemctl.session.credentials import Credentials
 
-__all__ = ["Credentials", "SecurityContext", "Sizes"]
+__all__ = ["Credentials", "SecureChannel", "SecurityContext", "Sizes", "accept", "connect"]

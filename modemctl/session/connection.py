@@ -92,6 +92,7 @@ class SessionConnection:
         self._last_peer_hs: bytes | None = None
         self._hs_waiting = False       # we wait for the peer's next handshake token
         self._hs_tries = 0
+        self._hs_generation = 0
         self._failed = False
         self._announced = False
 
@@ -145,6 +146,7 @@ class SessionConnection:
                     f"no handshake answer after {self.handshake_attempts} attempts"))
                 return
             self._resend_handshake()
+            self._hs_generation += 1
             return
         try:
             self.stream.timer_expired()
@@ -171,6 +173,12 @@ class SessionConnection:
         if self._hs_waiting:
             return self.handshake_timeout
         return self.stream.timer if self.context.complete else None
+
+    @property
+    def timer_generation(self) -> tuple[int, int]:
+        """Changes whenever :attr:`timer` restarts; a driver keeps its running
+        timer while this stays the same (so steady input cannot starve it)."""
+        return self._hs_generation, self.stream.timer_generation
 
     @property
     def established(self) -> bool:
@@ -211,6 +219,7 @@ class SessionConnection:
         self._out += encode(FrameType.HANDSHAKE, token)
         # We wait for a reply unless this token finished the handshake for us.
         self._hs_waiting = not self.context.complete
+        self._hs_generation += 1
 
     def _resend_handshake(self) -> None:
         if self._last_sent_hs is not None:

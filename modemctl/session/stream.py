@@ -86,6 +86,8 @@ class ReliableStream:
         self._fast_resent_for = -1
         self._retries = 0
         self._timer_running = False
+        #: Bumped whenever the timer (re)starts: a driver re-arms only when it changes.
+        self.timer_generation = 0
         self._segments: list[bytes] = []
         self._received = bytearray()
 
@@ -139,6 +141,7 @@ class ReliableStream:
         self.rto = min(self.rto * 2, self.max_rto)
         self._resend_all()
         self._timer_running = True
+        self.timer_generation += 1
 
     def flush_ack(self) -> None:
         """Send an acknowledgement now if one is owed (call after a batch of input)."""
@@ -187,12 +190,16 @@ class ReliableStream:
             self.rto = self._base_rto
             self._dup_acks = 0
             self._timer_running = bool(self._unacked)
+            self.timer_generation += 1
         elif bare and self._unacked and ack == self._unacked[0].seq:
             # A bare ack that does not move: the peer got a later segment but is
-            # missing our oldest one.  After two of them, resend once.
+            # missing our oldest one (a serial line does not reorder by itself).
+            # Resend at once; if the resends seem lost too, again after a window's
+            # worth of such acks, before the timer would.
             self._dup_acks += 1
-            if self._dup_acks >= 2 and self._fast_resent_for != ack:
+            if self._fast_resent_for != ack or self._dup_acks >= self.window:
                 self._fast_resent_for = ack
+                self._dup_acks = 0
                 self._resend_all()
 
     def _resend_all(self) -> None:
@@ -215,7 +222,9 @@ class ReliableStream:
             self._next_seq += 1
             self._unacked.append(out)
             self._emit(flags, out.seq, data)
-            self._timer_running = True
+            if not self._timer_running:
+                self._timer_running = True
+                self.timer_generation += 1
 
     def _fin_pending(self) -> bool:
         return self._fin_queued and not self._fin_sent

@@ -24,6 +24,7 @@ class End:
     conn: SessionConnection
     name: str
     deadline: float | None = None
+    generation: tuple[int, int] = (-1, -1)
     events: list[Event] = field(default_factory=list)
     received: bytearray = field(default_factory=bytearray)
 
@@ -54,9 +55,12 @@ class Wire:
             end.events.append(ev)
             if isinstance(ev, Data):
                 end.received += ev.data
-        t = end.conn.timer
-        end.deadline = None if t is None else (end.deadline if end.deadline is not None
-                                               else self.now + t)
+        t, gen = end.conn.timer, end.conn.timer_generation
+        if t is None:
+            end.deadline = None
+        elif end.deadline is None or gen != end.generation:
+            end.deadline = self.now + t
+        end.generation = gen
 
     def step(self) -> bool:
         """Move pending bytes both ways once; returns whether anything moved."""
@@ -72,19 +76,11 @@ class Wire:
                 self._collect(dst)
         return moved
 
-    def _rearm(self, end: End) -> None:
-        end.deadline = None
-        self._collect(end)
-
     def run(self, until: Callable[[], bool], max_steps: int = 20_000) -> None:
         for _ in range(max_steps):
             if until():
                 return
             if self.step():
-                # progress resets timers the way a real wrapper re-arms them
-                for end in (self.a, self.b):
-                    end.deadline = None
-                    self._collect(end)
                 continue
             due = [e for e in (self.a, self.b) if e.deadline is not None]
             if not due:
