@@ -92,8 +92,8 @@ async def test_faults_on_the_data_path_transfer_arrives_intact(make_pair: PairFa
     wrapped: list[FaultyCall] = []
 
     def damage(call: Any) -> FaultyCall:
-        f = FaultyCall(call, seed=4, flip=0.00005, drop=0.00002, replay_after=40,
-                       reorder_after=60)
+        f = FaultyCall(call, seed=4, flip=0.00005, drop=0.00002, replay_after=6,
+                       reorder_after=10)
         wrapped.append(f)
         return f
 
