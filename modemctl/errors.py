@@ -295,3 +295,13 @@ class OutOfSequence(SessionError):
 class ContextClosed(SessionError):
     """The security context is closed (by us or by the peer) or failed; its keys
     are gone and it cannot sign, verify, encrypt or decrypt any more."""
+
+
+class CredentialError(SessionError):
+    """An identity's secret cannot be had: missing under a ``never`` prompt
+    policy, no terminal to prompt on, or a store that is not safe to use."""
+
+
+class InsecureStore(CredentialError):
+    """A secret store modemctl refuses: a keyring backend that keeps secrets in
+    plaintext or fails, or a secret file others can read (as ``.pgpass``)."""

@@ -72,7 +72,8 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def _parse_lines(source: str, data: Mapping[str, object]) -> dict[str, LineConfig]:
-    unknown = sorted(set(data) - {"line"})
+    # [identity.NAME] tables belong to the session layer (modemctl.session.identities).
+    unknown = sorted(set(data) - {"line", "identity"})
     if unknown:
         raise ConfigError(source, f"unknown top-level key {unknown[0]!r} (expected [line.NAME])")
     tables = data.get("line", {})
