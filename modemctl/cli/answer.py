@@ -115,7 +115,7 @@ async def _answer(settings: Settings, target: Target, secure: SecureSetting, rin
             return ExitCode.NO_ANSWER
         if identities:
             from modemctl.cli.sessions import answer_session
-            return await answer_session(call, line, identities, settings, progress)
+            return await answer_session(call, line, identities, settings, progress, secure)
         progress("answering" + (f" (secure={str(secure).lower()})" if secure else ""))
         await call.answer(secure=secure)
         if call.state is not CallState.CONNECTED:

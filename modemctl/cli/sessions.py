@@ -10,7 +10,7 @@ while a session is up) and says so.
 from __future__ import annotations
 
 from modemctl.cli.calls import Progress, settle
-from modemctl.cli.config import config_path
+from modemctl.cli.config import SecureSetting, config_path
 from modemctl.cli.context import Settings
 from modemctl.cli.exitcodes import ExitCode, for_reason
 from modemctl.cli.render import enum_name
@@ -67,7 +67,8 @@ async def dial_session(call: Call, identity: str, settings: Settings,
 
 
 async def answer_session(call: Call, line: Line, identities: tuple[str, ...],
-                         settings: Settings, progress: Progress) -> ExitCode:
+                         settings: Settings, progress: Progress,
+                         secure: SecureSetting = False) -> ExitCode:
     """Access control on the offered ``call`` for ``identities``, then the terminal."""
     store = open_store()
     accounts = {name: Account(cfg, credentials_for(cfg, store))
@@ -76,7 +77,7 @@ async def answer_session(call: Call, line: Line, identities: tuple[str, ...],
              + (", dial-back" if any(a.config.dialback for a in accounts.values()) else "")
              + ")")
     try:
-        channel = await answer_secured(call, accounts, line=line)
+        channel = await answer_secured(call, accounts, line=line, secure=secure)
     except AccessRefused as exc:
         progress(f"refused: {exc.reason}")
         return ExitCode.REJECTED

@@ -35,6 +35,8 @@ from modemctl.session.credentials import Credentials
 from modemctl.session.identities import IdentityConfig
 
 DIAL_BACK_WAIT = 60.0
+DIAL_BACK_DELAY = 3.0      # let the caller's modem go on-hook before we ring it
+DIAL_BACK_TRIES = 3
 
 
 class AccessRefused(SessionError):
@@ -79,14 +81,16 @@ def allowed_numbers(accounts: Mapping[str, Account]) -> frozenset[str] | None:
 
 
 async def answer_secured(call: OfferedCall, accounts: Mapping[str, Account], *,
-                         line: Dialer | None = None,
+                         line: Dialer | None = None, secure: Any = False,
+                         dial_back_delay: float = DIAL_BACK_DELAY,
                          handshake_timeout: float = HANDSHAKE_TIMEOUT,
                          handshake_attempts: int = HANDSHAKE_ATTEMPTS) -> SecureChannel:
     """Take an offered call through caller ID, handshake and dial-back.
 
     Returns the secured channel (on the call back, for a dial-back
-    identity; ``line`` is then required).  Raises :class:`AccessRefused`
-    with the call already ended.
+    identity; ``line`` is then required).  ``secure`` is passed to
+    ``call.answer`` (protection against call waiting, as without a
+    session).  Raises :class:`AccessRefused` with the call already ended.
     """
     log: Any = (getattr(call, "log", None) or get_logger()).bind(layer="access")
     number = call.number
@@ -109,7 +113,7 @@ async def answer_secured(call: OfferedCall, accounts: Mapping[str, Account], *,
             return None          # the key is right only from the numbers on record
         return account.credentials
 
-    await call.answer()
+    await call.answer(secure)
     try:
         channel = await accept(call, lookup, handshake_timeout=handshake_timeout,
                                handshake_attempts=handshake_attempts)
@@ -128,10 +132,20 @@ async def answer_secured(call: OfferedCall, accounts: Mapping[str, Account], *,
         raise AccessRefused("dial-back is configured but no line to call back on", number,
                             identity)
     await channel.close()
-    log.info("dialing-back", identity=identity, number=account.config.dialback)
-    back = await line.make_call(account.config.dialback)
-    return await connect(back, account.credentials, handshake_timeout=handshake_timeout,
-                         handshake_attempts=handshake_attempts)
+    number_on_record = account.config.dialback
+    for attempt in range(1, DIAL_BACK_TRIES + 1):
+        await asyncio.sleep(dial_back_delay)
+        log.info("dialing-back", identity=identity, number=number_on_record, attempt=attempt)
+        back = await line.make_call(number_on_record)
+        if getattr(back, "state", None) is not None and back.state.name == "CONNECTED":
+            return await connect(back, account.credentials,
+                                 handshake_timeout=handshake_timeout,
+                                 handshake_attempts=handshake_attempts)
+        reason = getattr(back, "disconnect_reason", None)
+        log.warning("dial-back-failed", number=number_on_record, attempt=attempt,
+                    reason=getattr(reason, "name", None))
+    raise SessionError(f"dial-back to {number_on_record} failed after {DIAL_BACK_TRIES} "
+                       "attempts")
 
 
 class Answerer(Protocol):

@@ -68,6 +68,7 @@ class SecureChannel:
         self.log: Any = (getattr(call, "log", None) or get_logger()).bind(layer="session")
         self._incoming = bytearray()
         self._eof = False
+        self._call_ended = False
         self._error: BaseException | None = None
         self._changed = asyncio.Event()
         self._established = asyncio.Event()
@@ -128,19 +129,24 @@ class SecureChannel:
             return
         self._closed = True
         try:
-            if self._error is None and self.conn.established:
+            # Wait for our FIN's acknowledgement only while the peer can still send
+            # one: not after its close token (its keys are gone) or the call's end.
+            if self._error is None and self.conn.established \
+                    and not self._call_ended and not self.conn.context.peer_closed:
                 self.conn.finish()
                 self._pump()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(CLOSE_TIMEOUT):
-                        while not self.conn.stream.idle and self._error is None:
+                        while not self.conn.stream.idle and self._error is None \
+                                and not self._call_ended:
                             self._changed.clear()
                             await self._changed.wait()
             self.conn.close()
             self._pump()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(CLOSE_TIMEOUT):
-                    await self._written.wait()
+            if not self._call_ended and self._error is None:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(CLOSE_TIMEOUT):
+                        await self._written.wait()
         finally:
             await self._stop()
             await self.call.drop()
@@ -175,6 +181,7 @@ class SecureChannel:
                 self._set_error(SessionError(f"the call failed under the session: {exc}"))
                 return
             if not data:
+                self._call_ended = True
                 if not self.conn.established and not self.conn.context.complete:
                     self._set_error(HandshakeFailed(
                         "the far end hung up during the handshake (refused?)"))

@@ -49,17 +49,23 @@ class FaultyCall:
             return data
         self.wire.append(data)
         self._seen += 1
-        if self._replay_after is not None and self._seen == self._replay_after:
-            self._kept = data
-        if self._replay_after is not None and self._seen == self._replay_after + 3 \
-                and self._kept is not None:
-            self.replayed = True
-            data = data + self._kept                      # an old chunk, again
-        if self._reorder_after is not None and self._seen == self._reorder_after:
-            self._kept = data
-            data = await self.call.read(n)              # deliver the next chunk first...
-            self.reordered = True
-            data = data + self._kept                     # ...then the held one
+        if self._replay_after is not None and self._seen >= self._replay_after \
+                and not self.replayed:
+            if self._kept is None:
+                self._kept = whole_frame(data)        # remember one record...
+            elif self._seen >= self._replay_after + 3:
+                self.replayed = True
+                data = data + self._kept              # ...and send it again, later
+        if self._reorder_after is not None and self._seen >= self._reorder_after \
+                and not self.reordered:
+            frame = whole_frame(data)
+            if frame is not None:
+                # Hold one frame back and deliver it after the next chunk.
+                at = data.index(frame)
+                rest = data[:at] + data[at + len(frame):]
+                later = await self.call.read(n)
+                self.reordered = True
+                data = rest + later + frame
         out = bytearray()
         for b in data:
             r = self._rng.random()
@@ -71,3 +77,16 @@ class FaultyCall:
                 b ^= 1 << self._rng.randrange(8)
             out.append(b)
         return bytes(out)
+
+
+def whole_frame(chunk: bytes, least: int = 100) -> bytes | None:
+    """The first complete data frame (flag, at least ``least`` bytes, flag) in ``chunk``."""
+    start = chunk.find(b"\x7e")
+    while start != -1:
+        end = chunk.find(b"\x7e", start + 1)
+        if end == -1:
+            return None
+        if end - start > least:
+            return chunk[start:end + 1]
+        start = end
+    return None

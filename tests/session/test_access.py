@@ -85,7 +85,8 @@ async def test_dial_back_calls_the_number_on_record_and_secures_again(
     caller, acct = account("KK", caller_ids=(NEAR,), dialback=NEAR)
     assert acct.credentials.remote_static is not None
     dialing, incoming = await offered(p)
-    serving = asyncio.create_task(answer_secured(incoming, {"site-7": acct}, line=p.far))
+    serving = asyncio.create_task(answer_secured(incoming, {"site-7": acct}, line=p.far,
+                                                 dial_back_delay=1.0))
     near_call = await dialing
     async with asyncio.timeout(40):
         first = await connect(near_call, caller)

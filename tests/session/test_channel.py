@@ -24,6 +24,8 @@ from tests.session.faulty import FaultyCall
 from tests.session.keys import WRONG_PSK, pair
 
 TRANSFER_BYTES = int(os.environ.get("MODEMCTL_SESSION_TRANSFER", 256 * 1024))
+#: Seconds a transfer may take: generous, and growing with the size asked for.
+TRANSFER_LIMIT = 60 + TRANSFER_BYTES / 50_000
 
 
 async def read_exactly(channel: Any, n: int, limit: float) -> bytes:
@@ -64,6 +66,7 @@ async def open_session(pair_: Any, pattern: str = "KKpsk0", caller_wrap: Any = N
     return a, b, near_call, far_call
 
 
+@pytest.mark.timeout(TRANSFER_LIMIT + 60)
 async def test_connect_accept_transfer_and_close_restores_s2(make_pair: PairFactory) -> None:
     p = await make_pair("conexant-v92")
     s2_before = p.near_fake.registers[2], p.far_fake.registers[2]
@@ -73,7 +76,7 @@ async def test_connect_accept_transfer_and_close_restores_s2(make_pair: PairFact
     assert p.near_fake.registers[2] > 127 and p.far_fake.registers[2] > 127
     payload = random.Random(2).randbytes(TRANSFER_BYTES)
     writer = asyncio.create_task(a.write(payload))
-    got = await read_exactly(b, len(payload), 60)
+    got = await read_exactly(b, len(payload), TRANSFER_LIMIT)
     await writer
     assert got == payload
     await b.write(b"ack from far")
@@ -87,6 +90,7 @@ async def test_connect_accept_transfer_and_close_restores_s2(make_pair: PairFact
     assert (p.near_fake.registers[2], p.far_fake.registers[2]) == s2_before
 
 
+@pytest.mark.timeout(TRANSFER_LIMIT + 60)
 async def test_faults_on_the_data_path_transfer_arrives_intact(make_pair: PairFactory) -> None:
     p = await make_pair("conexant-v92")
     wrapped: list[FaultyCall] = []
@@ -100,7 +104,7 @@ async def test_faults_on_the_data_path_transfer_arrives_intact(make_pair: PairFa
     a, b, _, _ = await open_session(p, answer_wrap=damage)
     payload = random.Random(3).randbytes(TRANSFER_BYTES)
     writer = asyncio.create_task(a.write(payload))
-    got = await read_exactly(b, len(payload), 90)
+    got = await read_exactly(b, len(payload), TRANSFER_LIMIT)
     await writer
     assert got == payload
     f = wrapped[0]

@@ -16,7 +16,8 @@ from pathlib import Path
 from tests.session.keys import SECRETS, renderings
 
 HERE = Path(__file__).parent
-CHILD_TESTS = ["test_context.py", "test_connection.py", "test_channel.py"]
+CHILD_TESTS = ["test_context.py", "test_connection.py", "test_channel.py", "test_access.py",
+               "test_credentials.py"]
 
 
 def test_no_secret_reaches_logs_traces_or_error_messages(tmp_path: Path) -> None:
