@@ -26,7 +26,12 @@ from typing import Literal
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from modemctl.errors import HandshakeFailed
 
@@ -87,7 +92,6 @@ def public_key(private: bytes) -> bytes:
 
 def generate_private_key() -> bytes:
     """A fresh X25519 private key (32 bytes)."""
-    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
     return X25519PrivateKey.generate().private_bytes(
         Encoding.Raw, PrivateFormat.Raw, NoEncryption())
 
