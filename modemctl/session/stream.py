@@ -13,8 +13,13 @@ collected with :meth:`~ReliableStream.take_segments` (segments to encrypt
 and send), :meth:`~ReliableStream.take_data` (bytes for the reader) and the
 :attr:`~ReliableStream.timer` request (seconds, or ``None`` for no timer).
 
-A segment is ``flags(1) | seq(4) | ack(4) | data``; ``ack`` is the next
-sequence number the sender of the segment expects.  A FIN segment carries no
+A segment is ``flags(1) | round(1) | seq(4) | ack(4) | data``; ``ack`` is
+the next sequence number the sender of the segment expects.  ``round``
+numbers the sender's (re)transmission rounds; a bare acknowledgement
+echoes the round of the out-of-place segment that caused it, so the sender
+can tell "the resend I just made lost its first segment again" (resend at
+once) from "segments still in flight from before" (nothing to do), without
+a clock.  A FIN segment carries no
 data and takes one sequence number, so it is acknowledged like data.
 """
 
@@ -26,7 +31,7 @@ from dataclasses import dataclass, field
 from modemctl.errors import SessionError
 from modemctl.session.states import STREAM_TRANSITIONS, StreamState, check
 
-SEGMENT_HEADER = 9
+SEGMENT_HEADER = 10
 FLAG_DATA = 1
 FLAG_FIN = 2
 SEQ_LIMIT = 2 ** 32
@@ -82,8 +87,8 @@ class ReliableStream:
         self._next_seq = 0
         self._expected = 0                  # next seq we accept from the peer
         self._ack_due = False
-        self._dup_acks = 0
-        self._fast_resent_for = -1
+        self._round = 0                     # our current (re)transmission round
+        self._echo_round = 0                # round of the last out-of-place segment seen
         self._retries = 0
         self._timer_running = False
         #: Bumped whenever the timer (re)starts: a driver re-arms only when it changes.
@@ -111,10 +116,10 @@ class ReliableStream:
         """A segment that the context authenticated and decrypted."""
         if len(segment) < SEGMENT_HEADER:
             return                        # cannot happen with an authentic peer; ignore
-        flags = segment[0]
-        seq = int.from_bytes(segment[1:5], "big")
-        ack = int.from_bytes(segment[5:9], "big")
-        self._on_ack(ack, bare=not flags)
+        flags, seg_round = segment[0], segment[1]
+        seq = int.from_bytes(segment[2:6], "big")
+        ack = int.from_bytes(segment[6:10], "big")
+        self._on_ack(ack, bare=not flags, echoed_round=seg_round)
         if flags & (FLAG_DATA | FLAG_FIN):
             self._ack_due = True
             if seq == self._expected:
@@ -125,8 +130,10 @@ class ReliableStream:
                     self._received += segment[SEGMENT_HEADER:]
             elif seq < self._expected:
                 self.stats.duplicates += 1
+                self._echo_round = seg_round
             else:
                 self.stats.out_of_order += 1
+                self._echo_round = seg_round
         self._pump()
 
     def timer_expired(self) -> None:
@@ -139,6 +146,7 @@ class ReliableStream:
         if self._retries > self.max_retries:
             raise LinkDead(f"no acknowledgement after {self.max_retries} retransmissions")
         self.rto = min(self.rto * 2, self.max_rto)
+        self._round += 1
         self._resend_all()
         self._timer_running = True
         self.timer_generation += 1
@@ -146,7 +154,7 @@ class ReliableStream:
     def flush_ack(self) -> None:
         """Send an acknowledgement now if one is owed (call after a batch of input)."""
         if self._ack_due:
-            self._emit(0, self._next_seq, b"")     # a bare acknowledgement
+            self._emit(0, self._next_seq, b"", self._echo_round)     # a bare acknowledgement
         self._ack_due = False
 
     # --- outputs --------------------------------------------------------------------
@@ -178,7 +186,7 @@ class ReliableStream:
 
     # --- inside ---------------------------------------------------------------------
 
-    def _on_ack(self, ack: int, bare: bool) -> None:
+    def _on_ack(self, ack: int, bare: bool, echoed_round: int) -> None:
         progressed = False
         while self._unacked and self._unacked[0].seq < ack:
             done = self._unacked.popleft()
@@ -188,19 +196,15 @@ class ReliableStream:
         if progressed:
             self._retries = 0
             self.rto = self._base_rto
-            self._dup_acks = 0
             self._timer_running = bool(self._unacked)
             self.timer_generation += 1
-        elif bare and self._unacked and ack == self._unacked[0].seq:
-            # A bare ack that does not move: the peer got a later segment but is
-            # missing our oldest one (a serial line does not reorder by itself).
-            # Resend at once; if the resends seem lost too, again after a window's
-            # worth of such acks, before the timer would.
-            self._dup_acks += 1
-            if self._fast_resent_for != ack or self._dup_acks >= self.window:
-                self._fast_resent_for = ack
-                self._dup_acks = 0
-                self._resend_all()
+        elif bare and self._unacked and ack == self._unacked[0].seq \
+                and echoed_round == self._round & 0xFF:
+            # The peer got a segment of our latest round out of place: the oldest
+            # one is missing (a serial line does not reorder by itself).  Resend
+            # now, as a new round, rather than wait for the timer.
+            self._round += 1
+            self._resend_all()
 
     def _resend_all(self) -> None:
         for out in self._unacked:
@@ -229,10 +233,11 @@ class ReliableStream:
     def _fin_pending(self) -> bool:
         return self._fin_queued and not self._fin_sent
 
-    def _emit(self, flags: int, seq: int, data: bytes) -> None:
+    def _emit(self, flags: int, seq: int, data: bytes, round_: int | None = None) -> None:
         self.stats.segments_sent += 1
         self._ack_due = False          # every segment carries the current ack
-        self._segments.append(bytes([flags]) + seq.to_bytes(4, "big")
+        tag = (self._round if round_ is None else round_) & 0xFF
+        self._segments.append(bytes([flags, tag]) + seq.to_bytes(4, "big")
                               + self._expected.to_bytes(4, "big") + data)
 
     def _move(self, new: StreamState) -> None:
