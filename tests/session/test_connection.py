@@ -185,3 +185,24 @@ def test_a_dead_line_fails_the_stream_after_bounded_retries() -> None:
     assert wire.a.conn.stream.stats.retransmitted == 3     # then the 4th timeout gives up
     assert wire.a.conn.stream.stats.timeouts == 4
     assert wire.now <= 1 + 2 + 4 + 4 + 1       # the backed-off timeouts, bounded
+
+
+def test_a_resend_that_loses_its_first_segment_again_is_resent_without_the_timer() -> None:
+    """Segment 0 is lost, then lost again in the resend: no timeout may be needed."""
+    from tests.session.faulty import whole_frame
+
+    losses = 0
+
+    def lose_first_data_frame(who: str, data: bytes) -> bytes:
+        nonlocal losses
+        frame = whole_frame(data, least=300)
+        if who == "a" and losses < 2 and frame is not None and data.count(b"\x7e") > 6:
+            losses += 1
+            return data.replace(frame, b"", 1)
+        return data
+
+    wire = Wire(*pair("NNpsk0"), mangle=lose_first_data_frame, segment_size=400, window=8)
+    transfer(wire, PAYLOAD[:8000])
+    assert losses == 2
+    assert wire.a.conn.stream.stats.timeouts == 0
+    assert wire.a.conn.stream.stats.retransmitted >= 16
