@@ -19,7 +19,7 @@ import pytest
 from modemctl.errors import HandshakeFailed, UnknownIdentity
 from modemctl.fake.dce import DceState
 from modemctl.session import Credentials, accept, connect
-from tests.line.conftest import PairFactory
+from tests.line.conftest import SCALE, PairFactory, wait_until
 from tests.session.faulty import FaultyCall
 from tests.session.keys import WRONG_PSK, pair
 
@@ -143,6 +143,20 @@ async def test_ciphertext_with_every_escape_pattern_never_leaves_data_mode(
     assert b"+" not in b"".join(sent), "frames never carry the escape character"
     await a.close()
     await b.close()
+
+
+async def test_control_the_watcher_sees_a_guarded_escape_on_a_raw_call(
+        make_pair: PairFactory) -> None:
+    """Without a session, ``+++`` between guard times does take the modem out of
+    data mode, and :func:`watch_escapes` sees it: the test above is not vacuous."""
+    p = await make_pair("conexant-v92")
+    near_call, _ = await p.connect()
+    left = watch_escapes(p.near_fake.dce)
+    guard = p.near_fake.registers[12] * 0.02 * SCALE * 1.5     # S12 at the test time scale
+    await asyncio.sleep(guard)
+    await near_call.write(b"+++")
+    await wait_until(lambda: bool(left), "the fake modem to take the escape")
+    assert p.near_fake.state == "online-command"
 
 
 @pytest.mark.parametrize("case", ["wrong-key", "unknown-identity"])
