@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from cryptography.exceptions import InvalidTag
@@ -212,8 +212,8 @@ class SymmetricState:
 class HandshakeResult:
     """What a finished handshake gives: one key per direction and the channel binding."""
 
-    send_key: bytes
-    receive_key: bytes
+    send_key: bytes = field(repr=False)
+    receive_key: bytes = field(repr=False)
     handshake_hash: bytes
     remote_static: bytes | None
 

@@ -225,3 +225,16 @@ def test_repr_shows_no_key_material() -> None:
     text = repr(caller) + repr(answerer) + repr(a)
     for secret in (PSK, CALLER_STATIC, ANSWER_STATIC):
         assert secret.hex() not in text and repr(secret) not in text
+
+
+def test_handshake_result_repr_shows_no_keys() -> None:
+    from modemctl.session.noise import Handshake
+
+    caller, answerer = pair("NNpsk0")
+    a = Handshake(caller.protocol, "initiator", psk=caller.psk)
+    b = Handshake(answerer.protocol, "responder", psk=answerer.psk)
+    b.read_message(a.write_message())
+    a.read_message(b.write_message())
+    result = a.result
+    for key in (result.send_key, result.receive_key):
+        assert repr(key) not in repr(result) and key.hex() not in repr(result)
