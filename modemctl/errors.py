@@ -251,3 +251,67 @@ class FrameError(FaxError, ValueError):
         self.data = bytes(data)
         self.reason = reason
         super().__init__(f"bad T.30 frame {self.data[:8].hex(' ')}: {reason}")
+
+
+# --- sessions (security contexts on a data call) ---------------------------
+
+
+class SessionError(ModemctlError):
+    """Base class of the session layer's errors (handshake, messages, credentials).
+
+    Messages never contain key material or passwords: they name the
+    identity, the sequence numbers or the file, never the secret.
+    """
+
+
+class HandshakeFailed(SessionError):
+    """The security context could not be established (wrong key, a peer that is
+    not who it should be, a malformed or missing handshake token)."""
+
+
+class UnknownIdentity(HandshakeFailed):
+    """The caller named an identity this side holds no credentials for."""
+
+    def __init__(self, identity: str) -> None:
+        self.identity = identity
+        super().__init__(f"unknown identity {identity!r}")
+
+
+class MessageAltered(SessionError):
+    """A signed or encrypted message failed its integrity check
+    (SSPI SEC_E_MESSAGE_ALTERED): altered in transit, forged or inserted."""
+
+    tapi_error = None
+
+    def __init__(self, seq: int | None, reason: str = "integrity check failed") -> None:
+        self.seq = seq
+        where = f" (message {seq})" if seq is not None else ""
+        super().__init__(f"message altered{where}: {reason}")
+
+
+class OutOfSequence(SessionError):
+    """An authentic message arrived out of its place (SSPI SEC_E_OUT_OF_SEQUENCE):
+    ``kind`` is ``"replay"`` (seen before or too old), ``"gap"`` (earlier
+    messages were lost) or ``"reordered"``/``"unexpected"`` (not the number
+    the caller expected)."""
+
+    def __init__(self, seq: int, expected: int, kind: str) -> None:
+        self.seq = seq
+        self.expected = expected
+        self.kind = kind
+        super().__init__(f"message {seq} out of sequence ({kind}; expected {expected})")
+
+
+class ContextClosed(SessionError):
+    """The security context is closed (by us or by the peer) or failed; its keys
+    are gone and it cannot sign, verify, encrypt or decrypt any more."""
+
+
+class CredentialError(SessionError):
+    """An identity's secret cannot be had: missing under a ``never`` prompt
+    policy, no terminal to prompt on, or a store that is not safe to use."""
+
+
+class InsecureStore(CredentialError):
+    """A secret store modemctl refuses: a keyring backend that keeps secrets in
+    plaintext or fails, or a secret file others can read (as ``.pgpass``)."""

@@ -98,11 +98,15 @@ def refuse_unsecurable(line: Line) -> None:
                    "else US).")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None,
               help="Give up after this many seconds without a call (default: wait forever).")
+@click.option("--session", "identities", multiple=True, metavar="IDENTITY",
+              help="Admit only callers that authenticate as IDENTITY (repeatable): caller "
+                   "ID, handshake, dial-back as configured; see `modemctl identity`.")
 @session_options
 @baud_option
 @pass_settings
 def command(settings: Settings, port: str | None, secure: bool | None, best_effort: bool,
-            rings: int, location: str | None, timeout: float | None, escape: str | None,
+            rings: int, location: str | None, timeout: float | None,
+            identities: tuple[str, ...], escape: str | None,
             echo: bool, send: tuple[str, ...], expect: tuple[str, ...], expect_timeout: float,
             idle: float | None) -> None:
     """Wait for a call on PORT, show the caller ID, answer it, connect this terminal.
@@ -113,13 +117,15 @@ def command(settings: Settings, port: str | None, secure: bool | None, best_effo
     options = build_options(escape, echo, send, expect, expect_timeout, idle)
     target = settings.target(port)
     code = asyncio.run(_answer(settings, target, choose_secure(secure, best_effort, target),
-                               rings, location, options, give_up_after=timeout))
+                               rings, location, options, give_up_after=timeout,
+                               identities=identities))
     click.get_current_context().exit(int(code))
 
 
 async def _answer(settings: Settings, target: Target, secure: SecureSetting, rings: int,
                   location: str | None, options: SessionOptions, *,
-                  give_up_after: float | None) -> ExitCode:
+                  give_up_after: float | None,
+                  identities: tuple[str, ...] = ()) -> ExitCode:
     progress = Progress(settings)
     async with opened(settings, target, location) as line, watching(line, progress), \
             counting(line) as counter:
@@ -138,6 +144,9 @@ async def _answer(settings: Settings, target: Target, secure: SecureSetting, rin
             progress.outcome(f"the caller hung up after {counter.count} ring(s)")
             await call.drop()
             return ExitCode.NO_ANSWER
+        if identities:
+            from modemctl.cli.sessions import answer_session
+            return await answer_session(call, line, identities, settings, progress, secure)
         progress("answering" + (f" (secure={str(secure).lower()})" if secure else ""))
         await call.answer(secure=secure)
         if call.state is not CallState.CONNECTED:

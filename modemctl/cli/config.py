@@ -123,7 +123,8 @@ def _key_line(path: Path, table: str, key: str) -> int | None:
 
 
 def _parse_lines(source: str, data: Mapping[str, object]) -> dict[str, LineConfig]:
-    unknown = sorted(set(data) - {"line"})
+    # [identity.NAME] tables belong to the session layer (modemctl.session.identities).
+    unknown = sorted(set(data) - {"line", "identity"})
     if unknown:
         raise ConfigError(source, f"unknown top-level key {unknown[0]!r} (expected [line.NAME])")
     tables = data.get("line", {})

@@ -67,12 +67,14 @@ def choose_secure(flag: bool | None, best_effort: bool, target: Target) -> Secur
               callback=check_location,
               help="Dialing rules (cancel-call-waiting code...), e.g. US (default: the line's "
                    "config, else US).")
+@click.option("--session", "identity", metavar="IDENTITY",
+              help="Authenticate and encrypt the call as IDENTITY (see `modemctl identity`).")
 @session_options
 @baud_option
 @pass_settings
 def command(settings: Settings, args: tuple[str, ...], secure: bool | None, best_effort: bool,
-            media: str, location: str | None, escape: str | None, echo: bool,
-            send: tuple[str, ...], expect: tuple[str, ...], expect_timeout: float,
+            media: str, location: str | None, identity: str | None, escape: str | None,
+            echo: bool, send: tuple[str, ...], expect: tuple[str, ...], expect_timeout: float,
             idle: float | None) -> None:
     """Call NUMBER on PORT and connect this terminal to the call.
 
@@ -95,17 +97,20 @@ def command(settings: Settings, args: tuple[str, ...], secure: bool | None, best
     media_kind: Literal["data", "fax"] = "fax" if media == "fax" else "data"
     code = asyncio.run(_dial(settings, target, number, dial.redacted,
                              choose_secure(secure, best_effort, target), media_kind, location,
-                             options))
+                             options, identity))
     click.get_current_context().exit(int(code))
 
 
 async def _dial(settings: Settings, target: Target, number: str, shown: str,
                 secure: SecureSetting, media: Literal["data", "fax"], location: str | None,
-                options: SessionOptions) -> ExitCode:
+                options: SessionOptions, identity: str | None = None) -> ExitCode:
     progress = Progress(settings)
     progress(f"dialling {shown} on {target.label}"
              + (" for a fax call" if media == "fax" else "")
              + (f", secure={str(secure).lower()}" if secure else ""))
     async with opened(settings, target, location) as line, watching(line, progress):
         call = await line.make_call(number, secure=secure, media=media)
+        if identity is not None:
+            from modemctl.cli.sessions import dial_session
+            return await dial_session(call, identity, settings, progress)
         return await converse(call, settings, progress, options)

@@ -62,6 +62,7 @@ COMMANDS: dict[str, str] = {
     "demo": "modemctl.cli.demo",
     "fake": "modemctl.cli.fake",
     "fax": "modemctl.cli.fax",
+    "identity": "modemctl.cli.identity",
 }
 
 

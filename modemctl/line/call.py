@@ -34,7 +34,15 @@ from modemctl.errors import (
 from modemctl.line.caps import LineCaps
 from modemctl.line.events import CallerId, EventHub, Secured, StateChanged
 from modemctl.line.report import SecureReport
-from modemctl.line.secure import Media, apply_plan, judge, not_applied, plan_secure, restore
+from modemctl.line.secure import (
+    Media,
+    apply_plan,
+    judge,
+    not_applied,
+    parse_value,
+    plan_secure,
+    restore,
+)
 from modemctl.line.states import CallState, DisconnectReason, check_transition
 
 SecureRequest = bool | Literal["best-effort"]
@@ -259,6 +267,48 @@ class Call:
             raise OperationUnavailable(
                 f"call {self.call_id}: no securing mechanism took effect", report)
         return report
+
+    async def disable_escape(self) -> None:
+        """Make the modem deaf to its ``+++`` escape for the rest of the call.
+
+        Encrypted data is random, so it will sooner or later contain the
+        escape sequence; with S2 above 127 the modem ignores it (Hayes: "the
+        operation of the DTR circuit can still be used").  S2 goes back to its
+        old value when the call ends, like every setting securing changes.
+        Costs one guarded escape (``+++`` reaches the far end as data).
+        """
+        async with self._secure_lock:
+            self.require(CallState.CONNECTED)
+            engine = self._line.engine
+            self._online.clear()
+            try:
+                try:
+                    await engine.escape()
+                except CallLost as exc:
+                    await self.finish(DisconnectReason.CARRIERLOST)
+                    raise OperationFailed(f"call {self.call_id} was lost while escaping to "
+                                          f"set S2: {exc}") from exc
+                try:
+                    r = await engine.command("ATS2?", timeout=5.0)
+                    before = parse_value("S2", r.info)
+                    if before is not None and before <= 127 and "S2" not in self.saved_settings:
+                        self.saved_settings["S2"] = before
+                    if before is None or before <= 127:
+                        await engine.command("ATS2=128", timeout=5.0)
+                finally:
+                    try:
+                        resumed = await engine.resume()
+                    except (CallLost, InvalidCallState) as exc:
+                        await self.finish(DisconnectReason.CARRIERLOST)
+                        raise OperationFailed(f"call {self.call_id} was lost while setting "
+                                              f"S2: {exc}") from exc
+            finally:
+                self._online.set()
+            if resumed.final is not ResultCode.CONNECT:
+                await self.finish(DisconnectReason.CARRIERLOST)
+                raise OperationFailed(f"call {self.call_id} was lost setting S2 "
+                                      f"({resumed.text})")
+            self.log.info("escape-disabled", s2_before=self.saved_settings.get("S2"))
 
     async def answer(self, secure: SecureRequest = False, media: Media = "data") -> None:
         """Answer an offered call (TAPI lineAnswer), secured as asked before ``ATA``.

@@ -156,7 +156,7 @@ def test_help_and_readme_name_the_same_options() -> None:
         assert not missing, f"`modemctl {name} --help` options not in the README: {missing}"
     missing = long_options(main) - named
     assert not missing, f"global options not in the README: {missing}"
-    for group in ("fax",):
+    for group in ("fax", "identity"):
         options = long_options_of_group(ctx, group)
         known |= options
         missing = options - named
