@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -22,3 +25,20 @@ def require_program(name: str) -> str:
             pytest.fail(msg)
         pytest.skip(msg)
     return path
+
+
+async def wait_until(condition: Callable[[], bool], what: str = "the awaited state",
+                     within: float = 5.0) -> None:
+    """Wait until ``condition()`` holds; fail, naming ``what``, if it does not within
+    ``within`` real seconds.
+
+    For a state nothing publishes an event for (DCD as a port last reported it,
+    bytes buffered, a fake modem's hook changed on its own loop): polled every
+    few milliseconds.  The wait ends when the state is reached, never on a
+    guessed time, and never lets the test go on as if it had been reached.
+    """
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not reached within {within} s")
+        await asyncio.sleep(0.005)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pytest
 
 from modemctl.fake import Exchange, available_personalities
-from tests.fake.helpers import PtyClient, until
+from tests.fake.helpers import PtyClient
+from tests.support import wait_until
 
 ALL = available_personalities()
 V92 = {"conexant-v92", "agere-v92"}
@@ -57,7 +58,7 @@ async def assert_survived(ex: Exchange, s: Setup) -> None:
     line = ex.lines["5551001"]
     # the 300 ms interruption is over: carrier back (a modem about to hang up never
     # gets it back, it says NO CARRIER instead)
-    await until(lambda: line.dce.carrier, "carrier back after the call-waiting tone")
+    await wait_until(lambda: line.dce.carrier, "carrier back after the call-waiting tone")
     assert line.state == "online-data"
     s.far.write(b"still here")
     assert await s.target.read_exactly(10) == b"still here"
