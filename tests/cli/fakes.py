@@ -134,10 +134,15 @@ def keyboard() -> Iterator[tuple[BinaryIO, Callable[[bytes], None], Callable[[],
 
 def after(condition: Callable[[], bool], action: Callable[[], None],
           limit: float = 20.0) -> threading.Thread:
-    """Run ``action`` on a thread once ``condition`` holds (or after ``limit`` anyway)."""
+    """Run ``action`` on a thread once ``condition`` holds.
+
+    If it never holds within ``limit`` the action is not run: the command under
+    test then never gets what it waits for, and the test fails on its outcome
+    instead of going on as if the awaited state had come.
+    """
     def run() -> None:
-        wait_for(condition, limit)
-        action()
+        if wait_for(condition, limit):
+            action()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
