@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from modemctl.at import ResultCode
 from modemctl.driver import Engine, EngineMode
@@ -36,6 +36,7 @@ from modemctl.line.events import CallerId, EventHub, Secured, StateChanged
 from modemctl.line.report import SecureReport
 from modemctl.line.secure import Media, apply_plan, judge, not_applied, plan_secure, restore
 from modemctl.line.states import CallState, DisconnectReason, check_transition
+from modemctl.log import Logger
 
 SecureRequest = bool | Literal["best-effort"]
 Direction = Literal["outgoing", "incoming"]
@@ -46,7 +47,7 @@ class CallOwner(Protocol):
 
     engine: Engine
     hub: EventHub
-    log: Any
+    log: Logger
 
     def caps_required(self) -> LineCaps:
         """The line's probed caps."""
@@ -103,7 +104,7 @@ class Call:
         self.end_seen = asyncio.Event()       # the engine reported the end (CarrierLost)
         self.end_source: str | None = None     # "result-code", "dcd" or "port"
         self._ended = asyncio.Event()
-        self.log: Any = line.log.bind(call_id=call_id)
+        self.log: Logger = line.log.bind(call_id=call_id)
 
     def __repr__(self) -> str:
         return f"<Call {self.call_id} {self.direction} {self.state.name}>"
