@@ -14,6 +14,7 @@ from modemctl import log
 from modemctl.cli import main
 from modemctl.line import Call, Line
 from tests.cli.fakes import SCALE, FakeSwitch
+from tests.cli.procs import Fake, fake_exchange
 
 __all__ = ["main"]
 
@@ -76,3 +77,10 @@ def waiting_for_call(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 
     monkeypatch.setattr(Line, "wait_for_call", wait_for_call)
     return waiting
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[Fake]:
+    """``modemctl fake run`` as a process, with 5551001 (conexant) and 5551002 (agere)."""
+    with fake_exchange(tmp_path, "5551001:conexant-v92", "5551002:agere-v92") as started:
+        yield started

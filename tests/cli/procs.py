@@ -101,8 +101,17 @@ def cli_env(base: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+#: A running ``modemctl fake run``: its ``--json`` document and the env to reach it.
+Fake = tuple[dict[str, Any], dict[str, str]]
+
+
+def port_of(doc: dict[str, Any], number: str) -> str:
+    """The port of line ``number`` in a ``fake run --json`` document."""
+    return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
+
+
 @contextmanager
-def fake_exchange(base: Path, *lines: str) -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
+def fake_exchange(base: Path, *lines: str) -> Iterator[Fake]:
     """``modemctl fake run --json`` as a process; yields its JSON document and the env."""
     env = cli_env(base)
     args = [*MODEMCTL, "fake", "run", "--json", "--time-scale", str(SCALE)]

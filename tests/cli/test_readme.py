@@ -21,7 +21,7 @@ import click
 import pytest
 
 from modemctl.cli import main
-from tests.cli.procs import MODEMCTL, Proc, fake_exchange
+from tests.cli.procs import MODEMCTL, Fake, Proc, fake_exchange, port_of
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 OFFICE, FAR = "5551001", "5551234"
@@ -51,9 +51,6 @@ def console_examples() -> list[tuple[str, list[str]]]:
     return examples
 
 
-Fake = tuple[dict[str, Any], dict[str, str]]
-
-
 @pytest.fixture
 def fake(tmp_path: Path) -> Iterator[Fake]:
     with fake_exchange(tmp_path, f"{OFFICE}:conexant-v92", f"{FAR}:agere-v92") as (doc, env):
@@ -62,10 +59,6 @@ def fake(tmp_path: Path) -> Iterator[Fake]:
             f'[line.office]\nport = "{office}"\nlocation = "US"\nsecure = true\n')
         bin_dir = Path(sys.executable).parent
         yield doc, {**env, "PATH": f"{bin_dir}{os.pathsep}{env['PATH']}", "COLUMNS": "100"}
-
-
-def port_of(doc: dict[str, Any], number: str) -> str:
-    return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
 
 
 def far_end(doc: dict[str, Any], env: dict[str, str]) -> Proc:

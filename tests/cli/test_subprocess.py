@@ -8,26 +8,12 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from modemctl.cli.exitcodes import ExitCode
-from tests.cli.procs import MODEMCTL, Proc, cli_env, fake_exchange, run
-
-Fake = tuple[dict[str, Any], dict[str, str]]
-
-
-@pytest.fixture
-def fake(tmp_path: Path) -> Iterator[Fake]:
-    with fake_exchange(tmp_path, "5551001:conexant-v92", "5551002:agere-v92") as started:
-        yield started
-
-
-def port_of(doc: dict[str, Any], number: str) -> str:
-    return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
+from tests.cli.procs import MODEMCTL, Fake, Proc, cli_env, port_of, run
 
 
 def test_python_dash_m_runs_the_cli(fake: Fake) -> None:
