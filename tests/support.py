@@ -6,7 +6,8 @@ import asyncio
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import pytest
 
@@ -42,3 +43,22 @@ async def wait_until(condition: Callable[[], bool], what: str = "the awaited sta
         if time.monotonic() > deadline:
             pytest.fail(f"{what}: not reached within {within} s")
         await asyncio.sleep(0.005)
+
+
+class Reader(Protocol):
+    """Anything read in chunks: a transport, an engine, a call, a fake's remote party."""
+
+    def read(self, n: int, /) -> Awaitable[bytes]: ...
+
+
+async def read_exactly(source: Reader, n: int, within: float = 5.0) -> bytes:
+    """Read ``n`` bytes from ``source``, bounded in time; short if it ends first
+    (``b""``), so that the caller's comparison fails on what did arrive."""
+    out = bytearray()
+    async with asyncio.timeout(within):
+        while len(out) < n:
+            chunk = await source.read(n - len(out))
+            if not chunk:
+                break
+            out += chunk
+    return bytes(out)

@@ -19,15 +19,7 @@ from modemctl.errors import PortBusy, PortClosed, PortNotFound, TransportError
 from modemctl.transport import open_transport
 from modemctl.transport.base import Backend
 from modemctl.transport.lock import lock_name, read_lock_pid
-from tests.support import wait_until
-
-
-async def read_exactly(tr: object, n: int) -> bytes:
-    got = b""
-    async with asyncio.timeout(2.0):
-        while len(got) < n:
-            got += await tr.read(n - len(got))  # type: ignore[attr-defined]
-    return got
+from tests.support import read_exactly, wait_until
 
 
 def master_read(master: int, n: int, timeout: float = 2.0) -> bytes:
