@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from modemctl.driver import Engine
-from tests.driver.responder import ScriptedDCE
+from tests.driver.responder import ScriptedDCE, scripted_dce
 from tests.support import wait_until
 
 __all__ = ["wait_until"]
@@ -17,11 +17,8 @@ SCALE = 0.05
 
 @pytest.fixture
 async def dce() -> AsyncIterator[ScriptedDCE]:
-    d = ScriptedDCE(guard=50 * 0.02 * SCALE)
-    try:
+    async with scripted_dce(SCALE) as d:
         yield d
-    finally:
-        d.close()
 
 
 @pytest.fixture
