@@ -110,6 +110,17 @@ def port_of(doc: dict[str, Any], number: str) -> str:
     return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
 
 
+def far_end(doc: dict[str, Any], env: Mapping[str, str], *options: str,
+            number: str = "5551002") -> Proc:
+    """``modemctl answer OPTIONS`` on line ``number``, its stdin held open (it never
+    hangs up by itself); returns once it waits for a call, stopped if it never does."""
+    proc = Proc([*MODEMCTL, "answer", *options, port_of(doc, number)], dict(env), stdin=True)
+    if not proc.wait_for(b"waiting for a call"):
+        proc.stop()
+        raise AssertionError(f"the answering side never waited for a call:\n{proc}")
+    return proc
+
+
 @contextmanager
 def fake_exchange(base: Path, *lines: str) -> Iterator[Fake]:
     """``modemctl fake run --json`` as a process; yields its JSON document and the env."""

@@ -9,14 +9,7 @@ import subprocess
 from typing import Any
 
 from modemctl.cli.exitcodes import ExitCode
-from tests.cli.procs import MODEMCTL, Fake, Proc, port_of, run
-
-
-def far_end(doc: dict[str, Any], env: dict[str, str], *options: str) -> Proc:
-    """``modemctl answer`` on 5551002, its stdin held open: it never hangs up by itself."""
-    proc = Proc([*MODEMCTL, "answer", *options, port_of(doc, "5551002")], env, stdin=True)
-    assert proc.wait_for(b"waiting for a call"), str(proc)
-    return proc
+from tests.cli.procs import MODEMCTL, Fake, Proc, far_end, port_of, run
 
 
 def piped_dial(doc: dict[str, Any], env: dict[str, str], data: bytes, *options: str

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from modemctl.cli.exitcodes import ExitCode
-from tests.cli.procs import MODEMCTL, Fake, Proc, port_of, run
+from tests.cli.procs import MODEMCTL, Fake, Proc, far_end, port_of, run
 from tests.cli.tmux import Tmux
 from tests.support import require_program
 
@@ -29,9 +29,8 @@ def tmux(fake: Fake) -> Iterator[Tmux]:
 def test_dial_session_in_a_terminal(fake: Fake,
                                     tmux: Tmux) -> None:
     doc, env = fake
-    far = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    far = far_end(doc, env)
     try:
-        assert far.wait_for(b"waiting for a call"), str(far)
         tmux.start([*MODEMCTL, "dial", port_of(doc, "5551001"), "5551002"],
                    then="stty -a | tr ' ' '\\n' | grep -x -e echo -e icanon | tr '\\n' ' '")
         tmux.wait_for("connected; type ~? for help")
@@ -98,9 +97,8 @@ def test_at_console_in_a_terminal(fake: Fake,
 def test_at_console_dial_joins_the_call_and_tilde_dot_returns(
         fake: Fake, tmux: Tmux) -> None:
     doc, env = fake
-    far = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    far = far_end(doc, env)
     try:
-        assert far.wait_for(b"waiting for a call"), str(far)
         tmux.start([*MODEMCTL, "at", port_of(doc, "5551001")])
         tmux.wait_for("AT>")
         tmux.type("ATDT5551002")
@@ -178,9 +176,8 @@ def test_status_lines_do_not_overwrite_far_end_text_ending_in_cr(
 def test_another_escape_character_in_a_terminal(fake: Fake,
                                                 tmux: Tmux) -> None:
     doc, env = fake
-    far = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    far = far_end(doc, env)
     try:
-        assert far.wait_for(b"waiting for a call"), str(far)
         tmux.start([*MODEMCTL, "dial", "-e", "%", port_of(doc, "5551001"), "5551002"])
         tmux.wait_for("connected; type %? for help, %. to hang up")
         tmux.type("~.")                       # not the escape any more: data
