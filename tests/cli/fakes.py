@@ -147,3 +147,11 @@ def after(condition: Callable[[], bool], action: Callable[[], None],
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
+
+
+def type_then_close(peer: EchoPeer, type_: Callable[[bytes], None], close: Callable[[], None],
+                    data: bytes) -> None:
+    """Type ``data`` once ``peer`` has answered, and end the input (close the
+    keyboard) once the far end has it: a dial that sends one line and hangs up."""
+    after(peer.connected.is_set, lambda: type_(data))
+    after(lambda: data in peer.received, close)

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from modemctl.cli import main
 from modemctl.cli.exitcodes import ExitCode, render_table
 from modemctl.line import open_line
-from tests.cli.fakes import SCALE, FakeSwitch, after, keyboard, wait_for
+from tests.cli.fakes import SCALE, FakeSwitch, after, keyboard, type_then_close, wait_for
 
 pytestmark = pytest.mark.usefixtures("scaled")
 
@@ -209,8 +209,7 @@ def test_dial_connects_the_terminal_and_hangs_up_at_end_of_input(
         runner: CliRunner, switch: FakeSwitch) -> None:
     peer = switch.echo_peer("5551002", greeting=b"welcome\r\n")
     with keyboard() as (stdin, type_, close):
-        after(peer.connected.is_set, lambda: type_(b"hello\r"))
-        after(lambda: b"hello\r" in peer.received, close)
+        type_then_close(peer, type_, close, b"hello\r")
         result = runner.invoke(main, ["dial", "--secure", switch.port("5551001"), "5551002"],
                                input=stdin)
     assert result.exit_code == ExitCode.OK, result.output
@@ -225,8 +224,7 @@ def test_dial_connects_the_terminal_and_hangs_up_at_end_of_input(
 def test_quiet_dial_prints_only_the_far_end(runner: CliRunner, switch: FakeSwitch) -> None:
     peer = switch.echo_peer("5551002", greeting=b"welcome\r\n")
     with keyboard() as (stdin, type_, close):
-        after(peer.connected.is_set, lambda: type_(b"x"))
-        after(lambda: b"x" in peer.received, close)
+        type_then_close(peer, type_, close, b"x")
         result = runner.invoke(main, ["-q", "dial", switch.port("5551001"), "5551002"],
                                input=stdin)
     assert result.exit_code == ExitCode.OK, result.output
