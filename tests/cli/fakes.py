@@ -2,7 +2,7 @@
 
 click's test runner runs a command (and its ``asyncio.run``) in the test's
 thread, so the exchange cannot share that loop: it runs on a
-:class:`~modemctl.cli.loop.LoopThread`, exactly like a separate process
+:class:`~modemctl.loopthread.LoopThread`, exactly like a separate process
 would, and tests reach it with :meth:`FakeSwitch.run`.
 """
 
@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, BinaryIO, TypeVar
 
-from modemctl.cli.loop import LoopThread
 from modemctl.fake import Exchange
 from modemctl.line import open_line
+from modemctl.loopthread import LoopThread
 
 T = TypeVar("T")
 
