@@ -106,7 +106,7 @@ def wait_for(predicate: Callable[[], bool], limit: float = 15.0, step: float = 0
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(step)
+        time.sleep(step)                # a state on another thread: polled, bounded
     return predicate()
 
 

@@ -57,7 +57,7 @@ class Proc:
                 return True
             if self.popen.poll() is not None:
                 break
-            time.sleep(0.02)
+            time.sleep(0.02)            # another process's output: nothing to wait on
         for t in self._threads:
             t.join(0.5)
         return needle in buf

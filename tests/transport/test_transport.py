@@ -309,7 +309,7 @@ async def test_reading_pauses_at_high_water_and_resumes(pty_pair: tuple[int, str
                     break
             if sent == len(payload):
                 break
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)                    # one loop step: the port is read
         assert not tr._fd_reading                     # type: ignore[attr-defined]
         held = len(tr._rbuf)                          # type: ignore[attr-defined]
         assert sent > 2048
