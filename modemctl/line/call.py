@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from modemctl.at import ResultCode
+from modemctl.at.events import CarrierSource
 from modemctl.driver import Engine, EngineMode
 from modemctl.errors import (
     CallLost,
@@ -102,7 +103,7 @@ class Call:
         self._online.set()
         self._drained = False
         self.end_seen = asyncio.Event()       # the engine reported the end (CarrierLost)
-        self.end_source: str | None = None     # "result-code", "dcd" or "port"
+        self.end_source: CarrierSource | None = None
         self._ended = asyncio.Event()
         self.log: Logger = line.log.bind(call_id=call_id)
 
