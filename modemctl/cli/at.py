@@ -32,12 +32,12 @@ from modemctl.cli import completion
 from modemctl.cli.context import Settings, baud_option, pass_settings
 from modemctl.cli.exitcodes import ExitCode, for_error, for_reason
 from modemctl.cli.failures import describe
-from modemctl.cli.loop import LoopThread
 from modemctl.cli.target import Target, default_line_set, looks_like_port
 from modemctl.cli.terminal import SessionEnd, notice, raw_terminal, run_session, std_streams
 from modemctl.driver import Engine, EngineMode
 from modemctl.errors import CommandError, ModemctlError
 from modemctl.line.states import reason_for_result
+from modemctl.loopthread import LoopThread
 
 HISTORY_LENGTH = 1000
 RESYNC_ATTEMPTS = 3

@@ -29,11 +29,11 @@ import click
 
 from modemctl.cli.context import Settings, pass_settings
 from modemctl.cli.exitcodes import ExitCode
-from modemctl.cli.loop import LoopThread
 from modemctl.cli.render import enum_name, event_text, report_summary
 from modemctl.errors import ModemctlError
 from modemctl.fake import Exchange
 from modemctl.line import Call, CallState, Line, Secured, open_line
+from modemctl.loopthread import LoopThread
 
 PERSONALITY = "conexant-v92"
 NUMBER_A, NUMBER_B, THIRD_PARTY, THIRD_NAME = "5551001", "5551002", "5559999", "ALICE"

@@ -258,8 +258,10 @@ _control_option = click.option(
     help="Control socket of the exchange (default: looked up in the registry).")
 
 
-def _find_control(number: str | None, control_path: Path | None) -> Path:
-    """The control socket to use: the given one, or the exchange serving ``number``."""
+def _find_control(number: str | None, control_path: Path | None,
+                  choose: str = "--control PATH") -> Path:
+    """The control socket to use: the given one, or the exchange serving ``number``;
+    ``choose`` names the options that pick one when several exchanges run."""
     if control_path is not None:
         return control_path
     entries = [e for e in registry.list_exchanges() if e.control]
@@ -270,7 +272,7 @@ def _find_control(number: str | None, control_path: Path | None) -> Path:
         if len(entries) > 1:
             pids = ", ".join(str(e.pid) for e in entries)
             raise click.ClickException(f"{len(entries)} fake exchanges are running "
-                                       f"(PIDs {pids}); pass --control PATH")
+                                       f"(PIDs {pids}); pass {choose}")
         return Path(str(entries[0].control))
     serving = [e for e in entries if e.serves(number)]
     if len(serving) == 1:
@@ -389,11 +391,19 @@ def dead_cmd(number: str, state: str, control_path: Path | None) -> None:
     click.echo(f"line {number} is {'dead' if state == 'on' else 'working'}")
 
 
+_BY_LINE = "--line NUMBER (the line the party rang) or --control PATH"
+_party_line_option = click.option(
+    "--line", "number", metavar="NUMBER", shell_complete=complete_number,
+    help="The line PARTY rang: its exchange is found as `ring` finds it (needed when "
+         "more than one fake exchange runs).")
+
+
 @fake.command("send")
 @click.argument("party")
 @click.argument("text")
+@_party_line_option
 @_control_option
-def send_cmd(party: str, text: str, control_path: Path | None) -> None:
+def send_cmd(party: str, text: str, number: str | None, control_path: Path | None) -> None:
     """Send TEXT to the line as the caller PARTY (from `ring`), once it answered.
 
     TEXT goes out exactly as given; in bash, $'hello\\r\\n' adds a line end.
@@ -403,7 +413,7 @@ def send_cmd(party: str, text: str, control_path: Path | None) -> None:
     except UnicodeEncodeError:
         raise click.BadParameter("only latin-1 characters (one byte each) can be sent",
                                  param_hint="TEXT") from None
-    r = _call(_find_control(None, control_path), "send", {"party": party, "data": text})
+    r = _call(_find_control(number, control_path, _BY_LINE), "send", {"party": party, "data": text})
     click.echo(f"sent {r['sent']} bytes as {party}")
 
 
@@ -411,11 +421,12 @@ def send_cmd(party: str, text: str, control_path: Path | None) -> None:
 @click.argument("party")
 @click.option("--timeout", "wait", type=click.FloatRange(0, 600), default=1.0,
               show_default=True, help="Seconds to wait for data.")
+@_party_line_option
 @_control_option
-def recv_cmd(party: str, wait: float, control_path: Path | None) -> None:
+def recv_cmd(party: str, wait: float, number: str | None, control_path: Path | None) -> None:
     """Print what the line sent to the caller PARTY (from `ring`); exit 3 when the
     call is over."""
-    r = _call(_find_control(None, control_path), "recv",
+    r = _call(_find_control(number, control_path, _BY_LINE), "recv",
               {"party": party, "timeout": wait, "max": 65536}, timeout=wait + 10.0)
     sys.stdout.buffer.write(str(r["data"]).encode("latin-1"))
     sys.stdout.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 import click
 from serial.tools import list_ports
@@ -18,12 +19,16 @@ from serial.tools import list_ports
 from modemctl.cli.config import LineConfig
 from modemctl.cli.context import Settings, pass_settings
 
+#: Where a row comes from: a serial port the kernel has, a fake exchange's line,
+#: or a line named in the config file.
+PortKind = Literal["serial", "fake", "line"]
+
 
 @dataclass(frozen=True)
 class PortRow:
     """One row of the listing, whatever its source."""
 
-    kind: str          # "serial", "fake", "line"
+    kind: PortKind
     port: str
     description: str
 

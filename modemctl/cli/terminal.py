@@ -28,7 +28,7 @@ import termios
 import tty
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Literal, Protocol
 
 from modemctl.cli.escape import ESCAPE, Command, EscapeParser, Send, help_text
 from modemctl.cli.script import Matcher, SessionOptions
@@ -103,13 +103,17 @@ def json_lines() -> bool:
     return _json_lines
 
 
-def json_line(event: str, level: str, **fields: object) -> str:
+#: The levels a JSON line can carry (structlog's names, as the log lines spell them).
+Level = Literal["debug", "info", "warning", "error", "critical"]
+
+
+def json_line(event: str, level: Level, **fields: object) -> str:
     """One JSON object in the shape of the JSON log lines (event, level, timestamp)."""
     stamp = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
     return json.dumps({"event": event, "level": level, "timestamp": stamp, **fields})
 
 
-def notice(text: str, *, event: str = "notice", level: str = "info",
+def notice(text: str, *, event: str = "notice", level: Level = "info",
            **fields: object) -> None:
     """Print a local message during a session, on its own line(s), to stderr.
 

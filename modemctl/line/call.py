@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from modemctl.at import ResultCode
+from modemctl.at.events import CarrierSource
 from modemctl.driver import Engine, EngineMode
 from modemctl.errors import (
     CallLost,
@@ -44,6 +45,7 @@ from modemctl.line.secure import (
     restore,
 )
 from modemctl.line.states import CallState, DisconnectReason, check_transition
+from modemctl.log import Logger
 
 SecureRequest = bool | Literal["best-effort"]
 Direction = Literal["outgoing", "incoming"]
@@ -54,7 +56,7 @@ class CallOwner(Protocol):
 
     engine: Engine
     hub: EventHub
-    log: Any
+    log: Logger
 
     def caps_required(self) -> LineCaps:
         """The line's probed caps."""
@@ -109,9 +111,9 @@ class Call:
         self._online.set()
         self._drained = False
         self.end_seen = asyncio.Event()       # the engine reported the end (CarrierLost)
-        self.end_source: str | None = None     # "result-code", "dcd" or "port"
+        self.end_source: CarrierSource | None = None
         self._ended = asyncio.Event()
-        self.log: Any = line.log.bind(call_id=call_id)
+        self.log: Logger = line.log.bind(call_id=call_id)
 
     def __repr__(self) -> str:
         return f"<Call {self.call_id} {self.direction} {self.state.name}>"

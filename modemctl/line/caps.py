@@ -10,6 +10,7 @@ can explain itself and the CLI can print the matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from modemctl.line.report import PROTECTING, Mechanism
 from modemctl.locations import Location
@@ -20,11 +21,18 @@ from modemctl.profiles import Profile
 MIN_RIDE_THROUGH = 5
 
 
+#: What the probe judges from the modem's answers: an extended feature, or an
+#: S-register the secure logic depends on.
+Feature = Literal["v92-call-waiting", "fax", "caller-id", "S9", "S10"]
+#: The S-registers among them.
+RegisterFeature = Literal["S9", "S10"]
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing the probe inferred about the modem, and the answers it came from."""
 
-    feature: str          # "v92-call-waiting", "fax", "caller-id", "S9", "S10"
+    feature: Feature
     supported: bool
     evidence: str
 

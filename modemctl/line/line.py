@@ -15,11 +15,10 @@ import itertools
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from modemctl.at import (
     CarrierLost,
-    NumericFamily,
     ResultCode,
     RingIndicator,
     Unsolicited,
@@ -60,7 +59,7 @@ from modemctl.line.secure import (
 )
 from modemctl.line.states import CallState, DisconnectReason, reason_for_result
 from modemctl.locations import Location, get_location
-from modemctl.log import get_logger, register_secret
+from modemctl.log import Logger, get_logger, register_secret
 from modemctl.profiles import Profile, get_profile
 
 #: Nominal (protocol) seconds; the engine scales them by time_scale.
@@ -93,7 +92,7 @@ class Line:
         #: What could not be put back at close.
         self.restore_failures: tuple[str, ...] = ()
         self.time_scale = time_scale
-        self.log: Any = get_logger(line=name)
+        self.log: Logger = get_logger(line=name)
         self.hub = EventHub()
         self.caps: LineCaps | None = None
         self._forced_profile = profile
@@ -215,7 +214,7 @@ class Line:
             s12 = await read_setting(self.engine, Setting("S12", 0))
             if s12 is not None:
                 self.engine.s12 = s12
-            self.engine.numeric_family = cast(NumericFamily, profile.numeric_codes)
+            self.engine.numeric_family = profile.numeric_codes
             self.caps = build_caps(answers, self.location, country, caller_id, notes,
                                    profile=self._forced_profile,
                                    has_dcd=self.engine.lines.cd is not None,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from modemctl.errors import CommandError, CommandTimeout
-from modemctl.line.caps import Finding, LineCaps, derive_caps
+from modemctl.line.caps import Feature, Finding, LineCaps, RegisterFeature, derive_caps
 from modemctl.line.secure import CommandPort, Setting, read_setting
 from modemctl.locations import Location
 from modemctl.profiles import Profile, choose_profile
@@ -93,7 +93,7 @@ def _shown(lines: tuple[str, ...] | None) -> str:
 
 
 async def offered(port: CommandPort, parameter: str, parse: Callable[[Sequence[str]], Sequence[T]],
-                  feature: str) -> tuple[tuple[T, ...], Finding]:
+                  feature: Feature) -> tuple[tuple[T, ...], Finding]:
     """The values ``AT<parameter>=?`` offers, cross-checked by reading the parameter.
 
     Support needs both: a test answer that lists values (a bare ``OK`` lists
@@ -125,7 +125,8 @@ def _read_value(parameter: str, lines: tuple[str, ...] | None) -> str | None:
     return m.group(0) if m else None
 
 
-async def read_register(port: CommandPort, register: str) -> tuple[int | None, Finding]:
+async def read_register(port: CommandPort, register: RegisterFeature
+                        ) -> tuple[int | None, Finding]:
     """An S-register's value (``000`` is a value), or None with why it is not trusted."""
     value = await read_setting(port, Setting(register, 0))
     if value is None or not 0 <= value <= 255:

@@ -19,12 +19,10 @@ Fax has the same blocking form, in its own layer (``modemctl.fax.sync``):
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from modemctl.line.call import Call, SecureRequest
 from modemctl.line.caps import LineCaps
@@ -35,45 +33,15 @@ from modemctl.line.report import SecureReport
 from modemctl.line.secure import Media
 from modemctl.line.states import CallState, DisconnectReason
 from modemctl.locations import Location
+from modemctl.loopthread import LoopThread
 
 T = TypeVar("T")
-
-
-class _LoopThread:
-    """An event loop running in its own daemon thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="modemctl-sync", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        """Run ``coro`` on the loop and wait for it (cancelled on timeout)."""
-        if threading.current_thread() is self._thread:
-            coro.close()
-            raise RuntimeError("the sync facade cannot be used from inside its own loop")
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            return future.result(timeout)
-        except TimeoutError:
-            future.cancel()
-            raise
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5.0)
-        if not self._thread.is_alive():
-            self.loop.close()
 
 
 class SyncCall:
     """Blocking view of a :class:`~modemctl.line.Call`; a context manager that drops."""
 
-    def __init__(self, call: Call, runner: _LoopThread) -> None:
+    def __init__(self, call: Call, runner: LoopThread) -> None:
         self._call = call
         self._run = runner.run
 
@@ -142,7 +110,7 @@ class SyncCall:
 class SyncLine:
     """Blocking view of a :class:`~modemctl.line.Line`."""
 
-    def __init__(self, line: Line, runner: _LoopThread) -> None:
+    def __init__(self, line: Line, runner: LoopThread) -> None:
         self._line = line
         self._runner = runner
 
@@ -200,7 +168,7 @@ def open_line(url: str, location: str | Location | None = None, time_scale: floa
               lock: bool = True, baudrate: int = 115200, name: str | None = None,
               timeout: float | None = 60.0) -> Iterator[SyncLine]:
     """Open a line for a synchronous script (same arguments as the async ``open_line``)."""
-    runner = _LoopThread()
+    runner = LoopThread(name="modemctl-sync")
     cm = _open_line(url, location, time_scale, trace=trace, probe=probe, profile=profile,
                     lock=lock, baudrate=baudrate, name=name)
     try:

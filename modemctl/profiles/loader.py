@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from modemctl.at.codes import NUMERIC_TABLES, NumericFamily
 from modemctl.errors import ConfigError
 from modemctl.profiles.model import (
     PROBE_KEYS,
@@ -31,8 +32,6 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 #: An init command: the part after "AT", without CR, ';' or a dial/answer.
 _INIT_CMD = re.compile(r"^[A-Za-z&+%\\][A-Za-z0-9&+%\\=?,.\-]*$")
 _FAX_CLASS = re.compile(r"^\d+(\.\d+)?$")
-#: Numeric result-code tables the AT core knows (codes 9 and up differ by vendor).
-NUMERIC_CODE_TABLES = ("hayes", "conexant", "usr", "lucent")
 _COUNTRY = re.compile(r"^[0-9A-Fa-f]{2}$")
 
 
@@ -192,6 +191,16 @@ def _fax(r: _Reader) -> Fax:
                                     "(firmware-notes/fax-call-waiting.md)"))
 
 
+def _numeric_family(r: _Reader) -> NumericFamily:
+    """The profile's numeric result-code table: one the AT core knows (codes 9
+    and up differ by vendor)."""
+    name = r.string("numeric_codes", "hayes")
+    for family in NUMERIC_TABLES:
+        if family == name:
+            return family
+    raise r.fail("numeric_codes", f"{name!r} is not one of {tuple(NUMERIC_TABLES)}")
+
+
 def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     """Build a :class:`Profile` from parsed TOML, or raise ConfigError."""
     r = _Reader(source, data)
@@ -225,9 +234,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     regs = _registers(r.sub("registers"))
     fax = _fax(r.sub("fax"))
 
-    numeric = r.string("numeric_codes", "hayes")
-    if numeric not in NUMERIC_CODE_TABLES:
-        raise r.fail("numeric_codes", f"{numeric!r} is not one of {NUMERIC_CODE_TABLES}")
+    numeric = _numeric_family(r)
     return Profile(
         name=name,
         family=r.string("family"),

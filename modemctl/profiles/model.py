@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from modemctl.at.codes import NumericFamily
+
 #: The probe commands whose answers match rules are written against.
 PROBE_KEYS: tuple[str, ...] = ("ati0", "ati3", "gmi", "gmm")
 
@@ -134,7 +136,7 @@ class Profile:
     fax: Fax
     max_rate: int | None
     dial_buffer: int
-    numeric_codes: str
+    numeric_codes: NumericFamily
     sources: tuple[str, ...]
 
     @property

@@ -25,6 +25,7 @@ import serial
 import serial_asyncio
 
 from modemctl.errors import PortClosed
+from modemctl.log import Logger
 from modemctl.transport.base import READ_HIGH_WATER, PortTransport
 
 HIGH_WATER = 64 * 1024
@@ -52,7 +53,7 @@ class AsyncioTransport(PortTransport):
     """A port driven by ``serial_asyncio.SerialTransport`` on the event loop."""
 
     def __init__(self, port: Any, url: str, lines_available: bool,
-                 on_close: Callable[[], None], log: Any) -> None:
+                 on_close: Callable[[], None], log: Logger) -> None:
         super().__init__(port, url, lines_available, on_close, log)
         self._reading_paused = False
         self._proto = _Protocol(self)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import serial
 
 from modemctl.errors import PortClosed, PortNotFound, TransportError
+from modemctl.log import Logger
 from modemctl.transport.linewatch import LineState, LineWatch, WatchMode, start_watch
 
 READ_HIGH_WATER = 1 << 20  # unread bytes before a backend stops reading the port
@@ -211,7 +212,7 @@ class PortTransport(Transport):
     with :meth:`_fail`, and resumes a paused reader in :meth:`_consumed`."""
 
     def __init__(self, port: Any, url: str, lines_available: bool,
-                 on_close: Callable[[], None], log: Any) -> None:
+                 on_close: Callable[[], None], log: Logger) -> None:
         self.url = url
         self._port = port
         self._log = log

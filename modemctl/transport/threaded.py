@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from modemctl.errors import PortClosed
+from modemctl.log import Logger
 from modemctl.transport.base import READ_HIGH_WATER, PortTransport
 
 READ_POLL = 0.05          # seconds a blocked read waits before re-checking the stop flag
@@ -52,7 +53,7 @@ class ThreadTransport(PortTransport):
     """pyserial port driven by two threads, bridged into asyncio."""
 
     def __init__(self, port: Any, url: str, lines_available: bool,
-                 on_close: Callable[[], None], log: Any) -> None:
+                 on_close: Callable[[], None], log: Logger) -> None:
         super().__init__(port, url, lines_available, on_close, log)
         self._stop = threading.Event()
         self._room = threading.Event()      # cleared while the reader thread must pause

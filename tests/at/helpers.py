@@ -5,7 +5,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 
+from hypothesis import HealthCheck, settings
+
 from modemctl.at import NEED_DATA, ATConnection, Event
+
+#: Hypothesis settings for the core's property tests: enough examples to find
+#: a framing bug, no per-example deadline (a slow CI core is not a failure).
+PROPERTY = settings(max_examples=200, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 def drain(core: ATConnection, *, flush: bool = False) -> list[Event]:

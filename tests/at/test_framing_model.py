@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from modemctl.at import (
@@ -28,10 +28,7 @@ from modemctl.at import (
     Unsolicited,
     UnsolicitedKind,
 )
-from tests.at.helpers import drain
-
-PROPERTY = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+from tests.at.helpers import PROPERTY, drain
 
 # Final results a command can get, as (code, verbose text, numeric code).
 FINALS = [(ResultCode.OK, "OK", "0"), (ResultCode.ERROR, "ERROR", "4"),

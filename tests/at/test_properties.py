@@ -3,7 +3,7 @@ and memory stays bounded; chunking never changes what the core reports."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from modemctl.at import (
@@ -21,10 +21,7 @@ from modemctl.at import (
     UnsolicitedKind,
 )
 from modemctl.errors import InvalidCommand
-from tests.at.helpers import drain
-
-FAST = settings(max_examples=200, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+from tests.at.helpers import PROPERTY, drain
 
 MAX_LINE = 256
 
@@ -54,7 +51,7 @@ def _run(stream: bytes, splits: list[int], command: str | None) -> list[Event]:
     return events
 
 
-@FAST
+@PROPERTY
 @given(hostile, st.lists(st.integers(1, 64), max_size=40),
        st.sampled_from([None, "AT", "ATI0", "ATD5551234", "AT+PCW?"]))
 def test_hostile_streams_keep_the_framing_invariants(stream: bytes, splits: list[int],
@@ -78,7 +75,7 @@ def test_hostile_streams_keep_the_framing_invariants(stream: bytes, splits: list
     assert not any(isinstance(e, FormatChanged) for e in events)
 
 
-@FAST
+@PROPERTY
 @given(hostile, st.lists(st.integers(1, 16), max_size=60))
 def test_chunking_does_not_change_meaning_in_data_mode(stream: bytes,
                                                        splits: list[int]) -> None:
@@ -102,7 +99,7 @@ def test_chunking_does_not_change_meaning_in_data_mode(stream: bytes,
     assert data_and_events(splits) == whole
 
 
-@FAST
+@PROPERTY
 @given(st.text(max_size=80))
 def test_send_command_accepts_or_raises_invalid_command(text: str) -> None:
     core = ATConnection()

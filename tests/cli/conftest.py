@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from click.testing import CliRunner
 
 from modemctl import log
 from modemctl.cli import main
+from modemctl.line import Call, Line
 from tests.cli.fakes import SCALE, FakeSwitch
+from tests.cli.procs import Fake, fake_exchange
 
 __all__ = ["main"]
 
@@ -56,3 +59,28 @@ def switch() -> Iterator[FakeSwitch]:
 def scaled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run the CLI's driver at the fake's time scale."""
     monkeypatch.setenv("MODEMCTL_TIME_SCALE", str(SCALE))
+
+
+@pytest.fixture
+def waiting_for_call(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once the command under test waits for a call (``Line.wait_for_call``).
+
+    A test caller rings only then: a ring that came while the command was still
+    opening and probing its line would be missed, or counted, by chance.
+    """
+    waiting = threading.Event()
+    original = Line.wait_for_call
+
+    async def wait_for_call(self: Line) -> Call:
+        waiting.set()
+        return await original(self)
+
+    monkeypatch.setattr(Line, "wait_for_call", wait_for_call)
+    return waiting
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[Fake]:
+    """``modemctl fake run`` as a process, with 5551001 (conexant) and 5551002 (agere)."""
+    with fake_exchange(tmp_path, "5551001:conexant-v92", "5551002:agere-v92") as started:
+        yield started

@@ -2,7 +2,7 @@
 
 click's test runner runs a command (and its ``asyncio.run``) in the test's
 thread, so the exchange cannot share that loop: it runs on a
-:class:`~modemctl.cli.loop.LoopThread`, exactly like a separate process
+:class:`~modemctl.loopthread.LoopThread`, exactly like a separate process
 would, and tests reach it with :meth:`FakeSwitch.run`.
 """
 
@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, BinaryIO, TypeVar
 
-from modemctl.cli.loop import LoopThread
 from modemctl.fake import Exchange
 from modemctl.line import open_line
+from modemctl.loopthread import LoopThread
 
 T = TypeVar("T")
 
@@ -106,7 +106,7 @@ def wait_for(predicate: Callable[[], bool], limit: float = 15.0, step: float = 0
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(step)
+        time.sleep(step)                # a state on another thread: polled, bounded
     return predicate()
 
 
@@ -134,11 +134,24 @@ def keyboard() -> Iterator[tuple[BinaryIO, Callable[[bytes], None], Callable[[],
 
 def after(condition: Callable[[], bool], action: Callable[[], None],
           limit: float = 20.0) -> threading.Thread:
-    """Run ``action`` on a thread once ``condition`` holds (or after ``limit`` anyway)."""
+    """Run ``action`` on a thread once ``condition`` holds.
+
+    If it never holds within ``limit`` the action is not run: the command under
+    test then never gets what it waits for, and the test fails on its outcome
+    instead of going on as if the awaited state had come.
+    """
     def run() -> None:
-        wait_for(condition, limit)
-        action()
+        if wait_for(condition, limit):
+            action()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
+
+
+def type_then_close(peer: EchoPeer, type_: Callable[[bytes], None], close: Callable[[], None],
+                    data: bytes) -> None:
+    """Type ``data`` once ``peer`` has answered, and end the input (close the
+    keyboard) once the far end has it: a dial that sends one line and hangs up."""
+    after(peer.connected.is_set, lambda: type_(data))
+    after(lambda: data in peer.received, close)

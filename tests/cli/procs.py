@@ -57,7 +57,7 @@ class Proc:
                 return True
             if self.popen.poll() is not None:
                 break
-            time.sleep(0.02)
+            time.sleep(0.02)            # another process's output: nothing to wait on
         for t in self._threads:
             t.join(0.5)
         return needle in buf
@@ -101,8 +101,28 @@ def cli_env(base: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+#: A running ``modemctl fake run``: its ``--json`` document and the env to reach it.
+Fake = tuple[dict[str, Any], dict[str, str]]
+
+
+def port_of(doc: dict[str, Any], number: str) -> str:
+    """The port of line ``number`` in a ``fake run --json`` document."""
+    return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
+
+
+def far_end(doc: dict[str, Any], env: Mapping[str, str], *options: str,
+            number: str = "5551002") -> Proc:
+    """``modemctl answer OPTIONS`` on line ``number``, its stdin held open (it never
+    hangs up by itself); returns once it waits for a call, stopped if it never does."""
+    proc = Proc([*MODEMCTL, "answer", *options, port_of(doc, number)], dict(env), stdin=True)
+    if not proc.wait_for(b"waiting for a call"):
+        proc.stop()
+        raise AssertionError(f"the answering side never waited for a call:\n{proc}")
+    return proc
+
+
 @contextmanager
-def fake_exchange(base: Path, *lines: str) -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
+def fake_exchange(base: Path, *lines: str) -> Iterator[Fake]:
     """``modemctl fake run --json`` as a process; yields its JSON document and the env."""
     env = cli_env(base)
     args = [*MODEMCTL, "fake", "run", "--json", "--time-scale", str(SCALE)]

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from modemctl.cli import main
 from modemctl.cli.exitcodes import ExitCode, render_table
 from modemctl.line import open_line
-from tests.cli.fakes import SCALE, FakeSwitch, after, keyboard, wait_for
+from tests.cli.fakes import SCALE, FakeSwitch, after, keyboard, type_then_close, wait_for
 
 pytestmark = pytest.mark.usefixtures("scaled")
 
@@ -208,8 +209,7 @@ def test_dial_connects_the_terminal_and_hangs_up_at_end_of_input(
         runner: CliRunner, switch: FakeSwitch) -> None:
     peer = switch.echo_peer("5551002", greeting=b"welcome\r\n")
     with keyboard() as (stdin, type_, close):
-        after(peer.connected.is_set, lambda: type_(b"hello\r"))
-        after(lambda: b"hello\r" in peer.received, close)
+        type_then_close(peer, type_, close, b"hello\r")
         result = runner.invoke(main, ["dial", "--secure", switch.port("5551001"), "5551002"],
                                input=stdin)
     assert result.exit_code == ExitCode.OK, result.output
@@ -224,8 +224,7 @@ def test_dial_connects_the_terminal_and_hangs_up_at_end_of_input(
 def test_quiet_dial_prints_only_the_far_end(runner: CliRunner, switch: FakeSwitch) -> None:
     peer = switch.echo_peer("5551002", greeting=b"welcome\r\n")
     with keyboard() as (stdin, type_, close):
-        after(peer.connected.is_set, lambda: type_(b"x"))
-        after(lambda: b"x" in peer.received, close)
+        type_then_close(peer, type_, close, b"x")
         result = runner.invoke(main, ["-q", "dial", switch.port("5551001"), "5551002"],
                                input=stdin)
     assert result.exit_code == ExitCode.OK, result.output
@@ -259,20 +258,26 @@ def test_dial_tilde_s_secures_the_call_that_is_up(runner: CliRunner,
     assert wait_for(lambda: b"after\r" in peer.received), (result.output, peer.received)
 
 
-def test_answer_shows_caller_id_and_connects(runner: CliRunner, switch: FakeSwitch) -> None:
+def test_answer_shows_caller_id_and_connects(runner: CliRunner, switch: FakeSwitch,
+                                             waiting_for_call: threading.Event) -> None:
+    answered = threading.Event()
+
     async def caller() -> bytes:
-        await asyncio.sleep(0.3)
+        assert await asyncio.to_thread(waiting_for_call.wait, 15)
         party = await switch.exchange.ring_in("5551002", caller="5559999", name="ALICE")
         assert await party.answered()
+        answered.set()
         party.write(b"hi from alice\r\n")
-        await asyncio.sleep(0.5)
-        got = await party.read(100)
+        got = b""
+        async with asyncio.timeout(10):
+            while not got.endswith(b"\r"):
+                got += await party.read(100)
         await party.hangup()
         return got
 
     with keyboard() as (stdin, type_, _close):
         future = switch.spawn(caller())
-        after(lambda: False, lambda: type_(b"hello alice\r"), limit=1.5)
+        after(answered.is_set, lambda: type_(b"hello alice\r"))
         result = runner.invoke(main, ["answer", switch.port("5551002")], input=stdin)
     # The far end hung up: on a pty (no DCD, no RI) that cannot be told from a lost line.
     assert result.exit_code == ExitCode.ENDED_UNEXPLAINED, result.output
@@ -338,19 +343,23 @@ def test_at_dial_result_gives_the_disconnect_status(runner: CliRunner,
     assert result.output.splitlines() == ["NO DIALTONE"]
 
 
-def _ring(switch: FakeSwitch, number: str) -> None:
+def _ring(switch: FakeSwitch, number: str, waiting: threading.Event) -> None:
+    """Call ``number`` once the command waits for a call; stay on the line until
+    the command hangs up (its own, local hang-up is what the test looks at)."""
     async def caller() -> None:
-        await asyncio.sleep(0.3)
+        assert await asyncio.to_thread(waiting.wait, 15)
         party = await switch.exchange.ring_in(number, caller="5559999")
         await party.answered()
-        await asyncio.sleep(1.0)
-        await party.hangup()
+        async with asyncio.timeout(20):
+            while await party.read(100):
+                pass
 
     switch.spawn(caller())
 
 
-def test_answer_secure_reports_what_it_applied(runner: CliRunner, switch: FakeSwitch) -> None:
-    _ring(switch, "5551002")
+def test_answer_secure_reports_what_it_applied(runner: CliRunner, switch: FakeSwitch,
+                                               waiting_for_call: threading.Event) -> None:
+    _ring(switch, "5551002", waiting_for_call)
     result = runner.invoke(main, ["answer", "--secure", switch.port("5551002")], input=b"")
     assert result.exit_code == ExitCode.OK, result.output
     assert "answering (secure=true)" in result.output
@@ -387,10 +396,10 @@ def test_json_log_lines_carry_line_and_call(runner: CliRunner, switch: FakeSwitc
     assert peer.ended.wait(10)
 
 
-def test_answer_on_ring_n_when_the_caller_gives_up_first(runner: CliRunner,
-                                                          switch: FakeSwitch) -> None:
+def test_answer_on_ring_n_when_the_caller_gives_up_first(
+        runner: CliRunner, switch: FakeSwitch, waiting_for_call: threading.Event) -> None:
     async def impatient() -> None:
-        await asyncio.sleep(0.3)
+        assert await asyncio.to_thread(waiting_for_call.wait, 15)
         await switch.exchange.ring_in("5551002", caller="5559999", max_rings=2)
 
     switch.spawn(impatient())

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from modemctl.cli import main
 from modemctl.cli.exitcodes import ExitCode
-from tests.cli.fakes import FakeSwitch, after, keyboard
+from tests.cli.fakes import FakeSwitch, keyboard, type_then_close
 
 
 def test_baud_sets_the_port_speed(runner: CliRunner, switch: FakeSwitch) -> None:
@@ -40,8 +40,7 @@ def test_quiet_failed_dial_still_says_why(runner: CliRunner, switch: FakeSwitch)
 def test_echo_shows_what_is_typed(runner: CliRunner, switch: FakeSwitch) -> None:
     peer = switch.echo_peer("5551002")
     with keyboard() as (stdin, type_, close):
-        after(peer.connected.is_set, lambda: type_(b"hello\r"))
-        after(lambda: b"hello\r" in peer.received, close)
+        type_then_close(peer, type_, close, b"hello\r")
         result = runner.invoke(main, ["-q", "dial", "--echo", "--idle", "0.5",
                                       switch.port("5551001"), "5551002"], input=stdin)
     assert result.exit_code == ExitCode.OK, result.output

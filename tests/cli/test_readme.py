@@ -21,7 +21,7 @@ import click
 import pytest
 
 from modemctl.cli import main
-from tests.cli.procs import MODEMCTL, Proc, fake_exchange
+from tests.cli.procs import Fake, Proc, fake_exchange, far_end, port_of
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 OFFICE, FAR = "5551001", "5551234"
@@ -51,9 +51,6 @@ def console_examples() -> list[tuple[str, list[str]]]:
     return examples
 
 
-Fake = tuple[dict[str, Any], dict[str, str]]
-
-
 @pytest.fixture
 def fake(tmp_path: Path) -> Iterator[Fake]:
     with fake_exchange(tmp_path, f"{OFFICE}:conexant-v92", f"{FAR}:agere-v92") as (doc, env):
@@ -64,15 +61,10 @@ def fake(tmp_path: Path) -> Iterator[Fake]:
         yield doc, {**env, "PATH": f"{bin_dir}{os.pathsep}{env['PATH']}", "COLUMNS": "100"}
 
 
-def port_of(doc: dict[str, Any], number: str) -> str:
-    return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
-
-
-def far_end(doc: dict[str, Any], env: dict[str, str]) -> Proc:
-    proc = Proc([*MODEMCTL, "answer", "--send", "login: ", "--expect", "LOGIN guest",
-                 "--send", r"welcome guest\r\n", port_of(doc, FAR)], env, stdin=True)
-    assert proc.wait_for(b"waiting for a call"), str(proc)
-    return proc
+def login_far_end(doc: dict[str, Any], env: dict[str, str]) -> Proc:
+    """The far end of the README's login example: prompts, expects, welcomes."""
+    return far_end(doc, env, "--send", "login: ", "--expect", "LOGIN guest",
+                   "--send", r"welcome guest\r\n", number=FAR)
 
 
 def comparable(line: str) -> bool:
@@ -99,7 +91,7 @@ def test_the_readme_console_examples_run(fake: Fake, tmp_path: Path) -> None:
     for command, shown in examples:
         if command in NOT_RUN:
             continue
-        far = far_end(doc, env) if FAR in command else None
+        far = login_far_end(doc, env) if FAR in command else None
         try:
             result = subprocess.run(["bash", "-c", command.replace("/dev/ttyUSB0", office)],
                                     cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -126,7 +118,7 @@ def test_the_sync_facade_example_runs(fake: Fake, tmp_path: Path) -> None:
                          section("Python API"), re.S)
     script = tmp_path / "example.py"
     script.write_text(code.replace("/dev/ttyUSB0", port_of(doc, OFFICE)))
-    far = far_end(doc, env)
+    far = login_far_end(doc, env)
     try:
         result = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
                                 text=True, timeout=60, check=False)

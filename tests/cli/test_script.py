@@ -58,7 +58,7 @@ async def test_idle_waits_for_quiet_after_end_of_input() -> None:
 
     async def chatty() -> None:
         for chunk in (b"one ", b"two ", b"three"):
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)           # paces the far end: gaps well inside the idle time
             call.incoming.put_nowait(chunk)
 
     talker = asyncio.create_task(chatty())

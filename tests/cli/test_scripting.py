@@ -6,33 +6,10 @@ Both ends are real ``modemctl`` processes on a ``modemctl fake run`` exchange.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from modemctl.cli.exitcodes import ExitCode
-from tests.cli.procs import MODEMCTL, Proc, fake_exchange, run
-
-Fake = tuple[dict[str, Any], dict[str, str]]
-
-
-@pytest.fixture
-def fake(tmp_path: Path) -> Iterator[Fake]:
-    with fake_exchange(tmp_path, "5551001:conexant-v92", "5551002:agere-v92") as started:
-        yield started
-
-
-def port_of(doc: dict[str, Any], number: str) -> str:
-    return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
-
-
-def far_end(doc: dict[str, Any], env: dict[str, str], *options: str) -> Proc:
-    """``modemctl answer`` on 5551002, its stdin held open: it never hangs up by itself."""
-    proc = Proc([*MODEMCTL, "answer", *options, port_of(doc, "5551002")], env, stdin=True)
-    assert proc.wait_for(b"waiting for a call"), str(proc)
-    return proc
+from tests.cli.procs import MODEMCTL, Fake, Proc, far_end, port_of, run
 
 
 def piped_dial(doc: dict[str, Any], env: dict[str, str], data: bytes, *options: str

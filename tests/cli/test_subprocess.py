@@ -8,26 +8,12 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from modemctl.cli.exitcodes import ExitCode
-from tests.cli.procs import MODEMCTL, Proc, cli_env, fake_exchange, run
-
-Fake = tuple[dict[str, Any], dict[str, str]]
-
-
-@pytest.fixture
-def fake(tmp_path: Path) -> Iterator[Fake]:
-    with fake_exchange(tmp_path, "5551001:conexant-v92", "5551002:agere-v92") as started:
-        yield started
-
-
-def port_of(doc: dict[str, Any], number: str) -> str:
-    return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
+from tests.cli.procs import MODEMCTL, Fake, Proc, cli_env, far_end, port_of, run
 
 
 def test_python_dash_m_runs_the_cli(fake: Fake) -> None:
@@ -76,10 +62,9 @@ def test_busy_port_between_processes(fake: Fake) -> None:
 
 def test_dial_and_answer_processes_talk_and_tilde_dot_ends_it(fake: Fake) -> None:
     doc, env = fake
-    answer = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    answer = far_end(doc, env)
     dial = None
     try:
-        assert answer.wait_for(b"waiting for a call"), str(answer)
         dial = Proc([*MODEMCTL, "dial", "--secure", "-e", "~", port_of(doc, "5551001"),
                      "5551002"], env, stdin=True)
         assert answer.wait_for(b"incoming call: 5551001"), str(answer)
@@ -155,10 +140,9 @@ def test_bash_completion_end_to_end(tmp_path: Path) -> None:
 
 def test_piped_console_dials_talks_and_returns(fake: Fake) -> None:
     doc, env = fake
-    answer = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    answer = far_end(doc, env)
     console = None
     try:
-        assert answer.wait_for(b"waiting for a call"), str(answer)
         console = Proc([*MODEMCTL, "at", port_of(doc, "5551001")], env, stdin=True)
         # All typed at once: the bytes after the ATD line belong to the call, then ~.
         # returns to the console, which reads the next command.

@@ -9,6 +9,7 @@ import os
 import pytest
 
 from modemctl.cli.terminal import SessionEnd, run_session
+from tests.support import wait_until
 
 
 class FakeCall:
@@ -74,10 +75,7 @@ async def test_pipe_input_is_read_through_the_event_loop() -> None:
         with os.fdopen(r, "rb", buffering=0, closefd=False) as stdin:
             task = asyncio.create_task(run_session(call, stdin=stdin, stdout=io.BytesIO(),
                                                    secure=no_secure))
-            for _ in range(200):
-                if bytes(call.sent) == b"line one\r":
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until(lambda: bytes(call.sent) == b"line one\r", "the first line sent")
             os.write(w, b"~.")
             end = (await asyncio.wait_for(task, 5)).end
     finally:
@@ -99,10 +97,7 @@ async def test_tilde_s_pauses_reading_secures_and_resumes() -> None:
     try:
         with os.fdopen(r, "rb", buffering=0, closefd=False) as stdin:
             task = asyncio.create_task(run_session(call, stdin=stdin, stdout=out, secure=secure))
-            for _ in range(200):
-                if out.getvalue() == b"after secure":
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until(lambda: out.getvalue() == b"after secure", "text after ~s")
             os.write(w, b"~.")
             end = (await asyncio.wait_for(task, 5)).end
     finally:

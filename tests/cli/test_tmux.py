@@ -6,12 +6,11 @@ import re
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from modemctl.cli.exitcodes import ExitCode
-from tests.cli.procs import MODEMCTL, Proc, fake_exchange, run
+from tests.cli.procs import MODEMCTL, Fake, Proc, far_end, port_of, run
 from tests.cli.tmux import Tmux
 from tests.support import require_program
 
@@ -19,13 +18,7 @@ pytestmark = [pytest.mark.tmux, pytest.mark.interop]
 
 
 @pytest.fixture
-def fake(tmp_path: Path) -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
-    with fake_exchange(tmp_path, "5551001:conexant-v92", "5551002:agere-v92") as started:
-        yield started
-
-
-@pytest.fixture
-def tmux(fake: tuple[dict[str, Any], dict[str, str]]) -> Iterator[Tmux]:
+def tmux(fake: Fake) -> Iterator[Tmux]:
     term = Tmux(require_program("tmux"), {**fake[1], "TERM": "xterm"})
     try:
         yield term
@@ -33,16 +26,11 @@ def tmux(fake: tuple[dict[str, Any], dict[str, str]]) -> Iterator[Tmux]:
         term.kill()
 
 
-def port_of(doc: dict[str, Any], number: str) -> str:
-    return next(str(ln["port"]) for ln in doc["lines"] if ln["number"] == number)
-
-
-def test_dial_session_in_a_terminal(fake: tuple[dict[str, Any], dict[str, str]],
+def test_dial_session_in_a_terminal(fake: Fake,
                                     tmux: Tmux) -> None:
     doc, env = fake
-    far = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    far = far_end(doc, env)
     try:
-        assert far.wait_for(b"waiting for a call"), str(far)
         tmux.start([*MODEMCTL, "dial", port_of(doc, "5551001"), "5551002"],
                    then="stty -a | tr ' ' '\\n' | grep -x -e echo -e icanon | tr '\\n' ' '")
         tmux.wait_for("connected; type ~? for help")
@@ -81,7 +69,7 @@ def test_dial_session_in_a_terminal(fake: tuple[dict[str, Any], dict[str, str]],
     assert b"~?" not in far.out and b"~s" not in far.out
 
 
-def test_at_console_in_a_terminal(fake: tuple[dict[str, Any], dict[str, str]],
+def test_at_console_in_a_terminal(fake: Fake,
                                   tmux: Tmux) -> None:
     doc, env = fake
     tmux.start([*MODEMCTL, "at", port_of(doc, "5551001")])
@@ -107,11 +95,10 @@ def test_at_console_in_a_terminal(fake: tuple[dict[str, Any], dict[str, str]],
 
 
 def test_at_console_dial_joins_the_call_and_tilde_dot_returns(
-        fake: tuple[dict[str, Any], dict[str, str]], tmux: Tmux) -> None:
+        fake: Fake, tmux: Tmux) -> None:
     doc, env = fake
-    far = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    far = far_end(doc, env)
     try:
-        assert far.wait_for(b"waiting for a call"), str(far)
         tmux.start([*MODEMCTL, "at", port_of(doc, "5551001")])
         tmux.wait_for("AT>")
         tmux.type("ATDT5551002")
@@ -135,7 +122,7 @@ def test_at_console_dial_joins_the_call_and_tilde_dot_returns(
 
 
 def test_at_console_ctrl_c_drops_the_line_and_aborts_a_dial(
-        fake: tuple[dict[str, Any], dict[str, str]], tmux: Tmux) -> None:
+        fake: Fake, tmux: Tmux) -> None:
     doc, _env = fake
     tmux.start([*MODEMCTL, "at", port_of(doc, "5551001")])
     tmux.wait_for("AT>")
@@ -154,7 +141,7 @@ def test_at_console_ctrl_c_drops_the_line_and_aborts_a_dial(
     tmux.wait_for("EXIT=0")
 
 
-def test_port_held_by_picocom_names_it(fake: tuple[dict[str, Any], dict[str, str]],
+def test_port_held_by_picocom_names_it(fake: Fake,
                                        tmux: Tmux) -> None:
     picocom = require_program("picocom")
     doc, env = fake
@@ -168,7 +155,7 @@ def test_port_held_by_picocom_names_it(fake: tuple[dict[str, Any], dict[str, str
 
 
 def test_status_lines_do_not_overwrite_far_end_text_ending_in_cr(
-        fake: tuple[dict[str, Any], dict[str, str]], tmux: Tmux) -> None:
+        fake: Fake, tmux: Tmux) -> None:
     doc, env = fake
     # The far end shows a progress counter (ending in a bare CR), then hangs up.
     far = Proc([*MODEMCTL, "answer", "--send", r"progress 50%\r", "--idle", "1",
@@ -186,12 +173,11 @@ def test_status_lines_do_not_overwrite_far_end_text_ending_in_cr(
     assert "gress 50%" in screen, screen
 
 
-def test_another_escape_character_in_a_terminal(fake: tuple[dict[str, Any], dict[str, str]],
+def test_another_escape_character_in_a_terminal(fake: Fake,
                                                 tmux: Tmux) -> None:
     doc, env = fake
-    far = Proc([*MODEMCTL, "answer", port_of(doc, "5551002")], env, stdin=True)
+    far = far_end(doc, env)
     try:
-        assert far.wait_for(b"waiting for a call"), str(far)
         tmux.start([*MODEMCTL, "dial", "-e", "%", port_of(doc, "5551001"), "5551002"])
         tmux.wait_for("connected; type %? for help, %. to hang up")
         tmux.type("~.")                       # not the escape any more: data

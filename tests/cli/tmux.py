@@ -54,7 +54,7 @@ class Tmux:
             screen = self.screen()
             if screen.count(needle) >= count:
                 return screen
-            time.sleep(0.05)
+            time.sleep(0.05)            # the screen of another process: polled, bounded
         raise AssertionError(f"{needle!r} (x{count}) not on screen after {limit}s:\n{screen}")
 
     def kill(self) -> None:

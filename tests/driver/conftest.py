@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from modemctl.driver import Engine
-from tests.driver.responder import ScriptedDCE
+from tests.driver.responder import ScriptedDCE, scripted_dce
+from tests.support import wait_until
+
+__all__ = ["wait_until"]
 
 SCALE = 0.05
 
 
-async def wait_until(predicate: Callable[[], bool], polls: int = 500) -> None:
-    """Wait for a state nothing signals (DCD on a port, bytes buffered):
-    polled, bounded in loop count; it orders nothing by time and fails if
-    the state never comes."""
-    for _ in range(polls):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    pytest.fail("the awaited state never came")
-
-
 @pytest.fixture
 async def dce() -> AsyncIterator[ScriptedDCE]:
-    d = ScriptedDCE(guard=50 * 0.02 * SCALE)
-    try:
+    async with scripted_dce(SCALE) as d:
         yield d
-    finally:
-        d.close()
 
 
 @pytest.fixture

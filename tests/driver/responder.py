@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 import os
 import tty
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 Reply = list[str] | Callable[[str], list[str]]
+S12_DEFAULT = 50          # the escape guard time every profile starts from, in 20 ms
 
 
 class ScriptedDCE:
@@ -185,3 +186,14 @@ class ScriptedDCE:
         """The remote hung up: NO CARRIER, back to command mode."""
         self.data_mode = False
         self.final("NO CARRIER", 3)
+
+
+@contextlib.asynccontextmanager
+async def scripted_dce(time_scale: float) -> AsyncIterator[ScriptedDCE]:
+    """A :class:`ScriptedDCE` whose ``+++`` guard is the default S12 at
+    ``time_scale`` (what an engine opened at that scale waits), closed afterwards."""
+    dce = ScriptedDCE(guard=S12_DEFAULT * 0.02 * time_scale)
+    try:
+        yield dce
+    finally:
+        dce.close()

@@ -28,6 +28,7 @@ from modemctl.line.states import CallState
 from modemctl.transport import open_transport
 from tests.driver.conftest import SCALE, wait_until
 from tests.driver.responder import ScriptedDCE
+from tests.support import read_exactly
 
 NEAR, FAR = "5551001", "5551002"
 
@@ -54,16 +55,6 @@ async def exchange_pair() -> AsyncIterator[LinePair]:
         yield LinePair(ex, near, far, near_fake)
 
 
-async def _read_exactly(engine: Engine, n: int) -> bytes:
-    got = b""
-    async with asyncio.timeout(2):
-        while len(got) < n:
-            chunk = await engine.read(n - len(got))
-            assert chunk, "the call ended"
-            got += chunk
-    return got
-
-
 @pytest.mark.parametrize("modem_escapes", [True, False])
 async def test_cancelled_escape_leaves_the_call_online_and_the_engine_usable(
         engine: Engine, dce: ScriptedDCE, modem_escapes: bool) -> None:
@@ -84,7 +75,7 @@ async def test_cancelled_escape_leaves_the_call_online_and_the_engine_usable(
     assert dce.data_mode                              # the modem is online too
     dce.data_echo = True
     await engine.write(b"ping")
-    assert await _read_exactly(engine, 4) == b"ping"
+    assert await read_exactly(engine, 4, within=2) == b"ping"
     dce.honour_escape = True
     await engine.escape()
     assert engine.mode is EngineMode.ONLINE_COMMAND
@@ -112,11 +103,7 @@ async def test_secure_cancelled_during_its_escape_keeps_the_call(exchange_pair: 
         await securing
     assert call.state is CallState.CONNECTED
     await call.write(b"still here")
-    async with asyncio.timeout(5):
-        got = b""
-        while len(got) < 10:
-            got += await incoming.read(10 - len(got))
-    assert got == b"still here"
+    assert await read_exactly(incoming, 10) == b"still here"
     report = await call.secure("best-effort")          # the engine takes commands again
     assert report.mechanisms
     await call.drop()

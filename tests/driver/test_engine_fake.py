@@ -12,6 +12,7 @@ from modemctl.driver import Engine, EngineMode
 from modemctl.errors import CommandTimeout, ModemUnresponsive, PortClosed
 from modemctl.fake import Exchange
 from tests.driver.conftest import wait_until
+from tests.support import read_exactly
 
 SCALE = 0.05
 
@@ -284,11 +285,7 @@ async def test_incoming_call_with_caller_id_then_remote_hangup(exchange: Exchang
             assert r.final is ResultCode.CONNECT
             assert await party.answered()
             party.write(b"hello caller\r\n")
-            got = b""
-            async with asyncio.timeout(3):
-                while len(got) < 14:
-                    got += await engine.read(100)
-            assert got == b"hello caller\r\n"
+            assert await read_exactly(engine, 14, within=3) == b"hello caller\r\n"
             await party.hangup()
             async with asyncio.timeout(3):
                 assert await engine.read(100) == b""

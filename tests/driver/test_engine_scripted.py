@@ -10,6 +10,7 @@ from modemctl.at import CarrierLost, ResultCode, Unsolicited, UnsolicitedKind
 from modemctl.driver import Engine, EngineMode
 from modemctl.errors import CommandError, CommandTimeout, InvalidCallState
 from tests.driver.responder import ScriptedDCE
+from tests.support import read_exactly
 
 
 async def test_command_returns_info_and_final(engine: Engine, dce: ScriptedDCE) -> None:
@@ -46,11 +47,7 @@ async def test_dial_data_escape_resume_hangup(engine: Engine, dce: ScriptedDCE) 
     with pytest.raises(InvalidCallState):
         await engine.command("ATI0")
     await engine.write(b"hello\r\nworld")
-    got = b""
-    async with asyncio.timeout(2):
-        while len(got) < 12:
-            got += await engine.read(100)
-    assert got == b"hello\r\nworld"
+    assert await read_exactly(engine, 12, within=2) == b"hello\r\nworld"
     await engine.escape()
     assert engine.mode is EngineMode.ONLINE_COMMAND
     assert (await engine.command("ATS0?")).ok

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pytest
 
 from modemctl.fake import Exchange, available_personalities
-from tests.fake.helpers import PtyClient, until
+from tests.fake.helpers import PtyClient
+from tests.support import wait_until
 
 ALL = available_personalities()
 V92 = {"conexant-v92", "agere-v92"}
@@ -57,7 +58,7 @@ async def assert_survived(ex: Exchange, s: Setup) -> None:
     line = ex.lines["5551001"]
     # the 300 ms interruption is over: carrier back (a modem about to hang up never
     # gets it back, it says NO CARRIER instead)
-    await until(lambda: line.dce.carrier, "carrier back after the call-waiting tone")
+    await wait_until(lambda: line.dce.carrier, "carrier back after the call-waiting tone")
     assert line.state == "online-data"
     s.far.write(b"still here")
     assert await s.target.read_exactly(10) == b"still here"
@@ -186,12 +187,12 @@ async def test_indefinite_hold_resumes_on_pmhf(ex: Exchange, open_client: Opener
     line = ex.lines["5551001"]
     assert line.dce.on_hold and not line.dce.carrier
     s.far.write(b"during hold")
-    await until(lambda: line.dce.held_backlog == 11, "far data kept during the hold")
+    await wait_until(lambda: line.dce.held_backlog == 11, "far data kept during the hold")
     await ex.clock.sleep(1.5)                        # S12 guard before +++
     s.target.write(b"+++")
     await s.target.expect(b"\r\nOK\r\n")
     await s.target.command(b"AT+PMHF\r")
-    await until(lambda: line.dce.carrier, "carrier back after +PMHF and the retrain")
+    await wait_until(lambda: line.dce.carrier, "carrier back after +PMHF and the retrain")
     s.target.write(b"ATO\r")
     assert await s.target.expect(b"during hold") == b"\r\nCONNECT 33600\r\nduring hold"
     assert await s.far.read_exactly(3) == b"+++"     # escape characters go to the line (§1.7)

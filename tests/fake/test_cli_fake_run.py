@@ -390,6 +390,15 @@ def test_two_exchanges_are_listed_and_rung_by_number(fake_dir: Path) -> None:
         assert request(doc2["control"], "party", {"party": "p1"})["party"] == "p1"
         r = runner.invoke(fake, ["send", "p1", "x"])  # no number: which exchange?
         assert r.exit_code == 1 and "2 fake exchanges are running" in r.output
+        assert "--line NUMBER" in r.output
+        # The line the party rang finds its exchange, as `ring` found it: the second
+        # one knows p1 (still ringing), the first has no such party.
+        r = runner.invoke(fake, ["send", "--line", "5552002", "p1", "x"])
+        assert r.exit_code == 1 and "party p1 is not connected (still ringing)" in r.output
+        r = runner.invoke(fake, ["recv", "--line", "5552002", "p1", "--timeout", "0"])
+        assert r.exit_code == 0 and r.stdout_bytes == b"", r.output
+        r = runner.invoke(fake, ["recv", "--line", "5551001", "p1", "--timeout", "0"])
+        assert r.exit_code == 1 and "no party 'p1'" in r.output
     finally:
         assert stop(one) == 0
         assert stop(two) == 0

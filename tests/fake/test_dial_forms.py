@@ -9,8 +9,9 @@ import pytest
 
 from modemctl.fake import DceState, Exchange, available_personalities
 from modemctl.fake.dialstring import DialStringError, expand_dial_string
-from tests.fake.helpers import Harness, PtyClient, until
+from tests.fake.helpers import Harness, PtyClient
 from tests.fake.test_dce_calls import DIAL_TIME
+from tests.support import wait_until
 
 ALL = available_personalities()
 
@@ -105,5 +106,5 @@ async def test_reverse_call_never_trains_with_an_answering_modem(
         out_b = await cb.expect(b"\r\nNO CARRIER\r\n", within=10)
         out_a = await ca.expect(b"\r\nNO CARRIER\r\n", within=10)
         assert b"CONNECT" not in out_a + out_b
-        await until(lambda: a.dce.state is DceState.COMMAND, "caller back in command state")
+        await wait_until(lambda: a.dce.state is DceState.COMMAND, "caller back in command state")
         assert a.call_log[-1].outcome == "unanswered"

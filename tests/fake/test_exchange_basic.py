@@ -18,7 +18,8 @@ from modemctl.fake import (
     UnknownLine,
 )
 from modemctl.fake.exchange import FLOW_HIGH
-from tests.fake.helpers import PtyClient, link_exists, until
+from tests.fake.helpers import PtyClient, link_exists
+from tests.support import wait_until
 
 Opener = Callable[[str], PtyClient]
 
@@ -86,7 +87,7 @@ async def test_no_answer_after_s7(exchange: Exchange, open_client: Opener, perso
     assert b.state == "command"                       # stopped ringing (before the result)
     assert b.call_log[-1].outcome == "unanswered"
     assert b.registers[1] >= 1                        # the rings were counted...
-    await until(lambda: b.registers[1] == 0, "S1 cleared 8 s after the last ring")
+    await wait_until(lambda: b.registers[1] == 0, "S1 cleared 8 s after the last ring")
 
 
 @pytest.mark.parametrize("personality", ["conexant-v92", "usr-v90"])
@@ -164,7 +165,7 @@ async def test_carrier_loss_rule(exchange: Exchange, open_client: Opener) -> Non
     await ca.expect(b"\r\n")
     assert await exchange.carrier_loss("5551001", duration=0.5) is True
     a = exchange.lines["5551001"]
-    await until(lambda: a.dce.carrier, "carrier back after 0.5 s")
+    await wait_until(lambda: a.dce.carrier, "carrier back after 0.5 s")
     cb.write(b"ok")
     assert await ca.read_exactly(2) == b"ok"          # data first: no NO CARRIER came
     assert await exchange.carrier_loss("5551001", duration=1.0) is False   # Conexant drops
@@ -331,7 +332,7 @@ async def test_flow_control_bounds_buffering_without_losing_data(
     payload = bytes(range(256)) * 4096                   # 1 MiB, far above the buffers
     writer = asyncio.create_task(ca.write_all(payload, within=30))
     a = exchange.lines["5551001"]                        # B's DTE is not reading...
-    await until(lambda: a.input_paused, "A held back by flow control")
+    await wait_until(lambda: a.input_paused, "A held back by flow control")
     assert not writer.done()                              # ...so A's writes are held back
     assert exchange.lines["5551002"].backlog() <= FLOW_HIGH + 65536
     assert await cb.read_exactly(len(payload), within=30) == payload
@@ -348,7 +349,7 @@ async def test_data_sent_during_online_command_arrives_after_ato(
     payload = bytes(range(256)) * 2048                   # 512 KiB while A is in command mode
     writer = asyncio.create_task(cb.write_all(payload, within=30))
     b = exchange.lines["5551002"]                        # A holds the far end's data...
-    await until(lambda: b.input_paused, "B held back while A is in command mode")
+    await wait_until(lambda: b.input_paused, "B held back while A is in command mode")
     assert await ca.command(b"ATI0\r") == b"\r\n56000\r\n\r\nOK\r\n"
     ca.write(b"ATO\r")
     await ca.expect(b"\r\nCONNECT 33600\r\n")
@@ -367,7 +368,7 @@ async def test_throttled_call_holds_back_a_fast_sender(open_client: Opener) -> N
         reader = asyncio.create_task(cb.read_exactly(1 << 20, within=60))
         writer = asyncio.create_task(ca.write_all(bytes(1 << 20), within=60))
         a = ex.lines["5551001"]         # ~67 KiB/s real delivered: the pacer falls behind
-        await until(lambda: a.input_paused, "A held back by the pacer's backlog")
+        await wait_until(lambda: a.input_paused, "A held back by the pacer's backlog")
         assert not writer.done()
         assert ex.lines["5551001"].backlog() <= FLOW_HIGH + 65536
         for task in (writer, reader):

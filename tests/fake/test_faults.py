@@ -11,7 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from modemctl.fake import Exchange, FaultError
-from tests.fake.helpers import PtyClient, link_exists, until
+from tests.fake.helpers import PtyClient, link_exists
+from tests.support import wait_until
 
 SCALE = 0.05
 Opener = Callable[[str], PtyClient]
@@ -39,7 +40,7 @@ async def test_stall(exchange: Exchange, open_client: Opener) -> None:
     line = exchange.lines["5551001"]
     line.inject("stall", duration=4.0)
     c.write(b"ATS0=5\r")                                   # swallowed by the stall
-    await until(lambda: exchange.clock.now() >= line.faults.stalled_until, "stall over")
+    await wait_until(lambda: exchange.clock.now() >= line.faults.stalled_until, "stall over")
     assert await c.command(b"ATS0?\r") == b"\r\n000\r\n\r\nOK\r\n"   # the only reply
 
 
@@ -90,7 +91,7 @@ async def test_wedge_until_pty_reopened(exchange: Exchange, open_client: Opener)
     line.inject("wedge")
     c.write(b"ATS0=5\r")                                     # ignored while wedged
     c.close()                                                # DTR drop on a pty
-    await until(lambda: not line.faults.wedged, "wedge cleared by the DTR drop")
+    await wait_until(lambda: not line.faults.wedged, "wedge cleared by the DTR drop")
     c2 = open_client(line.port)
     assert await c2.command(b"ATS0?\r") == b"\r\n000\r\n\r\nOK\r\n"   # &D2 keeps E0
 

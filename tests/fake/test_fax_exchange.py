@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from modemctl.fake import Exchange
-from tests.fake.helpers import PtyClient, until
+from tests.fake.helpers import PtyClient
+from tests.support import wait_until
 
 SCALE = 0.2
 """Slow enough that "during the frame" (0.7 protocol s) is 140 ms of real time."""
@@ -78,7 +79,7 @@ async def test_call_waiting_damages_the_frame_in_flight_unless_secured(
     assert await b.expect(OK, within=10) == OK                 # the sender never knows
     assert await a.expect(reply, within=10) == stuffed(CSI) + reply
     assert ex.lines["5551001"].call_log[-2].call_waiting == cw
-    await until(lambda: ex.lines["5551001"].state == "fax", "call still up")
+    await wait_until(lambda: ex.lines["5551001"].state == "fax", "call still up")
 
 
 async def test_a_carrier_interruption_on_a_fax_call_damages_the_frame_not_the_call(

@@ -11,6 +11,7 @@ from modemctl.fake import Exchange
 from modemctl.fake.clock import ManualClock
 from modemctl.fake.pacing import Pacer, PacingTicker
 from tests.fake.helpers import PtyClient
+from tests.support import read_exactly
 
 
 def stream(ticker: PacingTicker, rate: int) -> tuple[Pacer, bytearray, list[int]]:
@@ -109,16 +110,8 @@ async def test_64_paced_calls_each_deliver_their_bytes_exactly(
                                           for c, payload in zip(clients, down, strict=True)))
         assert received == down
 
-        async def read_all(party: object, n: int) -> bytes:
-            buf = b""
-            while len(buf) < n:
-                chunk = await party.read(n - len(buf))  # type: ignore[attr-defined]
-                assert chunk, "call ended early"
-                buf += chunk
-            return buf
-
-        sent_up = await asyncio.wait_for(asyncio.gather(
-            *(read_all(p, len(u)) for p, u in zip(parties, up, strict=True))), 30)
+        sent_up = await asyncio.gather(
+            *(read_exactly(p, len(u), within=30) for p, u in zip(parties, up, strict=True)))
         assert list(sent_up) == up
 
 

@@ -17,7 +17,8 @@ import serial
 from serial import rfc2217
 
 from modemctl.fake import Exchange
-from tests.fake.helpers import PtyClient, until
+from tests.fake.helpers import PtyClient
+from tests.support import wait_until
 
 SCALE = 0.05
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:serial.rfc2217")
@@ -170,7 +171,7 @@ async def test_dtr_drop_amp_d0_ignored(ex: Exchange, clients: list[Client],
     ca, cb = await call_to_rfc_line(ex, clients, open_client, b_cmd=b"&D0")
     await cb.set_dtr(False)
     line = ex.lines["5551002"]
-    await until(lambda: not line.dce.dtr, "the DTR drop reached the modem")
+    await wait_until(lambda: not line.dce.dtr, "the DTR drop reached the modem")
     assert line.state == "online-data"
     ca.write(b"ping")
     await cb.expect(b"ping")

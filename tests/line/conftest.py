@@ -17,6 +17,9 @@ import pytest
 from modemctl.fake import Exchange, FakeLine
 from modemctl.line import Call, Line, open_line
 from modemctl.line.call import SecureRequest
+from tests.support import read_exactly, wait_until
+
+__all__ = ["read_exactly", "wait_until"]
 
 SCALE = 0.05
 PERSONALITIES = ("conexant-v92", "agere-v92", "usr-v90", "hayes-basic")
@@ -77,28 +80,3 @@ async def make_pair() -> AsyncIterator[PairFactory]:
     async with stack:
         yield factory
 
-
-async def read_exactly(call: Call, n: int, limit: float = 5.0) -> bytes:
-    """Read ``n`` bytes from ``call`` (bounded in time; short if the call ends)."""
-    out = bytearray()
-    async with asyncio.timeout(limit):
-        while len(out) < n:
-            chunk = await call.read(n - len(out))
-            if not chunk:
-                break
-            out += chunk
-    return bytes(out)
-
-
-async def wait_until(condition: Callable[[], bool], what: str, limit: float = 5.0) -> None:
-    """Wait (bounded) until ``condition()`` holds; fail, naming ``what``, if it never does.
-
-    For states nothing publishes an event for (a fake modem's hook, a port's
-    DCD as the engine last read it): polls every few milliseconds.
-    """
-    step = 0.005
-    for _ in range(int(limit / step)):
-        if condition():
-            return
-        await asyncio.sleep(step)
-    pytest.fail(f"timed out after {limit}s waiting for {what}")

@@ -46,11 +46,7 @@ async def test_incoming_with_caller_id_answered_securely(make_pair: PairFactory,
     party.write(b"from-alice")
     assert await read_exactly(incoming, 10) == b"from-alice"
     await incoming.write(b"to-alice")
-    async with asyncio.timeout(5):
-        got = b""
-        while len(got) < 8:
-            got += await party.read(8 - len(got))
-    assert got == b"to-alice"
+    assert await read_exactly(party, 8) == b"to-alice"
     third = await pair.ex.ring_in(NEAR, caller=THIRD)     # decided as it calls
     assert third.outcome == "waiting-ignored"
     await incoming.drop()

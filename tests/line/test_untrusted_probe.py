@@ -15,18 +15,15 @@ from collections.abc import AsyncIterator
 import pytest
 
 from modemctl.line import Line, open_line
-from tests.driver.responder import ScriptedDCE
+from tests.driver.responder import ScriptedDCE, scripted_dce
 
 SCALE = 0.05
 
 
 @pytest.fixture
 async def dce() -> AsyncIterator[ScriptedDCE]:
-    d = ScriptedDCE(guard=50 * 0.02 * SCALE)
-    try:
+    async with scripted_dce(SCALE) as d:
         yield d
-    finally:
-        d.close()
 
 
 def finding(line: Line, feature: str) -> tuple[bool, str]:

@@ -125,6 +125,8 @@ def test_get_unknown_profile() -> None:
     ("[fax]", "[faxx]", "faxx: unknown key"),
     ("reason = \"test\"", "reason = \"test\"\n[ride_through.country_limits]\nUSA = 15",
      "two hex digits"),
+    ("max_rate = 33600", 'max_rate = 33600\nnumeric_codes = "zoom"',
+     r"numeric_codes: 'zoom' is not one of \('hayes', 'lucent', 'conexant', 'usr'\)"),
 ])
 def test_malformed_profiles(tmp_path: Path, old: str, new: str, message: str) -> None:
     assert old in GOOD, old

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import tty
-from collections.abc import Iterator
 
 import pytest
 
 from modemctl.errors import PortBusy
 from modemctl.transport import open_transport
 from modemctl.transport.lock import flock_holder
-from tests.support import require_program
-
-
-@pytest.fixture
-def pty_path() -> Iterator[str]:
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    try:
-        yield os.ttyname(slave)
-    finally:
-        for fd in (master, slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+from tests.support import require_program, wait_until
 
 
 @pytest.mark.interop
@@ -51,10 +35,8 @@ async def test_port_held_by_picocom_is_port_busy_naming_it(pty_path: str) -> Non
         picocom, "-q", "-x", "5000", pty_path, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     try:
-        for _ in range(200):                 # until picocom has opened and locked it
-            if flock_holder(pty_path) == proc.pid:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: flock_holder(pty_path) == proc.pid,
+                         "picocom has opened and locked the port", within=10)
         with pytest.raises(PortBusy) as info:
             await open_transport(pty_path)
         exc = info.value

@@ -8,7 +8,6 @@ and the polling fallback a plain pty gets.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import fcntl
 import os
@@ -16,8 +15,6 @@ import socket
 import struct
 import termios
 import threading
-import tty
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -119,18 +116,6 @@ async def test_every_short_ring_pulse_is_reported_over_rfc2217() -> None:
 # --------------------------------------------------------------------- polling / none
 
 
-@pytest.fixture
-def pty_path() -> Iterator[str]:
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    try:
-        yield os.ttyname(slave)
-    finally:
-        for fd in (master, slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
 async def test_a_pty_cannot_notify_and_is_polled(pty_path: str) -> None:
     tr = await open_transport(pty_path)
     try:
@@ -151,7 +136,8 @@ async def test_socket_url_has_no_lines_and_close_ends_the_wait() -> None:
         tr = await open_transport(f"socket://127.0.0.1:{server.getsockname()[1]}")
         assert tr.line_watch_mode == "none"
         waiter = asyncio.ensure_future(tr.wait_modem_change())
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)                  # one step: the waiter now waits
+        assert not waiter.done()
         await tr.close()
         with pytest.raises(PortClosed):
             await asyncio.wait_for(waiter, 2)
@@ -280,7 +266,8 @@ async def test_a_port_object_that_cannot_notify_is_sampled() -> None:
     watch = start_watch(port, True, lambda fn, *a: fn(*a))
     assert watch.mode == "poll" and watch.state.dsr is True
     waiter = asyncio.ensure_future(watch.wait_change())
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)                      # one step: the waiter has its snapshot
+    assert not waiter.done()
     port.cd = True
     async with asyncio.timeout(2):
         state = await waiter

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import socket
 import sys
 import threading
 import time
-import tty
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,38 +20,20 @@ from modemctl.errors import PortBusy, PortClosed, PortNotFound, TransportError
 from modemctl.transport import open_transport
 from modemctl.transport.base import Backend
 from modemctl.transport.lock import lock_name, read_lock_pid
-
-
-@pytest.fixture
-def pty_pair() -> Iterator[tuple[int, str]]:
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    path = os.ttyname(slave)
-    try:
-        yield master, path
-    finally:
-        for fd in (master, slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-async def read_exactly(tr: object, n: int) -> bytes:
-    got = b""
-    async with asyncio.timeout(2.0):
-        while len(got) < n:
-            got += await tr.read(n - len(got))  # type: ignore[attr-defined]
-    return got
+from tests.support import read_exactly, wait_until
 
 
 def master_read(master: int, n: int, timeout: float = 2.0) -> bytes:
+    """Up to ``n`` bytes from the pty's master, waiting in select (bounded)."""
     got = b""
     end = time.monotonic() + timeout
     os.set_blocking(master, False)
-    while len(got) < n and time.monotonic() < end:
-        try:
+    while len(got) < n:
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([master], [], [], left)[0]:
+            break
+        with contextlib.suppress(BlockingIOError):
             got += os.read(master, n - len(got))
-        except BlockingIOError:
-            time.sleep(0.005)
     return got
 
 
@@ -147,6 +129,7 @@ async def test_live_holder_named_and_stale_lock_removed(pty_pair: tuple[int, str
                                                         lock_dir: Path) -> None:
     _, path = pty_pair
     lock = lock_dir / lock_name(path)
+    # A live process to name as the holder; killed below, long before 30 s.
     holder = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "import time; time.sleep(30)")
     try:
@@ -191,7 +174,7 @@ async def lag_probe(interval: float = 0.01) -> AsyncIterator[list[float]]:
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             t0 = loop.time()
-            await asyncio.sleep(interval)
+            await asyncio.sleep(interval)       # the probe's own tick: what is measured
             lags.append(loop.time() - t0 - interval)
 
     task = asyncio.create_task(probe())
@@ -219,11 +202,12 @@ async def test_back_pressure_does_not_block_loop(pty_pair: tuple[int, str],
                 written += len(chunk)
 
         task = asyncio.create_task(flood())
-        await asyncio.sleep(0.2)
+        await wait_until(lambda: not tr._space.is_set(),  # type: ignore[attr-defined]
+                         "the writer held back at the high-water mark")
         cpu0 = time.process_time()
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)             # the window the CPU is measured over, not an order
         cpu = time.process_time() - cpu0
-        assert not task.done()               # back-pressure is holding the writer
+        assert not task.done()               # back-pressure is still holding the writer
         # Waiting must be idle: pyserial's own write() spins on EAGAIN (#280).
         assert cpu < 0.1, f"{cpu:.2f}s CPU while blocked"
         task.cancel()
@@ -293,7 +277,8 @@ async def test_hang_up_of_the_far_side_fails_the_read(pty_pair: tuple[int, str],
     tr = await open_transport(path, backend=backend)
     try:
         reader = asyncio.ensure_future(tr.read())
-        await asyncio.sleep(0.01)
+        await wait_until(lambda: tr._rwaiter is not None,  # type: ignore[attr-defined]
+                         "the reader waiting in read()")
         os.close(master)
         with pytest.raises(PortClosed):
             await asyncio.wait_for(reader, 2.0)
@@ -315,16 +300,18 @@ async def test_reading_pauses_at_high_water_and_resumes(pty_pair: tuple[int, str
     try:
         os.set_blocking(master, False)
         sent = 0
-        full_since = None
-        loop = asyncio.get_running_loop()
-        # Write until the kernel's buffers are full too (the port is not read).
-        while sent < len(payload) and (full_since is None or loop.time() - full_since < 0.1):
+        # Write until the transport has stopped reading the port and the kernel's
+        # buffers are full too; each step lets the loop read what it will.
+        for _ in range(len(payload)):
             try:
                 sent += os.write(master, payload[sent:sent + 4096])
-                full_since = None
             except BlockingIOError:
-                full_since = full_since or loop.time()
-            await asyncio.sleep(0.002)
+                if not tr._fd_reading:                # type: ignore[attr-defined]
+                    break
+            if sent == len(payload):
+                break
+            await asyncio.sleep(0)                    # one loop step: the port is read
+        assert not tr._fd_reading                     # type: ignore[attr-defined]
         held = len(tr._rbuf)                          # type: ignore[attr-defined]
         assert sent > 2048
         assert 1024 < held <= 1024 + 512, held       # stopped right after the mark
