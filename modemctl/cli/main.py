@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "at": "modemctl.cli.at",
     "demo": "modemctl.cli.demo",
     "fake": "modemctl.cli.fake",
+    "hil": "modemctl.cli.hil",
 }
 
 
