@@ -30,7 +30,10 @@ def run_command(rig: Path | None, junit: Path | None, keyword: str | None, fake_
 
     Exit status 0 only when no test failed.
     """
+    from modemctl.hil.rig import load_rig
     from modemctl.hil.runner import run  # pytest is imported only when the suite runs
 
+    if rig is not None:
+        load_rig(rig)        # a bad rig file is a ConfigError here, not inside pytest
     code, _ = run(rig, junit, keyword, fake_subset, data_bytes, echo=click.echo)
     raise click.exceptions.Exit(code)
