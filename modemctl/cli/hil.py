@@ -31,7 +31,12 @@ def run_command(rig: Path | None, junit: Path | None, keyword: str | None, fake_
     Exit status 0 only when no test failed.
     """
     from modemctl.hil.rig import load_rig
-    from modemctl.hil.runner import run  # pytest is imported only when the suite runs
+
+    try:
+        from modemctl.hil.runner import run  # pytest is imported only when the suite runs
+    except ImportError as exc:
+        raise click.ClickException(f"the hil suite needs pytest ({exc.name} is missing): "
+                                   "pip install 'modemctl[hil]'") from exc
 
     if rig is not None:
         load_rig(rig)        # a bad rig file is a ConfigError here, not inside pytest
