@@ -69,6 +69,9 @@ def test_fake_rig_ci_subset_passes_and_the_table_matches_junit(tmp_path: Path) -
     counts = [sum(1 for r, _ in rows.values() if r == w) for w in ("passed", "failed", "skipped")]
     assert summary == f"{counts[0]} passed, {counts[1]} failed, {counts[2]} skipped"
     assert counts[0] > 0 and counts[1] == 0
+    # Through ser2net: the probe, and calls that do not hold a carrier, run and pass.
+    assert rows[("test_probe_identifies_the_profile", "usr-v90-ser2net")] == ("passed", "")
+    assert rows[("test_busy", "usr-v90-ser2net->hayes-basic-pty")] == ("passed", "")
     # The ones the fake rig cannot run say why, never silently.
     assert rows[("test_fax_send_and_receive", "conexant-v92-rfc2217->agere-v92-pty")][0] in (
         "passed", "skipped")
