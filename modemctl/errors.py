@@ -199,6 +199,16 @@ class ConfigError(ModemctlError):
         super().__init__(f"{source}: {reason}")
 
 
+class RigDeviceError(ModemctlError):
+    """A hardware-in-the-loop rig's line simulator or power switch refused or failed a
+    request (``modemctl.hil``): the rig, not the modem under test, is at fault."""
+
+    def __init__(self, device: str, reason: str) -> None:
+        self.device = device
+        self.reason = reason
+        super().__init__(f"{device}: {reason}")
+
+
 # --- fax pages -------------------------------------------------------------
 
 

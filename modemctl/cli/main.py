@@ -63,6 +63,7 @@ COMMANDS: dict[str, str] = {
     "fake": "modemctl.cli.fake",
     "fax": "modemctl.cli.fax",
     "identity": "modemctl.cli.identity",
+    "hil": "modemctl.cli.hil",
 }
 
 

@@ -1,0 +1,86 @@
+"""Secure calls against call waiting, injected through the line simulator.
+
+Unsecured calls drop (or survive) as the caller's profile predicts; calls
+secured at dial time, or after connect where the profile says that is
+possible, survive with their data intact both ways; where it is not possible
+the request fails closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from modemctl import CallState, OperationUnavailable
+from modemctl.hil import steps
+from modemctl.hil.harness import Harness
+from modemctl.hil.rig import RigPair
+from modemctl.profiles import get_profile
+
+PAYLOAD = b"after the tone:" + bytes(range(256)) * 2
+
+
+@pytest.mark.needs("call-waiting", "true-dcd")
+def test_unsecured_call_meets_call_waiting_as_the_profile_predicts(
+        harness: Harness, pair: RigPair) -> None:
+    rig = harness.rig
+    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
+    drops = steps.unsecured_call_drops(get_profile(caller.profile))
+
+    async def body() -> None:
+        async with harness.simulator() as sim, harness.open(caller) as a, \
+                harness.open(answerer) as b:
+            call, incoming = await steps.connect(a, b, answerer.line, rig.time_scale)
+            await sim.call_waiting(caller.line, rig.third_party)
+            limit = steps.bound(10, rig.time_scale)
+            if drops:
+                assert await steps.read_exactly(call, 1, limit) == b""
+                await steps.call_ends(call, limit)
+            else:
+                await steps.exchange_data(call, incoming, PAYLOAD, limit)
+                await call.drop()
+    asyncio.run(body())
+
+
+@pytest.mark.needs("call-waiting", "true-dcd")
+def test_secured_at_dial_survives_call_waiting(harness: Harness, pair: RigPair) -> None:
+    rig = harness.rig
+    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
+
+    async def body() -> None:
+        async with harness.simulator() as sim, harness.open(caller) as a, \
+                harness.open(answerer) as b:
+            call, incoming = await steps.connect(a, b, answerer.line, rig.time_scale,
+                                                 secure=True)
+            assert call.secure_report is not None
+            await sim.call_waiting(caller.line, rig.third_party)
+            await steps.exchange_data(call, incoming, PAYLOAD, steps.bound(10, rig.time_scale))
+            assert call.state is CallState.CONNECTED
+            await call.drop()
+    asyncio.run(body())
+
+
+@pytest.mark.needs("call-waiting", "true-dcd")
+def test_secured_after_connect_survives_call_waiting(harness: Harness, pair: RigPair) -> None:
+    rig = harness.rig
+    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
+    possible = steps.secure_after_connect_possible(get_profile(caller.profile))
+
+    async def body() -> None:
+        async with harness.simulator() as sim, harness.open(caller) as a, \
+                harness.open(answerer) as b:
+            call, incoming = await steps.connect(a, b, answerer.line, rig.time_scale)
+            limit = steps.bound(10, rig.time_scale)
+            if not possible:
+                with pytest.raises(OperationUnavailable):
+                    await call.secure(True)
+                await call.drop()
+                return
+            await call.secure(True)
+            await sim.call_waiting(caller.line, rig.third_party)
+            # Securing a call in progress escapes to command mode: the '+++' goes on.
+            await steps.exchange_data(call, incoming, PAYLOAD, limit, far_prefix=b"+++")
+            assert call.state is CallState.CONNECTED
+            await call.drop()
+    asyncio.run(body())
