@@ -65,7 +65,7 @@ def test_no_answer(harness: Harness, pair: RigPair) -> None:
             # Without '@' a Hayes modem says NO CARRIER when S7 runs out, but a
             # Conexant says NO ANSWER when the far end was still ringing
             # (firmware-notes/conexant.md, the `NO ANSWER` row).
-            expected = (DisconnectReason.NOANSWER if a.caps.profile.name == "conexant"
+            expected = (DisconnectReason.NOANSWER if a.caps_required().profile.name == "conexant"
                         else DisconnectReason.UNAVAIL)
             assert call.disconnect_reason is expected
     asyncio.run(body())
