@@ -16,6 +16,27 @@ coded against the line above, so after a bad line every 2-D line is bad as
 well until a 1-D line decodes cleanly.  The bad-line count and the longest
 run of consecutive bad lines are what T.30's copy-quality check judges.
 
+Damage that destroys EOLs merges the lines it hit into one stretch between
+two surviving EOLs, which taken as one bad line would let a page missing
+dozens of lines pass copy quality.  The receiver cannot know how many lines
+were there (T.4 codes no line numbers, and DCS gives the page length only as
+A4/B4/unlimited, T.30 Table 2), but it knows how many bits a line of *this*
+page takes from its EOL to the next.  A damaged stretch closed by an EOL is
+one line unless it took more bits than the longest good line of the page;
+then it counts as ``bits // longest_near`` lines, ``longest_near`` being the
+longest good line among the ``_NEIGHBOURS`` on each side (text, halftone
+and white margin code very differently, and what the burst hit is most like
+what surrounds it).  That is a lower bound, not a guess: if no lost line
+was longer than the lines around it, at least that many were lost.  So a
+single damaged line, its EOLs intact, stays one line and the page never
+grows past what was sent, while a burst that ate thirty EOLs counts a
+third to a half of them on text, a run well past any copy-quality limit.
+spandsp's decoder (``t4_t6_decode.c``, ``put_decoded_row``) counts one bad
+row per EOL pair and so has the weakness described.  The lost lines are
+replaced by the line above, so the page keeps roughly its length, as a fax
+machine prints it.  A stretch that no EOL closes (the data just stopped)
+counts once: noise as the carrier fades is not evidence of lost lines.
+
 Decoding is table driven: a code is found by one dictionary lookup of the
 next 12 (white), 13 (black) or 7 (mode) bits, with every code expanded to
 all its completions when the module loads.
@@ -60,6 +81,10 @@ _WHITE13 = _run_table(False, _BLACK_PEEK)
 """White codes looked up by 13 bits, so both colours of a horizontal pair peek alike."""
 _MODES = _expand({PASS: _PASS_MODE, HORIZONTAL: _HORIZONTAL_MODE,
                   **{code: delta for delta, code in VERTICAL.items()}}, _MODE_PEEK)
+
+
+_NEIGHBOURS = 16
+"""Good lines looked at on each side of a damaged stretch to size its lost lines."""
 
 
 class _BadLine(Exception):
@@ -243,12 +268,13 @@ def decode_page(data: bytes, width: int = 1728, *, coding: Coding = Coding.MH) -
     # 16 zero bits past the end keep every fixed-width peek full length.
     bits = (format(int.from_bytes(data, "big"), f"0{nbits}b") if data else "") + "0" * 16
     lines: list[Changes] = []
-    bad = run = longest = 0
+    spans: list[int] = []           # a line's bits from its EOL to the next; -1: good
     ref_ok = True
     rtc = False
     eol_bits = len(EOL) + mr
     pos = bits.find(EOL)
     while 0 <= pos < nbits:
+        start = pos
         pos += eol_bits
         one_d = not mr or bits[pos - 1] == "1"
         nxt = bits.find(EOL, pos)
@@ -268,20 +294,41 @@ def decode_page(data: bytes, width: int = 1728, *, coding: Coding = Coding.MH) -
             if stop > end or bits.find("1", stop, end) >= 0 or (not one_d and not ref_ok):
                 raise _BadLine
             lines.append(tuple(changes))
+            spans.append(-(end - start))
             ref_ok = True
-            run = 0
         except _BadLine:
             lines.append(lines[-1] if lines else ())
+            spans.append(end - start if end < nbits else 0)
             ref_ok = False
-            bad += 1
-            run += 1
-            longest = max(longest, run)
         pos = nxt if nxt < nbits else -1
+    return _page(lines, spans, width, rtc)
+
+
+def _page(lines: list[Changes], spans: list[int], width: int, rtc: bool) -> DecodedPage:
+    """The decoded page, each bad stretch counted as the lines it held (module doc).
+
+    ``spans`` holds, per decoded line, minus its bit length when it was good,
+    its bit length when it was bad and closed by an EOL, and 0 when it was
+    bad at the end of the data.
+    """
+    longest_line = -min(spans, default=0)
     rows_of: dict[Changes, bytes] = {}
     rows = []
-    for line in lines:
+    bad = run = longest = 0
+    for n, (line, span) in enumerate(zip(lines, spans, strict=True)):
         row = rows_of.get(line)
         if row is None:
             row = rows_of[line] = changes_row(line, width)
-        rows.append(row)
+        if span < 0:
+            rows.append(row)
+            run = 0
+            continue
+        held = 1
+        if span > longest_line > 0:
+            near = -min(spans[max(0, n - _NEIGHBOURS):n + _NEIGHBOURS + 1])
+            held = max(1, span // near) if near > 0 else 1
+        rows.extend([row] * held)
+        bad += held
+        run += held
+        longest = max(longest, run)
     return DecodedPage(width, tuple(rows), bad, longest, rtc)
