@@ -17,25 +17,24 @@ well until a 1-D line decodes cleanly.  The bad-line count and the longest
 run of consecutive bad lines are what T.30's copy-quality check judges.
 
 Damage that destroys EOLs merges the lines it hit into one stretch between
-two surviving EOLs, which taken as one bad line would let a page missing
-dozens of lines pass copy quality.  The receiver cannot know how many lines
-were there (T.4 codes no line numbers, and DCS gives the page length only as
-A4/B4/unlimited, T.30 Table 2), but it knows how many bits a line of *this*
-page takes from its EOL to the next.  A damaged stretch closed by an EOL is
-one line unless it took more bits than the longest good line of the page;
-then it counts as ``bits // longest_near`` lines, ``longest_near`` being the
-longest good line among the ``_NEIGHBOURS`` on each side (text, halftone
-and white margin code very differently, and what the burst hit is most like
-what surrounds it).  That is a lower bound, not a guess: if no lost line
-was longer than the lines around it, at least that many were lost.  So a
-single damaged line, its EOLs intact, stays one line and the page never
-grows past what was sent, while a burst that ate thirty EOLs counts a
-third to a half of them on text, a run well past any copy-quality limit.
-spandsp's decoder (``t4_t6_decode.c``, ``put_decoded_row``) counts one bad
-row per EOL pair and so has the weakness described.  The lost lines are
-replaced by the line above, so the page keeps roughly its length, as a fax
-machine prints it.  A stretch that no EOL closes (the data just stopped)
-counts once: noise as the carrier fades is not evidence of lost lines.
+two surviving EOLs, which taken as one bad line let a page missing dozens
+of lines earn MCF.  The receiver cannot know how many lines were there
+(T.4 codes no line numbers, and DCS gives the page length only as
+A4/B4/unlimited, T.30 Table 2), but it knows how many bits the lines of
+*this* page take from EOL to EOL.  So a stretch of consecutive bad lines
+counts as ``bits // typical`` bad lines (never fewer than the EOLs it kept
+apart), ``typical`` being the average of the two good lines it sits between:
+the lost lines are taken to be like their neighbours, and where the content
+changes inside the stretch (blank to text) the average of both ends is the
+straight-line guess.  A single damaged line, its EOLs intact, stays one line
+unless it took twice the bits of its neighbours.  The rule errs towards RTN
+where the stretch hit content denser than both ends (text between blank
+lines), on purpose: a needless RTN costs one retransmission, a wrong MCF
+loses the lines for good.  spandsp's decoder (``t4_t6_decode.c``,
+``put_decoded_row``) counts one bad row per EOL pair, the weakness
+described.  The estimate moves the copy-quality figures only (``bad_lines``,
+``longest_bad_run``, ``lines``); the image keeps one stand-in row per bad
+segment, so a wrong estimate never distorts the page.
 
 Decoding is table driven: a code is found by one dictionary lookup of the
 next 12 (white), 13 (black) or 7 (mode) bits, with every code expanded to
@@ -83,10 +82,6 @@ _MODES = _expand({PASS: _PASS_MODE, HORIZONTAL: _HORIZONTAL_MODE,
                   **{code: delta for delta, code in VERTICAL.items()}}, _MODE_PEEK)
 
 
-_NEIGHBOURS = 16
-"""Good lines looked at on each side of a damaged stretch to size its lost lines."""
-
-
 class _BadLine(Exception):
     """Internal: the line being decoded is damaged."""
 
@@ -103,6 +98,9 @@ class DecodedPage:
     """Most consecutive bad lines (T.30 copy quality looks at both figures)."""
     rtc: bool
     """RTC ended the page; False when the data just stopped."""
+    lines: int
+    """Scan lines the page had as the receiver judges it: the rows, plus the
+    lines estimated lost where damage ate EOLs (what copy quality divides by)."""
 
     @property
     def quality(self) -> PageQuality:
@@ -298,37 +296,40 @@ def decode_page(data: bytes, width: int = 1728, *, coding: Coding = Coding.MH) -
             ref_ok = True
         except _BadLine:
             lines.append(lines[-1] if lines else ())
-            spans.append(end - start if end < nbits else 0)
+            spans.append(end - start)
             ref_ok = False
         pos = nxt if nxt < nbits else -1
     return _page(lines, spans, width, rtc)
 
 
 def _page(lines: list[Changes], spans: list[int], width: int, rtc: bool) -> DecodedPage:
-    """The decoded page, each bad stretch counted as the lines it held (module doc).
+    """The decoded page, each damaged stretch counted as the lines it held (module doc).
 
-    ``spans`` holds, per decoded line, minus its bit length when it was good,
-    its bit length when it was bad and closed by an EOL, and 0 when it was
-    bad at the end of the data.
+    ``spans`` holds, per decoded line, its bits from its EOL to the next:
+    negated when the line was good, as is when it was bad.
     """
-    longest_line = -min(spans, default=0)
     rows_of: dict[Changes, bytes] = {}
     rows = []
-    bad = run = longest = 0
-    for n, (line, span) in enumerate(zip(lines, spans, strict=True)):
+    for line in lines:
         row = rows_of.get(line)
         if row is None:
             row = rows_of[line] = changes_row(line, width)
-        if span < 0:
-            rows.append(row)
-            run = 0
+        rows.append(row)
+    bad = longest = lost = 0
+    n = 0
+    while n < len(spans):
+        if spans[n] < 0:
+            n += 1
             continue
-        held = 1
-        if span > longest_line > 0:
-            near = -min(spans[max(0, n - _NEIGHBOURS):n + _NEIGHBOURS + 1])
-            held = max(1, span // near) if near > 0 else 1
-        rows.extend([row] * held)
+        first = n
+        while n < len(spans) and spans[n] >= 0:
+            n += 1
+        # Bad lines first..n-1: one stretch between two good lines (or the page's ends).
+        stretch, segments = sum(spans[first:n]), n - first
+        bounds = [-spans[i] for i in (first - 1, n) if 0 <= i < len(spans)]
+        typical = sum(bounds) // len(bounds) if bounds else 0
+        held = max(segments, stretch // typical if typical else 0)
         bad += held
-        run += held
-        longest = max(longest, run)
-    return DecodedPage(width, tuple(rows), bad, longest, rtc)
+        lost += held - segments
+        longest = max(longest, held)
+    return DecodedPage(width, tuple(rows), bad, longest, rtc, len(rows) + lost)
