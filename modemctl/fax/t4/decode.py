@@ -27,7 +27,7 @@ apart), ``typical`` being the average of the two good lines it sits between:
 the lost lines are taken to be like their neighbours, and where the content
 changes inside the stretch (blank to text) the average of both ends is the
 straight-line guess.  A single damaged line, its EOLs intact, stays one line
-unless it took twice the bits of its neighbours.  The rule errs towards RTN
+unless it took twice the bits of its neighbours' average.  The rule errs towards RTN
 where the stretch hit content denser than both ends (text between blank
 lines), on purpose: a needless RTN costs one retransmission, a wrong MCF
 loses the lines for good.  spandsp's decoder (``t4_t6_decode.c``,
@@ -93,7 +93,8 @@ class DecodedPage:
     width: int
     rows: tuple[bytes, ...]
     bad_lines: int
-    """Lines that could not be decoded and were replaced by the line above."""
+    """Lines that could not be decoded (replaced by the line above), plus those
+    estimated lost where damage ate EOLs (module doc)."""
     longest_bad_run: int
     """Most consecutive bad lines (T.30 copy quality looks at both figures)."""
     rtc: bool
