@@ -55,7 +55,6 @@ from modemctl.hil.rig import (
 from modemctl.profiles import get_profile
 
 _str = attr.validators.instance_of(str)
-_opt_str = attr.validators.optional(_str)
 
 
 def _modem_lines(instance: object, attribute: object, value: object) -> None:
@@ -77,7 +76,8 @@ class ModemctlModem(Resource):  # type: ignore[misc]
     model: str = attr.ib(default="", validator=_str)
     modem_lines: str = attr.ib(default="", validator=_modem_lines)
     """Which of ``dcd ri dtr`` the port really carries, space-separated."""
-    outlet: str | None = attr.ib(default=None, validator=_opt_str)
+    outlet: str | None = attr.ib(default=None, converter=attr.converters.optional(str))
+    """Its power-switch outlet (a number or a name, as in the rig file)."""
     removable: bool = attr.ib(default=False, validator=attr.validators.instance_of(bool))
     time_scale: float = attr.ib(default=1.0, validator=attr.validators.instance_of(float | int))
     """A fake line runs on scaled time; a real modem at 1.0."""
@@ -106,15 +106,18 @@ class ModemctlLineSimulator(Resource):  # type: ignore[misc]
 @target_factory.reg_resource
 @attr.s(eq=False)
 class ModemctlPowerSwitch(Resource):  # type: ignore[misc]
-    """The rig's power switch; ``kind`` ``command``: ``on``/``off`` command lines
-    (split like a shell would, never run by one) with ``{outlet}`` filled in."""
+    """The rig's power switch; ``kind`` ``command``: the command lines that switch an
+    outlet on and off (split like a shell would, never run by one), ``{outlet}``
+    filled in.  Not ``on``/``off`` as in the rig file: YAML 1.1 reads those keys
+    as booleans."""
 
     kind: str = attr.ib(validator=attr.validators.in_(("command",)))
-    on: str = attr.ib(validator=_str)
-    off: str = attr.ib(validator=_str)
+    on_command: str = attr.ib(validator=_str)
+    off_command: str = attr.ib(validator=_str)
 
     def spec(self) -> DeviceSpec:
-        return DeviceSpec(self.kind, {"on": shlex.split(self.on), "off": shlex.split(self.off)})
+        return DeviceSpec(self.kind, {"on": shlex.split(self.on_command),
+                                      "off": shlex.split(self.off_command)})
 
 
 @target_factory.reg_driver

@@ -134,7 +134,8 @@ def test_suite_runs_on_places_acquired_through_the_coordinator(
         env=dict(os.environ, LG_COORDINATOR=coordinator))
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "labgrid: acquired fake-conexant-v92, fake-usr-v90" in done.stdout
-    rows, _ = table(done.stdout)
+    rows, summary = table(done.stdout)
+    assert summary == "8 passed, 0 failed, 0 skipped", done.stdout[-4000:]
     assert {k: v[0] for k, v in rows.items()} == {k: v[0] for k, v in junit(xml).items()}
     for modem in ("fake-conexant-v92", "fake-usr-v90"):
         assert rows[("test_probe_identifies_the_profile", modem)] == ("passed", "")

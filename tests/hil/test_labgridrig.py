@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from labgrid import Environment, Target
+from labgrid.factory import target_factory
 from labgrid.resource.serialport import NetworkSerialPort, RawSerialPort
 
 from modemctl.errors import ConfigError
@@ -59,8 +61,8 @@ def test_devices_come_from_the_places_and_must_agree() -> None:
     a, b = target("a"), target("b", port=7001)
     for t in (a, b):
         ModemctlLineSimulator(t, None, kind="asterisk", host="pbx.lab")
-        ModemctlPowerSwitch(t, None, kind="command", on="usbrelay R{outlet}=1",
-                            off="usbrelay 'R{outlet}=0'")
+        ModemctlPowerSwitch(t, None, kind="command", on_command="usbrelay R{outlet}=1",
+                            off_command="usbrelay 'R{outlet}=0'")
     rig = rig_from_targets([a, b])
     assert rig.line_simulator.kind == "asterisk"
     assert rig.line_simulator.settings["host"] == "pbx.lab"
@@ -74,7 +76,8 @@ def test_devices_come_from_the_places_and_must_agree() -> None:
 
 def test_the_power_switch_driver_builds_our_switch() -> None:
     t = target("a")
-    ModemctlPowerSwitch(t, None, kind="command", on="true", off="false")
+    ModemctlPowerSwitch(t, None, kind="command", on_command="true",
+                        off_command="false")
     driver = ModemctlPowerSwitchDriver(t, None)
     t.activate(driver)
     assert isinstance(driver.switch(), CommandPowerSwitch)
@@ -137,3 +140,21 @@ def test_the_generated_environment_names_one_remote_place_per_target(tmp_path: P
     assert list(targets) == ["rig1-usr", "it's"]
     assert targets["it's"]["resources"]["RemotePlace"]["name"] == "it's"
     assert env.config.get_imports() == ["modemctl.hil.labgridrig"]
+
+
+def test_the_exporter_example_makes_a_rig() -> None:
+    """``hil/labgrid-exporter-example.yaml``: every group is a valid place."""
+    example = Path(__file__).parents[2] / "hil" / "labgrid-exporter-example.yaml"
+    groups = yaml.safe_load(example.read_text())
+    targets = []
+    for group, resources in groups.items():
+        t = Target(group)
+        for cls, params in resources.items():
+            target_factory.make_resource(t, cls, cls, params)
+        targets.append(t)
+    rig = rig_from_targets(targets)
+    assert [(m.name, m.url, m.outlet) for m in rig.modems] == [
+        ("rig1-usr", "rfc2217://rig1.lab.example:7001", "1"),
+        ("rig1-mt", "rfc2217://rig1.lab.example:7002", "2")]
+    assert rig.modem("rig1-mt").removable
+    assert rig.line_simulator.kind == "asterisk" and rig.power_switch.kind == "command"
