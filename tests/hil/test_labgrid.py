@@ -22,6 +22,7 @@ import labgrid  # noqa: F401  (a hard dependency of the dev extra: fail, never s
 import pytest
 
 from modemctl.hil.fakerig import FakeRigHost
+from modemctl.hil.labgridplaces import acquired
 from modemctl.hil.ser2net import free_port
 from tests.hil.test_runner import junit, table
 
@@ -147,3 +148,23 @@ def test_suite_runs_on_places_acquired_through_the_coordinator(
         shown = client(coordinator, "-p", place, "show")
         assert "acquired: None" in shown, shown
     assert "Reservation" not in client(coordinator, "reservations")
+
+
+def test_places_are_released_when_the_run_fails(coordinator: str) -> None:
+    with pytest.raises(RuntimeError, match="the suite blew up"), \
+            acquired(["model=usr_v90"], coordinator) as places:
+        assert places == ["fake-usr-v90"]
+        assert "acquired: None" not in client(coordinator, "-p", "fake-usr-v90", "show")
+        raise RuntimeError("the suite blew up")
+    assert "acquired: None" in client(coordinator, "-p", "fake-usr-v90", "show")
+    assert "Reservation" not in client(coordinator, "reservations")
+
+
+def test_an_unreachable_coordinator_is_a_clear_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "modemctl", "hil", "run", "--labgrid", "rig1-usr",
+         "--lg-coordinator", f"127.0.0.1:{free_port()}"],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0
+    assert "Could not connect to coordinator" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
