@@ -93,14 +93,18 @@ def pytest_args(rig: Path | None, junit: Path | None, keyword: str | None,
 def run(rig: Path | None = None, junit: Path | None = None, keyword: str | None = None,
         fake_subset: str = "full", data_bytes: int | None = None,
         echo: Callable[[str], None] = print, labgrid: Sequence[str] = (),
-        coordinator: str | None = None) -> tuple[int, list[Result]]:
+        coordinator: str | None = None, lg_env: Path | None = None,
+        ) -> tuple[int, list[Result]]:
     """Run the suite; (exit status, results).  Status 0 only when nothing failed.
 
     With ``labgrid`` (place names or tags) the places are reserved and acquired
     through the coordinator, the suite runs on them, and they are released.
+    With ``lg_env`` the suite runs on that labgrid environment's targets as
+    they are (places the caller acquired, or local resources).
     """
     if not labgrid:
-        return _run(pytest_args(rig, junit, keyword, fake_subset, data_bytes), echo)
+        return _run(pytest_args(rig, junit, keyword, fake_subset, data_bytes, lg_env,
+                                coordinator), echo)
     from modemctl.hil.labgridplaces import DEFAULT_COORDINATOR, acquired, env_yaml
 
     address = coordinator or os.environ.get("LG_COORDINATOR", DEFAULT_COORDINATOR)

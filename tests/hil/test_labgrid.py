@@ -168,3 +168,26 @@ def test_an_unreachable_coordinator_is_a_clear_error() -> None:
     assert done.returncode != 0
     assert "Could not connect to coordinator" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_suite_runs_on_a_labgrid_environment_with_local_resources(
+        fake: FakeRigHost, tmp_path: Path) -> None:
+    """``hil run --lg-env``: labgrid's pytest plugin reads the file, no coordinator."""
+    env = ["targets:"]
+    for number, line in fake.lines.items():
+        assert line.url is not None
+        env += [f"  local-{line.personality}:", "    resources:",
+                f"      NetworkSerialPort: {{host: 127.0.0.1, port: "
+                f"{line.url.rsplit(':', 1)[1]}}}",
+                f"      ModemctlModem: {{profile: {PROFILE[line.personality]}, "
+                f"line: '{number}', modem_lines: dcd ri dtr, time_scale: {fake.time_scale}}}"]
+    env += ["imports: [modemctl.hil.labgridrig]", ""]
+    (tmp_path / "env.yaml").write_text("\n".join(env))
+    done = subprocess.run(
+        [sys.executable, "-m", "modemctl", "hil", "run", "--lg-env", str(tmp_path / "env.yaml"),
+         "-k", "probe_identifies"],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    rows, summary = table(done.stdout)
+    assert summary == "2 passed, 0 failed, 0 skipped"
+    assert rows[("test_probe_identifies_the_profile", "local-usr-v90")] == ("passed", "")
