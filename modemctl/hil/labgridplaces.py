@@ -21,9 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from modemctl.errors import ConfigError, RigDeviceError
+from modemctl.log import get_logger
 
 TIMEOUT = 60.0
-"""Real seconds one labgrid-client command may take (a reservation waits within it)."""
+"""Real seconds one labgrid-client command may take."""
+RESERVE_WAIT = 1800.0
+"""Real seconds a reservation may wait for a free place (a busy lab is normal)."""
 DEFAULT_COORDINATOR = "127.0.0.1:20408"
 
 
@@ -78,7 +81,8 @@ class Client:
     def __init__(self, coordinator: str) -> None:
         self.coordinator = coordinator
 
-    def run(self, *args: str, place: str | None = None, token: str | None = None) -> str:
+    def run(self, *args: str, place: str | None = None, token: str | None = None,
+            timeout: float = TIMEOUT) -> str:
         argv = [*_client(), "-x", self.coordinator]
         if place is not None:
             argv += ["-p", place]
@@ -87,10 +91,10 @@ class Client:
             env["LG_TOKEN"] = token
         try:
             done = subprocess.run([*argv, *args], capture_output=True, text=True,
-                                  timeout=TIMEOUT, env=env, check=False)
+                                  timeout=timeout, env=env, check=False)
         except subprocess.TimeoutExpired as exc:
             raise RigDeviceError("labgrid", f"labgrid-client {' '.join(args)} took over "
-                                            f"{TIMEOUT}s") from exc
+                                            f"{timeout}s") from exc
         if done.returncode != 0:
             err = (done.stderr.strip() or done.stdout.strip()).splitlines()
             raise RigDeviceError("labgrid", f"labgrid-client {' '.join(args)}: "
@@ -99,7 +103,8 @@ class Client:
 
     def reserve(self, tags: dict[str, str]) -> str:
         """Wait for a free place with ``tags``; its reservation token."""
-        out = self.run("reserve", "--wait", "--shell", *(f"{k}={v}" for k, v in tags.items()))
+        out = self.run("reserve", "--wait", "--shell", *(f"{k}={v}" for k, v in tags.items()),
+                       timeout=RESERVE_WAIT)
         for line in out.splitlines():
             if line.startswith("export LG_TOKEN="):
                 return line.removeprefix("export LG_TOKEN=").strip()
@@ -146,5 +151,9 @@ def acquired(specs: Sequence[str], coordinator: str = DEFAULT_COORDINATOR) -> It
                 client.run("cancel-reservation", token)
             except RigDeviceError as exc:
                 errors.append(str(exc))
-        if errors and sys.exc_info()[0] is None:
-            raise RigDeviceError("labgrid", "; ".join(errors))
+        if errors:
+            if sys.exc_info()[0] is None:
+                raise RigDeviceError("labgrid", "; ".join(errors))
+            # The run's own error wins; the places left held are still said.
+            get_logger(coordinator=coordinator).warning("labgrid release failed",
+                                                        errors=errors)
