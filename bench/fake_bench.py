@@ -14,6 +14,8 @@ Tables printed:
 3. Data throughput across a call, unthrottled, one direction.
 4. Throttled throughput against the connect rate (the fake paces data at
    the negotiated rate; it should be within 2 %).
+4b. Many paced calls at once, both directions, in real time: the exchange's
+   CPU and the slowest and fastest call's rate against the connect rate.
 5. Memory per line: growth of an exchange process's RSS as lines are added
    (a ``multiprocessing`` child running :class:`modemctl.fake.Exchange`).
 """
@@ -220,6 +222,92 @@ def throughput(seconds: float, *, throttle: bool) -> dict[str, Any]:
             "machine_pct": 100 * busy / wall}
 
 
+def paced_calls(calls: int, seconds: float) -> dict[str, Any]:
+    """``calls`` throttled calls at time scale 1, data both ways on each, every sender
+    keeping :data:`_WINDOW` bytes in flight; the exchange's CPU and each direction's
+    achieved rate."""
+    specs = [f"{5580000 + i}:conexant-v92" for i in range(2 * calls)]
+    with fake_exchange(specs, extra=["--throttle"], time_scale=1.0) as ex:
+        # plain descriptors: pyserial's select() cannot take the fds above 1024 that
+        # 512 lines need, and the fake's ptys are raw already
+        ports = [os.open(line["port"], os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+                 for line in ex.lines]
+        try:
+            callers, callees = ports[:calls], ports[calls:]
+            for b in callees:
+                os.write(b, b"ATE0S0=1\r")
+            for a, line in zip(callers, ex.lines[calls:], strict=True):
+                os.write(a, f"ATE0DT{line['number']}\r".encode())
+            _await_all(ports, b"CONNECT 33600\r\n", timeout=60)
+            # one stream per direction: fd -> its peer's fd
+            peer = dict(zip(callers, callees, strict=True))
+            peer.update({b: a for a, b in peer.items()})
+            fds = list(peer)
+            sent = dict.fromkeys(fds, 0)       # by sender
+            got = dict.fromkeys(fds, 0)        # by receiver
+            sel = selectors.DefaultSelector()
+            for fd in fds:
+                sel.register(fd, selectors.EVENT_READ | selectors.EVENT_WRITE)
+            warm = min(2.0, seconds / 2)
+            t0 = time.perf_counter()
+            start_t = 0.0
+            start_got: dict[int, int] = {}
+            cpu0 = ex.cpu_seconds()
+            while (now := time.perf_counter()) - t0 < warm + seconds:
+                if not start_t and now - t0 >= warm:
+                    start_t, start_got, cpu0 = now, dict(got), ex.cpu_seconds()
+                for key, events in sel.select(0.2):
+                    fd = int(key.fd)
+                    if events & selectors.EVENT_READ:
+                        got[fd] += len(os.read(fd, 65536))
+                    if events & selectors.EVENT_WRITE:
+                        room = _WINDOW - (sent[fd] - got[peer[fd]])
+                        if room > 0:
+                            with contextlib.suppress(BlockingIOError):
+                                sent[fd] += os.write(fd, _PAYLOAD[:room])
+                    want = selectors.EVENT_READ
+                    if sent[fd] - got[peer[fd]] < _WINDOW:
+                        want |= selectors.EVENT_WRITE
+                    if want != key.events:
+                        sel.modify(fd, want)
+                # senders whose window was full: ask for writability again
+                for fd in fds:
+                    key = sel.get_key(fd)
+                    if not key.events & selectors.EVENT_WRITE \
+                            and sent[fd] - got[peer[fd]] < _WINDOW:
+                        sel.modify(fd, selectors.EVENT_READ | selectors.EVENT_WRITE)
+            wall = time.perf_counter() - start_t
+            cpu = ex.cpu_seconds() - cpu0
+            sel.close()
+        finally:
+            for fd in ports:
+                os.close(fd)
+    bits = sorted(10 * (got[fd] - start_got[fd]) / wall for fd in fds)
+    return {"calls": calls, "cpu_pct": 100 * cpu / wall, "min_bps": bits[0],
+            "max_bps": bits[-1], "median_bps": bits[len(bits) // 2]}
+
+
+def _await_all(fds: Sequence[int], needle: bytes, timeout: float) -> None:
+    """Wait until every descriptor has shown ``needle`` (bounded by ``timeout``)."""
+    waiting = dict.fromkeys(fds, b"")
+    sel = selectors.DefaultSelector()
+    for fd in waiting:
+        sel.register(fd, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    try:
+        while waiting:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(waiting)} ports showed no {needle!r} in {timeout}s")
+            for key, _ in sel.select(1.0):
+                fd = int(key.fd)
+                waiting[fd] += os.read(fd, 4096)
+                if needle in waiting[fd]:
+                    del waiting[fd]
+                    sel.unregister(fd)
+    finally:
+        sel.close()
+
+
 def _rss_self_kib() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -252,8 +340,8 @@ def _memory_child(conn: Connection, steps: list[int]) -> None:
 
 def memory_per_line(steps: list[int]) -> dict[str, Any]:
     """RSS of one exchange process as lines are added (idle, not opened by any client),
-    the least-squares slope in KiB per line, and the CPU the idle lines cost (the
-    exchange polls every unopened pty for a client)."""
+    the least-squares slope in KiB per line, and the CPU the idle lines cost (an
+    unopened pty is waited on with inotify, not polled: it should be next to none)."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_memory_child, args=(child, steps))
@@ -318,6 +406,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     table("Throttled data against the connect rate (real time; 10 bits per byte on the line)",
           ["connect", "bytes/s", "bit/s", "error %"],
           [[paced["connect"], f"{paced['bytes_per_s']:.1f}", f"{bits:.0f}", f"{err:+.2f}"]])
+
+    counts = (16, 64) if args.quick else (16, 64, 256)
+    paced_rows = []
+    for n in counts:
+        r = paced_calls(n, max(secs, 3.0))
+        paced_rows.append([n, 2 * n, f"{r['cpu_pct']:.0f}", f"{r['min_bps']:.0f}",
+                           f"{r['median_bps']:.0f}", f"{r['max_bps']:.0f}",
+                           f"{100 * (r['min_bps'] - 33600) / 33600:+.2f}"])
+    table("Paced calls at once, both directions, real time (CONNECT 33600; window "
+          f"{_WINDOW} B per sender)",
+          ["calls", "streams", "exchange CPU %", "slowest bit/s", "median bit/s",
+           "fastest bit/s", "slowest error %"], paced_rows)
 
     mem = memory_per_line([1, 33, 65] if args.quick else [1, 65, 129, 193, 257])
     table("Memory per line: one exchange process growing (lines idle, not opened)",

@@ -33,11 +33,13 @@ from modemctl.fake.control import (
     request,
     serve_control,
 )
+from modemctl.log import get_logger
 
 if TYPE_CHECKING:
     from modemctl.fake import FakeLine
 
 DEFAULT_LINES = ("5551001:conexant-v92", "5551002:agere-v92")
+_log = get_logger()
 _NUMBER = re.compile(r"[0-9*#+]{1,32}")  # what the exchange accepts as a line number
 
 
@@ -123,10 +125,16 @@ def _personalities() -> str:
             + "; or the path of your own personality .toml file (copy a bundled one).")
 
 
-def _fault_kinds() -> str:
-    from modemctl.fake import FAULT_KINDS
+class _FaultHelp(click.Command):
+    """``inject --help`` ends with every fault kind and its parameters, from the
+    fault table itself, so the help cannot drift from what the fake accepts."""
 
-    return ("Kinds: " + ", ".join(FAULT_KINDS) + " (parameters: see modemctl.fake.faults).")
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from modemctl.fake.faults import fault_help
+
+        formatter.write_paragraph()
+        with formatter.section("Fault kinds (NAME=VALUE parameters in brackets)"):
+            formatter.write_dl(fault_help())
 
 
 @fake.command("run", cls=_live_epilog(_personalities))
@@ -186,12 +194,27 @@ async def _serve(specs: Sequence[LineSpec], time_scale: float, as_json: bool, th
                                                 rfc2217=spec.rfc2217))
             except (ExchangeError, ValueError) as e:
                 raise click.ClickException(f"line {spec.number}: {_message(e)}") from None
+        def publish() -> registry.Registration:
+            # only plugged-in lines: an unplugged device is gone from `modemctl ports` at once
+            plugged = ex.plugged_lines()
+            return registry.register([(ln.number, ln.personality, ln.port, ln.url)
+                                      for ln in plugged],
+                                     control=str(path), time_scale=time_scale,
+                                     unplugged=[n for n in ex.lines
+                                                if ex.lines[n] not in plugged])
+
+        def republish() -> None:
+            try:
+                publish()
+            except registry.RegistryError as e:
+                _log.warning("registry not updated", error=str(e))
+
         async with await serve_control(ex, path):
-            with registry.register([(ln.number, ln.personality, ln.port, ln.url)
-                                    for ln in served],
-                                   control=str(path), time_scale=time_scale):
+            with publish():
+                stop_listening = ex.on_plugging_changed(republish)
                 _print_started(served, path, time_scale, as_json)
                 await stop.wait()
+                stop_listening()
     if not as_json:
         click.echo("exchange stopped", err=True)
 
@@ -249,7 +272,7 @@ def _find_control(number: str | None, control_path: Path | None) -> Path:
             raise click.ClickException(f"{len(entries)} fake exchanges are running "
                                        f"(PIDs {pids}); pass --control PATH")
         return Path(str(entries[0].control))
-    serving = [e for e in entries if any(line.number == number for line in e.lines)]
+    serving = [e for e in entries if e.serves(number)]
     if len(serving) == 1:
         return Path(str(serving[0].control))
     if serving:
@@ -306,7 +329,7 @@ def ring_cmd(number: str, caller: str | None, name: str | None, wait: float,
     click.echo(f"ringing {number} from {who}, party {r['party']}{outcome}")
 
 
-@fake.command("inject", cls=_live_epilog(_fault_kinds))
+@fake.command("inject", cls=_FaultHelp)
 @click.argument("number", shell_complete=complete_number)
 @click.argument("kind", shell_complete=complete_fault)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
@@ -321,6 +344,7 @@ def inject_cmd(number: str, kind: str, params: tuple[str, ...],
       modemctl fake inject 5551001 garbage --param count=16
       modemctl fake inject 5551001 stall --param duration=5
       modemctl fake inject 5551001 unsolicited --param 'lines=["RING"]'
+      modemctl fake inject 5551001 stored-profile --param v=0 --param s0=2
     """
     try:
         parsed = dict(parse_param(p) for p in params)

@@ -4,7 +4,9 @@
 of V.250: it imports only the standard library, pyserial, structlog and
 modemctl's logging plumbing (``modemctl.log``), never the driver side of
 modemctl, so that the driver and the fake check each other.
-Each line is a V.250/Hayes interpreter (:mod:`.dce`) with a personality
+Each line is a V.250/Hayes interpreter (:mod:`.dce`: the call state machine of
+:mod:`.callstate`, the command tables of :mod:`.commands`, the dial-string parser
+:mod:`.dialstring` and the ``&W`` settings of :mod:`.settings`) with a personality
 (:mod:`.personality`, TOML data in ``personalities/``), served on a pty and
 optionally over RFC 2217 (:mod:`.ports`), plugged into an :class:`Exchange`
 (:mod:`.exchange`) that rings, connects and carries data between lines.
@@ -58,8 +60,10 @@ far end grants modem-on-hold; ``agere-v92`` (``+PCW=2``) survives;
 survives.  ``*70,`` protects every personality.
 """
 
+from modemctl.fake.callstate import CwOutcome, DceState
 from modemctl.fake.clock import LoopClock, ManualClock
-from modemctl.fake.dce import CwOutcome, Dce, DceState, DialRequest
+from modemctl.fake.dce import Dce
+from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.exchange import (
     Exchange,
     ExchangeError,

@@ -261,7 +261,11 @@ class ControlServer:
         params = req.get("params", {})
         if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
             raise _BadRequest("bad-request", '"params" must be an object')
-        self.exchange.lines[number].inject(kind, **params)
+        line = self.exchange.lines[number]
+        if kind == "replug" and not params:
+            await line.replug()     # answer once the device is back, so callers can open it
+        else:
+            line.inject(kind, **params)
         return {"ok": True, "number": number, "kind": kind}
 
     async def _hangup(self, req: dict[str, Any]) -> dict[str, Any]:

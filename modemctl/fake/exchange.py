@@ -15,18 +15,23 @@ the cancel code) here.
 from __future__ import annotations
 
 import asyncio
+import enum
 import re
 import shutil
 import tempfile
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, Protocol
 
 from modemctl.fake.callerid import cid_fields
+from modemctl.fake.callstate import CwOutcome, DceState
 from modemctl.fake.clock import LoopClock
-from modemctl.fake.dce import TRAINING_TIME, CwOutcome, DialRequest
+from modemctl.fake.dce import TRAINING_TIME
+from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.line import CallRecord, FakeLine
+from modemctl.fake.outcomes import CallWaitingOutcome, EndReason, PartyOutcome
+from modemctl.fake.pacing import PACE_TICK, Pacer, PacingTicker
 from modemctl.fake.personality import load_personality
 from modemctl.fake.registry import LINK_DIR_PREFIX
 from modemctl.log import get_logger
@@ -43,8 +48,15 @@ FLOW_HIGH = 256 * 1024
 """Bytes in flight towards a far end above which the sending line stops reading its DTE."""
 FLOW_LOW = 64 * 1024
 """...and below which it reads again (hardware flow control, in effect)."""
+MIN_REAL_TICK = 0.002
+"""Real seconds a pacing tick lasts at least, whatever the time scale."""
 FLOW_CHECK = 0.005
 """Real seconds between checks of a paused sender's backlog."""
+_CW_OUTCOMES: dict[CwOutcome, CallWaitingOutcome] = {
+    CwOutcome.IGNORED: "waiting-ignored", CwOutcome.RODE_THROUGH: "waiting-ignored",
+    CwOutcome.HELD: "waiting-held", CwOutcome.DROPPED: "waiting-dropped",
+}
+"""What the third party (and the call log) sees for each thing the modem did."""
 _NUMBER = re.compile(r"[0-9*#+]{1,32}")
 
 _log = get_logger()
@@ -85,61 +97,38 @@ class CallEnd(Protocol):
     def backlog(self) -> int: ...
 
 
-class _Pacer:
-    """Deliver bytes no faster than ``rate`` bit/s, 10 bits per byte (start, 8 data, stop)."""
+class CircuitState(enum.Enum):
+    """Where a circuit is: ringing → training → connected → ended (or ended early)."""
 
-    def __init__(self, clock: LoopClock, rate: int, deliver: Any) -> None:
-        self._clock = clock
-        self._bps = rate / 10
-        self._deliver = deliver
-        self._buf = bytearray()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def pending(self) -> int:
-        return len(self._buf)
-
-    def push(self, data: bytes) -> None:
-        self._buf += data
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        start = self._clock.now()
-        sent = 0
-        try:
-            while self._buf:
-                allowed = int((self._clock.now() - start) * self._bps) - sent
-                if allowed <= 0:
-                    await self._clock.sleep(max(-allowed, 1) / self._bps)
-                    continue
-                chunk = bytes(self._buf[:allowed])
-                del self._buf[:allowed]
-                sent += len(chunk)
-                self._deliver(chunk)
-        finally:
-            self._task = None
-
-    def cancel(self) -> None:
-        self._buf.clear()
-        if self._task is not None:
-            self._task.cancel()
+    RINGING = "ringing"
+    TRAINING = "training"
+    CONNECTED = "connected"
+    ENDED = "ended"
 
 
-class Call:
-    """A call between two ends, from ringing to ended."""
+class Circuit:
+    """The exchange's side of one call between two ends, from ringing to ended.
+
+    Not :class:`modemctl.line.Call` (the driver's call object): this is the
+    switch's record of who is connected to whom and how the data is carried.
+    """
 
     def __init__(self, caller: CallEnd, callee: CallEnd | None, cancel_cw: bool) -> None:
         self.caller = caller
         self.callee = callee
         self.cancel_cw = cancel_cw
-        self.state = "ringing"
+        self.state = CircuitState.RINGING
         self.rate: int | None = None
         self.records: dict[int, CallRecord] = {}
-        self.pending_reason: str | None = None
+        self.pending_reason: EndReason | None = None
         self.tasks: list[asyncio.Task[None]] = []
-        self.pacers: dict[int, _Pacer] = {}
+        self.pacers: dict[int, Pacer] = {}
         self.paused: set[int] = set()
+
+    @property
+    def connected(self) -> bool:
+        """True while the two ends are connected and data flows."""
+        return self.state is CircuitState.CONNECTED
 
     def other(self, end: CallEnd) -> CallEnd | None:
         return self.callee if end is self.caller else self.caller
@@ -167,9 +156,9 @@ class RemoteParty:
         self.name = name
         self._max_rate = max_rate
         self._moh_timeout = moh_timeout
-        self.outcome: str | None = None
+        self.outcome: PartyOutcome | None = None
         self.rate: int | None = None
-        self.call: Call | None = None
+        self.circuit: Circuit | None = None
         self._settled = asyncio.Event()
         self._rx = bytearray()
         self._rx_event = asyncio.Event()
@@ -187,7 +176,7 @@ class RemoteParty:
     def moh_timeout(self) -> int:
         return self._moh_timeout
 
-    def settle(self, outcome: str) -> None:
+    def settle(self, outcome: PartyOutcome) -> None:
         if self.outcome is None:
             self.outcome = outcome
             self._settled.set()
@@ -202,8 +191,8 @@ class RemoteParty:
 
     def write(self, data: bytes) -> None:
         """Send bytes to the line (ignored unless connected)."""
-        if self.call is not None and self.call.state == "connected":
-            self._exchange.send_from(self, self.call, data)
+        if self.circuit is not None and self.circuit.connected:
+            self._exchange.send_from(self, self.circuit, data)
 
     async def read(self, n: int) -> bytes:
         """Up to ``n`` bytes from the line; ``b""`` once the call is over and drained."""
@@ -216,8 +205,8 @@ class RemoteParty:
 
     async def hangup(self) -> None:
         """Hang up (or give up ringing)."""
-        if self.call is not None:
-            self._exchange.end_call(self.call, by=self, reason="remote")
+        if self.circuit is not None:
+            self._exchange.end_circuit(self.circuit, by=self, reason="remote")
         self.settle("cancelled")
         self.closed = True
         self._rx_event.set()
@@ -247,7 +236,8 @@ class Exchange:
     """A simulated telephone exchange with fake modem lines (see design.md).
 
     Use as ``async with Exchange(time_scale=0.05) as ex``.  ``throttle=True``
-    paces call data at the connect rate (rate/10 bytes per protocol second).
+    paces call data at the connect rate (rate/10 bytes per protocol second), in
+    small batches on one shared tick (:mod:`modemctl.fake.pacing`).
     """
 
     def __init__(self, time_scale: float = 1.0, *, throttle: bool = False,
@@ -263,8 +253,10 @@ class Exchange:
         self._own_dir = False
         self._clock: LoopClock | None = None
         self._lines: dict[str, FakeLine] = {}
-        self._calls: dict[int, Call] = {}
+        self._circuits: dict[int, Circuit] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._plug_listeners: list[Callable[[], None]] = []
+        self._ticker: PacingTicker | None = None
 
     # ------------------------------------------------------------------ life cycle
     async def __aenter__(self) -> Exchange:
@@ -291,6 +283,9 @@ class Exchange:
         """End every call, close every line, remove the device links."""
         for number in list(self._lines):
             await self.remove_line(number)
+        if self._ticker is not None:
+            self._ticker.close()
+            self._ticker = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -307,8 +302,18 @@ class Exchange:
 
     @property
     def lines(self) -> Mapping[str, FakeLine]:
-        """Lines by number (read-only view)."""
+        """Lines by number (read-only view), unplugged ones included."""
         return MappingProxyType(self._lines)
+
+    def plugged_lines(self) -> list[FakeLine]:
+        """The lines whose device exists now (what ``modemctl ports`` should list)."""
+        return [line for line in self._lines.values() if not line.unplugged]
+
+    def on_plugging_changed(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener()`` whenever a line is unplugged or plugged back in (the CLI
+        republishes its registry entry); returns a function that removes it."""
+        self._plug_listeners.append(listener)
+        return lambda: self._plug_listeners.remove(listener)
 
     async def add_line(self, number: str, personality: str = "conexant-v92",
                        rfc2217: bool = False) -> FakeLine:
@@ -327,9 +332,9 @@ class Exchange:
     async def remove_line(self, number: str) -> None:
         """Unplug a line for good: its call ends (far end NO CARRIER), its device goes."""
         line = self._line(number)
-        call = self._calls.get(id(line))
-        if call is not None:
-            self.end_call(call, by=line, reason="local")
+        circuit = self._circuits.get(id(line))
+        if circuit is not None:
+            self.end_circuit(circuit, by=line, reason="local")
         line.close()
         del self._lines[number]
 
@@ -338,6 +343,17 @@ class Exchange:
             return self._lines[number]
         except KeyError:
             raise UnknownLine(number) from None
+
+    def _pacing(self) -> PacingTicker:
+        """The exchange's one pacing timer (made on first use: only throttled calls pace).
+
+        Its tick is :data:`~modemctl.fake.pacing.PACE_TICK` protocol seconds, but never
+        under :data:`MIN_REAL_TICK` real seconds, so a fast time scale does not turn
+        pacing into a busy loop."""
+        if self._ticker is None:
+            clock = self.clock
+            self._ticker = PacingTicker(clock, max(PACE_TICK, MIN_REAL_TICK / clock.time_scale))
+        return self._ticker
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -350,9 +366,9 @@ class Exchange:
         """A dead line has no dial tone (NO DIALTONE) and cannot be reached."""
         line = self._line(number)
         line.dead = dead
-        call = self._calls.get(id(line))
-        if dead and call is not None and call.state == "connected":
-            self._lose_carrier(call, None)
+        circuit = self._circuits.get(id(line))
+        if dead and circuit is not None and circuit.connected:
+            self._lose_carrier(circuit, None)
 
     async def ring_in(self, number: str, caller: str | None = None, name: str | None = None,
                       *, max_rate: int = 33600, moh_timeout: int = 0, max_rings: int = 10
@@ -365,49 +381,50 @@ class Exchange:
         party = RemoteParty(self, number, caller, name, max_rate, moh_timeout)
         record = CallRecord("in", caller)
         line.call_log.append(record)
-        current = self._calls.get(id(line))
+        current = self._circuits.get(id(line))
         if line.unplugged or line.dead:
             record.outcome = "unreachable"
             party.settle("no-answer")
-        elif current is not None and current.state == "connected":
-            party.settle(self._call_waiting(line, current))
-            record.outcome = party.outcome or ""
+        elif current is not None and current.connected:
+            outcome = self._call_waiting(line, current)
+            party.settle(outcome)
+            record.outcome = outcome
         elif not self._is_free(line):
             record.outcome = "busy"
             party.settle("busy")
         else:
-            call = Call(party, line, cancel_cw=False)
-            call.records[id(line)] = record
-            party.call = call
-            self._calls[id(line)] = call
-            call.tasks.append(self._spawn(self._ring(call, line, max_rings)))
+            circuit = Circuit(party, line, cancel_cw=False)
+            circuit.records[id(line)] = record
+            party.circuit = circuit
+            self._circuits[id(line)] = circuit
+            circuit.tasks.append(self._spawn(self._ring(circuit, line, max_rings)))
         return party
 
     async def remote_hangup(self, number: str) -> None:
         """The far end of ``number``'s call hangs up: NO CARRIER on the line (and on a far
         fake line, which the exchange hangs up too)."""
         line = self._line(number)
-        call = self._calls.get(id(line))
-        if call is None:
+        circuit = self._circuits.get(id(line))
+        if circuit is None:
             raise NoCall(f"line {number} has no call")
-        self.end_call(call, by=None, reason="remote")
+        self.end_circuit(circuit, by=None, reason="remote")
 
     async def carrier_loss(self, number: str, duration: float | None = None) -> bool:
         """Interrupt the carrier of ``number``'s connected call for ``duration`` protocol
         seconds (None: for good).  Each modem survives by rule: ``(S10 - S9) * 100 ms >
         duration`` or S10 = 255.  Returns True when every modem rode it out."""
         line = self._line(number)
-        call = self._calls.get(id(line))
-        if call is None or call.state != "connected":
+        circuit = self._circuits.get(id(line))
+        if circuit is None or not circuit.connected:
             raise NoCall(f"line {number} has no connected call")
-        return self._lose_carrier(call, duration)
+        return self._lose_carrier(circuit, duration)
 
-    def _lose_carrier(self, call: Call, duration: float | None) -> bool:
-        call.pending_reason = "carrier"
-        lines = [e for e in call.ends() if isinstance(e, FakeLine)]
+    def _lose_carrier(self, circuit: Circuit, duration: float | None) -> bool:
+        circuit.pending_reason = "carrier"
+        lines = [e for e in circuit.ends() if isinstance(e, FakeLine)]
         if duration is None:
-            self._finish(call)
-            for end in call.ends():
+            self._finish(circuit)
+            for end in circuit.ends():
                 if isinstance(end, FakeLine):
                     end.dce.carrier_interruption(None)
                 else:
@@ -421,9 +438,9 @@ class Exchange:
         return not line.dead
 
     def place_call(self, line: FakeLine, request: DialRequest) -> None:
-        ringing = self._calls.get(id(line))
+        ringing = self._circuits.get(id(line))
         if ringing is not None:       # dialling out while being rung takes the line
-            self.end_call(ringing, by=line, reason="local")
+            self.end_circuit(ringing, by=line, reason="local")
         segments = list(request.segments)
         cancel = False
         if segments:
@@ -436,141 +453,148 @@ class Exchange:
         number = "".join(d for _, d in segments)
         record = CallRecord("out", number, dialled=request.dial_string, cancel_code=cancel)
         line.call_log.append(record)
-        call = Call(line, None, cancel_cw=cancel)
-        call.records[id(line)] = record
-        self._calls[id(line)] = call
+        circuit = Circuit(line, None, cancel_cw=cancel)
+        circuit.records[id(line)] = record
+        self._circuits[id(line)] = circuit
         target = self._lines.get(number)
         _log.debug("dial", line=line.number, number=number, cancel_cw=cancel)
         if line.dead or target is None or target.unplugged or target.dead:
             record.outcome = "unreachable"
             return  # nothing answers: the caller's S7 decides
-        current = self._calls.get(id(target))
-        if current is not None and current.state == "connected":
+        current = self._circuits.get(id(target))
+        if current is not None and current.connected:
             outcome = self._call_waiting(target, current)
             if outcome == "busy":
-                self._busy(line, call, record)
+                self._busy(line, circuit, record)
             else:
                 record.outcome = "unanswered"
             return
         if not self._is_free(target):
-            self._busy(line, call, record)
+            self._busy(line, circuit, record)
             return
-        call.callee = target
+        circuit.callee = target
         in_record = CallRecord("in", line.number)
         target.call_log.append(in_record)
-        call.records[id(target)] = in_record
-        self._calls[id(target)] = call
-        call.tasks.append(self._spawn(self._ring(call, target, None)))
+        circuit.records[id(target)] = in_record
+        self._circuits[id(target)] = circuit
+        circuit.tasks.append(self._spawn(self._ring(circuit, target, None)))
 
-    def _busy(self, line: FakeLine, call: Call, record: CallRecord) -> None:
+    def _busy(self, line: FakeLine, circuit: Circuit, record: CallRecord) -> None:
         record.outcome = "busy"
-        call.state = "ended"
-        self._calls.pop(id(line), None)
+        circuit.state = CircuitState.ENDED
+        self._circuits.pop(id(line), None)
         line.dce.call_failed("busy")
 
     def answer(self, line: FakeLine) -> bool:
-        call = self._calls.get(id(line))
-        if call is None or call.callee is not line or call.state != "ringing":
+        circuit = self._circuits.get(id(line))
+        if circuit is None or circuit.callee is not line \
+                or circuit.state is not CircuitState.RINGING:
             return False
-        call.state = "training"
-        for task in call.tasks:
+        circuit.state = CircuitState.TRAINING
+        for task in circuit.tasks:
             task.cancel()
-        call.tasks = [self._spawn(self._train(call))]
+        circuit.tasks = [self._spawn(self._train(circuit))]
         return True
 
     def hangup(self, line: FakeLine) -> None:
-        call = self._calls.get(id(line))
-        if call is not None:
-            self.end_call(call, by=line, reason="local")
+        circuit = self._circuits.get(id(line))
+        if circuit is not None:
+            self.end_circuit(circuit, by=line, reason="local")
 
     def send(self, line: FakeLine, data: bytes) -> None:
-        call = self._calls.get(id(line))
-        if call is not None and call.state == "connected":
-            self.send_from(line, call, data)
+        circuit = self._circuits.get(id(line))
+        if circuit is not None and circuit.connected:
+            self.send_from(line, circuit, data)
 
-    def send_from(self, end: CallEnd, call: Call, data: bytes) -> None:
+    def send_from(self, end: CallEnd, circuit: Circuit, data: bytes) -> None:
         """Carry data from ``end`` to the other end, paced when throttling."""
-        other = call.other(end)
+        other = circuit.other(end)
         if other is None:
             return
-        if not self.throttle or call.rate is None:
+        if not self.throttle or circuit.rate is None:
             other.end_deliver(data)
         else:
-            pacer = call.pacers.get(id(end))
+            pacer = circuit.pacers.get(id(end))
             if pacer is None:
-                pacer = call.pacers[id(end)] = _Pacer(self.clock, call.rate, other.end_deliver)
+                pacer = Pacer(self._pacing(), circuit.rate, other.end_deliver)
+                circuit.pacers[id(end)] = pacer
             pacer.push(data)
-        if isinstance(end, FakeLine) and id(end) not in call.paused \
-                and self._in_flight(call, end) > FLOW_HIGH:
+        if isinstance(end, FakeLine) and id(end) not in circuit.paused \
+                and self._in_flight(circuit, end) > FLOW_HIGH:
             end.pause_input()
-            call.paused.add(id(end))
-            call.tasks.append(self._spawn(self._resume_when_drained(call, end)))
+            circuit.paused.add(id(end))
+            circuit.tasks.append(self._spawn(self._resume_when_drained(circuit, end)))
 
     @staticmethod
-    def _in_flight(call: Call, end: CallEnd) -> int:
+    def _in_flight(circuit: Circuit, end: CallEnd) -> int:
         """Bytes sent by ``end`` that the far end's DTE has not taken yet."""
-        other = call.other(end)
-        pacer = call.pacers.get(id(end))
+        other = circuit.other(end)
+        pacer = circuit.pacers.get(id(end))
         return (pacer.pending if pacer is not None else 0) + (
             other.backlog() if other is not None else 0)
 
-    async def _resume_when_drained(self, call: Call, end: FakeLine) -> None:
+    async def _resume_when_drained(self, circuit: Circuit, end: FakeLine) -> None:
         try:
             # polled: part of the backlog sits in OS socket buffers, which signal nothing
-            while call.state == "connected" and self._in_flight(call, end) > FLOW_LOW:  # noqa: ASYNC110
+            while circuit.connected and self._in_flight(circuit, end) > FLOW_LOW:  # noqa: ASYNC110
                 await asyncio.sleep(FLOW_CHECK)
         finally:
-            call.paused.discard(id(end))
+            circuit.paused.discard(id(end))
             end.resume_input()
 
+    def plugging_changed(self, line: FakeLine) -> None:
+        """``line`` was unplugged or plugged back in: tell the listeners at once."""
+        _log.debug("plugging", line=line.number, unplugged=line.unplugged)
+        for listener in list(self._plug_listeners):
+            listener()
+
     def far_moh_timeout(self, line: FakeLine) -> int:
-        call = self._calls.get(id(line))
-        other = call.other(line) if call is not None and call.state == "connected" else None
+        circuit = self._circuits.get(id(line))
+        other = circuit.other(line) if circuit is not None and circuit.connected else None
         return other.moh_timeout if other is not None else 0
 
     # ------------------------------------------------------------------ internals
     def _is_free(self, line: FakeLine) -> bool:
         dce = line.dce
-        return (id(line) not in self._calls and not line.unplugged and not dce.off_hook
-                and dce.current_state().value == "command")
+        return (id(line) not in self._circuits and not line.unplugged and not dce.off_hook
+                and dce.current_state() is DceState.COMMAND)
 
-    def _call_waiting(self, line: FakeLine, call: Call) -> str:
-        """A third party reaches ``line`` while it is in ``call`` (design.md rules 1-3)."""
-        record = call.records.get(id(line))
-        if call.cancel_cw and call.caller is line:
+    def _call_waiting(self, line: FakeLine, circuit: Circuit) -> CallWaitingOutcome:
+        """A third party reaches ``line`` while it is in ``circuit`` (design.md rules 1-3)."""
+        record = circuit.records.get(id(line))
+        if circuit.cancel_cw and circuit.caller is line:
             if record is not None:
                 record.call_waiting.append("suppressed")
             return "busy"
-        far = call.other(line)
-        call.pending_reason = "call-waiting"
+        far = circuit.other(line)
+        circuit.pending_reason = "call-waiting"
         result = line.dce.call_waiting(far_grants_moh=far is not None and far.moh_timeout > 0)
-        if result is not CwOutcome.DROPPED and call.state != "ended":
-            call.pending_reason = None
+        if result is not CwOutcome.DROPPED and circuit.state is not CircuitState.ENDED:
+            circuit.pending_reason = None
         if record is not None:
             record.call_waiting.append(result.value)
         _log.debug("call waiting", line=line.number, outcome=result.value)
-        return {CwOutcome.IGNORED: "waiting-ignored", CwOutcome.RODE_THROUGH: "waiting-ignored",
-                CwOutcome.HELD: "waiting-held", CwOutcome.DROPPED: "waiting-dropped"}[result]
+        return _CW_OUTCOMES[result]
 
-    async def _ring(self, call: Call, line: FakeLine, max_rings: int | None) -> None:
+    async def _ring(self, circuit: Circuit, line: FakeLine, max_rings: int | None) -> None:
         rings = 0
         try:
-            while call.state == "ringing":
+            while circuit.state is CircuitState.RINGING:
                 if max_rings is not None and rings >= max_rings:
-                    self.end_call(call, by=call.caller, reason="no-answer")
-                    if isinstance(call.caller, RemoteParty):
-                        call.caller.settle("no-answer")
+                    self.end_circuit(circuit, by=circuit.caller, reason="no-answer")
+                    if isinstance(circuit.caller, RemoteParty):
+                        circuit.caller.settle("no-answer")
                     return
                 rings += 1
                 line.dce.ring(True)
                 await self.clock.sleep(RING_ON)
-                if call.state != "ringing":
+                if circuit.state is not CircuitState.RINGING:
                     return
                 line.dce.ring(False)
                 if rings == 1:
                     await self.clock.sleep(CID_DELAY)
-                    if call.state == "ringing":
-                        line.dce.caller_id(self._cid_fields(call.caller))
+                    if circuit.state is CircuitState.RINGING:
+                        line.dce.caller_id(self._cid_fields(circuit.caller))
                     await self.clock.sleep(RING_OFF - CID_DELAY)
                 else:
                     await self.clock.sleep(RING_OFF)
@@ -584,61 +608,63 @@ class Exchange:
             return cid_fields(caller.caller, caller.name)
         return cid_fields(caller.label, None)
 
-    async def _train(self, call: Call) -> None:
+    async def _train(self, circuit: Circuit) -> None:
         await self.clock.sleep(self.training_time)
-        if call.state != "training" or call.callee is None:
+        if circuit.state is not CircuitState.TRAINING or circuit.callee is None:
             return
-        call.state = "connected"
-        call.rate = min(call.caller.max_rate, call.callee.max_rate)
-        for end in call.ends():
-            record = call.records.get(id(end))
+        circuit.state = CircuitState.CONNECTED
+        circuit.rate = min(circuit.caller.max_rate, circuit.callee.max_rate)
+        for end in circuit.ends():
+            record = circuit.records.get(id(end))
             if record is not None:
                 record.outcome = "connected"
-                record.rate = call.rate
-        call.callee.end_connected(call.rate)
-        call.caller.end_connected(call.rate)
+                record.rate = circuit.rate
+        circuit.callee.end_connected(circuit.rate)
+        circuit.caller.end_connected(circuit.rate)
 
-    def _finish(self, call: Call, by: CallEnd | None = None) -> str:
-        """Mark ``call`` ended and unhook it; return the state it was in."""
-        previous = call.state
-        call.state = "ended"
-        for task in call.tasks:
+    def _finish(self, circuit: Circuit, by: CallEnd | None = None) -> CircuitState:
+        """Mark ``circuit`` ended and unhook it; return the state it was in."""
+        previous = circuit.state
+        was_connected = previous is CircuitState.CONNECTED
+        circuit.state = CircuitState.ENDED
+        for task in circuit.tasks:
             task.cancel()
-        for pacer in call.pacers.values():
+        for pacer in circuit.pacers.values():
             pacer.cancel()
-        for end in call.ends():
-            if self._calls.get(id(end)) is call:
-                del self._calls[id(end)]
-            record = call.records.get(id(end))
-            if record is not None and previous == "connected" and record.ended_by is None:
-                if call.pending_reason in ("carrier", "call-waiting"):
-                    record.ended_by = call.pending_reason
+        for end in circuit.ends():
+            if self._circuits.get(id(end)) is circuit:
+                del self._circuits[id(end)]
+            record = circuit.records.get(id(end))
+            if record is not None and was_connected and record.ended_by is None:
+                reason = circuit.pending_reason
+                if reason == "carrier" or reason == "call-waiting":
+                    record.ended_by = reason
                 else:
                     record.ended_by = "local" if end is by else "remote"
         return previous
 
-    def end_call(self, call: Call, by: CallEnd | None, reason: str) -> None:
-        """End ``call`` because ``by`` hung up (None: the network cleared both ends)."""
-        if call.state == "ended":
+    def end_circuit(self, circuit: Circuit, by: CallEnd | None, reason: EndReason) -> None:
+        """End ``circuit`` because ``by`` hung up (None: the network cleared both ends)."""
+        if circuit.state is CircuitState.ENDED:
             return
-        if call.pending_reason is None:
-            call.pending_reason = reason
-        previous = self._finish(call, by)
-        if previous in ("ringing", "training"):
-            for record in call.records.values():
+        if circuit.pending_reason is None:
+            circuit.pending_reason = reason
+        previous = self._finish(circuit, by)
+        if previous in (CircuitState.RINGING, CircuitState.TRAINING):
+            for record in circuit.records.values():
                 if record.outcome == "pending":
                     record.outcome = "unanswered"
-        for end in call.ends():
+        for end in circuit.ends():
             if end is by:
                 continue
-            if previous == "connected":
+            if previous is CircuitState.CONNECTED:
                 end.end_remote_hangup()
-            elif end is call.callee:
+            elif end is circuit.callee:
                 end.end_offer_withdrawn()
             elif isinstance(end, RemoteParty):
                 end.settle("no-answer")
-        _log.debug("call ended", reason=call.pending_reason, previous=previous)
+        _log.debug("call ended", reason=circuit.pending_reason, previous=previous.value)
 
 
-__all__ = ["Call", "CallEnd", "Exchange", "ExchangeError", "LineExists", "NoCall",
-           "RemoteParty", "UnknownLine"]
+__all__ = ["CallEnd", "Circuit", "CircuitState", "Exchange", "ExchangeError", "LineExists",
+           "NoCall", "RemoteParty", "UnknownLine"]

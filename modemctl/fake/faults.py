@@ -1,22 +1,18 @@
 """Faults a fake line can be told to show, between the interpreter and the port.
 
 Real modems misbehave in a handful of ways that a driver must survive; each
-is injected with ``line.inject(kind, **params)`` and acts here, on the byte
-streams, so the interpreter stays a faithful modem:
+is injected with ``line.inject(kind, **params)`` (or ``modemctl fake inject
+NUMBER KIND --param NAME=VALUE``) and acts here, on the byte streams or the
+modem's stored settings, so the interpreter stays a faithful modem.  The kinds
+and their parameters are the :data:`FAULTS` table below, which ``modemctl
+fake inject --help`` prints.
 
-==============  ===============================================================
-``garbage``     emit ``data`` (bytes/str) or ``count`` random bytes now
-``stall``       for ``duration`` protocol seconds (default 5): ignore input, send nothing
-``lose-final``  the final result code of the next ``count`` (default 1) responses is lost
-``unsolicited`` insert ``lines`` (default RING, MESSAGE-WAITING) between the info lines
-                of the next response (before its final result if it has no info)
-``wedge``       answer nothing, ignore input, until DTR drops (RFC 2217 DTR or pty close)
-``unplug``      the device disappears (pty closed, path removed); ``duration`` replugs
-``reboot``      forget unsaved settings (stored profile), drop any call; ``banner`` is
-                sent if given (else the personality's boot banner, often nothing)
-``slow``        every output byte is delayed ``delay`` protocol seconds (0 turns it off)
-``clear``       remove every standing fault
-==============  ===============================================================
+``unplug`` without ``duration`` is permanent: only ``replug`` brings the
+line back (``clear`` removes standing faults, it does not plug a line in).
+``stored-profile`` is not a standing fault either: it rewrites what the
+modem keeps in non-volatile memory, as another program's ``AT&W`` would, so
+``clear`` leaves it; it shows at the next ``ATZ``, ``&D3`` DTR drop,
+``reboot`` or replug (pass ``reboot=true`` to power-cycle at once).
 """
 
 from __future__ import annotations
@@ -24,8 +20,55 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-FAULT_KINDS = ("garbage", "stall", "lose-final", "unsolicited", "wedge", "unplug", "reboot",
-               "slow", "clear")
+from modemctl.fake.personality import Personality
+from modemctl.fake.settings import StoredSettings
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    """One kind of fault: what it does and the parameters it takes."""
+
+    summary: str
+    params: tuple[tuple[str, str], ...] = ()    # (name, meaning and default)
+
+
+FAULTS: dict[str, FaultKind] = {
+    "garbage": FaultKind("emit bytes to the DTE now",
+                         (("data", "the bytes (str or bytes)"),
+                          ("count", "else this many random bytes (default 16)"))),
+    "stall": FaultKind("ignore input and send nothing for a while",
+                       (("duration", "protocol seconds (default 5)"),)),
+    "lose-final": FaultKind("lose the final result code of the next responses",
+                            (("count", "how many responses (default 1)"),)),
+    "unsolicited": FaultKind("insert lines between the info lines of the next response "
+                             "(before its final result if it has none)",
+                             (("lines", "a string or list (default RING, MESSAGE-WAITING)"),)),
+    "wedge": FaultKind("answer nothing and ignore input until DTR drops "
+                       "(RFC 2217 DTR or pty close)"),
+    "unplug": FaultKind("the device disappears (pty closed, path removed, gone from the "
+                        "registry); permanent unless a duration is given",
+                        (("duration", "protocol seconds until it is plugged back in"),)),
+    "replug": FaultKind("plug an unplugged line back in (a power cycle: the stored "
+                        "profile is restored)"),
+    "reboot": FaultKind("power cycle: drop any call, forget unsaved settings (the stored "
+                        "profile comes back)",
+                        (("banner", "sent after the reset (default: the personality's "
+                                    "boot banner, often nothing)"),)),
+    "stored-profile": FaultKind("change the profile the modem stored with &W, as another "
+                                "program would; seen after ATZ, &D3, reboot or replug",
+                                (("v", "0 numeric or 1 verbose result codes"),
+                                 ("q", "1 quiet (no result codes) or 0"),
+                                 ("e", "1 echo or 0"),
+                                 ("x", "result code level X0..the personality's maximum"),
+                                 ("sN", "S-register N's stored value, e.g. s0=1"),
+                                 ("reboot", "true: power-cycle at once (default false)"))),
+    "slow": FaultKind("delay every output byte",
+                      (("delay", "protocol seconds per byte (default 0.01; 0 turns it off)"),)),
+    "clear": FaultKind("remove every standing fault (not an unplug, not a stored profile)"),
+}
+"""Every fault kind, with its parameters (the ``inject --help`` text comes from here)."""
+
+FAULT_KINDS = tuple(FAULTS)
 
 
 class FaultError(ValueError):
@@ -70,6 +113,49 @@ def weave_response(infos: list[bytes], final: bytes | None, extra: bytes) -> lis
     if infos:
         return [infos[0], extra, *infos[1:], final or b""]
     return [extra, final or b""]
+
+
+def fault_help() -> list[tuple[str, str]]:
+    """(kind, description with parameters) rows for help text."""
+    rows = []
+    for kind, spec in FAULTS.items():
+        params = "; ".join(f"{name}: {meaning}" for name, meaning in spec.params)
+        rows.append((kind, spec.summary + (f" [{params}]" if params else "")))
+    return rows
+
+
+def stored_profile(params: dict[str, object], stored: StoredSettings, pers: Personality
+                   ) -> StoredSettings:
+    """The stored settings after a ``stored-profile`` injection (``stored`` is not changed).
+
+    Every value is checked as the modem would check ``AT...&W``, so a test cannot
+    store something the personality's firmware would refuse.
+    """
+    new = stored.copy()
+    switches = {"v": ("verbose", 1), "q": ("quiet", 1), "e": ("echo", 1),
+                "x": ("x", pers.x_max)}
+    for name, value in params.items():
+        if name == "reboot":
+            if not isinstance(value, bool):
+                raise FaultError("stored-profile: reboot must be true or false")
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise FaultError(f"stored-profile: {name} must be an integer")
+        if name in switches:
+            attr, top = switches[name]
+            if not 0 <= value <= top:
+                raise FaultError(f"stored-profile: {name} must be 0..{top}")
+            setattr(new, attr, value)
+        elif name[:1] == "s" and name[1:].isdigit():
+            num = int(name[1:])
+            spec = pers.registers.get(num)
+            if spec is None or not spec.stored or not spec.allows(value):
+                raise FaultError(f"stored-profile: {pers.name} cannot store S{num}={value}")
+            new.regs[num] = value
+        else:
+            raise FaultError(f"stored-profile: unknown parameter {name!r} "
+                             "(v, q, e, x, sN, reboot)")
+    return new
 
 
 def param_float(params: dict[str, object], name: str, default: float) -> float:

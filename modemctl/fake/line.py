@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from modemctl.fake.callstate import DceState
 from modemctl.fake.clock import LoopClock
-from modemctl.fake.dce import Dce, DceState, DialRequest
+from modemctl.fake.dce import Dce
+from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.faults import (
     FAULT_KINDS,
     FaultError,
@@ -27,27 +29,34 @@ from modemctl.fake.faults import (
     garbage_bytes,
     param_float,
     param_lines,
+    stored_profile,
     weave_response,
 )
+from modemctl.fake.outcomes import CallOutcome, Direction, EndedBy, LineState
 from modemctl.fake.personality import Personality
-from modemctl.fake.ports import ModemLines, PtyPort, Rfc2217Server
+from modemctl.fake.ports import PortSignals, PtyPort, Rfc2217Server
 from modemctl.log import get_logger
 
 _log = get_logger()
+
+_LINE_STATES: dict[DceState, LineState] = {
+    DceState.COMMAND: "command", DceState.DIALING: "dialing", DceState.ANSWERING: "answering",
+    DceState.ONLINE_DATA: "online-data", DceState.ONLINE_COMMAND: "online-command",
+}
 
 
 @dataclass
 class CallRecord:
     """One call attempt seen by a line, for assertions and the CLI."""
 
-    direction: str                 # "out" (this line dialled) or "in" (it was called)
+    direction: Direction           # "out" (this line dialled) or "in" (it was called)
     peer: str | None               # the other number, None if unknown
     dialled: str = ""              # the D string, for outgoing calls
     cancel_code: bool = False      # call-waiting cancel code dialled before the number
-    outcome: str = "pending"       # connected, busy, unreachable, unanswered, ...
+    outcome: CallOutcome = "pending"
     rate: int | None = None
-    ended_by: str | None = None    # local, remote, carrier, call-waiting
-    call_waiting: list[str] = field(default_factory=list)  # outcome of each CW event
+    ended_by: EndedBy | None = None
+    call_waiting: list[str] = field(default_factory=list)  # CwOutcome value of each CW event
 
 
 class Switch(Protocol):
@@ -62,6 +71,7 @@ class Switch(Protocol):
     def hangup(self, line: FakeLine) -> None: ...
     def send(self, line: FakeLine, data: bytes) -> None: ...
     def far_moh_timeout(self, line: FakeLine) -> int: ...
+    def plugging_changed(self, line: FakeLine) -> None: ...
 
 
 class _Telco:
@@ -112,6 +122,7 @@ class FakeLine:
         self._slow_queue = bytearray()
         self._slow_task: asyncio.Task[None] | None = None
         self._replug_task: asyncio.Task[None] | None = None
+        self._input_paused = False
         self.dce = Dce(personality, self._clock, _Telco(self), self)
         self.dce.dtr = False
         self._log = _log.bind(line=number)
@@ -146,13 +157,13 @@ class FakeLine:
         return dict(self.dce.v92)
 
     @property
-    def state(self) -> str:
+    def state(self) -> LineState:
         """``unplugged``, ``ringing`` or the interpreter state (``command``, ``online-data``)."""
         if self.unplugged:
             return "unplugged"
         if self.dce.ringing and self.dce.state is DceState.COMMAND:
             return "ringing"
-        return self.dce.state.value
+        return _LINE_STATES[self.dce.state]
 
     @property
     def max_rate(self) -> int:
@@ -199,7 +210,7 @@ class FakeLine:
         self._pty.open()
 
     async def _open_rfc2217(self) -> None:
-        lines = ModemLines(lambda: (self.dce.dcd, self.dce.ri, self.dce.dsr, self.dce.cts),
+        lines = PortSignals(lambda: (self.dce.dcd, self.dce.ri, self.dce.dsr, self.dce.cts),
                            lambda _on: self._update_dtr())
         self._rfc = Rfc2217Server(lines, self._input, lambda _c: self._update_dtr())
         await self._rfc.start(self._rfc_port)
@@ -238,14 +249,21 @@ class FakeLine:
             total += self._rfc.backlog
         return total
 
+    @property
+    def input_paused(self) -> bool:
+        """True while flow control holds this line's DTE back (its far end is behind)."""
+        return self._input_paused
+
     def pause_input(self) -> None:
         """Stop reading the DTE (like dropping CTS): its writes block in the port."""
+        self._input_paused = True
         if self._pty is not None:
             self._pty.pause_reading()
         if self._rfc is not None:
             self._rfc.pause_reading()
 
     def resume_input(self) -> None:
+        self._input_paused = False
         if self._pty is not None:
             self._pty.resume_reading()
         if self._rfc is not None:
@@ -346,6 +364,13 @@ class FakeLine:
             f.clear()
         elif kind == "reboot":
             self._reboot(params)
+        elif kind == "stored-profile":
+            self.dce.stored = stored_profile(params, self.dce.stored, self.spec)
+            if params.get("reboot") is True and not self.unplugged:
+                self._reboot({})
+        elif kind == "replug":
+            if self.unplugged and self._replug_task is None:
+                self._replug_task = asyncio.get_running_loop().create_task(self._replug(0.0))
         else:
             self._unplug(param_float(params, "duration", 0.0) if "duration" in params else None)
 
@@ -355,7 +380,7 @@ class FakeLine:
             raise FaultError("reboot: banner must be str or bytes")
         self.faults.clear()
         self._slow_queue.clear()
-        self.dce.reset()
+        self.dce.power_cycle()
         self.switch.hangup(self)          # also an incoming call still ringing
         if banner:
             raw = banner.encode("latin-1") if isinstance(banner, str) else banner
@@ -364,23 +389,38 @@ class FakeLine:
     def _unplug(self, replug_after: float | None) -> None:
         if self.unplugged:
             return
-        self.dce.reset()
+        self.dce.power_cycle()           # the power goes with the device
         self.switch.hangup(self)
         self.unplugged = True
         self.faults.clear()
         self._slow_queue.clear()
         self._close_ports()
         self.dce.dtr = False
+        self.switch.plugging_changed(self)
         if replug_after is not None:
             self._replug_task = asyncio.get_running_loop().create_task(
                 self._replug(replug_after))
 
+    async def replug(self) -> None:
+        """Plug an unplugged line back in (see the ``replug`` fault); no-op if plugged in."""
+        if self._replug_task is not None:
+            self._replug_task.cancel()
+            self._replug_task = None
+        if self.unplugged:
+            await self._replug(0.0)
+
     async def _replug(self, after: float) -> None:
-        await self._clock.sleep(after)
-        self._replug_task = None
-        self.unplugged = False
-        self._open_pty()
-        if self._want_rfc2217:
-            with contextlib.suppress(OSError):
-                await self._open_rfc2217()
+        try:
+            if after > 0:
+                await self._clock.sleep(after)
+            self.dce.power_cycle()       # powered up: the stored profile, whatever it says now
+            self.unplugged = False
+            self._open_pty()
+            if self._want_rfc2217:
+                with contextlib.suppress(OSError):
+                    await self._open_rfc2217()
+        finally:
+            if self._replug_task is asyncio.current_task():
+                self._replug_task = None
         self._log.debug("replugged", port=self.port)
+        self.switch.plugging_changed(self)

@@ -3,10 +3,12 @@
 A Linux pty carries bytes only: no DCD, RI or DTR (reference
 hil-and-serial-transports.md §4).  What it does give is a hang-up signal:
 when the last client closes the slave, reads on the master fail with EIO.
-:class:`PtyPort` turns that into "DTR dropped" and polls slowly (every
-:data:`PTY_POLL` real seconds) until a client opens the device again, instead
-of spinning on EIO.  Output written while no client has the device open is
-discarded, so the next client never reads stale results.
+:class:`PtyPort` turns that into "DTR dropped" and then waits for a client to
+open the device again without spinning on EIO: on Linux it waits on inotify's
+``IN_OPEN`` for the slave (:mod:`~modemctl.fake.ptywatch`), so an idle line
+costs nothing; elsewhere it polls slowly (every :data:`PTY_POLL` real seconds).
+Output written while no client has the device open is discarded, so the next
+client never reads stale results.
 
 :class:`Rfc2217Server` serves the same modem over RFC 2217 on 127.0.0.1 with
 pyserial's :class:`serial.rfc2217.PortManager`: DCD, RI, DSR and CTS reach the
@@ -29,6 +31,7 @@ from typing import Any
 
 from serial import rfc2217
 
+from modemctl.fake import ptywatch
 from modemctl.log import get_logger
 
 PTY_POLL = 0.05
@@ -60,6 +63,7 @@ class PtyPort:
         self._poll_handle: asyncio.TimerHandle | None = None
         self._poll_interval = PTY_POLL_FIRST
         self._paused = False
+        self._watch = -1
 
     @property
     def path(self) -> str:
@@ -79,7 +83,20 @@ class PtyPort:
         with contextlib.suppress(FileNotFoundError):
             self.link.unlink()
         self.link.symlink_to(self.tty_path)
+        watcher = ptywatch.open_watcher()
+        if watcher is not None:
+            with contextlib.suppress(OSError):      # e.g. inotify watches used up: poll
+                self._watch = watcher.watch(self.tty_path, self._opened)
         self._poll()
+
+    @property
+    def watching(self) -> bool:
+        """True when a client's open is awaited on inotify (no polling while idle)."""
+        return self._watch >= 0
+
+    def _opened(self) -> None:
+        if self._master >= 0 and not self.client_open:
+            self._poll()
 
     @property
     def backlog(self) -> int:
@@ -148,7 +165,10 @@ class PtyPort:
             self.client_open = False
             self._on_open_change(False)
         self._poll_interval = PTY_POLL_FIRST
-        self._poll_handle = self._loop.call_later(self._poll_interval, self._poll)
+        if self._watch >= 0:
+            self._poll()          # a client that reopened before we looked sent no IN_OPEN now
+        else:
+            self._poll_handle = self._loop.call_later(self._poll_interval, self._poll)
 
     def _poll(self) -> None:
         """Is a client there?  EIO: no; EAGAIN or data: yes."""
@@ -162,8 +182,9 @@ class PtyPort:
         except OSError as exc:
             if exc.errno != errno.EIO:
                 raise
-            self._poll_interval = min(self._poll_interval * 2, PTY_POLL)
-            self._poll_handle = self._loop.call_later(self._poll_interval, self._poll)
+            if self._watch < 0:
+                self._poll_interval = min(self._poll_interval * 2, PTY_POLL)
+                self._poll_handle = self._loop.call_later(self._poll_interval, self._poll)
             return
         self.client_open = True
         if not self._paused:
@@ -177,6 +198,11 @@ class PtyPort:
         if self._poll_handle is not None:
             self._poll_handle.cancel()
             self._poll_handle = None
+        if self._watch >= 0:
+            watcher = ptywatch.open_watcher()
+            if watcher is not None:
+                watcher.unwatch(self._watch)  # before the slave goes: its id may be reused
+            self._watch = -1
         if self._master >= 0:
             self._loop.remove_reader(self._master)
             if self._writing:
@@ -191,8 +217,12 @@ class PtyPort:
                 self.link.unlink()
 
 
-class ModemLines:
-    """What the RFC 2217 server reads (DCE outputs) and writes (DTE inputs)."""
+class PortSignals:
+    """The modem-control signals a fake port carries: DCE outputs read, DTR written.
+
+    Not :class:`modemctl.transport.PortSignals` (the driver's view of a real port):
+    this is the fake modem's side, which the RFC 2217 server reports and sets.
+    """
 
     def __init__(self, read: Callable[[], tuple[bool, bool, bool, bool]],
                  on_dtr: Callable[[bool], None]) -> None:
@@ -203,7 +233,7 @@ class ModemLines:
 class _SerialAdapter:
     """The "serial port" PortManager manages: our modem's lines plus stored settings."""
 
-    def __init__(self, lines: ModemLines) -> None:
+    def __init__(self, lines: PortSignals) -> None:
         self._lines = lines
         self.baudrate = 115200
         self.bytesize = 8
@@ -275,7 +305,7 @@ class _Connection:
 class Rfc2217Server:
     """One fake modem served over RFC 2217 on 127.0.0.1 (one client at a time)."""
 
-    def __init__(self, lines: ModemLines, on_data: Callable[[bytes], None],
+    def __init__(self, lines: PortSignals, on_data: Callable[[bytes], None],
                  on_client: Callable[[bool], None]) -> None:
         self._lines = lines
         self._on_data = on_data

@@ -183,11 +183,14 @@ class Registration:
 
 
 def register(lines: Iterable[tuple[str, str, str, str | None]], *, control: str | None,
-             time_scale: float = 1.0, directory: Path | None = None) -> Registration:
+             time_scale: float = 1.0, directory: Path | None = None,
+             unplugged: Iterable[str] = ()) -> Registration:
     """Publish this process's lines: ``(number, personality, port, url)`` tuples.
 
     Calling it again for the same process replaces the entry atomically (use
-    that when lines are added to a running exchange).
+    that when lines are added, unplugged or plugged back in).  ``unplugged``
+    numbers are not lines anyone can open (``modemctl ports`` does not list
+    them) but are still served: ``modemctl fake inject N replug`` finds them.
     """
     d = ensure_directory(directory)
     pid = os.getpid()
@@ -200,6 +203,7 @@ def register(lines: Iterable[tuple[str, str, str, str | None]], *, control: str 
         "control": control,
         "time_scale": time_scale,
         "lines": records,
+        "unplugged": sorted(unplugged),
     }
     target = d / f"{_PREFIX}{pid}{_SUFFIX}"
     try:
@@ -232,6 +236,12 @@ class ExchangeEntry:
     time_scale: float
     lines: tuple[FakeLineInfo, ...]
     path: Path
+    unplugged: tuple[str, ...] = ()
+    """Numbers of lines this exchange serves that are unplugged (no device now)."""
+
+    def serves(self, number: str) -> bool:
+        """True when this exchange has line ``number``, plugged in or not."""
+        return number in self.unplugged or any(ln.number == number for ln in self.lines)
 
 
 def _parse(path: Path, doc: Any) -> ExchangeEntry | None:
@@ -253,7 +263,10 @@ def _parse(path: Path, doc: Any) -> ExchangeEntry | None:
                 and (url is None or isinstance(url, str))):
             return None
         out.append(FakeLineInfo(number, pers, port, url, pid, control, scale))
-    return ExchangeEntry(pid, control, scale, tuple(out), path)
+    unplugged = doc.get("unplugged", [])
+    if not isinstance(unplugged, list) or not all(isinstance(n, str) for n in unplugged):
+        return None
+    return ExchangeEntry(pid, control, scale, tuple(out), path, tuple(unplugged))
 
 
 def list_exchanges(directory: Path | None = None, *, clean: bool = True) -> list[ExchangeEntry]:
@@ -357,7 +370,7 @@ def _pid_from_name(name: str) -> int | None:
 
 
 def list_running_lines(directory: Path | None = None) -> list[FakeLineInfo]:
-    """Every line of every running fake exchange (for ``modemctl ports``)."""
+    """Every plugged-in line of every running fake exchange (for ``modemctl ports``)."""
     return [line for entry in list_exchanges(directory) for line in entry.lines]
 
 

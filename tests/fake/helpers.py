@@ -10,15 +10,29 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 
 from modemctl.fake.clock import ManualClock
-from modemctl.fake.dce import Dce, DialRequest
+from modemctl.fake.dce import Dce
+from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.personality import load_personality
 
 
 def link_exists(path: str) -> bool:
     """True if ``path`` exists as a file or (even dangling) symlink."""
     return os.path.lexists(path)
+
+
+async def until(condition: Callable[[], bool], what: str, within: float = 5.0) -> None:
+    """Wait until ``condition()`` holds; fail (naming ``what``) if it does not within
+    ``within`` real seconds.  For state the fake changes from its own event loop,
+    where no event is exposed: the wait ends when the state is reached, never on a
+    guessed time, and never goes on as if it had been reached."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not reached within {within} s")
+        await asyncio.sleep(0.002)
 
 
 class StubTelco:
@@ -165,14 +179,6 @@ class PtyClient:
             await asyncio.sleep(0.002)
         out = bytes(self.buf[:n])
         del self.buf[:n]
-        return out
-
-    async def quiet(self, seconds: float) -> bytes:
-        """Collect whatever arrives within ``seconds`` (for 'nothing happens' checks)."""
-        await asyncio.sleep(seconds)
-        self._pull()
-        out = bytes(self.buf)
-        self.buf.clear()
         return out
 
     async def command(self, cmd: bytes, final: bytes = b"OK\r\n", within: float = 5.0) -> bytes:

@@ -172,4 +172,4 @@ def test_shell_completion_of_numbers_and_fault_kinds(fake_dir: Path) -> None:
                             ("5552001", "usr-v90", "/dev/pts/2", None)], control=None):
         assert [c.value for c in complete_number(ctx, param, "5551")] == ["5551001"]
         assert [c.value for c in complete_number(ctx, param, "")] == ["5551001", "5552001"]
-    assert [c.value for c in complete_fault(ctx, param, "s")] == ["stall", "slow"]
+    assert [c.value for c in complete_fault(ctx, param, "s")] == ["stall", "stored-profile", "slow"]

@@ -31,6 +31,7 @@ from click.testing import CliRunner
 from modemctl.cli.fake import fake
 from modemctl.fake import registry
 from modemctl.fake.control import request
+from modemctl.fake.faults import FAULTS
 
 SCALE = "0.05"
 
@@ -418,7 +419,11 @@ def test_killed_exchange_leaves_nothing_usable_behind(fake_dir: Path) -> None:
 def test_inject_help_examples_work(running: Running) -> None:
     runner = CliRunner()
     help_text = runner.invoke(fake, ["inject", "--help"]).output
-    assert "Kinds: garbage, stall," in help_text
+    listed = " ".join(help_text.split())                # undo click's wrapping
+    for kind, spec in FAULTS.items():                    # every kind, every parameter
+        assert f" {kind} " in listed
+        for name, _meaning in spec.params:
+            assert f"{name}: " in listed, (kind, name)
     with open_line(running, "5551001") as port:
         at(port, "AT")
         for line in help_text.splitlines():
@@ -462,3 +467,20 @@ def test_personality_from_a_file(fake_dir: Path) -> None:
     err = proc.stderr.read().decode() if proc.stderr else ""
     assert err.startswith("Error: line 5551001: cannot read personality file")
     assert "Traceback" not in err
+
+
+def test_unplugged_line_leaves_ports_at_once_until_replug(running: Running) -> None:
+    from modemctl.cli.ports import fake_ports
+
+    both = [ln["port"] for ln in running.doc["lines"]]
+    assert cli(running, "inject", "5551001", "unplug").returncode == 0
+    # the reply comes after the registry was rewritten: no wait, no poll
+    assert [i.number for i in registry.list_running_lines(running.directory)] == ["5551002"]
+    assert [row.port for row in fake_ports()] == both[1:]
+    assert cli(running, "inject", "5551001", "clear").returncode == 0
+    assert [row.port for row in fake_ports()] == both[1:]          # clear does not plug in
+    r = cli(running, "inject", "5551001", "replug")
+    assert r.returncode == 0, r.stderr
+    assert [row.port for row in fake_ports()] == both
+    with open_line(running, "5551001") as port:
+        assert at(port, "AT").endswith(b"OK\r\n")

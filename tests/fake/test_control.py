@@ -80,6 +80,7 @@ class StandInExchange:
                                               "rfc2217://127.0.0.1:4242")}
         self.calls: list[tuple[Any, ...]] = []
         self.parties: list[StandInParty] = []
+        self.rung = asyncio.Event()
         self.explode: BaseException | None = None
 
     @property
@@ -93,6 +94,7 @@ class StandInExchange:
         self.calls.append(("ring_in", number, caller, name, *sorted(extra.items())))
         party = StandInParty()
         self.parties.append(party)
+        self.rung.set()
         return party
 
     async def remote_hangup(self, number: str) -> None:
@@ -159,10 +161,7 @@ async def test_ring_wait_returns_settled_outcome(served: tuple[StandInExchange, 
     ex, path = served
 
     async def answer_soon() -> None:
-        for _ in range(200):
-            if ex.parties:
-                break
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(ex.rung.wait(), 5)     # answer only once it really rang
         ex.parties[0].outcome = "answered"
         ex.parties[0].settled.set()
 

@@ -10,6 +10,7 @@ import time
 import warnings
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 from modemctl.fake import registry
@@ -125,7 +126,6 @@ def test_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.mark.parametrize("xdg", [True, False])
 def test_default_directory_matches_platformdirs(monkeypatch: pytest.MonkeyPatch,
                                                 tmp_path: Path, xdg: bool) -> None:
-    platformdirs = pytest.importorskip("platformdirs")
     monkeypatch.delenv(registry.ENV_DIR, raising=False)
     if xdg:
         run = tmp_path / "run"

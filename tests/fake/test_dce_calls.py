@@ -282,7 +282,7 @@ def test_dtr_drop_amp_d3_resets() -> None:
     h, _ = dial_connected(b"&D3V0S0=9", "conexant-v92", 33600)
     h.dce.set_dtr(False)
     assert h.out.take() == b""
-    assert h.telco.hangups == 1 and h.dce.registers[0] == 0 and h.dce.profile.verbose == 1
+    assert h.telco.hangups == 1 and h.dce.registers[0] == 0 and h.dce.settings.verbose == 1
 
 
 def test_amp_c_controls_dcd() -> None:

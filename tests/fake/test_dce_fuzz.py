@@ -24,16 +24,27 @@ def test_any_input_is_handled(personality: str, chunks: list[bytes]) -> None:
         if h.dce.state is DceState.DIALING and h.telco.placed:
             h.dce.connected(33600)          # let some fuzz reach online states
     h.advance(600)                          # every pending timer fires without error
-    assert isinstance(h.dce.state, DceState)
+    online = h.dce.state in (DceState.ONLINE_DATA, DceState.ONLINE_COMMAND)
+    assert online == h.dce.call_up          # a call exactly in the online states
+    assert h.dce.off_hook or h.dce.state is DceState.COMMAND   # set-up and calls: off-hook
+    assert h.dce.carrier <= h.dce.call_up   # no carrier without a call
     h.dce.set_dtr(False)                    # &D0-3 all leave a usable modem
     h.dce.set_dtr(True)
     if h.dce.state is DceState.ONLINE_DATA:
         h.dce.remote_hangup()
     h.dce.reset()
     h.out.take()
-    cr = bytes([h.dce.registers[3]])       # a stored &W may have changed S3 and Q
-    out = h.send(cr + b"AT" + cr)
-    assert out.endswith(h.dce.format_result("OK") or b"")
+    # a stored &W may have changed S3, S4, V and Q: the OK the settings call for (V.250
+    # §5.7.1), spelled out here rather than asked of the interpreter's own formatter
+    settings = h.dce.settings
+    cr, lf = bytes([settings.regs[3] & 0x7F]), bytes([settings.regs[4] & 0x7F])
+    ok = b"" if settings.quiet else cr + lf + b"OK" + cr + lf if settings.verbose else b"0" + cr
+    line = bytes([settings.regs[3]]) + b"AT" + bytes([settings.regs[3]])
+    out = h.send(line)
+    if ok:
+        assert out.endswith(ok)
+    else:
+        assert out in (b"", line)           # Q1: at most the echo, never a result
 
 
 @settings(max_examples=100, deadline=None)

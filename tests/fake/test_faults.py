@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from modemctl.fake import Exchange, FaultError
-from tests.fake.helpers import PtyClient, link_exists
+from tests.fake.helpers import PtyClient, link_exists, until
 
 SCALE = 0.05
 Opener = Callable[[str], PtyClient]
@@ -36,19 +36,18 @@ async def test_garbage(exchange: Exchange, open_client: Opener) -> None:
 
 async def test_stall(exchange: Exchange, open_client: Opener) -> None:
     c = await line_and_client(exchange, open_client)
-    exchange.lines["5551001"].inject("stall", duration=4.0)
-    c.write(b"AT\r")
-    assert await c.quiet(3.0 * SCALE) == b""
-    await asyncio.sleep(1.5 * SCALE)
-    assert await c.command(b"AT\r") == b"\r\nOK\r\n"
+    line = exchange.lines["5551001"]
+    line.inject("stall", duration=4.0)
+    c.write(b"ATS0=5\r")                                   # swallowed by the stall
+    await until(lambda: exchange.clock.now() >= line.faults.stalled_until, "stall over")
+    assert await c.command(b"ATS0?\r") == b"\r\n000\r\n\r\nOK\r\n"   # the only reply
 
 
 async def test_lose_final(exchange: Exchange, open_client: Opener) -> None:
     c = await line_and_client(exchange, open_client)
     exchange.lines["5551001"].inject("lose-final")
-    c.write(b"ATI0\r")
-    assert await c.quiet(0.1) == b"\r\n56000\r\n"          # info text, but no OK
-    assert await c.command(b"ATI0\r") == b"\r\n56000\r\n\r\nOK\r\n"
+    c.write(b"ATI0\r")                                     # info text, but no OK...
+    assert await c.command(b"ATI0\r") == b"\r\n56000\r\n" + b"\r\n56000\r\n\r\nOK\r\n"
 
 
 async def test_lose_final_applies_to_connect(exchange: Exchange, open_client: Opener) -> None:
@@ -59,9 +58,10 @@ async def test_lose_final_applies_to_connect(exchange: Exchange, open_client: Op
     await ca.command(b"ATE0\r")
     a.inject("lose-final")
     ca.write(b"ATDT5551002\r")
-    await cb.expect(b"CONNECT 33600\r\n")
-    assert await ca.quiet(0.1) == b""
+    await cb.expect(b"CONNECT 33600\r\n")                  # both CONNECTs are written at once
     assert a.state == "online-data"
+    cb.write(b"data")
+    assert await ca.read_exactly(4) == b"data"              # no CONNECT came before it
 
 
 async def test_unsolicited_between_info_lines(exchange: Exchange, open_client: Opener) -> None:
@@ -88,12 +88,11 @@ async def test_wedge_until_pty_reopened(exchange: Exchange, open_client: Opener)
     c = await line_and_client(exchange, open_client)
     line = exchange.lines["5551001"]
     line.inject("wedge")
-    c.write(b"AT\r")
-    assert await c.quiet(0.1) == b""
+    c.write(b"ATS0=5\r")                                     # ignored while wedged
     c.close()                                                # DTR drop on a pty
-    await asyncio.sleep(0.1)
+    await until(lambda: not line.faults.wedged, "wedge cleared by the DTR drop")
     c2 = open_client(line.port)
-    assert await c2.command(b"AT\r") == b"\r\nOK\r\n"       # &D2 keeps settings (E0)
+    assert await c2.command(b"ATS0?\r") == b"\r\n000\r\n\r\nOK\r\n"   # &D2 keeps E0
 
 
 async def test_slow(exchange: Exchange, open_client: Opener) -> None:
@@ -130,6 +129,8 @@ async def test_unplug_and_replug(exchange: Exchange, open_client: Opener) -> Non
     c = await line_and_client(exchange, open_client)
     line = exchange.lines["5551001"]
     port = line.port
+    replugged = asyncio.Event()
+    exchange.on_plugging_changed(lambda: None if line.unplugged else replugged.set())
     line.inject("unplug", duration=4.0)
     assert line.state == "unplugged" and not link_exists(port)
     with pytest.raises(OSError) as info:
@@ -139,7 +140,7 @@ async def test_unplug_and_replug(exchange: Exchange, open_client: Opener) -> Non
     assert info.value.errno == errno.EIO
     party = await exchange.ring_in("5551001")
     assert party.outcome == "no-answer"                      # nothing to ring
-    await asyncio.sleep(5 * SCALE)
+    await asyncio.wait_for(replugged.wait(), 5)               # after 4 protocol seconds
     assert link_exists(port) and line.state == "command"
     c2 = open_client(port)
     assert await c2.command(b"AT\r") == b"AT\r\r\nOK\r\n"     # powered up with defaults
@@ -149,7 +150,8 @@ async def test_unplug_for_good(exchange: Exchange, open_client: Opener) -> None:
     await line_and_client(exchange, open_client)
     line = exchange.lines["5551001"]
     line.inject("unplug")
-    await asyncio.sleep(0.1)
+    assert line.state == "unplugged" and not link_exists(line.port)
+    line.inject("clear")                                     # not a way back in either
     assert line.state == "unplugged" and not link_exists(line.port)
 
 

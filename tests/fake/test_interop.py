@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from modemctl.fake import Exchange
+from tests.fake.helpers import until
 from tests.support import require_program
 
 pytestmark = pytest.mark.interop
@@ -124,7 +125,8 @@ async def test_chat_dials_one_fake_line_from_another(ex: Exchange) -> None:
     with raw_tty(a.port) as fa, raw_tty(b.port) as fb:
         answerer = asyncio.create_task(run_chat(
             chat, fb, ["ABORT", "ERROR", "", "AT", "OK", r"\c", "RING", "ATA", "CONNECT", r"\c"]))
-        await asyncio.sleep(0.3)  # let the answering chat reach "expect RING"
+        # RING written before the answering chat opens the tty would be discarded
+        await until(lambda: b.dce.dtr, "the answering chat opened its line")
         rc, log = await run_chat(chat, fa, DIAL)
         rc_b, log_b = await answerer
         assert rc == 0, log

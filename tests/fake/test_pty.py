@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import termios
+from pathlib import Path
 from typing import Any
 
 import serial
 
 from modemctl.fake import Exchange
+from modemctl.fake.ports import PtyPort
+from tests.fake.helpers import link_exists, until
 
 
 def _session(port: str, lines: list[bytes]) -> list[bytes]:
@@ -51,5 +54,23 @@ async def test_pty_is_raw(exchange: Exchange) -> None:
 async def test_amp_d3_close_resets_to_stored_profile(exchange: Exchange) -> None:
     line = await exchange.add_line("5551001")
     await asyncio.to_thread(_session, line.port, [b"AT&D3S0=4\r"])
-    await asyncio.sleep(0.1)                                   # EIO seen: DTR dropped
-    assert line.registers[0] == 0
+    await until(lambda: not line.dce.dtr, "the close seen as a DTR drop")
+    assert line.registers[0] == 0                              # &D3: stored profile back
+
+
+async def test_an_idle_pty_waits_on_inotify_and_still_sees_every_open(tmp_path: Path) -> None:
+    """No client: nothing is polled; each open and close is still seen as DTR."""
+    changes: list[bool] = []
+    port = PtyPort(tmp_path / "ttyX", lambda _data: None, changes.append)
+    port.open()
+    try:
+        assert port.watching and not port.client_open
+        for _ in range(3):
+            fd = os.open(port.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            await until(lambda: port.client_open, "the open seen")
+            os.close(fd)
+            await until(lambda: not port.client_open, "the close seen")
+        assert changes == [True, False] * 3
+    finally:
+        port.close()
+    assert not link_exists(str(tmp_path / "ttyX"))

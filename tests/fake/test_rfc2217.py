@@ -17,7 +17,7 @@ import serial
 from serial import rfc2217
 
 from modemctl.fake import Exchange
-from tests.fake.helpers import PtyClient
+from tests.fake.helpers import PtyClient, until
 
 SCALE = 0.05
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:serial.rfc2217")
@@ -89,13 +89,13 @@ async def rfc_line(ex: Exchange, clients: list[Client], number: str = "5551002",
 
 
 async def call_to_rfc_line(ex: Exchange, clients: list[Client], opener: Opener,
-                           b_cmd: bytes = b"") -> tuple[PtyClient, Client]:
+                           b_cmd: bytes = b"", a_cmd: bytes = b"") -> tuple[PtyClient, Client]:
     a = await ex.add_line("5551001", personality="conexant-v92")
     ca = opener(a.port)
     cb = await rfc_line(ex, clients)
     await cb.write(b"ATE0S0=1" + b_cmd + b"\r")
     await cb.expect(b"OK\r\n")
-    await ca.command(b"ATE0\r")
+    await ca.command(b"ATE0" + a_cmd + b"\r")
     ca.write(b"ATDT5551002\r")
     await ca.expect(b"CONNECT 33600\r\n")
     await cb.expect(b"CONNECT 33600\r\n")
@@ -169,8 +169,9 @@ async def test_dtr_drop_amp_d0_ignored(ex: Exchange, clients: list[Client],
                                        open_client: Opener) -> None:
     ca, cb = await call_to_rfc_line(ex, clients, open_client, b_cmd=b"&D0")
     await cb.set_dtr(False)
-    await asyncio.sleep(0.1)
-    assert ex.lines["5551002"].state == "online-data"
+    line = ex.lines["5551002"]
+    await until(lambda: not line.dce.dtr, "the DTR drop reached the modem")
+    assert line.state == "online-data"
     ca.write(b"ping")
     await cb.expect(b"ping")
 
@@ -186,8 +187,8 @@ async def test_client_disconnect_is_dtr_drop(ex: Exchange, clients: list[Client]
 async def test_ri_toggles_on_call_waiting_with_pcw0(ex: Exchange, clients: list[Client],
                                                     open_client: Opener) -> None:
     """+PCW=0: RI toggles; the far end grants MOH, so the call is held and survives."""
-    ca, cb = await call_to_rfc_line(ex, clients, open_client, b_cmd=b"+PCW=0;+PMH=0")
-    await ca.quiet(0.06)
+    ca, cb = await call_to_rfc_line(ex, clients, open_client, b_cmd=b"+PCW=0;+PMH=0",
+                                    a_cmd=b"S12=0")               # +++ without guard time
     ca.write(b"+++")
     await ca.expect(b"OK\r\n")
     await ca.command(b"AT+PMHT=3\r")

@@ -254,13 +254,13 @@ async def test_ride_through_on_a_port_with_dcd(make_pair: PairFactory, when: str
     assert report is not None and report.secured
     s10 = report.mechanism("s10-ride-through")
     assert s10 is not None and s10.in_force
-    assert pair.near_fake.dce.profile.amp_c == 1
+    assert pair.near_fake.dce.settings.amp_c == 1
     assert pair.near.engine.carrier_grace == pytest.approx((14 - 6) / 10 + CARRIER_GRACE_MARGIN)
     assert await waiting(pair) == "waiting-ignored"
     await exchange_data(pair, call, incoming, b"dcd-steady")
     assert call.state is CallState.CONNECTED
     await call.drop()
-    assert pair.near_fake.dce.profile.amp_c == 1
+    assert pair.near_fake.dce.settings.amp_c == 1
     assert pair.near_fake.registers[10] == 7
 
 
