@@ -37,6 +37,7 @@ from modemctl.at import (
     Data,
     Echo,
     Event,
+    FormatChanged,
     Information,
     Noise,
     NumericFamily,
@@ -53,6 +54,7 @@ from modemctl.driver.datastream import DataStream
 from modemctl.driver.escape import guarded_escape, leave_data_mode
 from modemctl.driver.linewatch import LineWatch
 from modemctl.driver.recovery import climb
+from modemctl.driver.resultformat import DRIVER_FORMAT, drifted, reassert, resets_format
 from modemctl.driver.rungs import EngineRungs
 from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
 from modemctl.driver.timing import (
@@ -130,6 +132,8 @@ class Engine:
                                 publish=self._publish, carrier_lost=self._carrier_dropped)
         self._timeouts = 0
         self._abort_answered = False
+        self.format_command: str | None = DRIVER_FORMAT
+        self._format_drifted = False
         self._background: set[asyncio.Task[None]] = set()
         self.recoveries: list[tuple[RecoveryStep, ...]] = []
         self._reader: asyncio.Task[None] | None = None
@@ -319,6 +323,8 @@ class Engine:
         validate_command(command)
         async with self._lock:
             self._check_command_mode(command)
+            if self._format_drifted:
+                await self._reassert_format("format-changed")
             # A dial or answer sent this way is still aborted properly on timeout.
             response = await self._transact(command, timeout,
                                             abortable=command_letter(command) in ("D", "A"))
@@ -371,6 +377,11 @@ class Engine:
                 # The modem answered the abort: it is alive, the dial was just slow.
                 self._timeouts = 0
                 raise
+            if resets_format(command) and await self._reassert_format(f"after {command}"):
+                # A reset into a quiet (Q1) profile says nothing; the modem
+                # answered the re-assert, so it is alive and usable again.
+                self._timeouts = 0
+                raise
             self._timeouts += 1
             if self._recovery and self._timeouts >= TIMEOUTS_BEFORE_RECOVERY:
                 await self._recover_locked()
@@ -381,7 +392,20 @@ class Engine:
             raise
         self._timeouts = 0
         self._after_response(command, response)
+        if self._format_drifted or (resets_format(command) and response.ok):
+            await self._reassert_format("format-changed" if self._format_drifted
+                                        else f"after {command}")
         return response
+
+    async def _reassert_format(self, reason: str) -> bool:
+        """Put the driver's format back (lock held), when the modem is in
+        command state to take it; see :mod:`.resultformat`."""
+        if self._core.pending is not None or self._core.mode is not ProtocolMode.COMMAND:
+            return False            # online: the next command in command state does it
+        ok = await reassert(self, reason)
+        if ok:
+            self._format_drifted = False
+        return ok
 
     async def _exchange(self, command: str, real_timeout: float, *,
                         abortable: bool = False) -> Response:
@@ -700,6 +724,12 @@ class Engine:
                 self._call_active = True
                 self._stream.wake()
             self._log.debug("unsolicited", kind=event.kind.value, text=event.text)
+            self._publish(event)
+        elif isinstance(event, FormatChanged):
+            self._log.info("result-format-changed", previous=str(event.previous),
+                           current=str(event.current), command=event.command)
+            if drifted(event, self.format_command):
+                self._format_drifted = True
             self._publish(event)
         elif isinstance(event, ParseFailure):
             self._log.warning("parse-failure", error=str(event.error),

@@ -16,6 +16,7 @@ ORIGINATE_ABORT_GRACE = 10.0 # protocol seconds close() lets an unwanted call ha
 REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
 REOPEN_POLL = 0.05           # real seconds between reopen attempts
 DTR_HANGUP_WAIT = 2.0        # protocol seconds for DCD to fall after a DTR hang-up
+FORMAT_TIMEOUT = 2.0        # protocol seconds for the answer to the format re-assert
 DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / reset
 TIMEOUTS_BEFORE_RECOVERY = 2
 STOP_WAIT = 0.5              # real seconds a cancelled task gets to end, per attempt
