@@ -84,6 +84,12 @@ from modemctl.log import Logger, get_logger, trace_bytes
 from modemctl.transport import Backend, ModemLines, Transport, open_transport
 
 
+def _retrieved(op: asyncio.Future[None]) -> None:
+    """A shared hang-up's failure is raised to its owner; joiners may be gone."""
+    if not op.cancelled():
+        op.exception()
+
+
 class EngineMode(enum.Enum):
     """Where the modem is, as far as the engine knows."""
 
@@ -135,6 +141,7 @@ class Engine:
         self.format_command: str | None = DRIVER_FORMAT
         self._format_drifted = False
         self._background: set[asyncio.Task[None]] = set()
+        self._hangup_op: asyncio.Future[None] | None = None    # the hang-up in progress
         self.recoveries: list[tuple[RecoveryStep, ...]] = []
         self._reader: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -476,7 +483,9 @@ class Engine:
             return                      # cancelled again: the ladder will resync
         if late is None:
             return
-        self._log.warning("connected-after-cancel", command=command)
+        # Expected now and then (the caller gave up as the modem connected),
+        # and handled: not worth a warning at the default verbosity.
+        self._log.info("connected-after-cancel", command=command)
         self._after_response(command, late)
         task = asyncio.get_running_loop().create_task(self._hangup_unwanted(),
                                                       name=f"unwanted-call-hangup {self.url}")
@@ -495,6 +504,9 @@ class Engine:
             self._log.error("background-task-failed", task=task.get_name(), error=repr(exc))
 
     async def _hangup_unwanted(self) -> None:
+        if self.mode not in (EngineMode.DATA, EngineMode.ONLINE_COMMAND) \
+                and self._hangup_op is None:
+            return                  # the caller hung it up already
         try:
             await self.hangup()
         except ModemctlError as e:
@@ -580,10 +592,38 @@ class Engine:
 
         In DATA mode DTR is dropped when the port has DTR, otherwise the
         engine escapes first; then ``ATH`` makes sure the modem is on-hook.
+        There is one hang-up at a time: a second caller (the engine's own
+        hang-up of a call that won a cancelled dial's race, and the line's)
+        waits for the one in progress and shares its outcome.
         """
-        mode = self.mode
-        if mode is EngineMode.CLOSED:
+        if self.mode is EngineMode.CLOSED:
             raise PortClosed(f"{self.url} is closed")
+        while (running := self._hangup_op) is not None:
+            try:
+                await asyncio.shield(running)
+                return
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise                   # we were cancelled, not the hang-up
+                # The hang-up in progress was abandoned: do it ourselves.
+        op: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        op.add_done_callback(_retrieved)
+        self._hangup_op = op
+        try:
+            await self._hang_up()
+        except asyncio.CancelledError:
+            op.cancel()
+            raise
+        except BaseException as e:
+            op.set_exception(e)
+            raise
+        else:
+            op.set_result(None)
+        finally:
+            self._hangup_op = None
+
+    async def _hang_up(self) -> None:
+        mode = self.mode
         # While we hang up ourselves, the carrier loss that follows is not news,
         # and call data nobody will read is discarded (it must not hold the
         # reader back from the modem's answers).
