@@ -53,6 +53,7 @@ from modemctl.at.commands import command_letter
 from modemctl.driver.datastream import DataStream
 from modemctl.driver.escape import guarded_escape, leave_data_mode
 from modemctl.driver.linewatch import LineWatch
+from modemctl.driver.porttrust import PortTrust, trust_for
 from modemctl.driver.recovery import climb
 from modemctl.driver.resultformat import DRIVER_FORMAT, drifted, reassert, resets_format
 from modemctl.driver.rungs import EngineRungs
@@ -108,7 +109,8 @@ class Engine:
     def __init__(self, transport: Transport, *, url: str, time_scale: float, log: Logger,
                  reopen: Callable[[], Awaitable[Transport]],
                  numeric_family: NumericFamily = "conexant", trace: bool = False,
-                 baudrate: int = 115200, recovery: bool = True) -> None:
+                 baudrate: int = 115200, recovery: bool = True,
+                 trust: PortTrust | None = None) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self.url = url
@@ -134,8 +136,10 @@ class Engine:
         self._closed = False
         self._s12 = DEFAULT_S12
         self._guard: float | None = None
+        self.trust = trust if trust is not None else trust_for(url)
         self._watch = LineWatch(time_scale=time_scale, log=log, in_call=self._in_call,
-                                publish=self._publish, carrier_lost=self._carrier_dropped)
+                                publish=self._publish, carrier_lost=self._carrier_dropped,
+                                trust=self.trust)
         self._timeouts = 0
         self._abort_answered = False
         self.format_command: str | None = DRIVER_FORMAT

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from modemctl.at import CarrierLost, Event, RingIndicator
+from modemctl.driver.porttrust import PortTrust
 from modemctl.log import Logger
 from modemctl.transport import ModemLines
 
@@ -33,6 +34,10 @@ LINE_POLL = 0.05             # real seconds between DCD/RI polls (ports that hav
 # when it gives up; the line layer sets the grace from the modem's registers.
 DEFAULT_CARRIER_GRACE = 0.8
 DCD_EVIDENCE = 2 * LINE_POLL  # real seconds DCD must have been low to count as evidence
+# Protocol seconds DCD may read low in a call on a port where it was never
+# seen high before it is taken for dead (a modem raises DCD before it sends
+# CONNECT, so a live DCD is high at the first polls of a call).
+DCD_LEARN = 1.0
 
 
 def reads_block(url: str) -> bool:
@@ -52,8 +57,10 @@ class LineWatch:
 
     def __init__(self, *, time_scale: float, log: Logger,
                  in_call: Callable[[], bool], publish: Callable[[Event], None],
-                 carrier_lost: Callable[[], None]) -> None:
+                 carrier_lost: Callable[[], None], trust: PortTrust) -> None:
         self._time_scale = time_scale
+        self._trust = trust
+        self._call_since: float | None = None     # loop time the current call was first seen
         self._log = log
         self._in_call = in_call
         self._publish = publish
@@ -103,7 +110,19 @@ class LineWatch:
 
     def _step(self, cd: bool | None, now: float) -> None:
         if not self._in_call():
-            self._low_since = None
+            self._low_since = self._call_since = None
+            return
+        if self._call_since is None:
+            self._call_since = now
+        trust = self._trust
+        if cd:
+            trust.learn("dcd", True, self._log, "high in a call")
+        if trust.dcd is not True:
+            # Never seen high: low says nothing yet.  Low for a while in a
+            # call that is still up means the port does not carry DCD.
+            if trust.dcd is None and cd is False \
+                    and now - self._call_since >= DCD_LEARN * self._time_scale:
+                trust.learn("dcd", False, self._log, "low throughout a call")
             return
         if cd is False and self._low_since is None:
             self._low_since = now

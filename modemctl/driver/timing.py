@@ -15,6 +15,7 @@ ABORT_WAIT = 5.0             # protocol seconds to wait for the answer to a dial
 ORIGINATE_ABORT_GRACE = 10.0 # protocol seconds close() lets an unwanted call hang up
 REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
 REOPEN_POLL = 0.05           # real seconds between reopen attempts
+HANGUP_CONFIRM_TIMEOUT = 1.0 # protocol seconds for AT -> OK after a DTR hang-up (no DCD)
 DTR_HANGUP_WAIT = 2.0        # protocol seconds for DCD to fall after a DTR hang-up
 FORMAT_TIMEOUT = 2.0        # protocol seconds for the answer to the format re-assert
 DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / reset

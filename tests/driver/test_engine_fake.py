@@ -389,6 +389,7 @@ async def _connected_pair_with_dcd(ex: Exchange, s10: int) -> tuple[Engine, Engi
         await b.originate("ATA")
     assert (await dial).final is ResultCode.CONNECT
     await wait_until(lambda: a.lines.cd is True)    # RFC 2217 reports DCD a moment later
+    await wait_until(lambda: a.trust.dcd is True)   # ... and the watch sees DCD works
     return a, b
 
 

@@ -1,0 +1,111 @@
+"""Ports whose modem-control lines are dead (issue 8 item 3).
+
+ser2net with ``local`` or in front of a pty, ``?ign_set_control``,
+three-wire cables and many USB adapters accept a DTR change and do
+nothing, and read DCD constantly low.  Here the scripted DCE is reached
+through such a port: DTR "drops" succeed and change nothing, DCD reads low
+all the time.  The engine must still hang up for real (the DCE leaves data
+mode and gets ``ATH`` as a command), remember that DTR does nothing, and
+not cut a call short because DCD "fell".
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from modemctl.at import CarrierLost, ResultCode
+from modemctl.driver import Engine, EngineMode
+from modemctl.driver.porttrust import PortTrust
+from modemctl.errors import TransportError
+from modemctl.log import get_logger
+from modemctl.transport import ModemLines, Transport, open_transport
+from tests.driver.conftest import SCALE
+from tests.driver.responder import ScriptedDCE
+
+
+class DeadLines(ModemLines):
+    """A port that claims modem lines: DTR is accepted, DCD and RI read low."""
+
+    def __init__(self) -> None:
+        super().__init__(None, False)
+        self.dtr = True
+
+    @property
+    def available(self) -> bool:
+        return True
+
+    @property
+    def cd(self) -> bool | None:
+        return False
+
+    @property
+    def ri(self) -> bool | None:
+        return False
+
+
+@pytest.fixture
+async def dead(dce: ScriptedDCE) -> AsyncIterator[Engine]:
+    transport = await open_transport(dce.port)
+    transport.lines = DeadLines()
+    drops: list[bool] = []
+
+    async def accepted_and_ignored(value: bool) -> bool:
+        drops.append(value)
+        return True
+
+    transport.set_dtr = accepted_and_ignored  # type: ignore[method-assign]
+
+    async def no_reopen() -> Transport:
+        raise TransportError("no reopen in this test")
+
+    engine = Engine(transport, url=dce.port, time_scale=SCALE, log=get_logger(line="dead"),
+                    reopen=no_reopen, trust=PortTrust())
+    engine.dtr_drops = drops          # type: ignore[attr-defined]
+    dce.echo = False
+    try:
+        yield engine
+    finally:
+        await engine.close()
+
+
+async def _connect(engine: Engine, dce: ScriptedDCE) -> None:
+    assert (await engine.originate("ATD5551234")).final is ResultCode.CONNECT
+    assert dce.data_mode
+
+
+async def test_hangup_with_dead_dtr_falls_back_to_escape_and_remembers(
+        dead: Engine, dce: ScriptedDCE) -> None:
+    engine = dead
+    await _connect(engine, dce)
+    async with asyncio.timeout(10):
+        await engine.hangup()
+    assert not dce.data_mode                     # the modem really left the call
+    assert "ATH" in dce.commands                 # ... and took ATH as a command
+    assert engine.mode is EngineMode.COMMAND
+    assert engine.trust.dtr is False
+    drops_before = len(engine.dtr_drops)         # type: ignore[attr-defined]
+    await _connect(engine, dce)
+    async with asyncio.timeout(10):
+        await engine.hangup()                    # the second time DTR is not even tried
+    assert len(engine.dtr_drops) == drops_before  # type: ignore[attr-defined]
+    assert not dce.data_mode and dce.commands.count("ATH") == 2
+
+
+async def test_dcd_that_reads_low_throughout_does_not_end_the_call(
+        dead: Engine, dce: ScriptedDCE) -> None:
+    engine = dead
+    engine.carrier_grace = 0.5                   # 25 ms at this scale: many polls
+    async with engine.events() as sub:
+        await _connect(engine, dce)
+        for _ in range(3):                       # a quiet call, then a chatty one
+            await asyncio.sleep(0.2)
+            await engine.write(b"ping")
+            async with asyncio.timeout(2):
+                assert await engine.read(4) == b"ping"     # the DCE loops data back
+        seen = [await sub.get(1.0) for _ in range(sub.pending())]
+    assert not any(isinstance(ev, CarrierLost) for ev in seen)
+    assert engine.mode is EngineMode.DATA
+    assert engine.trust.dcd is False
