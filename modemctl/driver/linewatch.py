@@ -118,9 +118,10 @@ class LineWatch:
         if cd:
             trust.learn("dcd", True, self._log, "high in a call")
         if trust.dcd is not True:
-            # Never seen high: low says nothing yet.  Low for a while in a
-            # call that is still up means the port does not carry DCD.
-            if trust.dcd is None and cd is False \
+            # Never seen high: low says nothing yet.  Low (or unreadable:
+            # an RFC 2217 server that never reports the lines) for a while in
+            # a call that is still up means the port does not carry DCD.
+            if trust.dcd is None and not cd \
                     and now - self._call_since >= DCD_LEARN * self._time_scale:
                 trust.learn("dcd", False, self._log, "low throughout a call")
             return
