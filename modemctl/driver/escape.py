@@ -144,10 +144,16 @@ async def leave_data_mode(engine: Engine) -> None:
 
 
 async def _dtr_hung_up(engine: Engine) -> bool:
-    """After a DTR drop (lock held): is the modem on-hook in command state?"""
-    if engine.trust.dcd is True:
-        return await carrier_gone(engine.lines, engine.url,
-                                  engine.scaled(DTR_HANGUP_WAIT))
+    """After a DTR drop (lock held): is the modem on-hook in command state?
+
+    DCD falling (where it works) says so at once; otherwise the modem is
+    asked.  A modem that answers while DCD stays high shows a DCD stuck
+    high (``&C0``, a cable that ties it): it is not believed from then on.
+    """
+    trust = engine.trust
+    if trust.dcd is True and await carrier_gone(engine.lines, engine.url,
+                                                engine.scaled(DTR_HANGUP_WAIT)):
+        return True
     engine._core.carrier_lost()             # ask in command state
     drifted = engine._format_drifted
     try:
@@ -163,4 +169,7 @@ async def _dtr_hung_up(engine: Engine) -> bool:
         return True                          # ERROR is a command-state answer too
     # OK, or the NO CARRIER of the drop itself arriving as the answer: either
     # way the modem speaks command state.
-    return response.final in (ResultCode.OK, ResultCode.NO_CARRIER)
+    on_hook = response.final in (ResultCode.OK, ResultCode.NO_CARRIER)
+    if on_hook and trust.dcd is True and engine.lines.cd is True:
+        trust.learn("dcd", False, engine._log, "high after a confirmed hang-up")
+    return on_hook

@@ -22,7 +22,7 @@ from modemctl.driver.porttrust import PortTrust
 from modemctl.errors import TransportError
 from modemctl.log import get_logger
 from modemctl.transport import ModemLines, Transport, open_transport
-from tests.driver.conftest import SCALE
+from tests.driver.conftest import SCALE, wait_until
 from tests.driver.responder import ScriptedDCE
 
 
@@ -109,3 +109,45 @@ async def test_dcd_that_reads_low_throughout_does_not_end_the_call(
     assert not any(isinstance(ev, CarrierLost) for ev in seen)
     assert engine.mode is EngineMode.DATA
     assert engine.trust.dcd is False
+
+
+class StuckHighDcd(DeadLines):
+    """DCD tied high (``&C0``, a cable strapping it), DTR working."""
+
+    @property
+    def cd(self) -> bool | None:
+        return True
+
+
+async def test_dcd_stuck_high_does_not_make_a_working_dtr_look_dead(
+        dce: ScriptedDCE) -> None:
+    """DCD reads high in the call (so it looks alive) and stays high after a
+    DTR drop that did hang the modem up: the modem is asked, DTR is learnt
+    to work and DCD to be stuck; no escape is needed."""
+    transport = await open_transport(dce.port)
+    transport.lines = StuckHighDcd()
+
+    async def dtr_hangs_up(value: bool) -> bool:
+        if not value and dce.data_mode:
+            dce.carrier_drop()                # &D2: on-hook, NO CARRIER
+        return True
+
+    transport.set_dtr = dtr_hangs_up  # type: ignore[method-assign]
+
+    async def no_reopen() -> Transport:
+        raise TransportError("no reopen in this test")
+
+    engine = Engine(transport, url=dce.port, time_scale=SCALE, log=get_logger(line="stuck"),
+                    reopen=no_reopen, trust=PortTrust())
+    dce.echo = False
+    try:
+        await _connect(engine, dce)
+        await wait_until(lambda: engine.trust.dcd is True)   # high in a call: looks alive
+        async with asyncio.timeout(10):
+            await engine.hangup()
+        assert not dce.data_mode and engine.mode is EngineMode.COMMAND
+        assert dce.escape_quiet == []                        # DTR did it, no +++ needed
+        assert engine.trust.dtr is True
+        assert engine.trust.dcd is False
+    finally:
+        await engine.close()
