@@ -388,9 +388,12 @@ class Engine:
                 # The modem answered the abort: it is alive, the dial was just slow.
                 self._timeouts = 0
                 raise
-            if resets_format(command) and await self._reassert_format(f"after {command}"):
-                # A reset into a quiet (Q1) profile says nothing; the modem
-                # answered the re-assert, so it is alive and usable again.
+            if self._timeouts == 0 and command_letter(command) not in ("D", "A") \
+                    and await self._reassert_format(f"no answer to {command}"):
+                # Silence from a modem that answers the format command was a
+                # quiet (Q1) profile (a reset, a power cycle behind our back)
+                # or one lost answer: it is alive and usable again.  Tried on
+                # the first timeout only: the second climbs the ladder.
                 self._timeouts = 0
                 raise
             self._timeouts += 1

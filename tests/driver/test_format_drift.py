@@ -89,19 +89,35 @@ async def test_power_cycle_into_quiet_echo_is_seen_by_its_echo(exchange: Exchang
         await engine.close()
 
 
-async def test_power_cycle_into_quiet_without_echo_recovers_at_resync(
+async def test_power_cycle_into_quiet_without_echo_recovers_after_one_silence(
         exchange: Exchange) -> None:
     line, engine = await open_pair(exchange)
     try:
         line.inject("stored-profile", q=1, v=0, e=0, reboot=True)   # nothing to see
-        for _ in range(2):
-            with pytest.raises(CommandTimeout):
-                await engine.command("AT")      # silence; the ladder runs on the 2nd
-        assert [s.action for s in engine.recoveries[-1]] == ["resync"]
-        assert engine.recoveries[-1][-1].succeeded
+        with pytest.raises(CommandTimeout):
+            await engine.command("AT")          # silence; the format command follows it
+        assert engine.consecutive_timeouts == 0
         assert driver_format(line) == (0, 0, 1)
         r = await engine.command("ATS0?")
         assert r.ok and not r.numeric
+        assert engine.recoveries == []
+    finally:
+        await engine.close()
+
+
+async def test_ladder_resync_reasserts_the_format(exchange: Exchange) -> None:
+    """A modem that stays silent through the first re-assert (stalled), then
+    comes back quiet: the ladder's resync rung is what makes it speak."""
+    line, engine = await open_pair(exchange)
+    try:
+        line.inject("stored-profile", q=1, v=0, e=0, reboot=True)
+        line.inject("stall", duration=8.0)                 # 0.4 s real: two silences
+        for _ in range(2):
+            with pytest.raises(CommandTimeout):
+                await engine.command("AT")
+        assert engine.recoveries and engine.recoveries[-1][-1].succeeded
+        assert driver_format(line) == (0, 0, 1)
+        assert not (await engine.command("ATS0?")).numeric
     finally:
         await engine.close()
 
