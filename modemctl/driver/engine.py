@@ -219,6 +219,7 @@ class Engine:
             if pending:
                 await asyncio.wait(pending, timeout=STOP_WAIT)
         self._closed = True
+        self._watch.stop()
         try:
             await self._stop_tasks()
             self._fail_waiter(PortClosed(f"{self.url} closed"))
@@ -766,6 +767,8 @@ class Engine:
                 self._publish(Noise(event.text, "NO CARRIER with no call up (or after our "
                                                 "own hang-up)"))
         elif isinstance(event, Unsolicited):
+            if event.kind is UnsolicitedKind.RING:
+                self._watch.ring_seen(asyncio.get_running_loop().time())
             if event.kind is UnsolicitedKind.CONNECT:
                 self._discard_stale_data()
                 self._call_active = True

@@ -38,6 +38,9 @@ DCD_EVIDENCE = 2 * LINE_POLL  # real seconds DCD must have been low to count as 
 # seen high before it is taken for dead (a modem raises DCD before it sends
 # CONNECT, so a live DCD is high at the first polls of a call).
 DCD_LEARN = 1.0
+# Protocol seconds between an RI rise and the RING the modem reports with it
+# (the modem says RING as the ring burst starts; a poll may see RI late).
+RING_MATCH = 2.0
 
 
 def reads_block(url: str) -> bool:
@@ -61,6 +64,9 @@ class LineWatch:
         self._time_scale = time_scale
         self._trust = trust
         self._call_since: float | None = None     # loop time the current call was first seen
+        self._ri_rose_at: float | None = None     # loop time of the last RI rise
+        self._ring_at = float("-inf")             # loop time of the last RING
+        self._pending_checks: list[asyncio.TimerHandle] = []
         self._log = log
         self._in_call = in_call
         self._publish = publish
@@ -104,9 +110,48 @@ class LineWatch:
             await asyncio.sleep(LINE_POLL)
             cd, ri = await sample()
             if ri and not last_ri:
-                self._publish(RingIndicator(True))
+                self._ri_rose(loop.time())
             last_ri = ri
             self._step(cd, loop.time())
+
+    def _ri_rose(self, now: float) -> None:
+        """An RI edge: published unless RI is known to be noise.  On an idle
+        line a real RI rise comes with a ``RING`` (see :meth:`ring_seen`);
+        one that comes alone shows an RI that floats or is wired to
+        something else, and RI is not believed from then on."""
+        trust = self._trust
+        if trust.ri is False:
+            return
+        self._ri_rose_at = now
+        self._publish(RingIndicator(True))
+        if self._rang_near(now):
+            trust.learn("ri", True, self._log, "rose with a RING")
+        elif trust.ri is None and not self._in_call():
+            check = asyncio.get_running_loop().call_later(
+                RING_MATCH * self._time_scale, self._ri_alone, now)
+            self._pending_checks.append(check)
+
+    def _ri_alone(self, rose_at: float) -> None:
+        self._pending_checks = [h for h in self._pending_checks if not h.cancelled()]
+        if self._trust.ri is None and not self._rang_near(rose_at):
+            self._trust.learn("ri", False, self._log, "rose with no RING on an idle line")
+
+    def _rang_near(self, when: float) -> bool:
+        """Whether the modem said ``RING`` within :data:`RING_MATCH` of ``when``
+        (either side: the poll may see RI before or after the line arrives)."""
+        return abs(self._ring_at - when) <= RING_MATCH * self._time_scale
+
+    def ring_seen(self, now: float) -> None:
+        """The modem said ``RING``: an RI that rose with it works."""
+        self._ring_at = now
+        if self._ri_rose_at is not None and self._rang_near(self._ri_rose_at):
+            self._trust.learn("ri", True, self._log, "rose with a RING")
+
+    def stop(self) -> None:
+        """Forget pending RI checks (the engine is closing)."""
+        for handle in self._pending_checks:
+            handle.cancel()
+        self._pending_checks.clear()
 
     def _step(self, cd: bool | None, now: float) -> None:
         if not self._in_call():

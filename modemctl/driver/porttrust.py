@@ -13,7 +13,10 @@ seen to work, and a line seen not to work is ignored from then on:
   nothing when the modem was found still online afterwards;
 * DCD works when it read high during a call; it is dead when it stayed low
   in a call while the call went on (it is never believed before it has
-  been seen high), or read high on an idle modem after a confirmed hang-up.
+  been seen high), or read high on an idle modem after a confirmed hang-up;
+* RI works when it rose with a ``RING``, and is noise when it rose on an
+  idle line with no ``RING`` after it: its edges are then not published
+  (a floating RI would otherwise look like call waiting in every call).
 
 The knowledge is kept per port URL for the life of the process, so a
 reopen (the ladder's last rung) or a second engine on the same port starts
@@ -33,9 +36,10 @@ class PortTrust:
 
     dtr: bool | None = None
     dcd: bool | None = None
+    ri: bool | None = None
 
     def learn(self, line: str, works: bool, log: Logger, why: str) -> None:
-        """Record what ``line`` ("dtr" or "dcd") was seen to do, logging a change."""
+        """Record what ``line`` ("dtr", "dcd" or "ri") was seen to do, logging a change."""
         if getattr(self, line) is works:
             return
         setattr(self, line, works)

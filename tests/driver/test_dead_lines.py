@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from modemctl.at import CarrierLost, ResultCode
+from modemctl.at import CarrierLost, ResultCode, RingIndicator
 from modemctl.driver import Engine, EngineMode
 from modemctl.driver.porttrust import PortTrust
 from modemctl.errors import TransportError
@@ -151,3 +151,64 @@ async def test_dcd_stuck_high_does_not_make_a_working_dtr_look_dead(
         assert engine.trust.dcd is False
     finally:
         await engine.close()
+
+
+class SettableRi(DeadLines):
+    """RI the test drives (a floating or miswired RI, or a real one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ring = False
+
+    @property
+    def ri(self) -> bool | None:
+        return self.ring
+
+
+@pytest.fixture
+async def ri_engine(dce: ScriptedDCE) -> AsyncIterator[tuple[Engine, SettableRi]]:
+    transport = await open_transport(dce.port)
+    lines = SettableRi()
+    transport.lines = lines
+
+    async def no_reopen() -> Transport:
+        raise TransportError("no reopen in this test")
+
+    engine = Engine(transport, url=dce.port, time_scale=SCALE, log=get_logger(line="ri"),
+                    reopen=no_reopen, trust=PortTrust())
+    dce.echo = False
+    try:
+        yield engine, lines
+    finally:
+        await engine.close()
+
+
+async def _pulse(lines: SettableRi) -> None:
+    lines.ring = True
+    await asyncio.sleep(0.15)                    # three polls: the watch sees it
+    lines.ring = False
+    await asyncio.sleep(0.15)
+
+
+async def test_ri_rising_with_no_ring_is_noise_and_is_ignored_in_calls(
+        ri_engine: tuple[Engine, SettableRi], dce: ScriptedDCE) -> None:
+    engine, lines = ri_engine
+    async with engine.events() as sub:
+        await _pulse(lines)                      # idle, and no RING follows
+        await wait_until(lambda: engine.trust.ri is False)
+        await _connect(engine, dce)
+        await _pulse(lines)                      # would look like call waiting
+        seen = [await sub.get(1.0) for _ in range(sub.pending())]
+    assert sum(isinstance(ev, RingIndicator) for ev in seen) == 1   # only the first
+    assert engine.mode is EngineMode.DATA
+
+
+async def test_ri_rising_with_a_ring_is_believed(
+        ri_engine: tuple[Engine, SettableRi], dce: ScriptedDCE) -> None:
+    engine, lines = ri_engine
+    lines.ring = True
+    dce.send_line("RING")
+    await wait_until(lambda: engine.trust.ri is True)
+    lines.ring = False
+    await asyncio.sleep(0.2)                     # past the check: it stays believed
+    assert engine.trust.ri is True
