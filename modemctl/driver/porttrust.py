@@ -52,3 +52,9 @@ _KNOWN: dict[str, PortTrust] = {}
 def trust_for(url: str) -> PortTrust:
     """The knowledge about the port at ``url`` (shared by every engine on it)."""
     return _KNOWN.setdefault(url, PortTrust())
+
+
+def forget_all() -> None:
+    """Forget every port (a test suite isolates its tests with it: port
+    numbers and pty paths are reused by unrelated lines)."""
+    _KNOWN.clear()
