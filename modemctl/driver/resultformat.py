@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from modemctl.at import FormatChanged, ResultFormat
 from modemctl.at.commands import requested_format
 from modemctl.driver.timing import FORMAT_TIMEOUT
-from modemctl.errors import CommandError, CommandTimeout
+from modemctl.errors import ModemctlError
 
 if TYPE_CHECKING:
     from modemctl.driver.engine import Engine
@@ -54,16 +54,16 @@ def resets_format(command: str) -> bool:
 async def reassert(engine: Engine, reason: str) -> bool:
     """Send the engine's format command under its (held) lock.
 
-    True when the modem answered OK; a timeout or ERROR is logged and
-    leaves the format to the next trigger (the caller's own outcome
-    stands either way).
+    True when the modem answered OK; a timeout, ERROR or failed port is
+    logged and leaves the format to the next trigger (the caller's own
+    outcome stands either way: a re-assert never replaces its error).
     """
     command = engine.format_command
     if command is None:
         return False
     try:
         response = await engine._exchange(command, engine.scaled(FORMAT_TIMEOUT))
-    except (CommandTimeout, CommandError) as e:
+    except ModemctlError as e:
         engine._log.warning("result-format-reassert-failed", reason=reason, error=str(e))
         return False
     engine._log.info("result-format-reasserted", reason=reason, command=command,
