@@ -322,13 +322,26 @@ class Call:
     # --- ending -------------------------------------------------------------
 
     async def drop(self) -> None:
-        """Hang up (TAPI lineDrop).  Dropping an ended call does nothing."""
+        """Hang up (TAPI lineDrop).  Dropping an ended call does nothing.
+
+        The call is reported ended only once the modem is on-hook (the
+        engine confirms its hang-up); a modem that cannot be made to leave
+        the call raises :class:`OperationFailed` and the call stays up, so
+        ``drop()`` may be tried again.  A port that is gone ends the call.
+        """
         if self.state is CallState.DISCONNECTED:
             return
         if self.state is CallState.OFFERING:
             await self.finish(DisconnectReason.REJECT, hangup=False)
             return
-        await self.finish(DisconnectReason.NORMAL, hangup=True)
+        try:
+            await self._hang_up()
+        except ModemctlError as exc:
+            if self._line.engine.mode is not EngineMode.CLOSED:
+                self.log.warning("drop-failed", error=str(exc))
+                raise OperationFailed(f"call {self.call_id}: the modem did not hang up "
+                                      f"({exc}); the call is still up") from exc
+        await self.finish(DisconnectReason.NORMAL, hangup=False)
 
     async def _hang_up(self) -> None:
         """Go on-hook; if the engine's hang-up trips over a call that ended under
