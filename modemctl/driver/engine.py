@@ -49,6 +49,7 @@ from modemctl.at import (
     ProtocolMode,
     Response,
     ResultCode,
+    ResultFormat,
     State,
     Unsolicited,
     UnsolicitedKind,
@@ -274,6 +275,13 @@ class Engine:
     def lines(self) -> ModemLines:
         """DCD/RI/DSR of the port (``None`` for a line the port does not have)."""
         return self._transport.lines
+
+    @property
+    def result_format(self) -> ResultFormat:
+        """The echo and verbosity the modem answers in, as the AT core has seen
+        them (``None`` parts: not seen yet).  The line reads it after a bare
+        ``AT`` to know what to put back at close."""
+        return self._core.result_format
 
     @property
     def numeric_family(self) -> NumericFamily:

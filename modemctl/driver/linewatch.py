@@ -69,9 +69,18 @@ def reads_block(url: str) -> bool:
 
 
 def watchable(transport: Transport) -> bool:
-    """Whether the port has a DCD or RI line worth a watch task."""
-    if transport.line_watch_mode == "none":
+    """Whether the port has a DCD or RI line worth a watch task.
+
+    An RFC 2217 port always has one: the server's first NOTIFY-MODEMSTATE
+    may come after the open, and until it does the lines read as unknown;
+    waiting on its notifications costs nothing.  Elsewhere (a pty polls)
+    lines that read as absent are not watched.
+    """
+    mode = transport.line_watch_mode
+    if mode == "none":
         return False
+    if mode == "rfc2217":
+        return True
     state = transport.line_state
     return state.cd is not None or state.ri is not None
 

@@ -181,6 +181,7 @@ class Line:
         if self._call is not None:
             raise InvalidCallState("cannot probe while a call exists")
         async with self._lock:
+            await self._remember_format()
             await self._send("ATE0Q0V1", required=True)   # quiet, verbose: clean answers
             answers = await gather(self.engine)
             first = build_caps(answers, self.location, None, False, profile=self._forced_profile)
@@ -224,6 +225,25 @@ class Line:
                           at_dial=self.caps.secure_at_dial,
                           after_connect=self.caps.secure_after_connect)
             return self.caps
+
+    async def _remember_format(self) -> None:
+        """Read the modem's echo and verbosity as found, to put them back at
+        close: ``ATE0Q0V1`` changes them for the driver's parsers.
+
+        A bare ``AT`` shows both (its echo, and ``0`` or ``OK``).  Quiet (Q1)
+        is not restored: it shows only as silence, and a modem put back into
+        Q1 would not even answer the command that did it.
+        """
+        if "result format" in self._at_close:
+            return
+        try:
+            await self.engine.command("AT", timeout=INIT_TIMEOUT)
+        except CommandError:
+            return                  # a timeout is the probe's failure: no modem answers
+        found = self.engine.result_format
+        restore = ("E1" if found.echo else "") + ("V0" if found.verbose is False else "")
+        if restore:
+            self._at_close["result format"] = "AT" + restore
 
     async def _remember_registers(self, init: Sequence[str]) -> None:
         """Read each S-register the init sets, to put back at close what it changes."""

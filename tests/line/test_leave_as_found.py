@@ -81,3 +81,19 @@ async def test_an_untrusted_country_query_means_no_country_is_set() -> None:
     same = ScriptedModem({"AT+GCI?": ("+GCI: 3D",)})
     settled = await settle_country(same, cx, get_location("FR"), set_country=True)
     assert settled.country == "3D" and settled.previous is None and same.sent == ["AT+GCI?"]
+
+
+@pytest.mark.parametrize(("found", "echo", "verbose"), [
+    ("ATE1V1", 1, 1), ("ATE0V1", 0, 1), ("ATE1V0", 1, 0), ("ATE0V0", 0, 0)])
+async def test_echo_and_verbosity_are_put_back_at_close(found: str, echo: int,
+                                                       verbose: int) -> None:
+    # The line runs the modem at E0 V1 for its parsers; whatever the modem said
+    # before (another program's E1, a stored V0) is what it says afterwards.
+    async with Exchange(time_scale=SCALE) as ex:
+        fake = await ex.add_line(NEAR, personality="conexant-v92")
+        await _set(fake, found)
+        async with open_line(fake.port, "US", SCALE, name="near") as line:
+            settings = fake.dce.settings
+            assert (settings.echo, settings.verbose) == (0, 1)     # while we hold the line
+        assert line.restore_failures == ()
+        assert (fake.dce.settings.echo, fake.dce.settings.verbose) == (echo, verbose)

@@ -115,7 +115,7 @@ async def test_call_through_ser2net_stays_up_and_drop_puts_the_modem_on_hook(
                 assert call.state is CallState.CONNECTED
                 # DCD reads low throughout: the driver must learn it is dead,
                 # and the call must outlive the DCD grace by far.
-                await wait_until(lambda: line.engine.trust.dcd is False)
+                await wait_until(lambda: line.engine.trust.dcd is False, "DCD learnt dead")
                 for i in range(3):
                     await call.write(b"ping %d\r" % i)
                     got = b""
