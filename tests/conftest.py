@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import structlog
 
+from modemctl.driver.porttrust import forget_all
+
 
 @pytest.fixture(autouse=True)
 def lock_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -27,3 +29,13 @@ def _isolate_structlog() -> Iterator[None]:
     structlog.reset_defaults()
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_port_knowledge() -> Iterator[None]:
+    """What the driver learnt about a port's modem lines is kept per URL for
+    the process; tests reuse TCP ports and pty paths for unrelated lines, so
+    each starts knowing nothing."""
+    forget_all()
+    yield
+    forget_all()

@@ -31,6 +31,7 @@ import asyncio
 import enum
 from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import Any
 
 from modemctl.at import (
     NEED_DATA,
@@ -40,6 +41,7 @@ from modemctl.at import (
     Echo,
     Event,
     FlowControl,
+    FormatChanged,
     Information,
     Noise,
     NumericFamily,
@@ -56,7 +58,9 @@ from modemctl.at.commands import command_letter
 from modemctl.driver.datastream import DataStream
 from modemctl.driver.escape import guarded_escape, leave_data_mode
 from modemctl.driver.linewatch import LineWatch, carrier_gone, watchable
+from modemctl.driver.porttrust import PortTrust, trust_for
 from modemctl.driver.recovery import climb
+from modemctl.driver.resultformat import DRIVER_FORMAT, drifted, reassert, resets_format
 from modemctl.driver.rungs import EngineRungs
 from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
 from modemctl.driver.timing import (
@@ -108,7 +112,8 @@ class Engine:
     def __init__(self, transport: Transport, *, url: str, time_scale: float, log: Logger,
                  reopen: Callable[[], Awaitable[Transport]],
                  numeric_family: NumericFamily = "conexant", trace: bool = False,
-                 baudrate: int = 115200, recovery: bool = True) -> None:
+                 baudrate: int = 115200, recovery: bool = True,
+                 trust: PortTrust | None = None) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self.url = url
@@ -135,15 +140,20 @@ class Engine:
         self._closed = False
         self._s12 = DEFAULT_S12
         self._guard: float | None = None
+        self.trust = trust if trust is not None else trust_for(url)
         self._watch = LineWatch(time_scale=time_scale, log=log, in_call=self._in_call,
-                                publish=self._publish, carrier_lost=self._carrier_dropped)
+                                publish=self._publish, carrier_lost=self._carrier_dropped,
+                                trust=self.trust)
         self._timeouts = 0
         self._abort_answered = False
         # T.31: the final result that ends a fax carrier's data (see fax_send)
         self._fax_final: asyncio.Future[Response] | None = None
         self._xon = asyncio.Event()
         self._xon.set()
+        self.format_command: str | None = DRIVER_FORMAT
+        self._format_drifted = False
         self._background: set[asyncio.Task[None]] = set()
+        self._hangup_op: asyncio.Future[None] | None = None    # the hang-up in progress
         self.recoveries: list[tuple[RecoveryStep, ...]] = []
         self._reading = False           # the transport hands us what it reads
         self._held = False              # ... except while back-pressure holds it back
@@ -221,6 +231,7 @@ class Engine:
             if pending:
                 await asyncio.wait(pending, timeout=STOP_WAIT)
         self._closed = True
+        self._watch.stop()
         try:
             await self._stop_tasks()
             self._fail_waiter(PortClosed(f"{self.url} closed"))
@@ -347,6 +358,8 @@ class Engine:
         validate_command(command)
         async with self._lock:
             self._check_command_mode(command)
+            if self._format_drifted:
+                await self._reassert_format("format-changed")
             # A dial or answer sent this way is still aborted properly on timeout.
             response = await self._transact(command, timeout,
                                             abortable=command_letter(command) in ("D", "A"))
@@ -399,6 +412,14 @@ class Engine:
                 # The modem answered the abort: it is alive, the dial was just slow.
                 self._timeouts = 0
                 raise
+            if self._timeouts == 0 and command_letter(command) not in ("D", "A") \
+                    and await self._reassert_format(f"no answer to {command}"):
+                # Silence from a modem that answers the format command was a
+                # quiet (Q1) profile (a reset, a power cycle behind our back)
+                # or one lost answer: it is alive and usable again.  Tried on
+                # the first timeout only: the second climbs the ladder.
+                self._timeouts = 0
+                raise
             self._timeouts += 1
             if self._recovery and self._timeouts >= TIMEOUTS_BEFORE_RECOVERY:
                 await self._recover_locked()
@@ -409,7 +430,20 @@ class Engine:
             raise
         self._timeouts = 0
         self._after_response(command, response)
+        if self._format_drifted or (resets_format(command) and response.ok):
+            await self._reassert_format("format-changed" if self._format_drifted
+                                        else f"after {command}")
         return response
+
+    async def _reassert_format(self, reason: str) -> bool:
+        """Put the driver's format back (lock held), when the modem is in
+        command state to take it; see :mod:`.resultformat`."""
+        if self._core.pending is not None or self._core.mode is not ProtocolMode.COMMAND:
+            return False            # online: the next command in command state does it
+        ok = await reassert(self, reason)
+        if ok:
+            self._format_drifted = False
+        return ok
 
     async def _exchange(self, command: str, real_timeout: float, *,
                         abortable: bool = False) -> Response:
@@ -516,7 +550,9 @@ class Engine:
             return                      # cancelled again: the ladder will resync
         if late is None:
             return
-        self._log.warning("connected-after-cancel", command=command)
+        # Expected now and then (the caller gave up as the modem connected),
+        # and handled: not worth a warning at the default verbosity.
+        self._log.info("connected-after-cancel", command=command)
         self._after_response(command, late)
         task = asyncio.get_running_loop().create_task(self._hangup_unwanted(),
                                                       name=f"unwanted-call-hangup {self.url}")
@@ -535,6 +571,9 @@ class Engine:
             self._log.error("background-task-failed", task=task.get_name(), error=repr(exc))
 
     async def _hangup_unwanted(self) -> None:
+        if self.mode not in (EngineMode.DATA, EngineMode.ONLINE_COMMAND) \
+                and self._hangup_op is None:
+            return                  # the caller hung it up already
         try:
             await self.hangup()
         except ModemctlError as e:
@@ -620,10 +659,38 @@ class Engine:
 
         In DATA mode DTR is dropped when the port has DTR, otherwise the
         engine escapes first; then ``ATH`` makes sure the modem is on-hook.
+        There is one hang-up at a time: a second caller (the engine's own
+        hang-up of a call that won a cancelled dial's race, and the line's)
+        waits for the one in progress and shares its outcome.
         """
-        mode = self.mode
-        if mode is EngineMode.CLOSED:
+        if self.mode is EngineMode.CLOSED:
             raise PortClosed(f"{self.url} is closed")
+        while (running := self._hangup_op) is not None:
+            try:
+                await asyncio.shield(running)
+                return
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise                   # we were cancelled, not the hang-up
+                # The hang-up in progress was abandoned: do it ourselves.
+        op: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        op.add_done_callback(_retrieved)
+        self._hangup_op = op
+        try:
+            await self._hang_up()
+        except asyncio.CancelledError:
+            op.cancel()
+            raise
+        except BaseException as e:
+            op.set_exception(e)
+            raise
+        else:
+            op.set_result(None)
+        finally:
+            self._hangup_op = None
+
+    async def _hang_up(self) -> None:
+        mode = self.mode
         # While we hang up ourselves, the carrier loss that follows is not news,
         # and call data nobody will read is discarded (it must not hold the
         # reader back from the modem's answers).
@@ -652,7 +719,9 @@ class Engine:
         that gives none was not in a fax carrier after all (the far end was a
         data modem): it is escaped from as a data call, with a forced ``+++``."""
         async with self._lock:
-            if self._transport.lines.dtr is not None and await self.drop_dtr() \
+            # Only a DCD known to work confirms the drop (see porttrust).
+            if self._transport.lines.dtr is not None and self.trust.dtr is not False \
+                    and self.trust.dcd is True and await self.drop_dtr() \
                     and await carrier_gone(
                     self.lines, self.url, self.scaled(DTR_HANGUP_WAIT)):
                 self._core.carrier_lost()
@@ -927,11 +996,19 @@ class Engine:
                 self._publish(Noise(event.text, "NO CARRIER with no call up (or after our "
                                                 "own hang-up)"))
         elif isinstance(event, Unsolicited):
+            if event.kind is UnsolicitedKind.RING:
+                self._watch.ring_seen(asyncio.get_running_loop().time())
             if event.kind is UnsolicitedKind.CONNECT:
                 self._discard_stale_data()
                 self._call_active = True
                 self._stream.wake()
             self._log.debug("unsolicited", kind=event.kind.value, text=event.text)
+            self._publish(event)
+        elif isinstance(event, FormatChanged):
+            self._log.info("result-format-changed", previous=str(event.previous),
+                           current=str(event.current), command=event.command)
+            if drifted(event, self.format_command):
+                self._format_drifted = True
             self._publish(event)
         elif isinstance(event, ParseFailure):
             self._log.warning("parse-failure", error=str(event.error),
@@ -971,12 +1048,13 @@ def _expire(waiter: asyncio.Future[Response | CarrierLost]) -> None:
         waiter.set_exception(TimeoutError())
 
 
-def _retrieved(waiter: asyncio.Future[Response | CarrierLost]) -> None:
-    """A waiter given up on (the write timed out, the task was cancelled) may
-    still have been failed by its timer: mark that retrieved, so the loop
-    does not report "Future exception was never retrieved"."""
-    if waiter.done() and not waiter.cancelled():
-        waiter.exception()
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a failure retrieved, so the loop does not report "Future exception
+    was never retrieved": a waiter given up on (the write timed out, the task
+    was cancelled) may still have been failed by its timer, and a shared
+    hang-up's failure is raised to its owner while its joiners may be gone."""
+    if future.done() and not future.cancelled():
+        future.exception()
 
 
 def _command_response(command: str, result: Response | CarrierLost) -> Response:

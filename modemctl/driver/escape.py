@@ -17,10 +17,15 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from modemctl.at import CarrierLost, Response
+from modemctl.at import CarrierLost, ProtocolMode, Response, ResultCode
 from modemctl.driver.linewatch import carrier_gone
-from modemctl.driver.timing import DEFAULT_TIMEOUT, DTR_HANGUP_WAIT, RESUME_TIMEOUT
-from modemctl.errors import CallLost, CommandTimeout, ModemctlError, PortClosed
+from modemctl.driver.timing import (
+    DEFAULT_TIMEOUT,
+    DTR_HANGUP_WAIT,
+    HANGUP_CONFIRM_TIMEOUT,
+    RESUME_TIMEOUT,
+)
+from modemctl.errors import CallLost, CommandError, CommandTimeout, ModemctlError, PortClosed
 
 if TYPE_CHECKING:
     from modemctl.driver.engine import Engine
@@ -97,16 +102,36 @@ async def _escape_cancelled(engine: Engine, waiter: asyncio.Future[Response | Ca
 
 
 async def leave_data_mode(engine: Engine) -> None:
-    """For ``hangup()``: DTR drop where it works (DCD confirms), else escape;
-    a modem that ignores ``+++`` sends the engine up the recovery ladder."""
+    """For ``hangup()``: DTR drop where it works, confirmed; else escape.
+
+    A DTR drop proves nothing by itself (see :mod:`.porttrust`): the hang-up
+    is confirmed by DCD falling where DCD is known to work, otherwise by the
+    modem answering ``AT`` in command state.  When the modem is found still
+    online, this port's DTR is remembered as doing nothing and the guarded
+    ``+++`` takes over (the ``AT`` reached the far end as data).  A modem
+    that ignores ``+++`` sends the engine up the recovery ladder.
+    """
+    trust = engine.trust
     async with engine._lock:
-        dropped = await engine.drop_dtr() and await carrier_gone(
-            engine.lines, engine.url, engine.scaled(DTR_HANGUP_WAIT))
-        if dropped:
-            engine._core.carrier_lost()
-            engine._call_active = False
-    if dropped:
-        return
+        if trust.dtr is not False and await engine.drop_dtr():
+            if await _dtr_hung_up(engine):
+                trust.learn("dtr", True, engine._log, "a drop hung the modem up")
+                engine._core.carrier_lost()
+                engine._call_active = False
+                return
+            trust.learn("dtr", False, engine._log, "the modem stayed online after a drop")
+            if engine._core.mode is ProtocolMode.COMMAND:
+                # The core was moved to command state to ask; the modem is
+                # online: escape by force, from where the core now is.
+                result = await guarded_escape(engine, force=True)
+                if isinstance(result, Response) and result.ok:
+                    engine._call_active = True          # held: ATH follows
+                    return
+                if isinstance(result, CarrierLost):
+                    engine._call_active = False
+                    return
+                await engine._recover_locked()
+                return
     try:
         await engine.escape()
     except CallLost:
@@ -116,3 +141,35 @@ async def leave_data_mode(engine: Engine) -> None:
         # (reboot) or be stuck; the ladder finds out which.
         async with engine._lock:
             await engine._recover_locked()
+
+
+async def _dtr_hung_up(engine: Engine) -> bool:
+    """After a DTR drop (lock held): is the modem on-hook in command state?
+
+    DCD falling (where it works) says so at once; otherwise the modem is
+    asked.  A modem that answers while DCD stays high shows a DCD stuck
+    high (``&C0``, a cable that ties it): it is not believed from then on.
+    """
+    trust = engine.trust
+    if trust.dcd is True and await carrier_gone(engine.lines, engine.url,
+                                                engine.scaled(DTR_HANGUP_WAIT)):
+        return True
+    engine._core.carrier_lost()             # ask in command state
+    drifted = engine._format_drifted
+    try:
+        response = await engine._exchange("AT", engine.scaled(HANGUP_CONFIRM_TIMEOUT))
+    except CommandTimeout:
+        # Still online: whatever came back was the far end's, and the core
+        # must not keep what it learnt from it (an echo of our AT looped
+        # back by the far end is not the modem's echo going on).
+        engine._core.reset()
+        engine._format_drifted = drifted
+        return False
+    except CommandError:
+        return True                          # ERROR is a command-state answer too
+    # OK, or the NO CARRIER of the drop itself arriving as the answer: either
+    # way the modem speaks command state.
+    on_hook = response.final in (ResultCode.OK, ResultCode.NO_CARRIER)
+    if on_hook and trust.dcd is True and engine.lines.cd is True:
+        trust.learn("dcd", False, engine._log, "high after a confirmed hang-up")
+    return on_hook

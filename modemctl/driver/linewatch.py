@@ -16,9 +16,13 @@ short ones (call-waiting tones, line hits) for S10 - S9 and reports
 ``NO CARRIER`` itself when it gives up.  Only when DCD stays low for longer
 than the carrier grace (a modem that never says so: S10 near 255, or a
 wedged one) does the host declare the carrier lost, from a timer.  The watch
-is level-triggered: DCD already low when a call comes up starts the grace
-even if it was never seen high (a carrier that came and went before the
-CONNECT was read); the engine says when the call state changes.
+is level-triggered: on a port whose DCD is known to work (see
+:mod:`.porttrust`), DCD already low when a call comes up starts the grace
+even if it was never seen high in this call (a carrier that came and went
+before the CONNECT was read); the engine says when the call state changes.
+A DCD never seen high is not believed: low for :data:`DCD_LEARN` in a call
+that goes on marks it dead (ser2net ``local``), from a timer too.  An RI
+edge with no ``RING`` near it on an idle line marks RI as noise.
 
 Reading the lines may block: pyserial's ``rfc2217://...?poll_modem`` asks
 the server on every read, a network round trip of up to seconds.  Such
@@ -32,6 +36,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from modemctl.at import CarrierLost, Event, RingIndicator
+from modemctl.driver.porttrust import PortTrust
 from modemctl.errors import PortClosed
 from modemctl.log import Logger
 from modemctl.transport import ModemLines, Transport
@@ -46,6 +51,14 @@ DEFAULT_CARRIER_GRACE = 0.8
 # Real seconds DCD must have been low before a NO CARRIER to count as evidence
 # that the carrier was lost (a far-end clear-down drops both at once).
 DCD_EVIDENCE = 0.1
+# Protocol seconds DCD may read low in a call on a port where it was never
+# seen high before it is taken for dead (a modem raises DCD before it sends
+# CONNECT, so a live DCD is high as the call comes up).
+DCD_LEARN = 1.0
+# Protocol seconds between an RI rise and the RING the modem reports with it
+# (the modem says RING as the ring burst starts; the transport may report
+# the RI edge a little before or after the line arrives).
+RING_MATCH = 2.0
 
 
 def reads_block(url: str) -> bool:
@@ -74,8 +87,13 @@ class LineWatch:
 
     def __init__(self, *, time_scale: float, log: Logger,
                  in_call: Callable[[], bool], publish: Callable[[Event], None],
-                 carrier_lost: Callable[[], None]) -> None:
+                 carrier_lost: Callable[[], None], trust: PortTrust) -> None:
         self._time_scale = time_scale
+        self._trust = trust
+        self._call_since: float | None = None     # loop time the current call was first seen
+        self._ri_rose_at: float | None = None     # loop time of the last RI rise
+        self._ring_at = float("-inf")             # loop time of the last RING
+        self._pending_checks: list[asyncio.TimerHandle] = []
         self._log = log
         self._in_call = in_call
         self._publish = publish
@@ -117,9 +135,13 @@ class LineWatch:
             self._step(self._cd, asyncio.get_running_loop().time())
 
     def stop(self) -> None:
-        """The watch task ended (close, reopen): no timer outlives it."""
+        """The watch task ended (close, reopen) or the engine is closing:
+        no timer or pending RI check outlives it."""
         self._cd = None
-        self._low_since = None
+        self._low_since = self._call_since = None
+        for handle in self._pending_checks:
+            handle.cancel()
+        self._pending_checks.clear()
         self._arm()
 
     async def run(self, transport: Transport) -> None:
@@ -142,7 +164,7 @@ class LineWatch:
 
     def _changed(self, old: LineState, new: LineState, now: float) -> None:
         for _ in range(new.rang_since(old)):
-            self._publish(RingIndicator(True))
+            self._ri_rose(now)
         self._cd = new.cd
         if new.cd_edges.falls > old.cd_edges.falls and new.cd:
             # DCD fell and rose again between two reports: an interruption
@@ -150,10 +172,60 @@ class LineWatch:
             self._log.info("carrier-interrupted", grace=self._grace, restored=True)
         self._step(new.cd, now)
 
+    def _ri_rose(self, now: float) -> None:
+        """An RI edge: published unless RI is known to be noise.  On an idle
+        line a real RI rise comes with a ``RING`` (see :meth:`ring_seen`);
+        one that comes alone shows an RI that floats or is wired to
+        something else, and RI is not believed from then on."""
+        trust = self._trust
+        if trust.ri is False:
+            return
+        self._ri_rose_at = now
+        self._publish(RingIndicator(True))
+        if self._rang_near(now):
+            trust.learn("ri", True, self._log, "rose with a RING")
+        elif trust.ri is None and not self._in_call():
+            check = asyncio.get_running_loop().call_later(
+                RING_MATCH * self._time_scale, self._ri_alone, now)
+            self._pending_checks.append(check)
+
+    def _ri_alone(self, rose_at: float) -> None:
+        self._pending_checks = [h for h in self._pending_checks if not h.cancelled()]
+        if self._trust.ri is None and not self._rang_near(rose_at):
+            self._trust.learn("ri", False, self._log, "rose with no RING on an idle line")
+
+    def _rang_near(self, when: float) -> bool:
+        """Whether the modem said ``RING`` within :data:`RING_MATCH` of ``when``
+        (either side: the poll may see RI before or after the line arrives)."""
+        return abs(self._ring_at - when) <= RING_MATCH * self._time_scale
+
+    def ring_seen(self, now: float) -> None:
+        """The modem said ``RING``: an RI that rose with it works."""
+        self._ring_at = now
+        if self._ri_rose_at is not None and self._rang_near(self._ri_rose_at):
+            self._trust.learn("ri", True, self._log, "rose with a RING")
+
     def _step(self, cd: bool | None, now: float) -> None:
         if not self._in_call():
+            self._low_since = self._call_since = None
+            self._arm()
+            return
+        if self._call_since is None:
+            self._call_since = now
+        trust = self._trust
+        if cd:
+            trust.learn("dcd", True, self._log, "high in a call")
+        if trust.dcd is not True:
+            # Never seen high: low says nothing yet.  Low (or unreadable:
+            # an RFC 2217 server that never reports the lines) for a while in
+            # a call that is still up means the port does not carry DCD.
             self._low_since = None
-        elif cd is False and self._low_since is None:
+            if trust.dcd is None and not cd \
+                    and now - self._call_since >= DCD_LEARN * self._time_scale:
+                trust.learn("dcd", False, self._log, "low throughout a call")
+            self._arm()
+            return
+        if cd is False and self._low_since is None:
             self._low_since = now
             self._log.info("carrier-interrupted", grace=self._grace)
         elif cd and self._low_since is not None:
@@ -167,22 +239,31 @@ class LineWatch:
             self._publish(CarrierLost("DCD dropped", source="dcd"))
         self._arm()
 
+    def _deadline(self) -> float | None:
+        """Loop time of the next decision no line change will bring: the end
+        of the grace while a trusted DCD is low in a call, or the end of
+        :data:`DCD_LEARN` while a DCD never seen high reads low in one."""
+        if self._low_since is not None and self._grace is not None:
+            return self._low_since + self._grace * self._time_scale
+        if self._call_since is not None and self._trust.dcd is None and not self._cd:
+            return self._call_since + DCD_LEARN * self._time_scale
+        return None
+
     def _arm(self) -> None:
-        """A timer for the end of the grace while DCD is low in a call."""
+        """A timer for :meth:`_deadline`, if there is one."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._low_since is not None and self._grace is not None:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_at(self._low_since + self._grace * self._time_scale,
-                                       self._expired)
+        deadline = self._deadline()
+        if deadline is not None:
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._expired)
 
     def _expired(self) -> None:
         self._timer = None
-        if self._low_since is None or self._grace is None:
+        deadline = self._deadline()
+        if deadline is None:
             return
         # The loop may run a timer a clock tick early: decide as at its deadline.
-        deadline = self._low_since + self._grace * self._time_scale
         self._step(self._cd, max(asyncio.get_running_loop().time(), deadline))
 
 

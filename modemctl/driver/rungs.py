@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from modemctl.at import CarrierLost, Response
 from modemctl.driver.escape import guarded_escape
 from modemctl.driver.recovery import RungAction
+from modemctl.driver.resultformat import reassert
 from modemctl.driver.timing import DEFAULT_TIMEOUT, REOPEN_POLL, REOPEN_WAIT
 from modemctl.errors import CommandTimeout, ModemctlError, PortClosed, TransportError
 from modemctl.transport import Transport
@@ -41,6 +42,10 @@ class EngineRungs:
             # modem is in fact online the next rung (escape) finds out.
             engine._core.carrier_lost()
             await engine._send(b"\r")
+            # A modem restored into Q1 with echo off answers nothing at all:
+            # the format command is the one thing that makes it speak again.
+            if await reassert(engine, "resync"):
+                return f"CR, {engine.format_command} answered, then AT"
             return "CR, then AT"
         if action == "escape":
             result = await guarded_escape(engine, force=True)
@@ -56,12 +61,17 @@ class EngineRungs:
                 raise TransportError("the port has no DTR line")
             engine._core.carrier_lost()
             engine._call_active = False
+            await reassert(engine, "dtr-drop")      # under &D3 the drop was a reset
             return f"DTR low for {engine._dtr_hold:.3g}s"
         if action == "reset":
             engine._core.carrier_lost()
-            response = await engine._exchange("ATZ", engine.scaled(DEFAULT_TIMEOUT))
+            try:
+                answer = (await engine._exchange("ATZ", engine.scaled(DEFAULT_TIMEOUT))).text
+            except CommandTimeout:
+                answer = "nothing (a quiet profile?)"
             engine._call_active = False
-            return f"ATZ -> {response.text}"
+            await reassert(engine, "reset")
+            return f"ATZ -> {answer}"
         if action == "reopen":
             await engine._stop_tasks()
             await engine._transport.close()
@@ -71,6 +81,7 @@ class EngineRungs:
             engine._call_active = False
             engine._stream.wake()
             engine._start_tasks()
+            await reassert(engine, "reopen")
             return "port closed and reopened"
         raise ValueError(f"unknown recovery action {action!r}")
 

@@ -384,6 +384,12 @@ class Rfc2217Server:
                     self._on_data(data)
         except (ConnectionError, OSError):
             pass
+        except asyncio.CancelledError:
+            # The loop or the server is tearing a still-connected client down.
+            # Nobody awaits this handler: asyncio's stream callback would log
+            # the cancellation as an error (Python 3.11 asks task.exception()
+            # of a cancelled task), so the handler just ends.
+            pass
         finally:
             poller.cancel()
             self._writer = None

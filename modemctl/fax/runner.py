@@ -335,9 +335,9 @@ class Runner:
         quality = PageQuality(decoded.bad_lines, decoded.longest_bad_run)
         if self.log is not None:
             self.log.info("fax-page-received", page=op.index + 1, attempt=op.attempt,
-                          lines=len(decoded.rows), bad=decoded.bad_lines,
+                          lines=decoded.lines, bad=decoded.bad_lines,
                           result=response.final.value)
-        self.session.receive(PageEnded(len(decoded.rows), quality))
+        self.session.receive(PageEnded(decoded.lines, quality))
 
 
 async def run_session(engine: Engine, session: Class1Session, *,

@@ -102,9 +102,12 @@ def tiff_bytes(pages: Sequence[Page], *, coding: Coding = Coding.MH,
         if description:
             tags[270] = (_ASCII, description.encode("ascii", "replace"))
         if q is not None:
-            tags[326] = (_LONG, [q.bad_lines])                          # BadFaxLines
-            tags[327] = (_SHORT, [1 if q.bad_lines else 0])            # CleanFaxData
-            tags[328] = (_LONG, [q.longest_bad_run])                    # ConsecutiveBadFaxLines
+            # The figures count lines estimated lost, which the image does not
+            # hold: the tags describe the image, so they stop at its height.
+            bad = min(q.bad_lines, page.height)
+            tags[326] = (_LONG, [bad])                                  # BadFaxLines
+            tags[327] = (_SHORT, [1 if bad else 0])                    # CleanFaxData
+            tags[328] = (_LONG, [min(q.longest_bad_run, page.height)])  # ConsecutiveBadFaxLines
         ifd, extra = _ifd(tags, ifd_at)
         link_at = ifd_at + len(ifd) - 4
         out += ifd + extra

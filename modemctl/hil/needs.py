@@ -44,17 +44,6 @@ def _line(name: str) -> Callable[[RigModem, Offers], str | None]:
     return check
 
 
-def _true_dcd(m: RigModem, offers: Offers) -> str | None:
-    """A call can last only where DCD is carried, or absent: ser2net with ``local``
-    in front of a pty reports DCD stuck low over RFC 2217 (reference §2), and
-    the driver, which watches DCD on every ``rfc2217://`` port, takes that for
-    a lost carrier and ends the call after its carrier grace."""
-    if "dcd" in m.modem_lines or not m.url.startswith("rfc2217://"):
-        return None
-    return (f"{m.name}: its rfc2217 port reports a DCD it does not carry (ser2net "
-            "with 'local'): the driver would end every call after the carrier grace")
-
-
 def _power(m: RigModem, offers: Offers) -> str | None:
     if offers.power_switch == "none":
         return "the rig has no power switch"
@@ -77,7 +66,7 @@ def _fax(m: RigModem, offers: Offers) -> str | None:
 
 MODEM_NEEDS: dict[str, Callable[[RigModem, Offers], str | None]] = {
     "v92": _v92, "dcd": _line("dcd"), "ri": _line("ri"), "dtr": _line("dtr"),
-    "true-dcd": _true_dcd, "power-switch": _power, "removable": _removable, "fax": _fax,
+    "power-switch": _power, "removable": _removable, "fax": _fax,
 }
 """Needs checked against each modem a test uses."""
 NEEDS = (*MODEM_NEEDS, *SIMULATOR_CAPABILITIES)

@@ -1,8 +1,10 @@
 """The pytest plugin that turns a rig into test parameters (``-p modemctl.hil.plugin``).
 
 Options: ``--rig FILE`` (no file: the fake rig), ``--fake-rig SUBSET`` and
-``--data-bytes N``.  A test that takes ``modem`` runs once per modem of the
-rig, one that takes ``pair`` once per pair.  ``@pytest.mark.needs(...)``
+``--data-bytes N``; with labgrid's plugin and ``--lg-env FILE`` the rig is
+made of that environment's targets, one modem each (:mod:`.labgridrig`).
+A test that takes ``modem`` runs once per modem of the rig, one that takes
+``pair`` once per pair.  ``@pytest.mark.needs(...)``
 says what a test needs; where the rig lacks it the test is skipped, before
 it runs, with the reason (:mod:`modemctl.hil.needs`).  Each test records
 the modem or pair it ran on as the JUnit property ``modem``.
@@ -10,10 +12,13 @@ the modem or pair it ran on as the JUnit property ``modem``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from modemctl.errors import ConfigError
 from modemctl.hil.fakerig import SUBSETS
 from modemctl.hil.harness import Harness
 from modemctl.hil.rig import RigModem, RigPair
@@ -34,9 +39,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs(*what): what the rig must offer for this "
                                        "test (modemctl.hil.needs.NEEDS); skipped otherwise")
-    config.stash[HARNESS] = Harness.build(config.getoption("--rig"),
-                                          config.getoption("--fake-rig"),
-                                          config.getoption("--data-bytes"))
+
+
+def _labgrid_env(config: pytest.Config) -> Any:
+    """labgrid's environment when its plugin runs with ``--lg-env`` (None otherwise)."""
+    try:
+        from labgrid.pytestplugin.hooks import LABGRID_ENV_KEY
+    except ImportError:
+        return None
+    return config.stash.get(LABGRID_ENV_KEY, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Build the rig here, not in ``pytest_configure``: labgrid's plugin makes its
+    environment in a ``pytest_configure`` that may run after ours."""
+    config = session.config
+    env = _labgrid_env(config)
+    rig_path = config.getoption("--rig")
+    if env is not None:
+        if rig_path is not None:
+            raise ConfigError(str(rig_path), "give a rig file or a labgrid environment "
+                                             "(--lg-env), not both")
+        from modemctl.hil.labgridrig import rig_from_env
+
+        harness = Harness(rig_from_env(env), source=f"labgrid env {env.config_file}")
+        data_bytes = config.getoption("--data-bytes")
+        if data_bytes is not None:
+            harness.rig = replace(harness.rig, data_bytes=data_bytes)
+        config.stash[HARNESS] = harness
+    else:
+        config.stash[HARNESS] = Harness.build(rig_path, config.getoption("--fake-rig"),
+                                              config.getoption("--data-bytes"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -10,7 +10,9 @@ nothing failed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +69,18 @@ class Collector:
 
 
 def pytest_args(rig: Path | None, junit: Path | None, keyword: str | None,
-                fake_subset: str, data_bytes: int | None) -> list[str]:
+                fake_subset: str, data_bytes: int | None,
+                lg_env: Path | None = None, coordinator: str | None = None) -> list[str]:
     """The pytest command line for one run of the suite."""
     args = [str(SUITE), "-c", str(SUITE / "suite.toml"), "--rootdir", str(SUITE), "-q",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "--tb=short", "--fake-rig", fake_subset]
     if rig is not None:
         args += ["--rig", str(rig)]
+    if lg_env is not None:
+        args += ["--lg-env", str(lg_env)]
+        if coordinator is not None:
+            args += ["--lg-coordinator", coordinator]
     if junit is not None:
         args += ["--junitxml", str(junit), "-o", "junit_family=xunit2"]
     if keyword:
@@ -85,11 +92,34 @@ def pytest_args(rig: Path | None, junit: Path | None, keyword: str | None,
 
 def run(rig: Path | None = None, junit: Path | None = None, keyword: str | None = None,
         fake_subset: str = "full", data_bytes: int | None = None,
-        echo: Callable[[str], None] = print) -> tuple[int, list[Result]]:
-    """Run the suite; (exit status, results).  Status 0 only when nothing failed."""
+        echo: Callable[[str], None] = print, labgrid: Sequence[str] = (),
+        coordinator: str | None = None, lg_env: Path | None = None,
+        ) -> tuple[int, list[Result]]:
+    """Run the suite; (exit status, results).  Status 0 only when nothing failed.
+
+    With ``labgrid`` (place names or tags) the places are reserved and acquired
+    through the coordinator, the suite runs on them, and they are released.
+    With ``lg_env`` the suite runs on that labgrid environment's targets as
+    they are (places the caller acquired, or local resources).
+    """
+    if not labgrid:
+        return _run(pytest_args(rig, junit, keyword, fake_subset, data_bytes, lg_env,
+                                coordinator), echo)
+    from modemctl.hil.labgridplaces import DEFAULT_COORDINATOR, acquired, env_yaml
+
+    address = coordinator or os.environ.get("LG_COORDINATOR", DEFAULT_COORDINATOR)
+    with acquired(labgrid, address) as places, \
+            tempfile.TemporaryDirectory(prefix="modemctl-lg-") as tmp:
+        echo(f"labgrid: acquired {', '.join(places)} on {address}")
+        env = Path(tmp) / "env.yaml"
+        env.write_text(env_yaml(places))
+        return _run(pytest_args(None, junit, keyword, fake_subset, data_bytes, env, address),
+                    echo)
+
+
+def _run(args: list[str], echo: Callable[[str], None]) -> tuple[int, list[Result]]:
     collector = Collector(echo)
-    code = pytest.main(pytest_args(rig, junit, keyword, fake_subset, data_bytes),
-                       plugins=[collector])
+    code = pytest.main(args, plugins=[collector])
     results = list(collector.results.values())
     echo("")
     for line in results_table(results):

@@ -17,8 +17,8 @@ of its line only :class:`CallOwner`.  Neither imports the other.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Literal, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal, Protocol, TypeVar
 
 from modemctl.at import ResultCode
 from modemctl.at.events import CarrierSource
@@ -46,6 +46,8 @@ from modemctl.line.secure import (
 )
 from modemctl.line.states import CallState, DisconnectReason, check_transition
 from modemctl.log import Logger
+
+T = TypeVar("T")
 
 SecureRequest = bool | Literal["best-effort"]
 Direction = Literal["outgoing", "incoming"]
@@ -234,6 +236,29 @@ class Call:
                     + "; ".join(m.reason for m in report.mechanisms if not m.in_force), report)
             return report
 
+        async def secure_offline(engine: Engine) -> SecureReport:
+            results = await apply_plan(engine, plan, self.saved_settings)
+            await self._line.sync_carrier_grace()
+            # Recorded before going back online: a call lost on the way still
+            # reports what was applied (and finish() restores it).
+            self.secure_report = SecureReport(
+                self.call_id, "connected", mode, judge(results, caps, True, previous),
+                ("the escape sequence +++ reached the far end as data",))
+            return self.secure_report
+
+        report = await self._offline("securing it", secure_offline)
+        self.log.info("secured", summary=report.summary())
+        self._line.hub.publish(Secured(self.call_id, report))
+        if not report.secured and mode is True:
+            raise OperationUnavailable(
+                f"call {self.call_id}: no securing mechanism took effect", report)
+        return report
+
+    async def _offline(self, doing: str, work: Callable[[Engine], Awaitable[T]]) -> T:
+        """Escape to online-command mode, run ``work``, and go back online: the
+        one way a connected call's settings change.  A call lost on the way is
+        finished (CARRIERLOST) and reported as OperationFailed naming ``doing``;
+        the modem's ``+++`` reaches the far end as data."""
         engine = self._line.engine
         self._online.clear()
         try:
@@ -241,34 +266,23 @@ class Call:
                 await engine.escape()
             except CallLost as exc:
                 await self.finish(DisconnectReason.CARRIERLOST)
-                raise OperationFailed(f"call {self.call_id} was lost while escaping to "
-                                      f"secure it: {exc}") from exc
+                raise OperationFailed(f"call {self.call_id} was lost while escaping "
+                                      f"before {doing}: {exc}") from exc
             try:
-                results = await apply_plan(engine, plan, self.saved_settings)
-                await self._line.sync_carrier_grace()
+                result = await work(engine)
             finally:
                 try:
                     resumed = await engine.resume()
                 except (CallLost, InvalidCallState) as exc:
                     await self.finish(DisconnectReason.CARRIERLOST)
-                    raise OperationFailed(f"call {self.call_id} was lost while securing "
-                                          f"it: {exc}") from exc
+                    raise OperationFailed(f"call {self.call_id} was lost while {doing}: "
+                                          f"{exc}") from exc
         finally:
             self._online.set()
-        report = SecureReport(self.call_id, "connected", mode,
-                              judge(results, caps, True, previous),
-                              ("the escape sequence +++ reached the far end as data",))
-        self.secure_report = report
         if resumed.final is not ResultCode.CONNECT:
             await self.finish(DisconnectReason.CARRIERLOST)
-            raise OperationFailed(f"call {self.call_id} was lost while securing it "
-                                  f"({resumed.text})")
-        self.log.info("secured", summary=report.summary())
-        self._line.hub.publish(Secured(self.call_id, report))
-        if not report.secured and mode is True:
-            raise OperationUnavailable(
-                f"call {self.call_id}: no securing mechanism took effect", report)
-        return report
+            raise OperationFailed(f"call {self.call_id} was lost while {doing} ({resumed.text})")
+        return result
 
     async def disable_escape(self) -> None:
         """Make the modem deaf to its ``+++`` escape for the rest of the call.
@@ -279,37 +293,17 @@ class Call:
         old value when the call ends, like every setting securing changes.
         Costs one guarded escape (``+++`` reaches the far end as data).
         """
+        async def s2_offline(engine: Engine) -> None:
+            r = await engine.command("ATS2?", timeout=5.0)
+            before = parse_value("S2", r.info)
+            if before is not None and before <= 127 and "S2" not in self.saved_settings:
+                self.saved_settings["S2"] = before
+            if before is None or before <= 127:
+                await engine.command("ATS2=128", timeout=5.0)
+
         async with self._secure_lock:
             self.require(CallState.CONNECTED)
-            engine = self._line.engine
-            self._online.clear()
-            try:
-                try:
-                    await engine.escape()
-                except CallLost as exc:
-                    await self.finish(DisconnectReason.CARRIERLOST)
-                    raise OperationFailed(f"call {self.call_id} was lost while escaping to "
-                                          f"set S2: {exc}") from exc
-                try:
-                    r = await engine.command("ATS2?", timeout=5.0)
-                    before = parse_value("S2", r.info)
-                    if before is not None and before <= 127 and "S2" not in self.saved_settings:
-                        self.saved_settings["S2"] = before
-                    if before is None or before <= 127:
-                        await engine.command("ATS2=128", timeout=5.0)
-                finally:
-                    try:
-                        resumed = await engine.resume()
-                    except (CallLost, InvalidCallState) as exc:
-                        await self.finish(DisconnectReason.CARRIERLOST)
-                        raise OperationFailed(f"call {self.call_id} was lost while setting "
-                                              f"S2: {exc}") from exc
-            finally:
-                self._online.set()
-            if resumed.final is not ResultCode.CONNECT:
-                await self.finish(DisconnectReason.CARRIERLOST)
-                raise OperationFailed(f"call {self.call_id} was lost setting S2 "
-                                      f"({resumed.text})")
+            await self._offline("setting S2", s2_offline)
             self.log.info("escape-disabled", s2_before=self.saved_settings.get("S2"))
 
     async def answer(self, secure: SecureRequest = False, media: Media = "data") -> None:
@@ -328,13 +322,26 @@ class Call:
     # --- ending -------------------------------------------------------------
 
     async def drop(self) -> None:
-        """Hang up (TAPI lineDrop).  Dropping an ended call does nothing."""
+        """Hang up (TAPI lineDrop).  Dropping an ended call does nothing.
+
+        The call is reported ended only once the modem is on-hook (the
+        engine confirms its hang-up); a modem that cannot be made to leave
+        the call raises :class:`OperationFailed` and the call stays up, so
+        ``drop()`` may be tried again.  A port that is gone ends the call.
+        """
         if self.state is CallState.DISCONNECTED:
             return
         if self.state is CallState.OFFERING:
             await self.finish(DisconnectReason.REJECT, hangup=False)
             return
-        await self.finish(DisconnectReason.NORMAL, hangup=True)
+        try:
+            await self._hang_up()
+        except ModemctlError as exc:
+            if self._line.engine.mode is not EngineMode.CLOSED:
+                self.log.warning("drop-failed", error=str(exc))
+                raise OperationFailed(f"call {self.call_id}: the modem did not hang up "
+                                      f"({exc}); the call is still up") from exc
+        await self.finish(DisconnectReason.NORMAL, hangup=False)
 
     async def _hang_up(self) -> None:
         """Go on-hook; if the engine's hang-up trips over a call that ended under

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import tty
 from collections.abc import AsyncIterator, Callable
 
 Reply = list[str] | Callable[[str], list[str]]
 S12_DEFAULT = 50          # the escape guard time every profile starts from, in 20 ms
+_FORMAT_COMMAND = re.compile(r"^AT(?:[EQV][01]?)+$")
 
 
 class ScriptedDCE:
@@ -25,6 +27,7 @@ class ScriptedDCE:
                  connect: str = "CONNECT 33600") -> None:
         self.echo = echo
         self.verbose = verbose
+        self.quiet = False             # Q1: no result codes at all
         self.guard = guard
         self.connect_text = connect
         self.replies: dict[str, Reply] = {}
@@ -69,6 +72,8 @@ class ScriptedDCE:
         self.send_raw(f"\r\n{text}\r\n".encode("latin-1"))
 
     def final(self, text: str, numeric: int) -> None:
+        if self.quiet:
+            return
         for urc in self.before_final:
             self.send_line(urc)
         if self.verbose:
@@ -157,24 +162,24 @@ class ScriptedDCE:
             self.data_mode = True
             self.final(self.connect_text, 1)
             return
-        if up == "ATE0":
-            self.final("OK", 0)
-            self.echo = False
-            return
-        if up == "ATE1":
-            self.echo = True
-            self.final("OK", 0)
-            return
-        if up == "ATV0":
-            self.verbose = False
-            self.final("OK", 0)
-            return
-        if up == "ATV1":
-            self.verbose = True
-            self.final("OK", 0)
+        if _FORMAT_COMMAND.match(up):
+            self._set_format(up[2:])
             return
         if up.startswith("AT"):
             self.final("OK", 0)
+
+    def _set_format(self, settings: str) -> None:
+        """``E``/``Q``/``V`` settings; the command's own OK is in the new
+        format (V.250 6.2.5), except that E changes only the next line's echo."""
+        for letter, value in re.findall(r"([EQV])([01]?)", settings):
+            on = value == "1"
+            if letter == "E":
+                self.echo = on
+            elif letter == "Q":
+                self.quiet = on
+            else:
+                self.verbose = on
+        self.final("OK", 0)
 
     async def wait_command(self, command: str) -> None:
         """Wait until ``command`` has arrived (bound it with asyncio.timeout)."""

@@ -21,7 +21,7 @@ from modemctl.errors import OperationUnavailable
 from modemctl.fake import Exchange, FakeLine
 from modemctl.fax import sync as fax_sync
 from modemctl.fax.page import Page, Resolution
-from modemctl.fax.t30 import Negotiated, PageDone
+from modemctl.fax.t30 import FCF, CopyQuality, Negotiated, PageDone
 from modemctl.fax.t30.hangup import Cause
 from modemctl.line import Line, open_line, sync
 from tests.fax.pages import text_image
@@ -153,8 +153,14 @@ async def test_call_waiting_during_a_page_costs_an_rtn_unless_secured(
         party = await pair.ex.ring_in(NEAR, caller="5559999")
         return party.outcome
 
+    judged: list[PageDone] = []
+
+    def on_receive(event: object) -> None:
+        if isinstance(event, PageDone):
+            judged.append(event)
+
     async with asyncio.timeout(120):
-        receiving = asyncio.create_task(fax.receive(pair.far, tmp_path))
+        receiving = asyncio.create_task(fax.receive(pair.far, tmp_path, progress=on_receive))
         waiting = asyncio.create_task(call_waiting())
         sent = await fax.send(pair.near, FAR, page.to_image(),
                               resolution=Resolution.STANDARD, progress=on_progress)
@@ -173,6 +179,12 @@ async def test_call_waiting_during_a_page_costs_an_rtn_unless_secured(
         # The tone hit the page: the receiver judged the copy and asked for it again.
         assert sent.pages[0].attempts == 2
         assert got.pages[0].attempts == 2
+        # RTN for the damaged page data itself: its figures fail copy quality.
+        first = judged[0].result
+        assert first.response is FCF.RTN and first.quality is not None
+        assert first.lines is not None
+        assert not CopyQuality().acceptable(first.lines, first.quality)
+    assert [d.result.response for d in judged][-1] is FCF.MCF
 
 
 async def test_secure_true_fails_closed_where_only_pcw_and_s10_exist(

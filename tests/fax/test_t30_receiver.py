@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from modemctl.fax.t4 import Coding, decode_page
 from modemctl.fax.t30 import (
     FCF,
     T30,
@@ -36,6 +37,7 @@ from modemctl.fax.t30 import (
     encode_dcs,
     encode_station_id,
 )
+from tests.fax.test_t4 import eols_garbled
 from tests.fax.test_t30_sender import drain, finished, sent
 
 V17 = Params(Modulation.V17_14400, Resolution.FINE, min_scan_ms=0)
@@ -143,6 +145,24 @@ def test_bad_copy_gets_rtn_and_the_retransmission_replaces_it() -> None:
     m.receive(cmd(FCF.DCN))
     out = finished(drain(m)).outcome
     assert out.ok and [(p.attempts, p.accepted) for p in out.pages] == [(2, True)]
+
+
+@pytest.mark.parametrize("coding", [Coding.MH, Coding.MR], ids=lambda c: c.value)
+def test_a_page_that_lost_thirty_lines_with_their_eols_gets_rtn(coding: Coding) -> None:
+    """The decoder's figures for a burst that ate thirty lines and their EOLs,
+    judged by the receiver frame by frame: RTN, not MCF."""
+    page, data = eols_garbled(coding, 100, 30)
+    decoded = decode_page(data, page.width, coding=coding)
+    params = Params(Modulation.V17_14400, Resolution.FINE, coding, min_scan_ms=0)
+    m = receiver()
+    to_page(m, params)
+    m.receive(PageReceived(decoded.lines, decoded.quality))
+    drain(m)
+    m.receive(cmd(FCF.EOP))
+    actions = drain(m)
+    assert sent(actions) == ["RTN"]
+    done = next(a for a in actions if isinstance(a, PageDone))
+    assert not done.result.accepted and done.result.quality == decoded.quality
 
 
 @pytest.mark.parametrize(("lines", "quality", "good"), [

@@ -13,6 +13,7 @@ from modemctl.errors import PageCodingError
 from modemctl.fax.page import Page, Resolution
 from modemctl.fax.t4 import Coding, decode_page, encode_page, min_line_bits
 from modemctl.fax.t4.codes import EOL
+from modemctl.fax.t30 import CopyQuality
 from modemctl.fax.tiff import tiff_bytes
 from tests.fax.pages import page_set, text_image
 
@@ -233,3 +234,41 @@ def test_noise_after_rtc_is_not_page_data(coding: Coding) -> None:
     decoded = decode_page(data + noise, page.width, coding=coding)
     assert decoded.rows == page.rows
     assert decoded.rtc and decoded.bad_lines == 0
+
+
+def eols_garbled(coding: Coding, at: int, count: int, *, seed: int = 7,
+                 min_bits: int = 0) -> tuple[Page, bytes]:
+    """A 300-line fine text page whose lines ``at`` to ``at + count - 1`` are
+    garbled together with the EOLs between them: one stretch of invalid codes
+    (extension codes, no run of eleven zeros) from line ``at``'s code to line
+    ``at + count``'s EOL, as a burst of noise leaves it."""
+    page = Page.from_image(text_image(300, seed=seed), Resolution.FINE)
+    bits = _bits(encode_page(page.rows, page.width, coding=coding, k=4, min_bits=min_bits))
+    eols = [i for i in range(len(bits)) if bits.startswith(EOL, i)]
+    start = eols[at] + len(EOL) + (coding is Coding.MR)
+    stop = eols[at + count]
+    garbled = bits[:start] + ("0000001111" * (stop - start))[:stop - start] + bits[stop:]
+    return page, int(garbled, 2).to_bytes(len(garbled) // 8, "big")
+
+
+@pytest.mark.parametrize("min_bits", [0, 192], ids=["no-fill", "fill"])
+@pytest.mark.parametrize("at", [40, 100, 200])
+@pytest.mark.parametrize("coding", CODINGS, ids=lambda c: c.value)
+def test_a_burst_that_ate_the_eols_counts_the_lines_it_destroyed(
+        coding: Coding, at: int, min_bits: int) -> None:
+    """Thirty lines and the EOLs between them garbled into one stretch: not one
+    bad line (which let such a page earn MCF) but a run that fails copy
+    quality.  The estimate only moves the figures: the image keeps one
+    stand-in row for the stretch (MR: and the 2-D lines up to the next 1-D)."""
+    lost = 30
+    page, data = eols_garbled(coding, at, lost, min_bits=min_bits)
+    decoded = decode_page(data, page.width, coding=coding)
+    assert decoded.rtc
+    judge = CopyQuality()
+    assert decoded.longest_bad_run > judge.max_bad_run
+    assert not judge.acceptable(decoded.lines, decoded.quality)
+    assert decoded.lines >= len(decoded.rows) and decoded.bad_lines <= decoded.lines
+    assert page.height - lost + 1 <= len(decoded.rows) <= page.height - lost + 4
+    # Resynchronised at the first EOL after the burst: the rest of the page is intact.
+    assert decoded.rows[:at] == page.rows[:at]
+    assert decoded.rows[-(page.height - at - lost - 4):] == page.rows[at + lost + 4:]

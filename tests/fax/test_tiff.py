@@ -117,3 +117,15 @@ def test_output_files_get_ordinary_permissions(tmp_path: Path) -> None:
         os.umask(old)
     assert tif.stat().st_mode & 0o777 == 0o644
     assert pdf.stat().st_mode & 0o777 == 0o644
+
+
+def test_bad_line_tags_never_exceed_the_image_height(tmp_path: Path) -> None:
+    # Copy quality counts lines estimated lost, which the stored image does not hold.
+    page = _pages()[1]
+    path = write_tiff(tmp_path / "fax.tif", [page],
+                      quality=[PageQuality(bad_lines=page.height + 40,
+                                           longest_bad_run=page.height + 40)])
+    with Image.open(path) as img:
+        assert img.tag_v2[257] == page.height
+        assert img.tag_v2[326] == page.height and img.tag_v2[328] == page.height
+        assert img.tag_v2[327] == 1

@@ -20,7 +20,7 @@ BARE = Offers("none", frozenset(), "none")
 
 
 def test_a_rig_with_everything_lacks_nothing() -> None:
-    needs = ["v92", "dcd", "dtr", "true-dcd", "power-switch", "removable", "call-waiting"]
+    needs = ["v92", "dcd", "dtr", "power-switch", "removable", "call-waiting"]
     assert lacking(needs, [UART], FULL) is None
 
 
@@ -28,7 +28,6 @@ def test_a_rig_with_everything_lacks_nothing() -> None:
     (["v92"], PTY, FULL, "not a V.92 modem"),
     (["dcd"], PTY, FULL, "does not carry DCD"),
     (["dtr"], SER2NET, FULL, "does not carry DTR"),
-    (["true-dcd"], SER2NET, FULL, "reports a DCD it does not carry"),
     (["power-switch"], UART, BARE, "no power switch"),
     (["power-switch"], PTY, FULL, "not on a power-switch outlet"),
     (["removable"], RigModem("u", "/dev/ttyS1", "usr", "1", outlet="1"), FULL, "not removable"),
@@ -39,10 +38,6 @@ def test_lacks_have_reasons(needs: list[str], modem: RigModem, offers: Offers,
                             words: str) -> None:
     reason = lacking(needs, [modem], offers)
     assert reason is not None and words in reason
-
-
-def test_pty_and_uart_have_true_dcd() -> None:
-    assert lacking(["true-dcd"], [PTY, UART], FULL) is None
 
 
 def test_unknown_need_is_a_programming_error() -> None:

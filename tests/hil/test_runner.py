@@ -69,9 +69,14 @@ def test_fake_rig_ci_subset_passes_and_the_table_matches_junit(tmp_path: Path) -
     counts = [sum(1 for r, _ in rows.values() if r == w) for w in ("passed", "failed", "skipped")]
     assert summary == f"{counts[0]} passed, {counts[1]} failed, {counts[2]} skipped"
     assert counts[0] > 0 and counts[1] == 0
-    # Through ser2net: the probe, and calls that do not hold a carrier, run and pass.
+    # Through ser2net: the probe, and calls that do not hold a carrier, run and pass ...
     assert rows[("test_probe_identifies_the_profile", "usr-v90-ser2net")] == ("passed", "")
     assert rows[("test_busy", "usr-v90-ser2net->hayes-basic-pty")] == ("passed", "")
+    # ... and calls that hold one: ser2net with 'local' reports DCD stuck low,
+    # which the driver learns is dead instead of ending the call.
+    for pair in ("agere-v92-pty->usr-v90-ser2net", "usr-v90-ser2net->hayes-basic-pty"):
+        assert rows[("test_data_integrity_both_ways", pair)] == ("passed", "")
+        assert rows[("test_secured_at_dial_survives_call_waiting", pair)] == ("passed", "")
     # The ones the fake rig cannot run say why, never silently.
     assert rows[("test_fax_send_and_receive", "conexant-v92-rfc2217->agere-v92-pty")][0] in (
         "passed", "skipped")

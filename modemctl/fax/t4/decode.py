@@ -16,6 +16,26 @@ coded against the line above, so after a bad line every 2-D line is bad as
 well until a 1-D line decodes cleanly.  The bad-line count and the longest
 run of consecutive bad lines are what T.30's copy-quality check judges.
 
+Damage that destroys EOLs merges the lines it hit into one stretch between
+two surviving EOLs, which taken as one bad line let a page missing dozens
+of lines earn MCF.  The receiver cannot know how many lines were there
+(T.4 codes no line numbers, and DCS gives the page length only as
+A4/B4/unlimited, T.30 Table 2), but it knows how many bits the lines of
+*this* page take from EOL to EOL.  So a stretch of consecutive bad lines
+counts as ``bits // typical`` bad lines (never fewer than the EOLs it kept
+apart), ``typical`` being the average of the two good lines it sits between:
+the lost lines are taken to be like their neighbours, and where the content
+changes inside the stretch (blank to text) the average of both ends is the
+straight-line guess.  A single damaged line, its EOLs intact, stays one line
+unless it took twice the bits of its neighbours' average.  The rule errs towards RTN
+where the stretch hit content denser than both ends (text between blank
+lines), on purpose: a needless RTN costs one retransmission, a wrong MCF
+loses the lines for good.  spandsp's decoder (``t4_t6_decode.c``,
+``put_decoded_row``) counts one bad row per EOL pair, the weakness
+described.  The estimate moves the copy-quality figures only (``bad_lines``,
+``longest_bad_run``, ``lines``); the image keeps one stand-in row per bad
+segment, so a wrong estimate never distorts the page.
+
 Decoding is table driven: a code is found by one dictionary lookup of the
 next 12 (white), 13 (black) or 7 (mode) bits, with every code expanded to
 all its completions when the module loads.
@@ -73,11 +93,15 @@ class DecodedPage:
     width: int
     rows: tuple[bytes, ...]
     bad_lines: int
-    """Lines that could not be decoded and were replaced by the line above."""
+    """Lines that could not be decoded (replaced by the line above), plus those
+    estimated lost where damage ate EOLs (module doc)."""
     longest_bad_run: int
     """Most consecutive bad lines (T.30 copy quality looks at both figures)."""
     rtc: bool
     """RTC ended the page; False when the data just stopped."""
+    lines: int
+    """Scan lines the page had as the receiver judges it: the rows, plus the
+    lines estimated lost where damage ate EOLs (what copy quality divides by)."""
 
     @property
     def quality(self) -> PageQuality:
@@ -243,12 +267,13 @@ def decode_page(data: bytes, width: int = 1728, *, coding: Coding = Coding.MH) -
     # 16 zero bits past the end keep every fixed-width peek full length.
     bits = (format(int.from_bytes(data, "big"), f"0{nbits}b") if data else "") + "0" * 16
     lines: list[Changes] = []
-    bad = run = longest = 0
+    spans: list[int] = []           # a line's bits from its EOL to the next; -1: good
     ref_ok = True
     rtc = False
     eol_bits = len(EOL) + mr
     pos = bits.find(EOL)
     while 0 <= pos < nbits:
+        start = pos
         pos += eol_bits
         one_d = not mr or bits[pos - 1] == "1"
         nxt = bits.find(EOL, pos)
@@ -268,15 +293,22 @@ def decode_page(data: bytes, width: int = 1728, *, coding: Coding = Coding.MH) -
             if stop > end or bits.find("1", stop, end) >= 0 or (not one_d and not ref_ok):
                 raise _BadLine
             lines.append(tuple(changes))
+            spans.append(-(end - start))
             ref_ok = True
-            run = 0
         except _BadLine:
             lines.append(lines[-1] if lines else ())
+            spans.append(end - start)
             ref_ok = False
-            bad += 1
-            run += 1
-            longest = max(longest, run)
         pos = nxt if nxt < nbits else -1
+    return _page(lines, spans, width, rtc)
+
+
+def _page(lines: list[Changes], spans: list[int], width: int, rtc: bool) -> DecodedPage:
+    """The decoded page, each damaged stretch counted as the lines it held (module doc).
+
+    ``spans`` holds, per decoded line, its bits from its EOL to the next:
+    negated when the line was good, as is when it was bad.
+    """
     rows_of: dict[Changes, bytes] = {}
     rows = []
     for line in lines:
@@ -284,4 +316,21 @@ def decode_page(data: bytes, width: int = 1728, *, coding: Coding = Coding.MH) -
         if row is None:
             row = rows_of[line] = changes_row(line, width)
         rows.append(row)
-    return DecodedPage(width, tuple(rows), bad, longest, rtc)
+    bad = longest = lost = 0
+    n = 0
+    while n < len(spans):
+        if spans[n] < 0:
+            n += 1
+            continue
+        first = n
+        while n < len(spans) and spans[n] >= 0:
+            n += 1
+        # Bad lines first..n-1: one stretch between two good lines (or the page's ends).
+        stretch, segments = sum(spans[first:n]), n - first
+        bounds = [-spans[i] for i in (first - 1, n) if 0 <= i < len(spans)]
+        typical = sum(bounds) // len(bounds) if bounds else 0
+        held = max(segments, stretch // typical if typical else 0)
+        bad += held
+        lost += held - segments
+        longest = max(longest, held)
+    return DecodedPage(width, tuple(rows), bad, longest, rtc, len(rows) + lost)

@@ -14,7 +14,6 @@ from modemctl.hil.rig import RigPair
 PAYLOAD = bytes(range(256)) * 4
 
 
-@pytest.mark.needs("true-dcd")
 def test_dial_and_answer(harness: Harness, pair: RigPair) -> None:
     rig = harness.rig
     caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
@@ -71,7 +70,7 @@ def test_no_answer(harness: Harness, pair: RigPair) -> None:
     asyncio.run(body())
 
 
-@pytest.mark.needs("dead-line", "true-dcd")
+@pytest.mark.needs("dead-line")
 def test_no_dial_tone(harness: Harness, pair: RigPair) -> None:
     rig = harness.rig
     caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
@@ -91,7 +90,7 @@ def test_no_dial_tone(harness: Harness, pair: RigPair) -> None:
     asyncio.run(body())
 
 
-@pytest.mark.needs("remote-hangup", "true-dcd")
+@pytest.mark.needs("remote-hangup")
 def test_remote_hangup(harness: Harness, pair: RigPair) -> None:
     rig = harness.rig
     caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)

@@ -9,14 +9,11 @@ from __future__ import annotations
 import asyncio
 import os
 
-import pytest
-
 from modemctl.hil import steps
 from modemctl.hil.harness import Harness
 from modemctl.hil.rig import RigPair
 
 
-@pytest.mark.needs("true-dcd")
 def test_data_integrity_both_ways(harness: Harness, pair: RigPair) -> None:
     rig = harness.rig
     caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)

@@ -29,7 +29,7 @@ def _page() -> Image.Image:
     return page
 
 
-@pytest.mark.needs("fax", "true-dcd")
+@pytest.mark.needs("fax")
 def test_fax_send_and_receive(harness: Harness, pair: RigPair, tmp_path: Path) -> None:
     rig = harness.rig
     caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)

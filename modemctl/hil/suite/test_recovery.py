@@ -16,7 +16,7 @@ SILENT_TRIES = 4
 """Commands sent to a silent modem before the recovery ladder must have brought it back."""
 
 
-@pytest.mark.needs("dtr", "true-dcd")
+@pytest.mark.needs("dtr")
 def test_dtr_drop_ends_the_call(harness: Harness, pair: RigPair) -> None:
     rig = harness.rig
     caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)

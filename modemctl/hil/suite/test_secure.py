@@ -21,7 +21,7 @@ from modemctl.profiles import get_profile
 PAYLOAD = b"after the tone:" + bytes(range(256)) * 2
 
 
-@pytest.mark.needs("call-waiting", "true-dcd")
+@pytest.mark.needs("call-waiting")
 def test_unsecured_call_meets_call_waiting_as_the_profile_predicts(
         harness: Harness, pair: RigPair) -> None:
     rig = harness.rig
@@ -43,7 +43,7 @@ def test_unsecured_call_meets_call_waiting_as_the_profile_predicts(
     asyncio.run(body())
 
 
-@pytest.mark.needs("call-waiting", "true-dcd")
+@pytest.mark.needs("call-waiting")
 def test_secured_at_dial_survives_call_waiting(harness: Harness, pair: RigPair) -> None:
     rig = harness.rig
     caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
@@ -61,7 +61,7 @@ def test_secured_at_dial_survives_call_waiting(harness: Harness, pair: RigPair) 
     asyncio.run(body())
 
 
-@pytest.mark.needs("call-waiting", "true-dcd")
+@pytest.mark.needs("call-waiting")
 def test_secured_after_connect_survives_call_waiting(harness: Harness, pair: RigPair) -> None:
     rig = harness.rig
     caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
