@@ -286,8 +286,12 @@ async def _incoming_step(h: _Harness, near: Line) -> None:
                 if got != payload:
                     h.run.mismatches.append(f"party->near: sent 256 bytes, got {len(got)}")
             await h.step("drop ring-in", incoming.drop)
+    # Only an offer left unanswered must end by itself (when the rings stop): an
+    # answered call whose drop failed stays up by drop()'s contract, and is
+    # dropped again once the faults are cleared, as a user would.
+    unanswered = incoming is not None and incoming.state is CallState.OFFERING
     await h.step("party hangs up", party.hangup)
-    if incoming is not None:        # an offer left unanswered ends when the rings stop
+    if incoming is not None and unanswered:
         ended = await h.step("offer withdrawn", incoming.wait_disconnected, limit=IDLE_LIMIT)
         if ended is None:           # recorded; drop it so that the rest of the run goes on
             await h.step("drop stale offer", incoming.drop)

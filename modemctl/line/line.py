@@ -455,7 +455,29 @@ class Line:
             call.number = caller_id.number
         self._claim(call)
         call.log.info("offering", caller=call.number)
+        self._start_task(self._withdraw_when_rings_stop(call), name=f"{call.call_id}-offer")
         return call
+
+    async def _withdraw_when_rings_stop(self, call: Call) -> None:
+        """End an offer whose caller hung up before it was answered.
+
+        The modem says nothing when a caller gives up: the rings just stop.
+        Left OFFERING, the call would hold the line for good (probe,
+        make_call and wait_for_call refuse while a call exists), so once
+        no ring has come for two ring periods the offer ends as TAPI ends an
+        unanswered offered call: DISCONNECTED, NOANSWER.  The line's lock
+        orders this against :meth:`answer`: an answer that got the line
+        first has moved the call on from OFFERING, and the offer stands.
+        """
+        while call.state is CallState.OFFERING:
+            await self._rings.wait_rings_stop()
+            async with self._lock:
+                if call.state is not CallState.OFFERING:
+                    return
+                if self._rings.rings_stopped():
+                    call.log.info("offer-withdrawn", reason="the rings stopped")
+                    await call.finish(DisconnectReason.NOANSWER)
+                    return
 
     async def incoming(self) -> AsyncGenerator[Call, None]:
         """Offered calls, one at a time, for a server that answers call after call.
@@ -485,6 +507,7 @@ class Line:
         call.require(CallState.OFFERING)
         fax_class = _fax_class(caps) if media == "fax" else None
         async with self._lock:
+            call.require(CallState.OFFERING)   # not withdrawn while we waited for the line
             call.media = media
             await self._set_up(call, secure, _SetUp(
                 when="answer", dial=None, fax_class=fax_class, timeout=ANSWER_TIMEOUT,

@@ -6,6 +6,10 @@ second ring.  :class:`RingWatch` groups those lines into offers: a RING more
 than two ring periods after the last one starts a new offer, and
 :meth:`RingWatch.next_offer` returns once an offer is complete enough to
 answer - its caller ID has arrived, or the next ring came without one.
+:meth:`RingWatch.wait_rings_stop` returns once a ringing call has gone
+quiet for two ring periods: its caller gave up before anyone answered, which
+a modem reports in no other way (it simply stops sending ``RING``, and
+resets its S1 ring count).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class RingWatch:
         self._fields: dict[str, str] = {}
         self._caller_id: CallerId | None = None
         self._cid_ready = asyncio.Event()
+        #: Futures of waiters for the next ring: resolved on it, never consuming it.
+        self._ring_waiters: list[asyncio.Future[None]] = []
 
     @property
     def ring_gap(self) -> float:
@@ -51,6 +57,10 @@ class RingWatch:
         if self._rings.full():
             self._rings.get_nowait()
         self._rings.put_nowait(now)
+        for waiter in self._ring_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._ring_waiters.clear()
         self._hub.publish(Ring(self._count, tag))
 
     def on_caller_id(self, fields: Mapping[str, str]) -> None:
@@ -83,14 +93,39 @@ class RingWatch:
                 break
         if expect_caller_id and not self._cid_ready.is_set():
             wait = max(RING_PERIOD * self._time_scale * 1.5, 0.5)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    next_ring = asyncio.ensure_future(self._rings.get())
-                    cid = asyncio.ensure_future(self._cid_ready.wait())
-                    try:
+            # The next ring is watched through a future of its own, not by
+            # taking it off the queue: a queue read cancelled just after it
+            # took a ring would lose that ring.
+            next_ring = asyncio.get_running_loop().create_future()
+            self._ring_waiters.append(next_ring)
+            cid = asyncio.ensure_future(self._cid_ready.wait())
+            try:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
                         await asyncio.wait({next_ring, cid},
                                            return_when=asyncio.FIRST_COMPLETED)
-                    finally:
-                        next_ring.cancel()
-                        cid.cancel()
+            finally:
+                next_ring.cancel()
+                cid.cancel()
+                if next_ring in self._ring_waiters:
+                    self._ring_waiters.remove(next_ring)
         return self._caller_id
+
+    def rings_stopped(self) -> bool:
+        """No ring has come for :attr:`ring_gap`: a call that was ringing is gone."""
+        return asyncio.get_running_loop().time() - self._last_ring_at > self.ring_gap
+
+    async def wait_rings_stop(self) -> None:
+        """Return once no ring has come for :attr:`ring_gap` (the caller gave up).
+
+        Rings of a call come every ring period; a gap of two means the
+        caller hung up before an answer (real modems reset their S1 ring
+        count after a similar silence).  Bound the wait with the call's life:
+        the line stops watching once the offer is answered or dropped.
+        """
+        loop = asyncio.get_running_loop()
+        while True:
+            if self.rings_stopped():
+                return
+            # A ring during the sleep moves the deadline on: check again.
+            await asyncio.sleep(self._last_ring_at + self.ring_gap - loop.time() + 0.001)

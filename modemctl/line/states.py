@@ -70,7 +70,7 @@ class DisconnectReason(enum.Enum):
     CARRIERLOST = "carrierlost"    # carrier lost mid-call (not a clear-down we saw)
     CALLWAITING = "callwaiting"    # the modem reported call waiting and lost the call
     BUSY = "busy"
-    NOANSWER = "noanswer"
+    NOANSWER = "noanswer"          # unanswered (far end; or an offer whose caller gave up)
     NODIALTONE = "nodialtone"
     UNAVAIL = "unavail"            # NO CARRIER during set-up: no modem answered / no training
     BLOCKED = "blocked"            # BLACKLISTED / DIALING DISABLED
