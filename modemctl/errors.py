@@ -164,6 +164,23 @@ class InvalidAddress(ModemctlError, ValueError):
         super().__init__(f"invalid number {address!r}{where}: {reason}")
 
 
+class InvalidCancelCode(InvalidAddress):
+    """A call-waiting cancel code that is not 2-8 dial digits (a user's or a location's).
+
+    A cancel code goes into the dial command ahead of the number, so it is
+    checked as strictly as a number and more: only ``0-9 * #`` and one
+    trailing pause, only digits for pulse dialling.
+    """
+
+    def __init__(self, code: str, position: int | None, reason: str) -> None:
+        self.address = self.code = code
+        self.position = position
+        self.reason = reason
+        where = f" at position {position + 1} ({code[position]!r})" \
+            if position is not None and 0 <= position < len(code) else ""
+        ModemctlError.__init__(self, f"invalid cancel code {code!r}{where}: {reason}")
+
+
 class OperationUnavailable(ModemctlError):
     """Nothing on this line can do what was asked (TAPI LINEERR_OPERATIONUNAVAIL).
 

@@ -28,7 +28,10 @@ decided by rule, from register values, never by racing timers:
    cancel code before the number (``*70`` dialled by tone, ``1170`` by
    pulse, e.g. ``ATDT*70,5551002``), the exchange suppresses the tone: the
    third party hears busy (``BUSY`` for a dialling fake line, outcome
-   ``"busy"`` for a :class:`RemoteParty`) and the call is untouched.
+   ``"busy"`` for a :class:`RemoteParty`) and the call is untouched.  The
+   codes are the line's carrier's: NANP's unless the line was added with
+   others (``add_line(..., cancel_codes=(("T", "*52"),))``); a code the
+   carrier does not use is dialled as digits and protects nothing.
 2. **V.92 personalities act on +PCW** (``conexant-v92``, ``agere-v92``):
 
    - ``+PCW=2``: ignore; the call survives (outcome ``waiting-ignored``).

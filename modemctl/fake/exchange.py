@@ -30,7 +30,7 @@ from modemctl.fake.clock import LoopClock
 from modemctl.fake.dce import CW_INTERRUPTION_MS, TRAINING_TIME
 from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.faxwire import Signal, damage
-from modemctl.fake.line import CallRecord, FakeLine
+from modemctl.fake.line import CallRecord, CancelCodes, FakeLine
 from modemctl.fake.outcomes import CallWaitingOutcome, EndReason, PartyOutcome
 from modemctl.fake.pacing import PACE_TICK, Pacer, PacingTicker
 from modemctl.fake.personality import load_personality
@@ -43,8 +43,9 @@ RING_OFF = 4.0
 """Protocol seconds of silence between rings."""
 CID_DELAY = 0.5
 """Caller ID is sent this long after the first ring ends."""
-CANCEL_CODES = (("T", "*70"), ("P", "1170"))
-"""Per-call call-waiting cancel codes (NANP): ``*70`` by tone, ``1170`` by pulse."""
+CANCEL_CODES: CancelCodes = (("T", "*70"), ("P", "1170"))
+"""A line's per-call call-waiting cancel codes unless added with others: NANP's,
+``*70`` by tone, ``1170`` by pulse."""
 FLOW_HIGH = 256 * 1024
 """Bytes in flight towards a far end above which the sending line stops reading its DTE."""
 FLOW_LOW = 64 * 1024
@@ -329,15 +330,25 @@ class Exchange:
         return lambda: self._plug_listeners.remove(listener)
 
     async def add_line(self, number: str, personality: str = "conexant-v92",
-                       rfc2217: bool = False) -> FakeLine:
-        """Plug a new fake modem into the exchange under ``number``."""
+                       rfc2217: bool = False, cancel_codes: CancelCodes = CANCEL_CODES
+                       ) -> FakeLine:
+        """Plug a new fake modem into the exchange under ``number``.
+
+        ``cancel_codes`` are the ``(method, code)`` pairs the line's carrier
+        honours as a per-call cancel code (``(("T", "*52"),)`` for a New
+        Zealand network that uses ``*52``): any other prefix is just digits.
+        """
         self.clock  # noqa: B018 - raises if not started
         if not isinstance(number, str) or not _NUMBER.fullmatch(number):
             raise ValueError(f"line number must be 1-32 of 0-9 * # +, not {number!r}")
+        for method, code in cancel_codes:
+            if method not in ("T", "P") or not _NUMBER.fullmatch(code) or "+" in code:
+                raise ValueError(f"a cancel code is ('T' or 'P', digits), not {(method, code)!r}")
         if number in self._lines:
             raise LineExists(f"line {number} already exists")
         pers = load_personality(personality)
         line = FakeLine(self, number, pers, self.directory, rfc2217)
+        line.cancel_codes = tuple(cancel_codes)
         await line.start()
         self._lines[number] = line
         return line
@@ -461,7 +472,7 @@ class Exchange:
         cancel = False
         if segments:
             method, digits = segments[0]
-            for code_method, code in CANCEL_CODES:
+            for code_method, code in line.cancel_codes:
                 if method == code_method and digits.startswith(code):
                     cancel = True
                     segments[0] = (method, digits[len(code):])

@@ -62,6 +62,11 @@ class CallRecord:
     call_waiting: list[str] = field(default_factory=list)  # CwOutcome value of each CW event
 
 
+#: Per-call cancel codes a line's carrier honours: ``(method, code)``, method
+#: ``"T"`` (tone) or ``"P"`` (pulse), e.g. ``(("T", "*70"), ("P", "1170"))``.
+CancelCodes = tuple[tuple[str, str], ...]
+
+
 class Switch(Protocol):
     """What a line needs from the exchange."""
 
@@ -118,6 +123,8 @@ class FakeLine:
         self.dead = False
         self.unplugged = False
         self.call_log: list[CallRecord] = []
+        #: What the line's carrier takes as a cancel code (set by Exchange.add_line).
+        self.cancel_codes: CancelCodes = ()
         self.faults = FaultState()
         self._clock = switch.clock
         self._link = directory / f"tty{number}"

@@ -100,6 +100,10 @@ class LineCaps:
             "identified": self.identified,
             "identity": dict(self.identity),
             "location": self.location.code,
+            "cancel_code": {"tone": self.location.cancel_code(False),
+                            "pulse": self.location.cancel_code(True),
+                            "source": self.location.cancel_source
+                            if self.location.cancel_code(False) else None},
             "v92": self.v92,
             "fax_classes": list(self.fax_classes),
             "max_rate": self.max_rate,
@@ -137,6 +141,30 @@ def ride_through_value(profile: Profile, s9: int, country: str | None
     return value, f"{why}; rides through {(value - s9) / 10:.1f} s of carrier loss"
 
 
+#: How a user gives a line's cancel code, for every message that lacks one.
+HOW_TO_GIVE = ("give your carrier's code with --cancel-code CODE, cancel_code = \"CODE\" in "
+               "the line's config, or open_line(..., cancel_code=CODE)")
+
+
+def _cancel_code_cap(location: Location) -> MechanismCap:
+    """The cancel code this line would dial, and whose it is (location or user)."""
+    tone, pulse = location.cancel_code(False), location.cancel_code(True)
+    if not tone:
+        return MechanismCap(
+            Mechanism.CANCEL_CODE, False, False,
+            f"{location.code} has no per-call cancel code: {location.call_waiting_note}; "
+            f"securing by cancel code is unavailable until you {HOW_TO_GIVE}")
+    whose = (f"the cancel code given for this line (in place of {location.code}'s)"
+             if location.cancel_source == "user" else
+             f"{location.code}'s cancel code")
+    by_pulse = f"pulse {pulse!r}" if pulse else "none by pulse: give a pulse code too"
+    return MechanismCap(
+        Mechanism.CANCEL_CODE, True, False,
+        f"{whose}, {tone!r} ({by_pulse}), dialled before the number cancels call waiting "
+        "for the call; never dialled mid-call (needs a hook flash that drops the data "
+        "carrier)", tone)
+
+
 def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
                 location: Location, pcw_values: tuple[int, ...], fax_classes: tuple[str, ...],
                 caller_id: bool, modem_country: str | None, s9: int, s10: int | None,
@@ -146,17 +174,7 @@ def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],
     v92 = 2 in pcw_values
     mechs: list[MechanismCap] = []
 
-    tone, pulse = location.cancel_code(False), location.cancel_code(True)
-    if tone:
-        mechs.append(MechanismCap(
-            Mechanism.CANCEL_CODE, True, False,
-            f"{location.code} cancels call waiting per call with {tone!r} "
-            f"(pulse {pulse!r}) before the number; never dialled mid-call (needs a hook "
-            "flash that drops the data carrier)", tone))
-    else:
-        mechs.append(MechanismCap(
-            Mechanism.CANCEL_CODE, False, False,
-            f"{location.code} has no per-call cancel code: {location.call_waiting_note}"))
+    mechs.append(_cancel_code_cap(location))
 
     if v92:
         mechs.append(MechanismCap(Mechanism.PCW_IGNORE, True, True,

@@ -29,6 +29,7 @@ from modemctl.errors import (
     CommandError,
     CommandTimeout,
     InvalidCallState,
+    InvalidCancelCode,
     ModemctlError,
     OperationUnavailable,
 )
@@ -613,7 +614,8 @@ def _as_applied(report: SecureReport) -> list[Applied]:
 async def open_line(url: str, location: str | Location | None = None, time_scale: float = 1.0, *,
                     trace: bool = False, probe: bool = True, profile: str | None = None,
                     lock: bool = True, baudrate: int = 115200,
-                    name: str | None = None) -> AsyncIterator[Line]:
+                    name: str | None = None, cancel_code: str | None = None,
+                    cancel_code_pulse: str | None = None) -> AsyncIterator[Line]:
     """Open the modem at ``url`` as a line (TAPI lineOpen), probe it, yield it.
 
     ``location`` picks the dialing rules (cancel code) and the modem's
@@ -623,8 +625,17 @@ async def open_line(url: str, location: str | Location | None = None, time_scale
     ``time_scale`` must match the fake exchange's in tests; ``trace`` logs
     every byte in and out (hex + text, secrets redacted) at DEBUG;
     ``profile`` forces a profile instead of identifying the modem.
+    ``cancel_code`` (and ``cancel_code_pulse``) is the user's carrier's
+    cancel-call-waiting code, used instead of the location's
+    (:meth:`Location.with_cancel_code`; InvalidCancelCode before the port is
+    opened); it is how ``secure=True`` works in a location that ships none.
     """
     loc = get_location(location if location is not None else DEFAULT_LOCATION)
+    if cancel_code is not None:
+        loc = loc.with_cancel_code(cancel_code, cancel_code_pulse)
+    elif cancel_code_pulse is not None:
+        raise InvalidCancelCode(cancel_code_pulse, None,
+                                "a pulse cancel code needs the tone code too (cancel_code)")
     forced = get_profile(profile) if profile is not None else None
     line_name = name or url.rsplit("/", 1)[-1]
     log = get_logger(line=line_name)

@@ -112,7 +112,12 @@ def plan_secure(caps: LineCaps, when: SecureMode, media: Media = "data",
     else:
         pulse = dial.pulse if dial is not None else False
         code = caps.location.cancel_code(pulse) or ""
-        if dial is not None and has_prefix_code(dial, code):
+        if not code:      # a user's tone code with * or #, and no pulse code given
+            out.append(PlannedMechanism(
+                Mechanism.CANCEL_CODE, False,
+                f"the cancel code {caps.location.cancel_code(False)!r} cannot be dialled by "
+                "pulse and no pulse code was given (--cancel-code-pulse, cancel_code_pulse)"))
+        elif dial is not None and has_prefix_code(dial, code):
             out.append(PlannedMechanism(Mechanism.CANCEL_CODE, True,
                                         f"the number already starts with {code.rstrip(',')}"))
         else:

@@ -166,11 +166,13 @@ class SyncLine:
 def open_line(url: str, location: str | Location | None = None, time_scale: float = 1.0, *,
               trace: bool = False, probe: bool = True, profile: str | None = None,
               lock: bool = True, baudrate: int = 115200, name: str | None = None,
+              cancel_code: str | None = None, cancel_code_pulse: str | None = None,
               timeout: float | None = 60.0) -> Iterator[SyncLine]:
     """Open a line for a synchronous script (same arguments as the async ``open_line``)."""
     runner = LoopThread(name="modemctl-sync")
     cm = _open_line(url, location, time_scale, trace=trace, probe=probe, profile=profile,
-                    lock=lock, baudrate=baudrate, name=name)
+                    lock=lock, baudrate=baudrate, name=name, cancel_code=cancel_code,
+                    cancel_code_pulse=cancel_code_pulse)
     try:
         line = runner.run(cm.__aenter__(), timeout)
     except BaseException:

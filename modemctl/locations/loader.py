@@ -1,8 +1,9 @@
 """Load and validate locations (``data/<CODE>.toml``).
 
 A malformed file raises :class:`~modemctl.errors.ConfigError` naming the
-file and key.  Cancel codes are checked against the dial alphabet here, so
-a location can never smuggle commands into a dial string.
+file and key.  Cancel codes pass the same check as a user's
+(:func:`~modemctl.locations.model.check_cancel_code`), so a location can never
+smuggle commands into a dial string.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from modemctl.errors import ConfigError
-from modemctl.locations.model import Location
+from modemctl.errors import ConfigError, InvalidCancelCode
+from modemctl.locations.model import Location, check_cancel_code
 from modemctl.tomlfile import read_toml
 
 _CODE = re.compile(r"^[A-Z]{2}$")
 _DIGITS = re.compile(r"^[0-9]{0,4}$")
-_CANCEL = re.compile(r"^[0-9*#]{2,8}[,W]?$")
 _COUNTRY = re.compile(r"^[0-9A-F]{2}$")
 _KEYS = {"code", "name", "country_calling_code", "modem_country", "modem_country_note",
          "international_prefix", "national_prefix", "note", "call_waiting", "sources"}
@@ -45,6 +45,16 @@ def _required(source: str, table: Mapping[str, Any], key: str, pattern: re.Patte
     return value
 
 
+def _cancel_code(source: str, cw: Mapping[str, Any], key: str, *, pulse: bool) -> str | None:
+    value = cw.get(key)
+    if value is None:
+        return None
+    try:
+        return check_cancel_code(value, pulse=pulse)
+    except InvalidCancelCode as exc:
+        raise ConfigError(source, f"call_waiting.{key}: {exc}") from None
+
+
 def parse_location(data: Mapping[str, Any], source: str) -> Location:
     """Build a :class:`Location` from parsed TOML, or raise ConfigError."""
     unknown = sorted(set(data) - _KEYS)
@@ -62,10 +72,8 @@ def parse_location(data: Mapping[str, Any], source: str) -> Location:
     note = cw.get("note", "")
     if not isinstance(note, str):
         raise ConfigError(source, "call_waiting.note: must be a string")
-    tone = _string(source, cw, "cancel_tone", _CANCEL)
-    pulse = _string(source, cw, "cancel_pulse", _CANCEL)
-    if pulse is not None and not pulse.rstrip(",W").isdigit():
-        raise ConfigError(source, "call_waiting.cancel_pulse: pulse dialling has only digits")
+    tone = _cancel_code(source, cw, "cancel_tone", pulse=False)
+    pulse = _cancel_code(source, cw, "cancel_pulse", pulse=True)
     if pulse is not None and tone is None:
         raise ConfigError(source, "call_waiting: a pulse code without a tone code")
     sources = data.get("sources", [])

@@ -118,6 +118,31 @@ async def test_rule1_cancel_code_protects_only_the_line_that_dialled_it(
         await assert_survived(ex, s)
 
 
+async def test_rule1_the_codes_are_the_line_carriers(ex: Exchange, open_client: Opener) -> None:
+    """A line whose carrier cancels with *52 is protected by *52; *70 is mere digits there."""
+    nz = await ex.add_line("5551001", personality="hayes-basic", cancel_codes=(("T", "*52"),))
+    far = await ex.add_line("5551002", personality="hayes-basic")
+    client, far_client = open_client(nz.port), open_client(far.port)
+    await client.command(b"ATE0S7=1\r")
+    await far_client.command(b"ATE0S0=1\r")
+    client.write(b"ATDT*70,5551002\r")              # no such number: S7 runs out
+    await client.expect(b"\r\nNO CARRIER\r\n")
+    assert not nz.call_log[-1].cancel_code and nz.call_log[-1].peer == "*705551002"
+    await client.command(b"ATS7=50\r")
+    client.write(b"ATDT*52,5551002\r")
+    await client.expect(b"\r\nCONNECT ")
+    assert nz.call_log[-1].cancel_code and nz.call_log[-1].peer == "5551002"
+    party = await ex.ring_in("5551001", caller="5559999")
+    assert party.outcome == "busy"
+
+
+async def test_add_line_refuses_a_cancel_code_that_is_no_dial_code(ex: Exchange) -> None:
+    with pytest.raises(ValueError, match="cancel code"):
+        await ex.add_line("5551001", cancel_codes=(("T", "*52;ATH"),))
+    with pytest.raises(ValueError, match="cancel code"):
+        await ex.add_line("5551001", cancel_codes=(("X", "*52"),))
+
+
 # --- factory defaults, every personality ---------------------------------------------------
 @pytest.mark.parametrize("personality", ALL)
 async def test_unprotected_call_with_factory_settings(ex: Exchange, open_client: Opener,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import pytest
 
 from modemctl.fake import Exchange, FakeLine
+from modemctl.fake.exchange import CANCEL_CODES
+from modemctl.fake.line import CancelCodes
 from modemctl.line import Call, Line, open_line
 from modemctl.line.call import SecureRequest
 from tests.support import read_exactly, wait_until
@@ -62,17 +64,26 @@ PairFactory = Callable[..., Awaitable[Pair]]
 
 @pytest.fixture
 async def make_pair() -> AsyncIterator[PairFactory]:
-    """``await make_pair(personality, location="US", far="agere-v92", rfc2217=False)``."""
+    """``await make_pair(personality, location="US", far="agere-v92", rfc2217=False)``.
+
+    ``carrier`` is what the near line's carrier takes as cancel codes (the
+    fake's default: NANP's); ``cancel_code``/``cancel_code_pulse`` are the
+    user's, handed to ``open_line``.
+    """
     stack = contextlib.AsyncExitStack()
 
     async def factory(personality: str, location: str = "US", far: str = "agere-v92",
-                      rfc2217: bool = False, scale: float = SCALE) -> Pair:
+                      rfc2217: bool = False, scale: float = SCALE,
+                      carrier: CancelCodes = CANCEL_CODES, cancel_code: str | None = None,
+                      cancel_code_pulse: str | None = None) -> Pair:
         ex = await stack.enter_async_context(Exchange(time_scale=scale))
-        near_fake = await ex.add_line(NEAR, personality=personality, rfc2217=rfc2217)
+        near_fake = await ex.add_line(NEAR, personality=personality, rfc2217=rfc2217,
+                                      cancel_codes=carrier)
         far_fake = await ex.add_line(FAR, personality=far)
         url = near_fake.url if rfc2217 and near_fake.url else near_fake.port
         near = await stack.enter_async_context(
-            open_line(url, location, scale, name="near"))
+            open_line(url, location, scale, name="near", cancel_code=cancel_code,
+                      cancel_code_pulse=cancel_code_pulse))
         far_line = await stack.enter_async_context(
             open_line(far_fake.port, "US", scale, name="far"))
         return Pair(ex, near, far_line, near_fake, far_fake)
