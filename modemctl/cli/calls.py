@@ -71,7 +71,9 @@ async def opened(settings: Settings, target: Target, location: str | None
     # No location from the user or the config: the line uses the US dialing rules
     # and leaves the modem's country as it is.
     kwargs: dict[str, Any] = {"location": location or target.location,
-                              "time_scale": settings.time_scale, "trace": settings.trace}
+                              "time_scale": settings.time_scale, "trace": settings.trace,
+                              "cancel_code": target.cancel_code,
+                              "cancel_code_pulse": target.cancel_code_pulse}
     if target.baudrate is not None:
         kwargs["baudrate"] = target.baudrate
     if target.name is not None:

@@ -9,12 +9,14 @@ config folder::
     port = "/dev/ttyUSB0"      # any pyserial URL: rfc2217://host:port works too
     location = "US"            # dialing rules (cancel-call-waiting code...)
     secure = true              # true, false or "best-effort"
+    cancel_code = "*52"        # your carrier's cancel-call-waiting code, if not the location's
+    cancel_code_pulse = "1152" # ...and the one for pulse dialling (optional)
 
 ``MODEMCTL_CONFIG`` overrides the file's path (tests, several setups).  A
 missing default file is an empty config, but a file named by
 ``MODEMCTL_CONFIG`` must exist; a malformed one, or one naming an unknown
-location, is a :class:`ConfigError` naming the file (and line) and what is
-wrong, never a traceback.
+location or giving a cancel code that is not one, is a :class:`ConfigError`
+naming the file (and line) and what is wrong, never a traceback.
 """
 
 from __future__ import annotations
@@ -28,14 +30,17 @@ from typing import Literal
 
 import platformdirs
 
-from modemctl.errors import ConfigError
-from modemctl.locations import builtin_locations
+from modemctl.errors import ConfigError, InvalidCancelCode
+from modemctl.locations import builtin_locations, get_location
 from modemctl.tomlfile import read_toml
 
 SecureSetting = bool | Literal["best-effort"]
 
 CONFIG_ENV = "MODEMCTL_CONFIG"
-_LINE_KEYS = {"port", "location", "secure", "baudrate"}
+_LINE_KEYS = {"port", "location", "secure", "baudrate", "cancel_code", "cancel_code_pulse"}
+#: The dialing rules of a line with no location (open_line's default; the line layer
+#: is not imported here, so that reading the config stays cheap).
+_DEFAULT_LOCATION = "US"
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,9 @@ class LineConfig:
     location: str | None = None
     secure: SecureSetting | None = None
     baudrate: int | None = None
+    #: The line's carrier's cancel-call-waiting codes, in place of the location's.
+    cancel_code: str | None = None
+    cancel_code_pulse: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,25 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigError(f"{path}:{at}" if at else str(path),
                               f"[line.{line.name}]: location {line.location!r} is not known "
                               f"({known_locations()})")
+        _check_cancel_code(path, line)
     return Config(path=path, lines=lines)
+
+
+def _check_cancel_code(path: Path, line: LineConfig) -> None:
+    """A bad ``cancel_code`` is refused when the file is read, not when a call is made."""
+    if line.cancel_code is None and line.cancel_code_pulse is None:
+        return
+    location = get_location(line.location or _DEFAULT_LOCATION)
+    key = "cancel_code"
+    try:
+        if line.cancel_code is not None:
+            location.with_cancel_code(line.cancel_code)      # the tone code on its own first
+        key = "cancel_code_pulse"
+        location.with_cancel_code(line.cancel_code, line.cancel_code_pulse)
+    except InvalidCancelCode as exc:
+        at = _key_line(path, line.name, key)
+        raise ConfigError(f"{path}:{at}" if at else str(path),
+                          f"[line.{line.name}]: {key}: {exc}") from None
 
 
 def unknown_location(code: str) -> bool:
@@ -156,4 +182,9 @@ def _parse_line(source: str, name: str, table: object) -> LineConfig:
     if baudrate is not None and (isinstance(baudrate, bool) or not isinstance(baudrate, int)
                                  or baudrate <= 0):
         raise ConfigError(source, f"{where}: 'baudrate' must be a positive integer")
-    return LineConfig(name=name, port=port, location=location, secure=secure, baudrate=baudrate)
+    tone, pulse = table.get("cancel_code"), table.get("cancel_code_pulse")
+    for key, code in (("cancel_code", tone), ("cancel_code_pulse", pulse)):
+        if code is not None and not isinstance(code, str):
+            raise ConfigError(source, f"{where}: '{key}' must be a string such as \"*52\"")
+    return LineConfig(name=name, port=port, location=location, secure=secure, baudrate=baudrate,
+                      cancel_code=tone, cancel_code_pulse=pulse)

@@ -9,6 +9,7 @@ import click
 
 from modemctl.cli import completion
 from modemctl.cli.calls import Progress, converse, opened, watching
+from modemctl.cli.cancelcode import cancel_code_options, with_cancel_codes
 from modemctl.cli.config import SecureSetting, known_locations, unknown_location
 from modemctl.cli.context import Settings, baud_option, pass_settings
 from modemctl.cli.exitcodes import ExitCode, render_table
@@ -67,13 +68,15 @@ def choose_secure(flag: bool | None, best_effort: bool, target: Target) -> Secur
               callback=check_location,
               help="Dialing rules (cancel-call-waiting code...), e.g. US (default: the line's "
                    "config, else US).")
+@cancel_code_options
 @click.option("--session", "identity", metavar="IDENTITY",
               help="Authenticate and encrypt the call as IDENTITY (see `modemctl identity`).")
 @session_options
 @baud_option
 @pass_settings
 def command(settings: Settings, args: tuple[str, ...], secure: bool | None, best_effort: bool,
-            media: str, location: str | None, identity: str | None, escape: str | None,
+            media: str, location: str | None, cancel_code: str | None,
+            cancel_code_pulse: str | None, identity: str | None, escape: str | None,
             echo: bool, send: tuple[str, ...], expect: tuple[str, ...], expect_timeout: float,
             idle: float | None) -> None:
     """Call NUMBER on PORT and connect this terminal to the call.
@@ -93,7 +96,7 @@ def command(settings: Settings, args: tuple[str, ...], secure: bool | None, best
     for secret in dial.secrets:
         register_secret(secret)
     options = build_options(escape, echo, send, expect, expect_timeout, idle)
-    target = settings.target(port)
+    target = with_cancel_codes(settings.target(port), cancel_code, cancel_code_pulse)
     media_kind: Literal["data", "fax"] = "fax" if media == "fax" else "data"
     code = asyncio.run(_dial(settings, target, number, dial.redacted,
                              choose_secure(secure, best_effort, target), media_kind, location,

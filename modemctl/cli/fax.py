@@ -19,6 +19,7 @@ import click
 
 from modemctl.cli import completion
 from modemctl.cli.calls import Progress, opened, watching
+from modemctl.cli.cancelcode import cancel_code_options, with_cancel_codes
 from modemctl.cli.config import SecureSetting
 from modemctl.cli.context import Settings, pass_settings
 from modemctl.cli.exitcodes import ExitCode, for_fax, render_table
@@ -95,18 +96,20 @@ def command() -> None:
               help="Protect the call where the line can, else send anyway (the default).")
 @click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
               help="Dialing rules (cancel-call-waiting code...), e.g. US.")
+@cancel_code_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_settings
 def send(settings: Settings, port: str, number: str, files: tuple[str, ...], fine: bool,
          header: str | None, station_id: str, secure: bool | None, best_effort: bool,
-         location: str | None, as_json: bool) -> None:
+         location: str | None, cancel_code: str | None, cancel_code_pulse: str | None,
+         as_json: bool) -> None:
     """Fax FILES (TIFF, PDF, PNG, JPEG, PBM/PGM; pages in order) to NUMBER on PORT."""
     validate_number(number)             # a bad number is refused before the port is opened
     from modemctl.fax import Resolution, load_document
 
     resolution = Resolution.FINE if fine else Resolution.STANDARD
     pages = load_document(list(files), resolution=resolution)   # errors before dialling
-    target = settings.target(port)
+    target = with_cancel_codes(settings.target(port), cancel_code, cancel_code_pulse)
     code = asyncio.run(_send(settings, target, number, pages, resolution, header, station_id,
                              fax_secure(secure, best_effort, target), location, as_json))
     click.get_current_context().exit(int(code))

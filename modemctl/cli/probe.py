@@ -20,10 +20,11 @@ import click
 
 from modemctl.cli import completion
 from modemctl.cli.calls import opened
+from modemctl.cli.cancelcode import cancel_code_options, with_cancel_codes
 from modemctl.cli.context import Settings, baud_option, pass_settings
 from modemctl.cli.dial import check_location
 from modemctl.cli.target import Target
-from modemctl.line.caps import LineCaps
+from modemctl.line.caps import HOW_TO_GIVE, LineCaps
 from modemctl.line.report import PROTECTING
 from modemctl.line.secure import plan_secure
 
@@ -34,17 +35,19 @@ from modemctl.line.secure import plan_secure
               callback=check_location,
               help="Judge securing for this location's dialing rules (default: the line's "
                    "config, else US).")
+@cancel_code_options
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @baud_option
 @pass_settings
-def command(settings: Settings, port: str | None, location: str | None, as_json: bool) -> None:
+def command(settings: Settings, port: str | None, location: str | None,
+            cancel_code: str | None, cancel_code_pulse: str | None, as_json: bool) -> None:
     """Identify the modem on PORT and list its capabilities.
 
     Shows the identity answers, the profile chosen from them, V.92 and fax
     support, and for each way of securing a call against call waiting
     whether it works when dialling, after connect, and why.
     """
-    target = settings.target(port)
+    target = with_cancel_codes(settings.target(port), cancel_code, cancel_code_pulse)
     found = asyncio.run(_probe(settings, target, location))
     found = {"port": target.url, **({"line": target.name} if target.name else {}), **found}
     if as_json:
@@ -75,6 +78,17 @@ def _yes(value: object) -> str:
     return "yes" if value else "no"
 
 
+def _cancel_code(found: Mapping[str, Any]) -> str:
+    """Which cancel code a secure dial would use, and whose it is."""
+    code: Mapping[str, Any] = found.get("cancel_code") or {}
+    if not code.get("tone"):
+        return (f"none: securing by cancel code is unavailable; {HOW_TO_GIVE}")
+    pulse = code.get("pulse") or "none"
+    whose = ("given for this line" if code.get("source") == "user"
+             else f"{found.get('location')}'s default")
+    return f"{code['tone']} (pulse {pulse}), {whose}"
+
+
 def render(found: Mapping[str, Any]) -> list[str]:
     """The probe findings (``LineCaps.describe()`` shape) for people."""
     identity: Mapping[str, str] = found.get("identity") or {}
@@ -88,6 +102,7 @@ def render(found: Mapping[str, Any]) -> list[str]:
     lines += [
         f"location    {found.get('location')}"
         + (f" (modem country {found['modem_country']})" if found.get("modem_country") else ""),
+        f"cancel code {_cancel_code(found)}",
         f"V.92        {_yes(found.get('v92'))}",
         f"fax         {'classes ' + ', '.join(fax) if fax else 'no'}",
         f"max rate    {found.get('max_rate') or 'unknown'}",

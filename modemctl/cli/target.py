@@ -47,6 +47,8 @@ class Target:
     location: str | None = None
     secure: SecureSetting | None = None
     baudrate: int | None = None
+    cancel_code: str | None = None
+    cancel_code_pulse: str | None = None
 
     @property
     def label(self) -> str:
@@ -73,7 +75,8 @@ def resolve(arg: str | None, config: Config) -> Target:
     line = config.lines.get(arg)
     if line is not None:
         return Target(url=line.port, name=line.name, location=line.location,
-                      secure=line.secure, baudrate=line.baudrate)
+                      secure=line.secure, baudrate=line.baudrate, cancel_code=line.cancel_code,
+                      cancel_code_pulse=line.cancel_code_pulse)
     if looks_like_port(arg):
         return Target(url=arg)
     raise UnknownLine(str(config.path), arg, sorted(config.lines))

@@ -154,15 +154,13 @@ def _cancel_code_cap(location: Location) -> MechanismCap:
             Mechanism.CANCEL_CODE, False, False,
             f"{location.code} has no per-call cancel code: {location.call_waiting_note}; "
             f"securing by cancel code is unavailable until you {HOW_TO_GIVE}")
-    whose = (f"the cancel code given for this line (in place of {location.code}'s)"
-             if location.cancel_source == "user" else
-             f"{location.code}'s cancel code")
-    by_pulse = f"pulse {pulse!r}" if pulse else "none by pulse: give a pulse code too"
+    who = (f"the code given for this line (not {location.code}'s data)"
+           if location.cancel_source == "user" else location.code)
+    by_pulse = f"pulse {pulse!r}" if pulse else "none by pulse: give a pulse code for that"
     return MechanismCap(
         Mechanism.CANCEL_CODE, True, False,
-        f"{whose}, {tone!r} ({by_pulse}), dialled before the number cancels call waiting "
-        "for the call; never dialled mid-call (needs a hook flash that drops the data "
-        "carrier)", tone)
+        f"{who} cancels call waiting per call with {tone!r} ({by_pulse}) before the number; "
+        "never dialled mid-call (needs a hook flash that drops the data carrier)", tone)
 
 
 def derive_caps(*, profile: Profile, identified: bool, identity: dict[str, str],

@@ -29,7 +29,6 @@ from modemctl.errors import (
     CommandError,
     CommandTimeout,
     InvalidCallState,
-    InvalidCancelCode,
     ModemctlError,
     OperationUnavailable,
 )
@@ -631,11 +630,8 @@ async def open_line(url: str, location: str | Location | None = None, time_scale
     opened); it is how ``secure=True`` works in a location that ships none.
     """
     loc = get_location(location if location is not None else DEFAULT_LOCATION)
-    if cancel_code is not None:
+    if cancel_code is not None or cancel_code_pulse is not None:
         loc = loc.with_cancel_code(cancel_code, cancel_code_pulse)
-    elif cancel_code_pulse is not None:
-        raise InvalidCancelCode(cancel_code_pulse, None,
-                                "a pulse cancel code needs the tone code too (cancel_code)")
     forced = get_profile(profile) if profile is not None else None
     line_name = name or url.rsplit("/", 1)[-1]
     log = get_logger(line=line_name)

@@ -80,7 +80,7 @@ class Location:
         """The per-call cancel code for the dial mode in use, or ``None``."""
         return self.cancel_pulse if pulse else self.cancel_tone
 
-    def with_cancel_code(self, tone: str, pulse: str | None = None) -> Location:
+    def with_cancel_code(self, tone: str | None, pulse: str | None = None) -> Location:
         """This location with the user's carrier's cancel codes in place of its own.
 
         ``tone`` is the code dialled by tone (``"*52"``); ``pulse`` the one
@@ -88,8 +88,12 @@ class Location:
         dialled by pulse as it is, and one with ``*`` or ``#`` leaves pulse
         dialling with no code (pulse cannot send them; the location's own
         pulse code is for its default carrier, not the user's).  Each is
-        checked by :func:`check_cancel_code` and gets its pause.
+        checked by :func:`check_cancel_code` and gets its pause.  A pulse
+        code needs a tone code, as in a location's data.
         """
+        if tone is None:
+            raise InvalidCancelCode(pulse or "", None,
+                                    "a pulse cancel code needs the tone code too")
         tone_code = check_cancel_code(tone, pulse=False)
         if pulse is not None:
             pulse_code: str | None = check_cancel_code(pulse, pulse=True)

@@ -128,3 +128,36 @@ def test_an_unknown_location_names_the_file_and_line(tmp_path: Path) -> None:
     assert raised.value.source == f"{path}:6"
     assert "[line.office]: location 'XX' is not known (known: " in raised.value.reason
     assert "CH" in raised.value.reason and "JP" in raised.value.reason
+
+
+def test_a_lines_cancel_code_is_read_and_brought_to_the_target(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[line.home]\nport = "/dev/ttyS0"\nlocation = "NZ"\n'
+                                         'cancel_code = "*52"\ncancel_code_pulse = "1152"\n'))
+    home = config.lines["home"]
+    assert (home.cancel_code, home.cancel_code_pulse) == ("*52", "1152")
+    target = resolve("home", config)
+    assert (target.cancel_code, target.cancel_code_pulse) == ("*52", "1152")
+
+
+@pytest.mark.parametrize(("text", "line", "fragment"), [
+    ('cancel_code = "*52;ATS0=1"', 4, "cancel_code: invalid cancel code '*52;ATS0=1' at "
+                                      "position 4 (';')"),
+    ('cancel_code = "AT"', 4, "cancel_code: invalid cancel code 'AT' at position 1"),
+    ('cancel_code = "*52"\ncancel_code_pulse = "*52"', 5,
+     "cancel_code_pulse: invalid cancel code '*52' at position 1 ('*'): pulse dialling"),
+    ('cancel_code_pulse = "1152"', 4, "cancel_code_pulse: invalid cancel code '1152': a pulse "
+                                      "cancel code needs the tone code too"),
+])
+def test_a_bad_cancel_code_names_file_and_line(tmp_path: Path, text: str, line: int,
+                                               fragment: str) -> None:
+    path = write(tmp_path, f'# home\n[line.home]\nport = "/dev/x"\n{text}\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.source == f"{path}:{line}"
+    assert fragment in info.value.reason
+
+
+def test_a_cancel_code_must_be_a_string(tmp_path: Path) -> None:
+    path = write(tmp_path, '[line.home]\nport = "/dev/x"\ncancel_code = 52\n')
+    with pytest.raises(ConfigError, match="'cancel_code' must be a string"):
+        load_config(path)

@@ -73,3 +73,11 @@ async def test_a_bad_code_is_refused_before_the_port_is_opened(code: str | None,
         async with open_line("/dev/ttyNOPE-cancel", "NZ", cancel_code=code,
                              cancel_code_pulse=pulse):
             pass
+
+
+def test_the_sync_facade_takes_the_code_too() -> None:
+    from modemctl.line import sync
+
+    with pytest.raises(InvalidCancelCode, match="position 4"), \
+            sync.open_line("/dev/ttyNOPE-cancel", "NZ", cancel_code="*52;ATH", timeout=10):
+        pass
