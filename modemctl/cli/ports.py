@@ -65,7 +65,8 @@ def configured_lines(settings: Settings) -> list[PortRow]:
     rows = []
     for line in settings.config.lines.values():
         extra = [f"location {line.location}" if line.location else "",
-                 f"secure {str(line.secure).lower()}" if line.secure is not None else ""]
+                 f"secure {str(line.secure).lower()}" if line.secure is not None else "",
+                 f"cancel code {line.cancel_code}" if line.cancel_code else ""]
         desc = ", ".join(["line name", *[e for e in extra if e]])
         rows.append(PortRow("line", f"{line.name} -> {line.port}", desc))
     return rows
@@ -75,10 +76,11 @@ def line_object(line: LineConfig) -> dict[str, object]:
     """A configured line for ``--json``: its settings as fields, not a display string.
 
     ``secure`` is true, false, "best-effort" or null (not set: dial's default
-    applies); ``location`` and ``baudrate`` are null when not set.
+    applies); ``location``, ``baudrate`` and the cancel codes are null when not set.
     """
     return {"kind": "line", "name": line.name, "port": line.port, "location": line.location,
-            "secure": line.secure, "baudrate": line.baudrate}
+            "secure": line.secure, "baudrate": line.baudrate, "cancel_code": line.cancel_code,
+            "cancel_code_pulse": line.cancel_code_pulse}
 
 
 @click.command("ports")

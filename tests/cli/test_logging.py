@@ -100,12 +100,14 @@ def test_json_trace_text_is_escaped_once(runner: CliRunner) -> None:
 def test_ports_json_gives_configured_lines_as_objects(runner: CliRunner,
                                                       config_file: Path) -> None:
     config_file.write_text('[line.office]\nport = "/dev/ttyUSB0"\nlocation = "CH"\n'
-                           'secure = "best-effort"\n\n[line.lab]\nport = "/dev/ttyS1"\n')
+                           'secure = "best-effort"\ncancel_code = "*52"\n\n'
+                           '[line.lab]\nport = "/dev/ttyS1"\n')
     result = runner.invoke(main, ["ports", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     lines = [r for r in json.loads(result.stdout) if r["kind"] == "line"]
     assert sorted(lines, key=lambda r: r["name"]) == [
         {"kind": "line", "name": "lab", "port": "/dev/ttyS1", "location": None, "secure": None,
-         "baudrate": None},
+         "baudrate": None, "cancel_code": None, "cancel_code_pulse": None},
         {"kind": "line", "name": "office", "port": "/dev/ttyUSB0", "location": "CH",
-         "secure": "best-effort", "baudrate": None}]
+         "secure": "best-effort", "baudrate": None, "cancel_code": "*52",
+         "cancel_code_pulse": None}]
