@@ -19,6 +19,8 @@ import pytest
 from modemctl import fax
 from modemctl.errors import OperationUnavailable
 from modemctl.fake import Exchange, FakeLine
+from modemctl.fake.exchange import CANCEL_CODES
+from modemctl.fake.line import CancelCodes
 from modemctl.fax import sync as fax_sync
 from modemctl.fax.page import Page, Resolution
 from modemctl.fax.t30 import FCF, CopyQuality, Negotiated, PageDone
@@ -44,12 +46,14 @@ async def make_fax_pair() -> AsyncIterator[Callable[..., Awaitable[FaxPair]]]:
     stack = contextlib.AsyncExitStack()
 
     async def factory(near: str = "conexant-v92", far: str = "agere-v92",
-                      location: str = "US", scale: float = SCALE) -> FaxPair:
+                      location: str = "US", scale: float = SCALE,
+                      carrier: CancelCodes = CANCEL_CODES,
+                      cancel_code: str | None = None) -> FaxPair:
         ex = await stack.enter_async_context(Exchange(time_scale=scale))
-        near_fake = await ex.add_line(NEAR, personality=near)
+        near_fake = await ex.add_line(NEAR, personality=near, cancel_codes=carrier)
         far_fake = await ex.add_line(FAR, personality=far)
         near_line = await stack.enter_async_context(
-            open_line(near_fake.port, location, scale, name="near"))
+            open_line(near_fake.port, location, scale, name="near", cancel_code=cancel_code))
         far_line = await stack.enter_async_context(
             open_line(far_fake.port, "US", scale, name="far"))
         return FaxPair(ex, near_line, far_line, near_fake, far_fake)
@@ -196,6 +200,20 @@ async def test_secure_true_fails_closed_where_only_pcw_and_s10_exist(
         await fax.send(pair.near, FAR, _images(Resolution.STANDARD)[0].to_image(),
                        secure=True)
     assert pair.near_fake.call_log == []
+
+
+async def test_secure_true_sends_with_the_code_given_where_the_location_has_none(
+        make_fax_pair: Callable[..., Awaitable[FaxPair]], tmp_path: Path) -> None:
+    # NZ ships no cancel code; the line's carrier takes *52 and the user gives it.
+    pair = await make_fax_pair(location="NZ", carrier=(("T", "*52"),), cancel_code="*52")
+    async with asyncio.timeout(120):
+        receiving = asyncio.create_task(fax.receive(pair.far, tmp_path))
+        sent = await fax.send(pair.near, FAR, _images(Resolution.STANDARD)[0].to_image(),
+                              secure=True)
+        got = await receiving
+    assert sent.ok and got.ok and sent.secured
+    record = next(r for r in pair.near_fake.call_log if r.direction == "out")
+    assert record.dialled.startswith("T*52,") and record.cancel_code
 
 
 async def test_cancelling_a_send_mid_page_hangs_up_and_leaves_the_modem_usable(
