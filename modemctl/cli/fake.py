@@ -45,26 +45,52 @@ _NUMBER = re.compile(r"[0-9*#+]{1,32}")  # what the exchange accepts as a line n
 
 @dataclass(frozen=True)
 class LineSpec:
-    """One ``--line NUMBER:PERSONALITY[:rfc2217]`` option."""
+    """One ``--line NUMBER:PERSONALITY[:rfc2217][:cancel=CODES]`` option.
+
+    ``cancel_codes`` are what the line's carrier takes as a per-call cancel
+    code (``cancel=T*52,P1152``); ``None`` leaves the exchange's (NANP's).
+    """
 
     number: str
     personality: str
     rfc2217: bool
+    cancel_codes: tuple[tuple[str, str], ...] | None = None
+
+
+_SPEC = "NUMBER:PERSONALITY[:rfc2217][:cancel=CODES]"
+_CARRIER_CODE = re.compile(r"([TP])([0-9*#]{2,8})")
 
 
 def parse_line_spec(text: str) -> LineSpec:
-    """Parse ``NUMBER:PERSONALITY[:rfc2217]``; raises ``click.BadParameter``."""
+    """Parse ``NUMBER:PERSONALITY[:rfc2217][:cancel=CODES]``; raises ``click.BadParameter``.
+
+    ``CODES`` are comma-separated, each ``T`` (tone) or ``P`` (pulse) and the
+    digits: ``cancel=T*52,P1152`` for a carrier that cancels with ``*52``.
+    """
     parts = text.split(":")
-    if len(parts) not in (2, 3) or not parts[1]:
-        raise click.BadParameter(f"{text!r}: expected NUMBER:PERSONALITY[:rfc2217], "
-                                 f"e.g. 5551001:conexant-v92")
+    if len(parts) not in (2, 3, 4) or not parts[1]:
+        raise click.BadParameter(f"{text!r}: expected {_SPEC}, e.g. 5551001:conexant-v92")
     number, personality = parts[0], parts[1]
     if not _NUMBER.fullmatch(number):
         raise click.BadParameter(f"{text!r}: the number must be 1-32 of 0-9 * # +")
-    if len(parts) == 3 and parts[2] != "rfc2217":
-        raise click.BadParameter(f"{text!r}: the only line option is 'rfc2217', "
-                                 f"not {parts[2]!r}")
-    return LineSpec(number, personality, len(parts) == 3)
+    rfc2217, codes = False, None
+    for option in parts[2:]:
+        if option == "rfc2217" and not rfc2217:
+            rfc2217 = True
+        elif option.startswith("cancel=") and codes is None:
+            codes = tuple(_carrier_code(text, c) for c in option[len("cancel="):].split(","))
+        else:
+            raise click.BadParameter(f"{text!r}: the line options are 'rfc2217' and "
+                                     f"'cancel=CODES', each once, not {option!r}")
+    return LineSpec(number, personality, rfc2217, codes)
+
+
+def _carrier_code(text: str, code: str) -> tuple[str, str]:
+    m = _CARRIER_CODE.fullmatch(code)
+    if m is None:
+        raise click.BadParameter(f"{text!r}: a cancel code is T or P and 2-8 of 0-9 * #, "
+                                 f"e.g. T*52 or P1152, not {code!r}")
+    return m.group(1), m.group(2)
 
 
 def _line_specs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
@@ -139,9 +165,11 @@ class _FaultHelp(click.Command):
 
 @fake.command("run", cls=_live_epilog(_personalities))
 @click.option("--line", "lines", multiple=True, callback=_line_specs,
-              metavar="NUMBER:PERSONALITY[:rfc2217]",
+              metavar=_SPEC,
               help="A line to serve, e.g. 5551001:conexant-v92 or 5551002:agere-v92:rfc2217 "
-                   "(repeatable; default: " + " and ".join(DEFAULT_LINES) + ").")
+                   "(repeatable; default: " + " and ".join(DEFAULT_LINES) + "); "
+                   "cancel=T*52,P1152 makes the line's carrier cancel call waiting with "
+                   "*52 (1152 by pulse) instead of *70 (1170).")
 @click.option("--time-scale", type=click.FloatRange(min=0, min_open=True, max=1000),
               default=1.0, show_default=True,
               help="Real seconds per protocol second (0.05 runs timers 20x faster).")
@@ -190,8 +218,10 @@ async def _serve(specs: Sequence[LineSpec], time_scale: float, as_json: bool, th
         served = []
         for spec in specs:
             try:
+                carrier = {} if spec.cancel_codes is None else {
+                    "cancel_codes": spec.cancel_codes}
                 served.append(await ex.add_line(spec.number, personality=spec.personality,
-                                                rfc2217=spec.rfc2217))
+                                                rfc2217=spec.rfc2217, **carrier))
             except (ExchangeError, ValueError) as e:
                 raise click.ClickException(f"line {spec.number}: {_message(e)}") from None
         def publish() -> registry.Registration:

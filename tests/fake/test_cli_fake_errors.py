@@ -38,6 +38,10 @@ def test_group_without_subcommand_prints_help() -> None:
     ("5551001:conexant-v92", LineSpec("5551001", "conexant-v92", False)),
     ("5551002:agere-v92:rfc2217", LineSpec("5551002", "agere-v92", True)),
     ("*70#:usr-v90", LineSpec("*70#", "usr-v90", False)),
+    ("5551003:hayes-basic:cancel=T*52,P1152",
+     LineSpec("5551003", "hayes-basic", False, (("T", "*52"), ("P", "1152")))),
+    ("5551003:hayes-basic:cancel=T*52:rfc2217",
+     LineSpec("5551003", "hayes-basic", True, (("T", "*52"),))),
 ])
 def test_line_spec_parses(text: str, spec: LineSpec) -> None:
     assert parse_line_spec(text) == spec
@@ -46,10 +50,13 @@ def test_line_spec_parses(text: str, spec: LineSpec) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("5551001", "expected NUMBER:PERSONALITY"),
     ("5551001:", "expected NUMBER:PERSONALITY"),
-    ("a:b:c:d", "expected NUMBER:PERSONALITY"),
+    ("a:b:c:d:e", "expected NUMBER:PERSONALITY"),
     ("555-1001:conexant-v92", "1-32 of 0-9"),
     ("1" * 33 + ":conexant-v92", "1-32 of 0-9"),
-    ("5551001:conexant-v92:tcp", "only line option is 'rfc2217'"),
+    ("5551001:conexant-v92:tcp", "line options are 'rfc2217' and 'cancel=CODES'"),
+    ("5551001:conexant-v92:rfc2217:rfc2217", "each once"),
+    ("5551001:conexant-v92:cancel=*52", "a cancel code is T or P and 2-8 of"),
+    ("5551001:conexant-v92:cancel=T*52;ATH", "a cancel code is T or P and 2-8 of"),
 ])
 def test_bad_line_spec_says_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(click.BadParameter, match=message):
