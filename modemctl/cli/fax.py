@@ -91,7 +91,8 @@ def command() -> None:
                                                              "'+1 555 0100'.")
 @click.option("--secure/--no-secure", default=None,
               help="--secure: refuse to dial unless the call can be protected from call "
-                   "waiting (only the location's cancel code protects a fax call).")
+                   "waiting (only a cancel code, the location's or --cancel-code, protects "
+                   "a fax call).")
 @click.option("--best-effort", is_flag=True,
               help="Protect the call where the line can, else send anyway (the default).")
 @click.option("--location", metavar="CODE", shell_complete=completion.complete_location,

@@ -46,7 +46,8 @@ def check_cancel_code(code: str, *, pulse: bool) -> str:
     for pos, ch in enumerate(digits):
         if ch not in allowed:
             reason = ("pulse dialling sends only the digits 0-9" if pulse and ch in _TONE_DIGITS
-                      else "only the dial digits 0-9 * # and one trailing pause ',' are allowed")
+                      else "only the dial digits 0-9 * # and one trailing pause (',' or 'W') "
+                      "are allowed")
             raise InvalidCancelCode(code, pos, reason)
     low, high = _CODE_LENGTH
     if not low <= len(digits) <= high:
