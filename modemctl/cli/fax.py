@@ -22,6 +22,7 @@ from modemctl.cli.calls import Progress, opened, watching
 from modemctl.cli.cancelcode import cancel_code_options, with_cancel_codes
 from modemctl.cli.config import SecureSetting
 from modemctl.cli.context import Settings, pass_settings
+from modemctl.cli.dial import check_location
 from modemctl.cli.exitcodes import ExitCode, for_fax, render_table
 from modemctl.cli.render import report_summary
 from modemctl.cli.target import Target
@@ -96,6 +97,7 @@ def command() -> None:
 @click.option("--best-effort", is_flag=True,
               help="Protect the call where the line can, else send anyway (the default).")
 @click.option("--location", metavar="CODE", shell_complete=completion.complete_location,
+              callback=check_location,
               help="Dialing rules (cancel-call-waiting code...), e.g. US.")
 @cancel_code_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

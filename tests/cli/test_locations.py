@@ -41,10 +41,12 @@ def test_modem_countries_are_distinct_except_within_one_plan() -> None:
 
 
 @pytest.mark.parametrize("command", [["dial", "/dev/null", "5551234"], ["answer", "/dev/null"],
-                                     ["probe", "/dev/null"]])
+                                     ["probe", "/dev/null"],
+                                     ["fax", "send", "/dev/null", "5551234", "/dev/null"]])
 def test_an_unknown_location_is_a_usage_error_listing_the_known(runner: CliRunner,
                                                                 command: list[str]) -> None:
-    result = runner.invoke(main, [command[0], "--location", "XX", *command[1:]])
+    verb = 2 if command[0] == "fax" else 1
+    result = runner.invoke(main, [*command[:verb], "--location", "XX", *command[verb:]])
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "'XX' is not a known location (known: AT, AU," in result.output
     assert "ZA)" in result.output
