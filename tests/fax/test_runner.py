@@ -30,7 +30,8 @@ def _pages(resolution: Resolution, n: int = 2) -> list[Page]:
 
 
 async def _call(pages: list[Page], *, resolution: Resolution = Resolution.STANDARD,
-                mr: bool = True, damage: Callable[[str, Burst], str | None] | None = None,
+                mr: bool = True, fine: bool = True,
+                damage: Callable[[str, Burst], str | None] | None = None,
                 xoff_at_connect: bool = False) -> tuple[Outcome, Outcome, dict, T31Pair]:
     pair = T31Pair(damage=damage, xoff_at_connect=xoff_at_connect)
     a = await Engine.open(pair.caller.port, time_scale=SCALE, lock=False)
@@ -45,7 +46,7 @@ async def _call(pages: list[Page], *, resolution: Resolution = Resolution.STANDA
         sender = Class1Session(T30.sender(
             T30Config(local_id="+1 555 0100", resolution=resolution), len(pages)))
         receiver = Class1Session(T30.receiver(T30Config(
-            local_id="+1 555 0199", capabilities=Capabilities(mr=mr))))
+            local_id="+1 555 0199", capabilities=Capabilities(mr=mr, fine=fine))))
         async with asyncio.timeout(30):
             (sent, _), (got, received) = await asyncio.gather(
                 run_session(a, sender, pages=pages), run_session(b, receiver))
@@ -75,28 +76,10 @@ async def test_two_pages_arrive_pel_for_pel(resolution: Resolution, mr: bool) ->
 
 
 async def test_fine_pages_go_at_standard_to_a_standard_only_receiver() -> None:
-    pair_pages = _pages(Resolution.FINE, 1)
-    pair = T31Pair()
-    a = await Engine.open(pair.caller.port, time_scale=SCALE, lock=False)
-    b = await Engine.open(pair.answerer.port, time_scale=SCALE, lock=False)
-    try:
-        for engine in (a, b):
-            await engine.command("AT+FCLASS=1")
-        dial = asyncio.ensure_future(a.originate("ATD1"))
-        await asyncio.sleep(0)
-        await b.originate("ATA")
-        await dial
-        sender = Class1Session(T30.sender(T30Config(resolution=Resolution.FINE), 1))
-        receiver = Class1Session(T30.receiver(T30Config(capabilities=Capabilities(fine=False))))
-        async with asyncio.timeout(30):
-            (sent, _), (_, received) = await asyncio.gather(
-                run_session(a, sender, pages=pair_pages), run_session(b, receiver))
-    finally:
-        await a.close()
-        await b.close()
-        pair.close()
+    pages = _pages(Resolution.FINE, 1)
+    sent, _got, received, _pair = await _call(pages, resolution=Resolution.FINE, fine=False)
     assert sent.ok
-    assert received[0].page().rows == pair_pages[0].rows[::2]
+    assert received[0].page().rows == pages[0].rows[::2]
 
 
 async def test_a_frame_with_a_bad_fcs_is_repeated_and_the_fax_still_goes() -> None:
