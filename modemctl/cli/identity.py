@@ -120,14 +120,20 @@ def list_(store: str) -> None:
                    f"secret={'stored' if stored else 'missing'}")
 
 
+def _identity(name: str) -> IdentityConfig:
+    """Identity ``name`` from the config file; a usage error when there is none."""
+    cfg = load_identities(config_path()).get(name)
+    if cfg is None:
+        raise click.UsageError(f"no identity {name!r}")
+    return cfg
+
+
 @command.command("show")
 @click.argument("name")
 @click.option("--store", type=click.Choice(STORES), default="auto", show_default=True)
 def show(name: str, store: str) -> None:
     """Show identity NAME's settings and our public key (never the secret)."""
-    cfg = load_identities(config_path()).get(name)
-    if cfg is None:
-        raise click.UsageError(f"no identity {name!r}")
+    cfg = _identity(name)
     click.echo(f"identity:    {cfg.name}\npattern:     {cfg.pattern}\nline:        "
                f"{cfg.line or '*'}\nprompt:      {cfg.prompt}")
     if cfg.peer_public:
@@ -153,9 +159,7 @@ def show(name: str, store: str) -> None:
 @click.option("--store", type=click.Choice(STORES), default="auto", show_default=True)
 def remove(name: str, store: str) -> None:
     """Remove identity NAME: its config section and its secrets."""
-    cfg = load_identities(config_path()).get(name)
-    if cfg is None:
-        raise click.UsageError(f"no identity {name!r}")
+    cfg = _identity(name)
     secrets = open_store(store)
     for kind in ("psk", "static"):
         secrets.delete(cfg.secret_name(kind))

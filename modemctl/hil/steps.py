@@ -1,4 +1,4 @@
-"""Steps the conformance tests share: connect a pair, move data, wait with a bound.
+"""Steps the conformance tests share: open and connect a pair, move data, wait with a bound.
 
 Every wait is bounded in time and scaled to the rig: a real rig runs at
 ``time_scale=1`` and its calls take tens of seconds to train, the fake rig
@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
-from modemctl.hil.rig import RigModem
+from modemctl.hil.harness import Harness
+from modemctl.hil.linesim.base import LineSimulator
+from modemctl.hil.rig import Rig, RigModem, RigPair
 from modemctl.line import Call, DisconnectReason, Line
 from modemctl.line.call import SecureRequest
 from modemctl.profiles import Profile
@@ -51,6 +54,51 @@ async def connect(caller: Line, answerer: Line, number: str, time_scale: float,
         with contextlib.suppress(asyncio.CancelledError):
             await answering
     return call, incoming
+
+
+@dataclass(frozen=True)
+class OpenPair:
+    """A pair's two lines, open and probed: where every pair test starts.
+
+    ``a`` is the caller's line and ``b`` the answerer's; the waits and the
+    call set-up are scaled to the rig, so a test reads as its own steps.
+    """
+
+    rig: Rig
+    caller: RigModem
+    answerer: RigModem
+    a: Line
+    b: Line
+    simulator: LineSimulator | None = None
+
+    @property
+    def sim(self) -> LineSimulator:
+        """The line simulator (the pair must have been opened with ``simulator=True``)."""
+        if self.simulator is None:
+            raise AssertionError("the pair was opened without the line simulator")
+        return self.simulator
+
+    def bound(self, seconds: float) -> float:
+        """Real seconds for a wait of ``seconds`` protocol seconds on this rig."""
+        return bound(seconds, self.rig.time_scale)
+
+    async def connect(self, secure: SecureRequest = False) -> tuple[Call, Call]:
+        """The caller dials the answerer, which answers: (outgoing, incoming), CONNECTED."""
+        return await connect(self.a, self.b, self.answerer.line, self.rig.time_scale,
+                             secure=secure)
+
+
+@contextlib.asynccontextmanager
+async def open_pair(harness: Harness, pair: RigPair,
+                    simulator: bool = False) -> AsyncIterator[OpenPair]:
+    """Open ``pair``'s lines (and first the line simulator, if asked), closed on exit."""
+    rig = harness.rig
+    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
+    async with contextlib.AsyncExitStack() as stack:
+        sim = await stack.enter_async_context(harness.simulator()) if simulator else None
+        a = await stack.enter_async_context(harness.open(caller))
+        b = await stack.enter_async_context(harness.open(answerer))
+        yield OpenPair(rig, caller, answerer, a, b, sim)
 
 
 async def read_exactly(call: Call, n: int, limit: float) -> bytes:

@@ -48,11 +48,8 @@ def runner() -> CliRunner:
 @pytest.fixture
 def switch() -> Iterator[FakeSwitch]:
     """A fake exchange (conexant 5551001, agere 5551002, hayes-basic 5551003) on a thread."""
-    sw = FakeSwitch()
-    try:
+    with FakeSwitch() as sw:
         yield sw
-    finally:
-        sw.close()
 
 
 @pytest.fixture

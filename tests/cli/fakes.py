@@ -99,6 +99,12 @@ class FakeSwitch:
             self.loop.run(self.exchange.close(), timeout=10)
         self.loop.stop()
 
+    def __enter__(self) -> FakeSwitch:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 def wait_for(predicate: Callable[[], bool], limit: float = 15.0, step: float = 0.02) -> bool:
     """Poll ``predicate`` (bounded in time); True when it held."""

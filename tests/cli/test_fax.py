@@ -24,11 +24,8 @@ SCALE = 0.1           # T4 0.3 s real: the CLI and the fake share two busy cores
 @pytest.fixture
 def fax_switch(monkeypatch: pytest.MonkeyPatch) -> Iterator[fakes.FakeSwitch]:
     monkeypatch.setattr(fakes, "SCALE", SCALE)
-    switch = fakes.FakeSwitch()
-    try:
+    with fakes.FakeSwitch() as switch:
         yield switch
-    finally:
-        switch.close()
 
 
 def _page_file(tmp_path: Path) -> Path:

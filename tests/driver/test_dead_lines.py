@@ -12,7 +12,7 @@ not cut a call short because DCD "fell".
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -33,6 +33,26 @@ def _reports(transport: Transport, cd: bool) -> PortWatch:
     watch = PortWatch("rfc2217", {"cd": cd, "ri": False, "dsr": True, "cts": True})
     transport._watch = watch                     # type: ignore[attr-defined]
     return watch
+
+
+async def _engine_on(dce: ScriptedDCE, lines: ModemLines, cd: bool, name: str,
+                     set_dtr: Callable[[bool], Awaitable[bool]] | None = None
+                     ) -> tuple[Engine, PortWatch]:
+    """An engine on ``dce`` through a port with ``lines`` (and, if given, that
+    ``set_dtr``), reporting DCD at ``cd``; the port cannot be reopened."""
+    transport = await open_transport(dce.port)
+    transport.lines = lines
+    watch = _reports(transport, cd=cd)
+    if set_dtr is not None:
+        transport.set_dtr = set_dtr  # type: ignore[method-assign]
+
+    async def no_reopen() -> Transport:
+        raise TransportError("no reopen in this test")
+
+    engine = Engine(transport, url=dce.port, time_scale=SCALE, log=get_logger(line=name),
+                    reopen=no_reopen, trust=PortTrust())
+    dce.echo = False
+    return engine, watch
 
 
 class DeadLines(ModemLines):
@@ -57,24 +77,14 @@ class DeadLines(ModemLines):
 
 @pytest.fixture
 async def dead(dce: ScriptedDCE) -> AsyncIterator[Engine]:
-    transport = await open_transport(dce.port)
-    transport.lines = DeadLines()
-    _reports(transport, cd=False)
     drops: list[bool] = []
 
     async def accepted_and_ignored(value: bool) -> bool:
         drops.append(value)
         return True
 
-    transport.set_dtr = accepted_and_ignored  # type: ignore[method-assign]
-
-    async def no_reopen() -> Transport:
-        raise TransportError("no reopen in this test")
-
-    engine = Engine(transport, url=dce.port, time_scale=SCALE, log=get_logger(line="dead"),
-                    reopen=no_reopen, trust=PortTrust())
+    engine, _ = await _engine_on(dce, DeadLines(), False, "dead", accepted_and_ignored)
     engine.dtr_drops = drops          # type: ignore[attr-defined]
-    dce.echo = False
     try:
         yield engine
     finally:
@@ -134,23 +144,12 @@ async def test_dcd_stuck_high_does_not_make_a_working_dtr_look_dead(
     """DCD reads high in the call (so it looks alive) and stays high after a
     DTR drop that did hang the modem up: the modem is asked, DTR is learnt
     to work and DCD to be stuck; no escape is needed."""
-    transport = await open_transport(dce.port)
-    transport.lines = StuckHighDcd()
-    _reports(transport, cd=True)
-
     async def dtr_hangs_up(value: bool) -> bool:
         if not value and dce.data_mode:
             dce.carrier_drop()                # &D2: on-hook, NO CARRIER
         return True
 
-    transport.set_dtr = dtr_hangs_up  # type: ignore[method-assign]
-
-    async def no_reopen() -> Transport:
-        raise TransportError("no reopen in this test")
-
-    engine = Engine(transport, url=dce.port, time_scale=SCALE, log=get_logger(line="stuck"),
-                    reopen=no_reopen, trust=PortTrust())
-    dce.echo = False
+    engine, _ = await _engine_on(dce, StuckHighDcd(), True, "stuck", dtr_hangs_up)
     try:
         await _connect(engine, dce)
         await wait_until(lambda: engine.trust.dcd is True)   # high in a call: looks alive
@@ -168,16 +167,7 @@ async def test_dcd_stuck_high_does_not_make_a_working_dtr_look_dead(
 async def ri_engine(dce: ScriptedDCE) -> AsyncIterator[tuple[Engine, PortWatch]]:
     """An engine on a port whose RI the test drives (a floating or miswired
     RI, or a real one)."""
-    transport = await open_transport(dce.port)
-    transport.lines = DeadLines()
-    watch = _reports(transport, cd=False)
-
-    async def no_reopen() -> Transport:
-        raise TransportError("no reopen in this test")
-
-    engine = Engine(transport, url=dce.port, time_scale=SCALE, log=get_logger(line="ri"),
-                    reopen=no_reopen, trust=PortTrust())
-    dce.echo = False
+    engine, watch = await _engine_on(dce, DeadLines(), False, "ri")
     try:
         yield engine, watch
     finally:

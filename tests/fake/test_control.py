@@ -9,11 +9,13 @@ the real :class:`modemctl.fake.Exchange`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -348,28 +350,36 @@ def test_client_without_server_is_unavailable(sock_dir: Path) -> None:
         request(sock_dir / "missing.sock", "lines")
 
 
-def test_client_times_out_on_silent_server(sock_dir: Path) -> None:
-    path = sock_dir / "silent.sock"
+@contextlib.contextmanager
+def listener(path: Path, backlog: int = 1,
+             serve: Callable[[socket.socket], None] | None = None) -> Iterator[socket.socket]:
+    """A Unix socket listening at ``path`` that is no control server: it answers only
+    as ``serve`` (run on a thread, joined on exit) does, or never."""
     srv = socket.socket(socket.AF_UNIX)
     srv.bind(str(path))
-    srv.listen(1)
+    srv.listen(backlog)
+    thread = threading.Thread(target=serve, args=(srv,), daemon=True) if serve else None
     try:
-        with pytest.raises(ControlProtocolError, match="no answer"):
-            request(path, "lines", timeout=0.2)
+        if thread is not None:
+            thread.start()
+        yield srv
     finally:
+        if thread is not None:
+            thread.join(5)
         srv.close()
 
 
-def test_client_deadline_covers_a_dribbling_server(sock_dir: Path) -> None:
-    import threading
+def test_client_times_out_on_silent_server(sock_dir: Path) -> None:
+    path = sock_dir / "silent.sock"
+    with listener(path), pytest.raises(ControlProtocolError, match="no answer"):
+        request(path, "lines", timeout=0.2)
 
+
+def test_client_deadline_covers_a_dribbling_server(sock_dir: Path) -> None:
     path = sock_dir / "slow.sock"
-    srv = socket.socket(socket.AF_UNIX)
-    srv.bind(str(path))
-    srv.listen(1)
     stop = threading.Event()
 
-    def dribble() -> None:
+    def dribble(srv: socket.socket) -> None:
         conn, _ = srv.accept()
         conn.recv(1000)
         while not stop.is_set():  # one byte every 50 ms, never a newline
@@ -377,45 +387,32 @@ def test_client_deadline_covers_a_dribbling_server(sock_dir: Path) -> None:
             stop.wait(0.05)
         conn.close()
 
-    t = threading.Thread(target=dribble, daemon=True)
-    t.start()
-    try:
-        with pytest.raises(ControlProtocolError, match="no answer"):
-            request(path, "lines", timeout=0.5)
-    finally:
-        stop.set()
-        t.join(5)
-        srv.close()
+    with listener(path, serve=dribble):
+        try:
+            with pytest.raises(ControlProtocolError, match="no answer"):
+                request(path, "lines", timeout=0.5)
+        finally:
+            stop.set()
 
 
 def test_client_rejects_malformed_answers(sock_dir: Path) -> None:
-    import threading
-
     path = sock_dir / "liar.sock"
-    srv = socket.socket(socket.AF_UNIX)
-    srv.bind(str(path))
-    srv.listen(4)
     answers = [b"not json\n", b'{"no_ok": 1}\n', b""]
 
-    def serve() -> None:
+    def serve(srv: socket.socket) -> None:
         for answer in answers:
             conn, _ = srv.accept()
             conn.recv(1000)
             conn.sendall(answer)
             conn.close()
 
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    try:
+    with listener(path, backlog=4, serve=serve):
         with pytest.raises(ControlProtocolError, match="malformed"):
             request(path, "lines", timeout=5)
         with pytest.raises(ControlProtocolError, match="malformed"):
             request(path, "lines", timeout=5)
         with pytest.raises(ControlProtocolError, match="closed"):
             request(path, "lines", timeout=5)
-    finally:
-        t.join(5)
-        srv.close()
 
 
 async def test_stale_socket_is_replaced_live_one_refused(sock_dir: Path) -> None:

@@ -188,18 +188,31 @@ async def stop_terminal(proc: asyncio.subprocess.Process, term: FdStream) -> int
         os.close(term.fd)
 
 
-async def test_picocom_dials_and_exchanges_data(ex: Exchange) -> None:
+@contextlib.asynccontextmanager
+async def picocom_on(port: str) -> AsyncIterator[FdStream]:
+    """picocom on ``port`` in its own terminal, ready for keys; left with C-a C-x at the
+    end of the block, and its exit status must be 0."""
     picocom = require_program("picocom")
+    proc, term = await start_in_terminal(
+        [picocom, "-b", "115200", "--noreset", "--exit-after", "30000", port])
+    try:
+        await term.expect(b"Terminal ready")
+        yield term
+        term.write(b"\x01\x18")  # C-a C-x: leave picocom
+        await term.expect(b"Terminating")
+    finally:
+        rc = await stop_terminal(proc, term)
+    assert rc == 0
+
+
+async def test_picocom_dials_and_exchanges_data(ex: Exchange) -> None:
     a = await ex.add_line("5551001", personality="conexant-v92")
     b = await ex.add_line("5551002", personality="agere-v92")
     with raw_tty(b.port) as fb:
         far = FdStream(fb)
         far.write(b"ATS0=1\r")
         await far.expect(b"OK\r\n")
-        proc, term = await start_in_terminal(
-            [picocom, "-b", "115200", "--noreset", "--exit-after", "30000", a.port])
-        try:
-            await term.expect(b"Terminal ready")
+        async with picocom_on(a.port) as term:
             for ch in b"ATDT5551002\r":  # typed, one key at a time
                 term.write(bytes([ch]))
             await term.expect(b"CONNECT")
@@ -208,20 +221,11 @@ async def test_picocom_dials_and_exchanges_data(ex: Exchange) -> None:
             await far.expect(b"hello from picocom")
             far.write(b"hello back, picocom\r\n")
             await term.expect(b"hello back, picocom")
-            term.write(b"\x01\x18")  # C-a C-x: leave picocom
-            await term.expect(b"Terminating")
-        finally:
-            rc = await stop_terminal(proc, term)
-        assert rc == 0
 
 
 async def test_picocom_answers_a_ring_in_party(ex: Exchange) -> None:
-    picocom = require_program("picocom")
     a = await ex.add_line("5551001", personality="agere-v92")
-    proc, term = await start_in_terminal(
-        [picocom, "-b", "115200", "--noreset", "--exit-after", "30000", a.port])
-    try:
-        await term.expect(b"Terminal ready")
+    async with picocom_on(a.port) as term:
         term.write(b"AT+VCID=1\r")
         await term.expect(b"OK")
         party = await ex.ring_in("5551001", caller="5559999", name="ALICE")
@@ -242,11 +246,6 @@ async def test_picocom_answers_a_ring_in_party(ex: Exchange) -> None:
         await term.expect(b"from the caller")
         await party.hangup()
         await term.expect(b"NO CARRIER")
-        term.write(b"\x01\x18")
-        await term.expect(b"Terminating")
-    finally:
-        rc = await stop_terminal(proc, term)
-    assert rc == 0
 
 
 async def test_socat_talks_at_to_a_line(ex: Exchange) -> None:

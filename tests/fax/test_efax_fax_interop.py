@@ -18,30 +18,30 @@ from modemctl import fax
 from modemctl.fake import Exchange
 from modemctl.fax.page import Page, Resolution
 from modemctl.line import open_line
-from tests.fake.test_fax_efax import (
+from tests.fake.efax import (
     HEADER_SPACE,
     ROWS,
+    WHITE,
     WIDTH,
+    efax_receiver,
+    efix_rows,
     finish,
-    log_until,
     page_rows,
-    pbm_rows,
     run,
-    start,
+    write_pbm,
 )
 from tests.support import require_program
 
 pytestmark = pytest.mark.interop
 
 SCALE = 0.5
-WHITE = bytes(WIDTH // 8)
 
 
 async def test_efax_sends_to_modemctl_fax_receive(tmp_path: Path) -> None:
     efax = require_program("efax")
     page = tmp_path / "page.pbm"
     rows = page_rows()
-    page.write_bytes(f"P4 {WIDTH} {ROWS}\n".encode() + b"".join(rows))
+    write_pbm(page, rows)
     inbox = tmp_path / "in"
     inbox.mkdir()
     async with Exchange(time_scale=SCALE) as ex:
@@ -75,9 +75,7 @@ async def test_modemctl_fax_send_to_efax(tmp_path: Path) -> None:
     async with Exchange(time_scale=SCALE) as ex:
         sender = await ex.add_line("5551001", "conexant-v92")
         answerer = await ex.add_line("5551002", "agere-v92")
-        receiver = await start(efax, "-d", answerer.port, "-o1", "-iS0=1", "-w",
-                               "-r", str(received), "-v", "ewinc")
-        set_up = await log_until(receiver, b"waiting for activity", within=20)
+        receiver, set_up = await efax_receiver(efax, answerer.port, received)
         async with open_line(sender.port, "US", SCALE) as line, asyncio.timeout(60):
             sent = await fax.send(line, "5551002", image, resolution=Resolution.FINE,
                                   station_id="5551001")
@@ -85,9 +83,6 @@ async def test_modemctl_fax_send_to_efax(tmp_path: Path) -> None:
     assert sent.ok, sent.hangup.text
     assert rx_rc == 0, rx_log.decode(errors="replace")[-3000:]
     assert sorted(os.listdir(tmp_path)) == ["rx.001"]
-    rc, bitmap, _ = await run(efix, "-o", "pbm", str(tmp_path / "rx.001"))
-    assert rc == 0
-    width, _height, got = pbm_rows(bitmap)
-    assert width == WIDTH
+    got = await efix_rows(efix, tmp_path / "rx.001")
     assert got[:ROWS] == rows
     assert all(row == WHITE for row in got[ROWS:])               # efix pads to A4

@@ -8,7 +8,8 @@ states, the engine's fax methods and a pty.  Pages are compared pel for pel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -29,12 +30,12 @@ def _pages(resolution: Resolution, n: int = 2) -> list[Page]:
     return [Page.from_image(images[i % 2], resolution) for i in range(n)]
 
 
-async def _call(pages: list[Page], *, resolution: Resolution = Resolution.STANDARD,
-                mr: bool = True, damage: Callable[[str, Burst], str | None] | None = None,
-                xoff_at_connect: bool = False) -> tuple[Outcome, Outcome, dict, T31Pair]:
-    pair = T31Pair(damage=damage, xoff_at_connect=xoff_at_connect)
-    a = await Engine.open(pair.caller.port, time_scale=SCALE, lock=False)
-    b = await Engine.open(pair.answerer.port, time_scale=SCALE, lock=False)
+@contextlib.asynccontextmanager
+async def _connected(pair: T31Pair, scale: float = SCALE) -> AsyncIterator[tuple[Engine, Engine]]:
+    """Engines on ``pair``'s two modems in Class 1, the caller's call answered;
+    both engines and the pair closed on exit."""
+    a = await Engine.open(pair.caller.port, time_scale=scale, lock=False)
+    b = await Engine.open(pair.answerer.port, time_scale=scale, lock=False)
     try:
         for engine in (a, b):
             await engine.command("AT+FCLASS=1")
@@ -42,20 +43,29 @@ async def _call(pages: list[Page], *, resolution: Resolution = Resolution.STANDA
         await asyncio.sleep(0)
         await b.originate("ATA")
         await dial
+        yield a, b
+    finally:
+        await a.close()
+        await b.close()
+        pair.close()
+
+
+async def _call(pages: list[Page], *, resolution: Resolution = Resolution.STANDARD,
+                mr: bool = True, fine: bool = True,
+                damage: Callable[[str, Burst], str | None] | None = None,
+                xoff_at_connect: bool = False) -> tuple[Outcome, Outcome, dict, T31Pair]:
+    pair = T31Pair(damage=damage, xoff_at_connect=xoff_at_connect)
+    async with _connected(pair) as (a, b):
         sender = Class1Session(T30.sender(
             T30Config(local_id="+1 555 0100", resolution=resolution), len(pages)))
         receiver = Class1Session(T30.receiver(T30Config(
-            local_id="+1 555 0199", capabilities=Capabilities(mr=mr))))
+            local_id="+1 555 0199", capabilities=Capabilities(mr=mr, fine=fine))))
         async with asyncio.timeout(30):
             (sent, _), (got, received) = await asyncio.gather(
                 run_session(a, sender, pages=pages), run_session(b, receiver))
         for engine in (a, b):
             await engine.fax_command("ATH", 5)
-        return sent, got, received, pair
-    finally:
-        await a.close()
-        await b.close()
-        pair.close()
+    return sent, got, received, pair
 
 
 @pytest.mark.parametrize("resolution", [Resolution.STANDARD, Resolution.FINE])
@@ -75,28 +85,10 @@ async def test_two_pages_arrive_pel_for_pel(resolution: Resolution, mr: bool) ->
 
 
 async def test_fine_pages_go_at_standard_to_a_standard_only_receiver() -> None:
-    pair_pages = _pages(Resolution.FINE, 1)
-    pair = T31Pair()
-    a = await Engine.open(pair.caller.port, time_scale=SCALE, lock=False)
-    b = await Engine.open(pair.answerer.port, time_scale=SCALE, lock=False)
-    try:
-        for engine in (a, b):
-            await engine.command("AT+FCLASS=1")
-        dial = asyncio.ensure_future(a.originate("ATD1"))
-        await asyncio.sleep(0)
-        await b.originate("ATA")
-        await dial
-        sender = Class1Session(T30.sender(T30Config(resolution=Resolution.FINE), 1))
-        receiver = Class1Session(T30.receiver(T30Config(capabilities=Capabilities(fine=False))))
-        async with asyncio.timeout(30):
-            (sent, _), (_, received) = await asyncio.gather(
-                run_session(a, sender, pages=pair_pages), run_session(b, receiver))
-    finally:
-        await a.close()
-        await b.close()
-        pair.close()
+    pages = _pages(Resolution.FINE, 1)
+    sent, _got, received, _pair = await _call(pages, resolution=Resolution.FINE, fine=False)
     assert sent.ok
-    assert received[0].page().rows == pair_pages[0].rows[::2]
+    assert received[0].page().rows == pages[0].rows[::2]
 
 
 async def test_a_frame_with_a_bad_fcs_is_repeated_and_the_fax_still_goes() -> None:
@@ -143,25 +135,12 @@ async def test_xoff_from_the_modem_pauses_page_data() -> None:
 
 
 async def test_a_silent_far_end_ends_with_t1_expiry() -> None:
-    pair = T31Pair()
-    a = await Engine.open(pair.caller.port, time_scale=0.01, lock=False)
-    b = await Engine.open(pair.answerer.port, time_scale=0.01, lock=False)
-    try:
-        for engine in (a, b):
-            await engine.command("AT+FCLASS=1")
-        dial = asyncio.ensure_future(a.originate("ATD1"))
-        await asyncio.sleep(0)
-        await b.originate("ATA")
-        await dial
+    async with _connected(T31Pair(), scale=0.01) as (a, _b):
         sender = Class1Session(T30.sender(T30Config(), 1))
         async with asyncio.timeout(30):
             sent, _ = await run_session(a, sender, pages=_pages(Resolution.STANDARD, 1))
         # The runner stopped the receive with CAN and the modem is usable again.
         assert (await a.fax_command("AT", 5)).ok
-    finally:
-        await a.close()
-        await b.close()
-        pair.close()
     assert sent.hangup.cause is not Cause.NORMAL
     assert sent.pages == ()
 

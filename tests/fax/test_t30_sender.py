@@ -84,6 +84,13 @@ def to_cfr(machine: T30, dis: bytes = DIS_V17) -> list[Action]:
     return drain(machine)
 
 
+def to_first_page(machine: T30) -> list[Action]:
+    """Through phase B to CFR: what the sender does then (the first page, and its PPM)."""
+    to_cfr(machine)
+    machine.receive(frame(FCF.CFR))
+    return drain(machine)
+
+
 def test_phase_b_answers_dis_with_tsi_dcs_and_tcf() -> None:
     m = sender()
     actions = to_cfr(m)
@@ -105,9 +112,7 @@ def test_phase_b_answers_dis_with_tsi_dcs_and_tcf() -> None:
 
 def test_two_pages_mps_then_eop_then_dcn() -> None:
     m = sender(pages=2)
-    to_cfr(m)
-    m.receive(frame(FCF.CFR))
-    actions = drain(m)
+    actions = to_first_page(m)
     assert sent(actions) == ["page 0.1", "MPS"]
     assert actions[0] == CancelTimer(Timer.T4)
     assert actions[-2:] == [StartTimer(Timer.T4, 3.0), ReceiveFrames()]
@@ -191,9 +196,7 @@ def test_bad_fcs_or_crp_repeats_the_command(event: FrameReceived | BadFrame) -> 
 @pytest.mark.parametrize(("pages", "ppm", "fhs"), [(2, "MPS", "52"), (1, "EOP", "54")])
 def test_post_page_message_three_tries_then_hang_up(pages: int, ppm: str, fhs: str) -> None:
     m = sender(pages=pages)
-    to_cfr(m)
-    m.receive(frame(FCF.CFR))
-    drain(m)
+    to_first_page(m)
     for _ in range(2):
         m.receive(TimerExpired(Timer.T4))
         assert sent(drain(m)) == [ppm]
@@ -207,9 +210,7 @@ def test_post_page_message_three_tries_then_hang_up(pages: int, ppm: str, fhs: s
 
 def test_rtn_retrains_and_sends_the_page_again() -> None:
     m = sender(pages=1)
-    to_cfr(m)
-    m.receive(frame(FCF.CFR))
-    drain(m)
+    to_first_page(m)
     m.receive(frame(FCF.RTN))
     actions = drain(m)
     assert sent(actions) == ["TSI", "DCS", "TCF 14400"]
@@ -222,9 +223,7 @@ def test_rtn_retrains_and_sends_the_page_again() -> None:
 
 def test_rtn_gives_up_after_the_last_attempt() -> None:
     m = sender(pages=2, max_page_attempts=2)
-    to_cfr(m)
-    m.receive(frame(FCF.CFR))
-    assert sent(drain(m)) == ["page 0.1", "MPS"]
+    assert sent(to_first_page(m)) == ["page 0.1", "MPS"]
     m.receive(frame(FCF.RTN))
     assert sent(drain(m)) == ["TSI", "DCS", "TCF 14400"]
     m.receive(frame(FCF.CFR))
@@ -241,9 +240,7 @@ def test_rtn_gives_up_after_the_last_attempt() -> None:
 
 def test_rtp_retrains_before_the_next_page() -> None:
     m = sender(pages=2)
-    to_cfr(m)
-    m.receive(frame(FCF.CFR))
-    drain(m)
+    to_first_page(m)
     m.receive(frame(FCF.RTP))
     assert sent(drain(m)) == ["TSI", "DCS", "TCF 14400"]
     m.receive(frame(FCF.CFR))
@@ -252,9 +249,7 @@ def test_rtp_retrains_before_the_next_page() -> None:
 
 def test_pip_counts_as_confirmation_and_pin_ends_the_call() -> None:
     m = sender(pages=2)
-    to_cfr(m)
-    m.receive(frame(FCF.CFR))
-    drain(m)
+    to_first_page(m)
     m.receive(frame(FCF.PIP))
     assert sent(drain(m)) == ["page 1.1", "EOP"]
     m.receive(frame(FCF.PIN))

@@ -70,3 +70,9 @@ def test_add_without_a_terminal_or_stdin_flag_fails_clearly(isolated: Path) -> N
 def test_kk_needs_the_peer_key() -> None:
     r = CliRunner().invoke(main, ["identity", "add", "x", "--pattern", "KK", "--store", "file"])
     assert r.exit_code == 2 and "--peer-public" in r.output
+
+
+@pytest.mark.parametrize("verb", ["show", "remove"])
+def test_an_unknown_identity_is_a_usage_error(verb: str) -> None:
+    r = CliRunner().invoke(main, ["identity", verb, "nobody", "--store", "file"])
+    assert r.exit_code == 2 and "no identity 'nobody'" in r.output

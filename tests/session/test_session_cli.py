@@ -45,11 +45,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture
 def switch() -> Iterator[FakeSwitch]:
-    sw = FakeSwitch()
-    try:
+    """A fake exchange on a thread (the peers' lines and the CLI's)."""
+    with FakeSwitch() as sw:
         yield sw
-    finally:
-        sw.close()
 
 
 CREDS = Credentials("site-7", "NNpsk0", psk=psk_from_passphrase(PASSPHRASE, "site-7"))

@@ -120,6 +120,33 @@ def _new_fif() -> bytearray:
     return buf
 
 
+#: Widths and lengths from the smallest up.  A DCS states one of each; a DIS/DTC
+#: the largest the receiver takes, which includes every smaller one.
+_WIDTHS = (PageWidth.A4, PageWidth.B4, PageWidth.A3)
+_LENGTHS = (PageLength.A4, PageLength.B4, PageLength.UNLIMITED)
+
+
+def _put_size(buf: bytearray, width: PageWidth, length: PageLength) -> None:
+    """Bits 17-20 for ``width`` and ``length`` (A4, the smallest, has no bit)."""
+    if width is PageWidth.A3:
+        _put(buf, _BIT_A3_WIDTH)
+    elif width is PageWidth.B4:
+        _put(buf, _BIT_B4_WIDTH)
+    if length is PageLength.UNLIMITED:
+        _put(buf, _BIT_UNLIMITED)
+    elif length is PageLength.B4:
+        _put(buf, _BIT_B4_LENGTH)
+
+
+def _get_size(fif: bytes) -> tuple[PageWidth, PageLength]:
+    """The width and length bits 17-20 state (of two width bits, the larger counts)."""
+    width = (PageWidth.A3 if _get(fif, _BIT_A3_WIDTH)
+             else PageWidth.B4 if _get(fif, _BIT_B4_WIDTH) else PageWidth.A4)
+    length = (PageLength.UNLIMITED if _get(fif, _BIT_UNLIMITED)
+              else PageLength.B4 if _get(fif, _BIT_B4_LENGTH) else PageLength.A4)
+    return width, length
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What a DIS (or DTC) offers: the receiving station's capabilities.
@@ -184,14 +211,8 @@ def encode_dis(caps: Capabilities) -> bytes:
         _put(buf, _BIT_FINE)
     if caps.mr:
         _put(buf, _BIT_MR)
-    if PageWidth.A3 in caps.widths:
-        _put(buf, _BIT_A3_WIDTH)
-    elif PageWidth.B4 in caps.widths:
-        _put(buf, _BIT_B4_WIDTH)
-    if PageLength.UNLIMITED in caps.lengths:
-        _put(buf, _BIT_UNLIMITED)
-    elif PageLength.B4 in caps.lengths:
-        _put(buf, _BIT_B4_LENGTH)
+    _put_size(buf, max(caps.widths, key=_WIDTHS.index, default=PageWidth.A4),
+              max(caps.lengths, key=_LENGTHS.index, default=PageLength.A4))
     scan = _SCAN_BITS[caps.min_scan_ms]
     if caps.scan_halved_at_fine:
         halved = {ms: code for code, ms in _SCAN_HALVED.items()}
@@ -221,16 +242,9 @@ def decode_dis(fif: bytes) -> Capabilities:
     if _get(fif, 14):
         mods |= {Modulation.V17_7200, Modulation.V17_9600, Modulation.V17_12000,
                  Modulation.V17_14400}
-    widths = {PageWidth.A4}
-    if _get(fif, _BIT_A3_WIDTH):
-        widths |= {PageWidth.B4, PageWidth.A3}
-    elif _get(fif, _BIT_B4_WIDTH):
-        widths.add(PageWidth.B4)
-    lengths = {PageLength.A4}
-    if _get(fif, _BIT_UNLIMITED):
-        lengths |= {PageLength.B4, PageLength.UNLIMITED}
-    elif _get(fif, _BIT_B4_LENGTH):
-        lengths.add(PageLength.B4)
+    widest, longest = _get_size(fif)
+    widths = _WIDTHS[:_WIDTHS.index(widest) + 1]
+    lengths = _LENGTHS[:_LENGTHS.index(longest) + 1]
     scan = _field(fif, 21, 3)
     halved = scan in _SCAN_HALVED
     return Capabilities(
@@ -254,14 +268,7 @@ def encode_dcs(params: Params) -> bytes:
         _put(buf, _BIT_FINE)
     if params.coding is Coding.MR:
         _put(buf, _BIT_MR)
-    if params.width is PageWidth.A3:
-        _put(buf, _BIT_A3_WIDTH)
-    elif params.width is PageWidth.B4:
-        _put(buf, _BIT_B4_WIDTH)
-    if params.length is PageLength.UNLIMITED:
-        _put(buf, _BIT_UNLIMITED)
-    elif params.length is PageLength.B4:
-        _put(buf, _BIT_B4_LENGTH)
+    _put_size(buf, params.width, params.length)
     _put_field(buf, 21, 3, _SCAN_BITS[params.min_scan_ms])
     return bytes(buf)
 
@@ -278,10 +285,7 @@ def decode_dcs(fif: bytes) -> Params:
         raise FrameError(fif, f"DCS names no scan-line time (bits 21-23 = {scan:03b})")
     if _get(fif, _BIT_A3_WIDTH) and _get(fif, _BIT_B4_WIDTH):
         raise FrameError(fif, "DCS sets both 255 and 303 mm width")
-    width = (PageWidth.A3 if _get(fif, _BIT_A3_WIDTH)
-             else PageWidth.B4 if _get(fif, _BIT_B4_WIDTH) else PageWidth.A4)
-    length = (PageLength.UNLIMITED if _get(fif, _BIT_UNLIMITED)
-              else PageLength.B4 if _get(fif, _BIT_B4_LENGTH) else PageLength.A4)
+    width, length = _get_size(fif)
     return Params(
         modulation=_DCS_RATE[rate_bits],
         resolution=Resolution.FINE if _get(fif, _BIT_FINE) else Resolution.STANDARD,

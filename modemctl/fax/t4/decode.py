@@ -129,12 +129,7 @@ def _decode_1d(bits: str, pos: int, width: int) -> tuple[list[int], int]:
             run, n = white(bits[pos:pos + _WHITE_PEEK])
             pos += n
             if run > 63:
-                while True:
-                    more, n = white(bits[pos:pos + _WHITE_PEEK])
-                    pos += n
-                    run += more
-                    if more < 64:
-                        break
+                run, pos = _run(bits, pos, 0, run)
             a += run
             if a >= width:
                 break
@@ -145,12 +140,7 @@ def _decode_1d(bits: str, pos: int, width: int) -> tuple[list[int], int]:
             run, n = black(bits[pos:pos + _BLACK_PEEK])
             pos += n
             if run > 63:
-                while True:
-                    more, n = black(bits[pos:pos + _BLACK_PEEK])
-                    pos += n
-                    run += more
-                    if more < 64:
-                        break
+                run, pos = _run(bits, pos, 1, run)
             a += run
             if a >= width:
                 break

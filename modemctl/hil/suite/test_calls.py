@@ -15,50 +15,42 @@ PAYLOAD = bytes(range(256)) * 4
 
 
 def test_dial_and_answer(harness: Harness, pair: RigPair) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
-
     async def body() -> None:
-        async with harness.open(caller) as a, harness.open(answerer) as b:
-            call, incoming = await steps.connect(a, b, answerer.line, rig.time_scale)
+        async with steps.open_pair(harness, pair) as p:
+            call, incoming = await p.connect()
             assert call.rate and incoming.rate
             await steps.exchange_data(call, incoming, PAYLOAD,
                                       steps.transfer_limit(len(PAYLOAD), call.rate))
             await call.drop()
             assert call.disconnect_reason is DisconnectReason.NORMAL
-            await steps.call_ends(incoming, steps.bound(10, rig.time_scale))
-            assert incoming.disconnect_reason in steps.far_end_hangup_reasons(answerer)
+            await steps.call_ends(incoming, p.bound(10))
+            assert incoming.disconnect_reason in steps.far_end_hangup_reasons(p.answerer)
     asyncio.run(body())
 
 
 def test_busy(harness: Harness, pair: RigPair) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
-
     async def body() -> None:
-        async with harness.open(caller) as a, harness.open(answerer) as b:
-            await b.engine.command("ATH1")            # off-hook: the exchange says busy
+        async with steps.open_pair(harness, pair) as p:
+            await p.b.engine.command("ATH1")          # off-hook: the exchange says busy
             try:
-                async with asyncio.timeout(steps.bound(steps.CALL_SETUP, rig.time_scale)):
-                    call = await a.make_call(answerer.line)
+                async with asyncio.timeout(p.bound(steps.CALL_SETUP)):
+                    call = await p.a.make_call(p.answerer.line)
             finally:
-                await b.engine.command("ATH0")
+                await p.b.engine.command("ATH0")
             assert call.state is CallState.DISCONNECTED
             assert call.disconnect_reason is DisconnectReason.BUSY
     asyncio.run(body())
 
 
 def test_no_answer(harness: Harness, pair: RigPair) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
-
     async def body() -> None:
-        async with harness.open(caller) as a, harness.open(answerer):
+        async with steps.open_pair(harness, pair) as p:
+            a = p.a
             s7 = (await a.engine.command("ATS7?")).info[-1].strip()
             await a.engine.command("ATS7=8")          # give up after 8 protocol seconds
             try:
-                async with asyncio.timeout(steps.bound(30, rig.time_scale)):
-                    call = await a.make_call(answerer.line)
+                async with asyncio.timeout(p.bound(30)):
+                    call = await a.make_call(p.answerer.line)
             finally:
                 await a.engine.command(f"ATS7={int(s7)}")   # leave the modem as found
             # Without '@' a Hayes modem says NO CARRIER when S7 runs out, but a
@@ -72,35 +64,27 @@ def test_no_answer(harness: Harness, pair: RigPair) -> None:
 
 @pytest.mark.needs("dead-line")
 def test_no_dial_tone(harness: Harness, pair: RigPair) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
-
     async def body() -> None:
-        async with harness.simulator() as sim, harness.open(caller) as a, \
-                harness.open(answerer) as b:
-            await sim.set_dead(caller.line, True)
+        async with steps.open_pair(harness, pair, simulator=True) as p:
+            await p.sim.set_dead(p.caller.line, True)
             try:
-                async with asyncio.timeout(steps.bound(30, rig.time_scale)):
-                    call = await a.make_call(answerer.line)
+                async with asyncio.timeout(p.bound(30)):
+                    call = await p.a.make_call(p.answerer.line)
             finally:
-                await sim.set_dead(caller.line, False)
+                await p.sim.set_dead(p.caller.line, False)
             assert call.disconnect_reason is DisconnectReason.NODIALTONE
-            again, _ = await steps.connect(a, b, answerer.line, rig.time_scale)
+            again, _ = await p.connect()
             await again.drop()
     asyncio.run(body())
 
 
 @pytest.mark.needs("remote-hangup")
 def test_remote_hangup(harness: Harness, pair: RigPair) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
-
     async def body() -> None:
-        async with harness.simulator() as sim, harness.open(caller) as a, \
-                harness.open(answerer) as b:
-            call, incoming = await steps.connect(a, b, answerer.line, rig.time_scale)
-            await sim.remote_hangup(caller.line)
-            limit = steps.bound(10, rig.time_scale)
+        async with steps.open_pair(harness, pair, simulator=True) as p:
+            call, incoming = await p.connect()
+            await p.sim.remote_hangup(p.caller.line)
+            limit = p.bound(10)
             assert await steps.read_exactly(call, 1, limit) == b""
             await steps.call_ends(call, limit)
             await steps.call_ends(incoming, limit)

@@ -15,14 +15,11 @@ from modemctl.hil.rig import RigPair
 
 
 def test_data_integrity_both_ways(harness: Harness, pair: RigPair) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
-    payload = os.urandom(rig.data_bytes)
+    payload = os.urandom(harness.rig.data_bytes)
 
     async def body() -> None:
-        async with harness.open(caller) as a, harness.open(answerer) as b:
-            call, incoming = await steps.connect(a, b, answerer.line, rig.time_scale,
-                                                 secure="best-effort")
+        async with steps.open_pair(harness, pair) as p:
+            call, incoming = await p.connect(secure="best-effort")
             await steps.exchange_data(call, incoming, payload,
                                       steps.transfer_limit(len(payload), call.rate))
             await call.drop()

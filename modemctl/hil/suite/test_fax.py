@@ -31,16 +31,14 @@ def _page() -> Image.Image:
 
 @pytest.mark.needs("fax")
 def test_fax_send_and_receive(harness: Harness, pair: RigPair, tmp_path: Path) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
     send: Any = getattr(modemctl.fax, "send")  # noqa: B009 - may not exist yet (needs "fax")
     receive: Any = getattr(modemctl.fax, "receive")  # noqa: B009
 
     async def body() -> None:
-        async with harness.open(caller) as a, harness.open(answerer) as b:
-            async with asyncio.timeout(steps.bound(FAX_CALL, rig.time_scale)):
-                receiving = asyncio.create_task(receive(b, tmp_path))
-                sent = await send(a, answerer.line, _page())
+        async with steps.open_pair(harness, pair) as p:
+            async with asyncio.timeout(p.bound(FAX_CALL)):
+                receiving = asyncio.create_task(receive(p.b, tmp_path))
+                sent = await send(p.a, p.answerer.line, _page())
                 received = await receiving
             assert sent.ok and received.ok
             assert len(sent.pages) == len(received.pages) == 1

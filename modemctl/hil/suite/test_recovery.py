@@ -18,18 +18,15 @@ SILENT_TRIES = 4
 
 @pytest.mark.needs("dtr")
 def test_dtr_drop_ends_the_call(harness: Harness, pair: RigPair) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
-
     async def body() -> None:
-        async with harness.open(caller) as a, harness.open(answerer) as b:
-            call, incoming = await steps.connect(a, b, answerer.line, rig.time_scale)
-            assert await a.engine.set_dtr(False)      # &D2: the modem hangs up
-            limit = steps.bound(10, rig.time_scale)
+        async with steps.open_pair(harness, pair) as p:
+            call, incoming = await p.connect()
+            assert await p.a.engine.set_dtr(False)    # &D2: the modem hangs up
+            limit = p.bound(10)
             await steps.call_ends(incoming, limit)
-            await a.engine.set_dtr(True)
+            await p.a.engine.set_dtr(True)
             await steps.call_ends(call, limit)
-            again, _ = await steps.connect(a, b, answerer.line, rig.time_scale)
+            again, _ = await p.connect()
             await again.drop()
     asyncio.run(body())
 

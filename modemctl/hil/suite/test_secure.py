@@ -24,16 +24,12 @@ PAYLOAD = b"after the tone:" + bytes(range(256)) * 2
 @pytest.mark.needs("call-waiting")
 def test_unsecured_call_meets_call_waiting_as_the_profile_predicts(
         harness: Harness, pair: RigPair) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
-    drops = steps.unsecured_call_drops(get_profile(caller.profile))
-
     async def body() -> None:
-        async with harness.simulator() as sim, harness.open(caller) as a, \
-                harness.open(answerer) as b:
-            call, incoming = await steps.connect(a, b, answerer.line, rig.time_scale)
-            await sim.call_waiting(caller.line, rig.third_party)
-            limit = steps.bound(10, rig.time_scale)
+        async with steps.open_pair(harness, pair, simulator=True) as p:
+            drops = steps.unsecured_call_drops(get_profile(p.caller.profile))
+            call, incoming = await p.connect()
+            await p.sim.call_waiting(p.caller.line, p.rig.third_party)
+            limit = p.bound(10)
             if drops:
                 assert await steps.read_exactly(call, 1, limit) == b""
                 await steps.call_ends(call, limit)
@@ -45,17 +41,12 @@ def test_unsecured_call_meets_call_waiting_as_the_profile_predicts(
 
 @pytest.mark.needs("call-waiting")
 def test_secured_at_dial_survives_call_waiting(harness: Harness, pair: RigPair) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
-
     async def body() -> None:
-        async with harness.simulator() as sim, harness.open(caller) as a, \
-                harness.open(answerer) as b:
-            call, incoming = await steps.connect(a, b, answerer.line, rig.time_scale,
-                                                 secure=True)
+        async with steps.open_pair(harness, pair, simulator=True) as p:
+            call, incoming = await p.connect(secure=True)
             assert call.secure_report is not None
-            await sim.call_waiting(caller.line, rig.third_party)
-            await steps.exchange_data(call, incoming, PAYLOAD, steps.bound(10, rig.time_scale))
+            await p.sim.call_waiting(p.caller.line, p.rig.third_party)
+            await steps.exchange_data(call, incoming, PAYLOAD, p.bound(10))
             assert call.state is CallState.CONNECTED
             await call.drop()
     asyncio.run(body())
@@ -63,22 +54,18 @@ def test_secured_at_dial_survives_call_waiting(harness: Harness, pair: RigPair) 
 
 @pytest.mark.needs("call-waiting")
 def test_secured_after_connect_survives_call_waiting(harness: Harness, pair: RigPair) -> None:
-    rig = harness.rig
-    caller, answerer = rig.modem(pair.caller), rig.modem(pair.answerer)
-    possible = steps.secure_after_connect_possible(get_profile(caller.profile))
-
     async def body() -> None:
-        async with harness.simulator() as sim, harness.open(caller) as a, \
-                harness.open(answerer) as b:
-            call, incoming = await steps.connect(a, b, answerer.line, rig.time_scale)
-            limit = steps.bound(10, rig.time_scale)
+        async with steps.open_pair(harness, pair, simulator=True) as p:
+            possible = steps.secure_after_connect_possible(get_profile(p.caller.profile))
+            call, incoming = await p.connect()
+            limit = p.bound(10)
             if not possible:
                 with pytest.raises(OperationUnavailable):
                     await call.secure(True)
                 await call.drop()
                 return
             await call.secure(True)
-            await sim.call_waiting(caller.line, rig.third_party)
+            await p.sim.call_waiting(p.caller.line, p.rig.third_party)
             # Securing a call in progress escapes to command mode: the '+++' goes on.
             await steps.exchange_data(call, incoming, PAYLOAD, limit, far_prefix=b"+++")
             assert call.state is CallState.CONNECTED
