@@ -16,9 +16,14 @@ ORIGINATE_ABORT_GRACE = 10.0 # protocol seconds close() lets an unwanted call ha
 REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
 REOPEN_POLL = 0.05           # real seconds between reopen attempts
 HANGUP_CONFIRM_TIMEOUT = 1.0 # protocol seconds for AT -> OK after a DTR hang-up (no DCD)
-DTR_HANGUP_WAIT = 2.0        # protocol seconds for DCD to fall after a DTR hang-up
+DTR_HANGUP_WAIT = 0.5        # protocol seconds for DCD to fall after a DTR hang-up (&D2: at once)
 FORMAT_TIMEOUT = 2.0        # protocol seconds for the answer to the format re-assert
-DTR_DROP = 1.0               # protocol seconds DTR is held low to hang up / reset
+DTR_DROP = 1.0               # protocol seconds DTR is held low to reset (the ladder)
+# Protocol seconds DTR is held low to hang up a call.  &D2 acts once DTR has
+# been low longer than S25 (typically 50 ms; HylaFAX's ModemDTRDropDelay is
+# 75 ms): a quarter second is several times that.  A modem that wants longer
+# stays online, which the hang-up's confirmation catches (the escape takes over).
+DTR_HANGUP_DROP = 0.25
 TIMEOUTS_BEFORE_RECOVERY = 2
 STOP_WAIT = 0.5              # real seconds a cancelled task gets to end, per attempt
 STOP_ATTEMPTS = 3
