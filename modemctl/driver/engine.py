@@ -67,6 +67,7 @@ from modemctl.driver.resultformat import DRIVER_FORMAT, drifted, reassert, reset
 from modemctl.driver.rungs import EngineRungs
 from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
 from modemctl.driver.timing import (
+    ABORT_IGNORED,
     ABORT_WAIT,
     DEFAULT_S12,
     DEFAULT_TIMEOUT,
@@ -539,8 +540,18 @@ class Engine:
         try:
             async with asyncio.timeout(self.scaled(ABORT_WAIT)):
                 if not waiter.done():
-                    # Not once the answer is in: after CONNECT the CR would go
-                    # to the far end as data and restart the escape's guard time.
+                    # Not too soon after the dial's line (the modem would ignore
+                    # the CR and dial on), nor once the answer is in: after
+                    # CONNECT the CR would go to the far end as data and
+                    # restart the escape's guard time.
+                    await self._transport.drain()       # last_tx: when the line left
+                    early = self._transport.last_tx + ABORT_IGNORED * self.time_scale \
+                        - time.monotonic()
+                    if early > 0:
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(early):
+                                await asyncio.shield(waiter)
+                if not waiter.done():
                     await self._send(b"\r")
                 result = await asyncio.shield(waiter)
         except (TimeoutError, PortClosed):

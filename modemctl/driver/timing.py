@@ -12,6 +12,11 @@ DEFAULT_TIMEOUT = 5.0        # protocol seconds for an ordinary command
 ORIGINATE_TIMEOUT = 90.0     # protocol seconds for D / A
 RESUME_TIMEOUT = 30.0        # protocol seconds for ATO
 ABORT_WAIT = 5.0             # protocol seconds to wait for the answer to a dial abort
+# Protocol seconds after a D/A command line before a character aborts it: a
+# modem ignores what arrives within 125 ms of the line's end (V.250: the LF
+# after the CR), so an abort sent sooner is lost and the dial goes on.  With
+# a margin; not floored like scaled timeouts (it is a delay, not a timeout).
+ABORT_IGNORED = 0.15
 ORIGINATE_ABORT_GRACE = 10.0 # protocol seconds close() lets an unwanted call hang up
 REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
 REOPEN_POLL = 0.05           # real seconds between reopen attempts

@@ -166,3 +166,40 @@ async def test_make_call_cancelled_at_connect_is_bounded_by_what_the_port_allows
                                                   "dead-dtr": False}[kind]
         finally:
             await answerer.close()
+
+
+async def test_dial_cancelled_as_it_is_sent_is_aborted_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modem ignores characters within 125 ms of a dial's command line (the
+    LF after its CR): an abort sent that soon was lost, the modem dialled on
+    and the cancel waited 5 s for an answer that never came.  The abort now
+    waits out that window, so the cancel still returns in a fraction of a
+    guard time, with the modem on-hook."""
+    scale = 0.25
+    guard = 50 * 0.02 * scale
+    async with Exchange(time_scale=scale) as ex:
+        near = await ex.add_line("5551001", personality="conexant-v92")
+        await ex.add_line("5551002", personality="agere-v92")
+        async with open_line(near.port, "US", scale) as line:
+            sent = asyncio.Event()
+            go = near.dce._go
+
+            def cancel_as_it_dials(event: DceEvent) -> None:
+                go(event)
+                if event is DceEvent.DIAL and not sent.is_set():
+                    dialling.cancel()              # the dial's line has just arrived
+                    sent.set()
+
+            monkeypatch.setattr(near.dce, "_go", cancel_as_it_dials)
+            with structlog.testing.capture_logs() as logs:
+                dialling = asyncio.create_task(line.make_call("5551002"))
+                async with asyncio.timeout(10):
+                    await sent.wait()
+                t0 = time.monotonic()
+                with pytest.raises(asyncio.CancelledError):
+                    await dialling
+                took = time.monotonic() - t0
+            assert took < 0.5 * guard, f"{took:.3f}s = {took / guard:.2f} guard times"
+            assert near.state == "command" and not near.dce.off_hook
+            assert line.engine.mode is EngineMode.COMMAND
+            assert loud(logs) == []
