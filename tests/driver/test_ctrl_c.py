@@ -17,6 +17,7 @@ import time
 import pytest
 import structlog
 
+from modemctl.at import Response, ResultCode
 from modemctl.driver import Engine, EngineMode
 from modemctl.fake import Exchange
 from modemctl.fake.callstate import DceEvent
@@ -203,3 +204,29 @@ async def test_dial_cancelled_as_it_is_sent_is_aborted_at_once(
             assert near.state == "command" and not near.dce.off_hook
             assert line.engine.mode is EngineMode.COMMAND
             assert loud(logs) == []
+
+
+async def test_dial_cancelled_after_its_connect_arrived_sends_no_abort_to_the_far_end(
+        engine: Engine, dce: ScriptedDCE, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cancel lands after CONNECT was read but before the dial resumed:
+    an abort CR would only go to the far end as data (and restart the escape's
+    guard time), so none is sent; the call is hung up all the same."""
+    dce.echo = False
+    handle = engine._handle
+
+    def cancel_after_connect(event: object) -> None:
+        handle(event)                                   # type: ignore[arg-type]
+        if isinstance(event, Response) and event.final is ResultCode.CONNECT:
+            dialling.cancel()                           # CONNECT is in, unseen by the dial
+
+    monkeypatch.setattr(engine, "_handle", cancel_after_connect)
+    with structlog.testing.capture_logs() as logs:
+        dialling = asyncio.create_task(engine.originate("ATDT5551234"))
+        with pytest.raises(asyncio.CancelledError):
+            await dialling
+        async with asyncio.timeout(5):
+            await wait_until(lambda: not engine._background)   # the unwanted call's hang-up
+    assert engine.mode is EngineMode.COMMAND and not dce.data_mode
+    assert dce.commands.count("ATH") == 1
+    assert bytes(dce.received_data) == b"+++"           # the escape, and no stray CR
+    assert loud(logs) == []
