@@ -12,8 +12,8 @@ import time
 
 # Order matters only for reading: the fake first (the responder everything
 # else is measured against), then the driver, then the line layer on top.
-MODULES = ("bench.fake_bench", "bench.driver_bench", "bench.secure_bench", "bench.fax_bench",
-           "bench.session_bench")
+MODULES = ("bench.fake_bench", "bench.driver_bench", "bench.secure_bench",
+           "bench.cancel_bench", "bench.fax_bench", "bench.session_bench")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,9 @@
 
 Securing a call that already exists (``call.secure()``) must escape to
 online-command state, and the Hayes escape needs S12 of silence before and
-after ``+++``: two guard times are the floor no implementation can beat.
+after ``+++``: on a call that has just connected, as here, two guard times
+are the floor no implementation can beat (on one quiet from our side for a
+guard time already, the leading guard is served and the floor is one).
 Everything above it is our cost: the OK of the escape, reading each value,
 writing it, reading it back, and ``ATO`` → ``CONNECT``.  This prints, per
 personality, S12 and time scale, the median and worst time against that

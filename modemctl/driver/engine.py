@@ -28,7 +28,9 @@ in the sans-IO core (:class:`modemctl.at.ATConnection`).  Its structure:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
+import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
@@ -65,10 +67,12 @@ from modemctl.driver.resultformat import DRIVER_FORMAT, drifted, reassert, reset
 from modemctl.driver.rungs import EngineRungs
 from modemctl.driver.subscription import DEFAULT_MAXSIZE, EventHub, EventSubscription
 from modemctl.driver.timing import (
+    ABORT_IGNORED,
     ABORT_WAIT,
     DEFAULT_S12,
     DEFAULT_TIMEOUT,
     DTR_DROP,
+    DTR_HANGUP_DROP,
     DTR_HANGUP_WAIT,
     MIN_REAL_TIMEOUT,
     ORIGINATE_ABORT_GRACE,
@@ -140,6 +144,7 @@ class Engine:
         self._discarded = 0             # call data dropped by the current hang-up
         self._closed = False
         self._s12 = DEFAULT_S12
+        self._online_since = 0.0        # time.monotonic() of the last CONNECT seen
         self._guard: float | None = None
         self.trust = trust if trust is not None else trust_for(url)
         self._watch = LineWatch(time_scale=time_scale, log=log, in_call=self._in_call,
@@ -149,6 +154,7 @@ class Engine:
         self._abort_answered = False
         # T.31: the final result that ends a fax carrier's data (see fax_send)
         self._fax_final: asyncio.Future[Response] | None = None
+        self._carrier_ended = asyncio.Event()   # set by NO CARRIER: see drop_dtr()
         self._xon = asyncio.Event()
         self._xon.set()
         self.format_command: str | None = DRIVER_FORMAT
@@ -533,7 +539,20 @@ class Engine:
         """
         try:
             async with asyncio.timeout(self.scaled(ABORT_WAIT)):
-                await self._send(b"\r")
+                if not waiter.done():
+                    # Not too soon after the dial's line (the modem would ignore
+                    # the CR and dial on), nor once the answer is in: after
+                    # CONNECT the CR would go to the far end as data and
+                    # restart the escape's guard time.
+                    await self._transport.drain()       # last_tx: when the line left
+                    early = self._transport.last_tx + ABORT_IGNORED * self.time_scale \
+                        - time.monotonic()
+                    if early > 0:
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(early):
+                                await asyncio.shield(waiter)
+                if not waiter.done():
+                    await self._send(b"\r")
                 result = await asyncio.shield(waiter)
         except (TimeoutError, PortClosed):
             return None
@@ -654,7 +673,7 @@ class Engine:
                 raise InvalidCallState(f"escape() needs DATA mode (mode {self.mode.value})")
             self._escaping = True
             try:
-                result = await guarded_escape(self, force=False)
+                result = await guarded_escape(self, force=False, quiet_since=self._quiet_since())
             finally:
                 self._escaping = False
         if result is None:
@@ -729,7 +748,7 @@ class Engine:
         async with self._lock:
             # Only a DCD known to work confirms the drop (see porttrust).
             if self._transport.lines.dtr is not None and self.trust.dtr is not False \
-                    and self.trust.dcd is True and await self.drop_dtr() \
+                    and self.trust.dcd is True and await self.drop_dtr(DTR_HANGUP_DROP) \
                     and await carrier_gone(
                     self.lines, self.url, self.scaled(DTR_HANGUP_WAIT)):
                 self._core.carrier_lost()
@@ -757,31 +776,49 @@ class Engine:
             finally:
                 self._escaping = False
 
-    async def drop_dtr(self) -> bool:
-        """Hold DTR low for the hang-up time (DTR_DROP), then raise it again.
+    async def drop_dtr(self, hold: float = DTR_DROP) -> bool:
+        """Hold DTR low for ``hold`` protocol seconds (DTR_DROP, the reset
+        time, unless told), then raise it again.
 
         Under ``&D2`` this hangs the modem up even while it is still waiting
-        for a lost carrier (long S10), when ``ATH`` would be taken as data.
+        for a lost carrier (long S10), when ``ATH`` would be taken as data;
+        a hang-up holds it for DTR_HANGUP_DROP only.
         Returns False, doing nothing, where the port has no DTR line.
         """
         if self._closed:
             raise PortClosed(f"{self.url} is closed")
         if self._transport.lines.dtr is None:
             return False
+        ended = self._carrier_ended
+        ended.clear()
         if not await self._transport.set_dtr(False):
             return False
         try:
-            await asyncio.sleep(self._dtr_hold)
+            # A modem that says NO CARRIER has acted on the drop already: no
+            # need to hold DTR low any longer.  (The hang-up is still
+            # confirmed, by DCD or by asking the modem: see escape.py.)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._dtr_hold(hold)):
+                    await ended.wait()
         finally:
             # Even when cancelled in the hold: under &D2 a modem left with DTR
             # low will not dial.  Shielded, so a second cancel cannot stop it.
             await asyncio.shield(self._transport.set_dtr(True))
         return True
 
-    @property
-    def _dtr_hold(self) -> float:
-        """Real seconds DTR is held low (DTR_DROP, scaled, at least 50 ms)."""
-        return max(DTR_DROP * self.time_scale, 0.05)
+    def _dtr_hold(self, hold: float = DTR_DROP) -> float:
+        """Real seconds DTR is held low (``hold`` scaled, at least 50 ms)."""
+        return max(hold * self.time_scale, 0.05)
+
+    def _quiet_since(self) -> float:
+        """``time.monotonic()`` since when the modem, online, has had nothing
+        from us: the escape's leading guard time counts from here.
+
+        V.250/Hayes: the guard is silence in what the DTE *sends*; what the
+        far end sends does not count.  The later of the last byte out and the
+        CONNECT (a modem may start its guard timer when it goes online).
+        """
+        return max(self._transport.last_tx, self._online_since)
 
     async def set_dtr(self, value: bool) -> bool:
         """Drive DTR; False when the port has no DTR line (pty, socket://, loop://)."""
@@ -968,6 +1005,8 @@ class Engine:
         elif isinstance(event, (Echo, Information)):
             self._received.append(event.text)
         elif isinstance(event, Response):
+            if event.final is ResultCode.CONNECT:
+                self._online_since = time.monotonic()
             if event.final is ResultCode.CONNECT and event.command is not None \
                     and command_letter(event.command) in ("D", "A"):
                 # Here, in stream order: the new call's first bytes follow.
@@ -989,6 +1028,7 @@ class Engine:
             else:
                 self._xon.set()
         elif isinstance(event, CarrierLost):
+            self._carrier_ended.set()
             event = self._watch.credit(event)
             was_active = self._call_active
             self._call_active = False
@@ -1007,6 +1047,7 @@ class Engine:
             if event.kind is UnsolicitedKind.RING:
                 self._watch.ring_seen(asyncio.get_running_loop().time())
             if event.kind is UnsolicitedKind.CONNECT:
+                self._online_since = time.monotonic()
                 self._discard_stale_data()
                 self._call_active = True
                 self._stream.wake()

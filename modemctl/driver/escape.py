@@ -21,6 +21,7 @@ from modemctl.at import CarrierLost, ProtocolMode, Response, ResultCode
 from modemctl.driver.linewatch import carrier_gone
 from modemctl.driver.timing import (
     DEFAULT_TIMEOUT,
+    DTR_HANGUP_DROP,
     DTR_HANGUP_WAIT,
     HANGUP_CONFIRM_TIMEOUT,
     RESUME_TIMEOUT,
@@ -31,12 +32,20 @@ if TYPE_CHECKING:
     from modemctl.driver.engine import Engine
 
 
-async def guarded_escape(engine: Engine, *, force: bool) -> Response | CarrierLost | None:
+async def guarded_escape(engine: Engine, *, force: bool,
+                         quiet_since: float | None = None) -> Response | CarrierLost | None:
     """Guard-time silence, ``+++``, and the modem's answer (held by the caller's lock).
 
     Returns the ``OK`` Response, CarrierLost, or None when the modem did not
     answer (the core is then back where it was).  ``force`` escapes from
     command mode too (the recovery ladder does not know where the modem is).
+
+    The leading guard counts from ``quiet_since`` (or the last byte out,
+    if later): a caller that knows the modem has been online and sent
+    nothing since then (see ``Engine._quiet_since``) gets the part of the
+    guard already served for free, so a hang-up after a quiet second costs
+    one guard time, not two.  Without it (the ladder, which does not know
+    when the modem went online) the guard counts from now.
     """
     guard = engine.guard_time
     timeout = guard * 2 + engine.scaled(DEFAULT_TIMEOUT)
@@ -45,7 +54,9 @@ async def guarded_escape(engine: Engine, *, force: bool) -> Response | CarrierLo
             await engine._transport.drain()     # the guard counts from the last byte out
     except TimeoutError:
         return None
-    quiet_until = max(engine._transport.last_tx, time.monotonic()) + guard * 1.05
+    since = time.monotonic() if quiet_since is None \
+        else max(engine._transport.last_tx, quiet_since)
+    quiet_until = since + guard * 1.05
     await asyncio.sleep(max(0.0, quiet_until - time.monotonic()))
     payload = engine._core.send_escape(force=force)
     waiter = engine._new_waiter()
@@ -113,7 +124,7 @@ async def leave_data_mode(engine: Engine) -> None:
     """
     trust = engine.trust
     async with engine._lock:
-        if trust.dtr is not False and await engine.drop_dtr():
+        if trust.dtr is not False and await engine.drop_dtr(DTR_HANGUP_DROP):
             if await _dtr_hung_up(engine):
                 trust.learn("dtr", True, engine._log, "a drop hung the modem up")
                 engine._core.carrier_lost()
@@ -123,7 +134,10 @@ async def leave_data_mode(engine: Engine) -> None:
             if engine._core.mode is ProtocolMode.COMMAND:
                 # The core was moved to command state to ask; the modem is
                 # online: escape by force, from where the core now is.
-                result = await guarded_escape(engine, force=True)
+                # The modem has been online throughout: the guard counts
+                # from our last byte (the AT that went to the far end).
+                result = await guarded_escape(engine, force=True,
+                                              quiet_since=engine._quiet_since())
                 if isinstance(result, Response) and result.ok:
                     engine._call_active = True          # held: ATH follows
                     return
@@ -147,7 +161,8 @@ async def _dtr_hung_up(engine: Engine) -> bool:
     """After a DTR drop (lock held): is the modem on-hook in command state?
 
     DCD falling (where it works) says so at once; otherwise the modem is
-    asked.  A modem that answers while DCD stays high shows a DCD stuck
+    asked (a NO CARRIER seen in data mode is no proof: it may be the far
+    end's data).  A modem that answers while DCD stays high shows a DCD stuck
     high (``&C0``, a cable that ties it): it is not believed from then on.
     """
     trust = engine.trust

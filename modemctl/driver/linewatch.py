@@ -287,9 +287,10 @@ async def carrier_gone(lines: ModemLines, url: str, wait: float) -> bool:
 
     if await cd() is None:
         return True
-    step = LINE_POLL / 5            # DCD has no change notification to await
-    for _ in range(max(1, round(wait / step))):
-        if await cd() is not True:
-            break
+    step = LINE_POLL / 5
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait   # to a deadline: a read may take a while (RFC 2217)
+    # DCD has no change notification to await here: sampled.
+    while (level := await cd()) is True and loop.time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(step)
-    return await cd() is False
+    return level is False

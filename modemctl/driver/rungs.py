@@ -62,7 +62,7 @@ class EngineRungs:
             engine._core.carrier_lost()
             engine._call_active = False
             await reassert(engine, "dtr-drop")      # under &D3 the drop was a reset
-            return f"DTR low for {engine._dtr_hold:.3g}s"
+            return f"DTR low for {engine._dtr_hold():.3g}s"
         if action == "reset":
             engine._core.carrier_lost()
             try:

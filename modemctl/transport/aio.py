@@ -89,20 +89,29 @@ class AsyncioTransport(PortTransport):
         if self.closed or not self._space.is_set():
             return False
         self._tr.write(data)
-        self._last_tx = time.monotonic()
+        self._sent()
         return True
 
     async def drain(self) -> None:
         # Wait for the transport's buffer, then tcdrain in a thread (never in the loop).
+        started = time.monotonic()
+        buffered = self._tr.get_write_buffer_size() > 0
         while self._tr.get_write_buffer_size():
             self._check()
             await asyncio.sleep(0.001)
         self._check()
         try:
-            await asyncio.to_thread(self._port.flush)
+            flush_started = await asyncio.to_thread(self._timed_flush)
         except (OSError, serial.SerialException) as e:
             raise PortClosed(f"{self.url}: {e}") from e
-        self._last_tx = time.monotonic()
+        # Bytes still in our buffer when the drain began were leaving since then.
+        self._flushed(started if buffered else flush_started)
+
+    def _timed_flush(self) -> float:
+        """tcdrain (in a worker thread); returns when it began."""
+        started = time.monotonic()
+        self._port.flush()
+        return started
 
     async def close(self) -> None:
         if self._closed:

@@ -6,6 +6,7 @@ import abc
 import asyncio
 import contextlib
 import errno
+import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -16,6 +17,7 @@ from modemctl.log import Logger
 from modemctl.transport.linewatch import LineState, LineWatch, WatchMode, start_watch
 
 READ_HIGH_WATER = 1 << 20  # unread bytes before a backend stops reading the port
+FLUSH_WAITED = 0.002       # real seconds: a tcdrain that took longer found bytes still leaving
 
 Backend = Literal["thread", "asyncio"]
 
@@ -183,8 +185,14 @@ class Transport(abc.ABC):
 
     @property
     def last_tx(self) -> float:
-        """``time.monotonic()`` when the last byte left (0.0 if none yet)."""
-        return 0.0
+        """``time.monotonic()`` when the last byte left (0.0 if none yet).
+
+        Never earlier than the truth: after :meth:`drain`, it is when the
+        drain saw the last written byte out of the port (a large write may
+        take a while to leave), so the escape's guard time can count from it.
+        A transport that does not track it says "just now".
+        """
+        return time.monotonic()
 
     @property
     @abc.abstractmethod
@@ -329,3 +337,17 @@ class PortTransport(Transport):
     @property
     def last_tx(self) -> float:
         return self._last_tx
+
+    def _sent(self) -> None:
+        """Bytes were handed to the port (any thread)."""
+        self._last_tx = time.monotonic()
+
+    def _flushed(self, started: float) -> None:
+        """A flush (tcdrain) that began at ``started`` has returned.  One that
+        had to wait found bytes still leaving the port until now (a large
+        write, or flow control holding it back): the last byte left now.
+        One that returned at once found them gone already: ``last_tx``
+        stands (within the few character times a short write takes)."""
+        now = time.monotonic()
+        if now - started > FLUSH_WAITED:
+            self._last_tx = max(self._last_tx, now)

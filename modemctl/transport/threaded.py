@@ -119,7 +119,9 @@ class ThreadTransport(PortTransport):
                 err: BaseException | None = broken
                 if err is None:
                     try:
+                        started = time.monotonic()
                         port.flush()
+                        self._flushed(started)
                     except Exception as exc:
                         err = exc
                 self._call(item.callback, err)
@@ -130,7 +132,7 @@ class ThreadTransport(PortTransport):
                         self._write_fd(self._fd, item)
                     else:
                         port.write(item)
-                    self._last_tx = time.monotonic()
+                    self._sent()
                 except Exception as exc:
                     broken = exc
                     if not self._stop.is_set():
@@ -160,7 +162,7 @@ class ThreadTransport(PortTransport):
             except OSError as exc:
                 self._fail(exc)
                 raise PortClosed(f"{self.url}: {exc}") from exc
-        self._last_tx = time.monotonic()
+        self._sent()
         return data[n:]
 
     def _write_fd(self, fd: int, data: bytes) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -120,6 +121,33 @@ def test_ctrl_c_while_dialling_hangs_up_and_frees_the_port(fake: Fake) -> None:
     after = run(["at", port, "ATH", "AT"], env)        # port and lock released, modem usable
     assert after.returncode == 0, after.stderr
     assert after.stdout.splitlines() == ["OK", "OK"]
+
+
+def test_ctrl_c_as_the_call_connects_exits_quietly_and_leaves_the_modem_on_hook(
+        fake: Fake) -> None:
+    """Issue 8 item 7: interrupted the moment the call is up, ``dial`` hangs up
+    (the modem is online in data mode: an escape on this DTR-less pty) and
+    exits with nothing but its progress and the reason at the default
+    verbosity; the bound on how long that takes is the driver's test
+    (tests/driver/test_ctrl_c.py), in guard times."""
+    doc, env = fake
+    answer = far_end(doc, env)
+    dial = Proc([*MODEMCTL, "dial", port_of(doc, "5551001"), "5551002"], env, stdin=True)
+    try:
+        assert dial.wait_for(b"-> CONNECTED"), str(dial)
+        dial.popen.send_signal(signal.SIGINT)
+        assert dial.finish(limit=10) == ExitCode.INTERRUPTED, str(dial)
+    finally:
+        answer.stop()
+        dial.stop()
+    lines = dial.err.decode().splitlines()
+    assert lines[-1] == "error: interrupted", str(dial)
+    progress = re.compile(r"\[ *\d+\.\d\ds\] ")
+    assert all(progress.match(line) for line in lines[:-1]), str(dial)    # no log lines
+    listed = run(["fake", "list", "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    states = {line["number"]: line["state"] for line in json.loads(listed.stdout)}
+    assert states["5551001"] == "command"          # on-hook, in command mode
 
 
 def test_bash_completion_end_to_end(tmp_path: Path) -> None:

@@ -17,8 +17,10 @@ import time
 import pytest
 import structlog
 
+from modemctl.at import Response, ResultCode
 from modemctl.driver import Engine, EngineMode
 from modemctl.fake import Exchange
+from modemctl.fake.callstate import DceEvent
 from modemctl.line import open_line
 from tests.driver.conftest import SCALE, wait_until
 from tests.driver.responder import ScriptedDCE
@@ -96,3 +98,135 @@ async def test_dial_cancelled_at_a_random_point_is_bounded_and_on_hook(seed: int
                 assert loud(logs) == []
         finally:
             await answerer.close()
+
+
+# A dial cancelled as the call connects leaves the modem online in data mode,
+# so hanging up costs what the port allows (see README "Ctrl-C").  Bounds are
+# in guard times (S12 = 1 s of protocol time): with a working DTR the modem's
+# NO CARRIER ends the drop at once (the old code held DTR low a whole guard
+# time); without a DTR line the floor is the escape's two guard times (the
+# abort's CR reached the modem online, so the leading guard starts then) plus
+# ATH; with a DTR that does nothing (learnt on this first hang-up: the old code
+# took six guard times) a quarter-guard drop, half a guard for DCD to fall
+# (a whole one here: the 0.25 s floor under scaled timeouts), then the escape,
+# whose leading guard counts from the AT that found the modem still online,
+# so it is served while that AT waits for an answer.
+# The DTR case runs at half of real time: RFC 2217's DTR changes cost pyserial
+# 50 ms each in real time, which is not small beside a guard at a quarter.
+PORT_KINDS = {"dtr": (0.5, 0.75), "no-dtr-line": (0.25, 2.5), "dead-dtr": (0.25, 3.75)}
+
+
+@pytest.mark.parametrize("kind", list(PORT_KINDS))
+async def test_make_call_cancelled_at_connect_is_bounded_by_what_the_port_allows(
+        kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    scale, bound = PORT_KINDS[kind]
+    guard = 50 * 0.02 * scale                   # S12 at this scale
+    async with Exchange(time_scale=scale) as ex:
+        near = await ex.add_line("5551001", personality="conexant-v92",
+                                 rfc2217=kind != "no-dtr-line")
+        far = await ex.add_line("5551002", personality="agere-v92")
+        url = near.port if kind == "no-dtr-line" else near.url
+        assert url is not None
+        answerer = await Engine.open(far.port, time_scale=scale)
+        try:
+            assert (await answerer.command("ATS0=1")).ok       # answers at the first ring
+            async with open_line(url, "US", scale) as line:
+                if kind == "dead-dtr":
+                    # ser2net in front of a pty, ``local``, a three-wire cable:
+                    # the change is accepted and does nothing.
+                    async def accepted_and_ignored(_value: bool) -> bool:
+                        return True
+
+                    line.engine._transport.set_dtr = accepted_and_ignored  # type: ignore[method-assign]
+                connected = asyncio.Event()
+                go = near.dce._go
+
+                def cancel_as_it_connects(event: DceEvent) -> None:
+                    go(event)
+                    if event is DceEvent.CONNECT and not connected.is_set():
+                        dialling.cancel()          # the CONNECT is on its way to us
+                        connected.set()
+
+                monkeypatch.setattr(near.dce, "_go", cancel_as_it_connects)
+                with structlog.testing.capture_logs() as logs:
+                    dialling = asyncio.create_task(line.make_call("5551002"))
+                    async with asyncio.timeout(10):
+                        await connected.wait()
+                    t0 = time.monotonic()
+                    with pytest.raises(asyncio.CancelledError):
+                        await dialling
+                    took = time.monotonic() - t0
+                print(f"{kind}: cancel at CONNECT took {took / guard:.2f} guard times")
+                assert took < bound * guard, \
+                    f"{kind}: {took:.3f}s = {took / guard:.2f} guard times"
+                assert near.state == "command"                  # on-hook, command mode
+                assert not near.dce.off_hook
+                assert line.engine.mode is EngineMode.COMMAND
+                assert loud(logs) == []
+                assert line.engine.trust.dtr is {"dtr": True, "no-dtr-line": None,
+                                                  "dead-dtr": False}[kind]
+        finally:
+            await answerer.close()
+
+
+async def test_dial_cancelled_as_it_is_sent_is_aborted_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modem ignores characters within 125 ms of a dial's command line (the
+    LF after its CR): an abort sent that soon was lost, the modem dialled on
+    and the cancel waited 5 s for an answer that never came.  The abort now
+    waits out that window, so the cancel still returns in a fraction of a
+    guard time, with the modem on-hook."""
+    scale = 0.25
+    guard = 50 * 0.02 * scale
+    async with Exchange(time_scale=scale) as ex:
+        near = await ex.add_line("5551001", personality="conexant-v92")
+        await ex.add_line("5551002", personality="agere-v92")
+        async with open_line(near.port, "US", scale) as line:
+            sent = asyncio.Event()
+            go = near.dce._go
+
+            def cancel_as_it_dials(event: DceEvent) -> None:
+                go(event)
+                if event is DceEvent.DIAL and not sent.is_set():
+                    dialling.cancel()              # the dial's line has just arrived
+                    sent.set()
+
+            monkeypatch.setattr(near.dce, "_go", cancel_as_it_dials)
+            with structlog.testing.capture_logs() as logs:
+                dialling = asyncio.create_task(line.make_call("5551002"))
+                async with asyncio.timeout(10):
+                    await sent.wait()
+                t0 = time.monotonic()
+                with pytest.raises(asyncio.CancelledError):
+                    await dialling
+                took = time.monotonic() - t0
+            assert took < 0.5 * guard, f"{took:.3f}s = {took / guard:.2f} guard times"
+            assert near.state == "command" and not near.dce.off_hook
+            assert line.engine.mode is EngineMode.COMMAND
+            assert loud(logs) == []
+
+
+async def test_dial_cancelled_after_its_connect_arrived_sends_no_abort_to_the_far_end(
+        engine: Engine, dce: ScriptedDCE, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cancel lands after CONNECT was read but before the dial resumed:
+    an abort CR would only go to the far end as data (and restart the escape's
+    guard time), so none is sent; the call is hung up all the same."""
+    dce.echo = False
+    handle = engine._handle
+
+    def cancel_after_connect(event: object) -> None:
+        handle(event)                                   # type: ignore[arg-type]
+        if isinstance(event, Response) and event.final is ResultCode.CONNECT:
+            dialling.cancel()                           # CONNECT is in, unseen by the dial
+
+    monkeypatch.setattr(engine, "_handle", cancel_after_connect)
+    with structlog.testing.capture_logs() as logs:
+        dialling = asyncio.create_task(engine.originate("ATDT5551234"))
+        with pytest.raises(asyncio.CancelledError):
+            await dialling
+        async with asyncio.timeout(5):
+            await wait_until(lambda: not engine._background)   # the unwanted call's hang-up
+    assert engine.mode is EngineMode.COMMAND and not dce.data_mode
+    assert dce.commands.count("ATH") == 1
+    assert bytes(dce.received_data) == b"+++"           # the escape, and no stray CR
+    assert loud(logs) == []

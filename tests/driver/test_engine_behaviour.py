@@ -15,7 +15,7 @@ from modemctl.at import CarrierLost, ResultCode, Unsolicited, UnsolicitedKind
 from modemctl.driver import Engine, EngineMode
 from modemctl.errors import CommandTimeout, InvalidCallState, InvalidCommand, PortClosed
 from tests.driver.conftest import SCALE, wait_until
-from tests.driver.responder import ScriptedDCE
+from tests.driver.responder import ScriptedDCE, scripted_dce
 
 
 async def test_data_mode_refuses_commands_before_sending(engine: Engine,
@@ -42,6 +42,33 @@ async def test_escape_keeps_guard_time_after_data(engine: Engine, dce: ScriptedD
     # Measured where the DCE receives (same tolerance the DCE applies).
     assert dce.escape_quiet and dce.escape_quiet[-1] >= engine.guard_time * 0.9
     assert engine.guard_time == pytest.approx(50 * 0.02 * SCALE)
+
+
+async def test_a_quiet_call_is_escaped_without_waiting_the_leading_guard_again() -> None:
+    """The leading guard is silence in what we *send*: a call that has been
+    quiet (from us) for a guard time already is escaped at once, so a
+    hang-up without DTR costs one guard time, not two (issue 8 item 7)."""
+    scale = 0.25                              # guard 0.25 s: timer slack is small beside it
+    async with scripted_dce(scale) as dce:
+        dce.echo = False
+        engine = await Engine.open(dce.port, time_scale=scale)
+        try:
+            await engine.originate("ATD1")
+            await engine.write(b"last words")
+            async with asyncio.timeout(2):     # the far end talks back: that is no reason to wait
+                assert await engine.read(10) == b"last words"
+            await asyncio.sleep(engine.guard_time * 1.2)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await engine.hangup()
+            took = loop.time() - started
+            assert not dce.data_mode and dce.commands[-1] == "ATH"
+            # The DCE took the escape: it measured a full guard of silence before it.
+            assert len(dce.escape_quiet) == 1 and dce.escape_quiet[0] >= engine.guard_time
+            # The trailing guard (the modem's, before its OK) and ATH; not a second guard.
+            assert took < 1.6 * engine.guard_time, f"{took / engine.guard_time:.2f} guards"
+        finally:
+            await engine.close()
 
 
 async def test_write_refused_while_escaping(engine: Engine, dce: ScriptedDCE) -> None:
