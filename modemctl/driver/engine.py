@@ -131,6 +131,12 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()
         self._waiter: asyncio.Future[Response | CarrierLost] | None = None
+        # The hot path's deadline: the waiter it applies to, when it passes,
+        # and one timer reused across commands (see _arm_deadline).
+        self._timed: asyncio.Future[Response | CarrierLost] | None = None
+        self._deadline = 0.0
+        self._deadline_timer: asyncio.TimerHandle | None = None
+        self._deadline_timer_at = 0.0
         self._received: list[str] = []
         self._hub = EventHub()
         self._stream = DataStream(on_room=self._room_again)
@@ -233,6 +239,9 @@ class Engine:
                 await asyncio.wait(pending, timeout=STOP_WAIT)
         self._closed = True
         self._watch.stop()
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+            self._deadline_timer = None
         try:
             await self._stop_tasks()
             self._fail_waiter(PortClosed(f"{self.url} closed"))
@@ -403,10 +412,10 @@ class Engine:
         return await self.originate("ATO", timeout)
 
     def _check_command_mode(self, command: str) -> None:
-        mode = self.mode
-        if mode is EngineMode.CLOSED:
+        # self.mode, spelt out: asked twice per command
+        if self._closed:
             raise PortClosed(f"{self.url} is closed")
-        if mode is EngineMode.DATA or self._escaping:
+        if self._core.mode is not ProtocolMode.COMMAND or self._escaping:
             raise InvalidCallState(f"cannot send {command!r}: the call is in data mode "
                                    "(escape() first)")
 
@@ -459,23 +468,31 @@ class Engine:
 
         A dial or answer (``abortable``) is aborted at the modem on timeout
         or cancellation (:meth:`_exchange_abortable`).  Every other command
-        is the hot path, kept to one timer and one future: the line goes out
-        with ``try_write`` (no coroutine, nothing to time out unless the
-        write queue is full) and the deadline's timer fails the waiter.
-        Nothing awaits the waiter after a timeout, so it needs no shield.
+        is the hot path, kept to one future: the line goes out with
+        ``try_write`` (no coroutine, nothing to time out unless the write
+        queue is full) and the shared deadline timer fails the waiter
+        (:meth:`_arm_deadline`).  Nothing awaits the waiter after a timeout,
+        so it needs no shield.
         """
         if abortable:
             return await self._exchange_abortable(command, real_timeout)
         payload = self._core.send_command(command)
-        waiter = self._new_waiter()
         self._abort_answered = False
-        loop = self._loop
-        deadline = loop.time() + real_timeout
-        expiry = loop.call_at(deadline, _expire, waiter)
+        if self._trace:
+            trace_bytes(self._log, "tx", payload)
+        # The line goes out first: the modem works on it while the waiter and
+        # the deadline are set up (no answer can be handled before we await).
         try:
-            if self._trace:
-                trace_bytes(self._log, "tx", payload)
-            if not self._transport.try_write(payload):
+            sent = self._transport.try_write(payload)
+        except BaseException:
+            self._core.abort_command()
+            raise
+        waiter = self._new_waiter()
+        deadline = self._loop.time() + real_timeout
+        self._timed = waiter
+        self._arm_deadline(deadline)
+        try:
+            if not sent:
                 # The write queue is full (call data backed up) or the port is
                 # gone: wait for room, to the same deadline.
                 async with asyncio.timeout_at(deadline):
@@ -490,9 +507,39 @@ class Engine:
             self._core.abort_command()
             raise
         finally:
-            expiry.cancel()
+            self._timed = None
             self._waiter = None
         return _command_response(command, result)
+
+    def _arm_deadline(self, deadline: float) -> None:
+        """Have the deadline timer fire no later than ``deadline``.
+
+        One timer serves every command: it is re-armed only when it would
+        fire too late (or is not armed), and when it fires early (armed for
+        an earlier command) it re-arms itself for the current one.  Why:
+        a ``call_at`` and ``cancel`` per command were a timer handle, a
+        heap push and a heap clean-up for a deadline that almost never
+        passes; now a command costs a clock read and a comparison.
+        """
+        self._deadline = deadline
+        timer = self._deadline_timer
+        if timer is None or self._deadline_timer_at > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._deadline_timer = self._loop.call_at(deadline, self._deadline_reached)
+            self._deadline_timer_at = deadline
+
+    def _deadline_reached(self) -> None:
+        """The deadline timer fired: fail the timed waiter if its deadline has
+        passed, else wait on for it (the timer was armed for an earlier one)."""
+        self._deadline_timer = None
+        waiter = self._timed
+        if waiter is None or waiter.done():
+            return                      # nothing in flight: the next command re-arms
+        if self._loop.time() >= self._deadline:
+            waiter.set_exception(TimeoutError())
+        else:
+            self._arm_deadline(self._deadline)
 
     async def _exchange_abortable(self, command: str, real_timeout: float) -> Response:
         payload = self._core.send_command(command)
@@ -953,7 +1000,11 @@ class Engine:
             event = core.next_event()
             if event is NEED_DATA:
                 return
-            self._handle(event)
+            # What every echoed command gets, first; the rest through _handle.
+            if isinstance(event, (Echo, Information)):
+                self._received.append(event.text)
+            else:
+                self._handle(event)
 
     def _handle(self, event: Event) -> None:
         if isinstance(event, Data):
@@ -1048,12 +1099,6 @@ class Engine:
         self._core.carrier_lost()
         self._call_active = False
         self._stream.wake()
-
-
-def _expire(waiter: asyncio.Future[Response | CarrierLost]) -> None:
-    """A command's deadline passed: its waiter ends in TimeoutError."""
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:
