@@ -1006,13 +1006,15 @@ class Engine:
             event = core.next_event()
             if event is NEED_DATA:
                 return
-            # What every echoed command gets, first; the rest through _handle.
+            # Echo and information lines (what every echoed command gets)
+            # here; everything else through _handle.
             if isinstance(event, (Echo, Information)):
                 self._received.append(event.text)
             else:
                 self._handle(event)
 
     def _handle(self, event: Event) -> None:
+        """One event other than an echo or information line (see _dispatch)."""
         if isinstance(event, Data):
             if self._hanging_up:
                 self._discarded += len(event.data)      # nobody will read it
@@ -1022,8 +1024,6 @@ class Engine:
             if self._stream.put(event.data) and self._waiter is None and self._reading:
                 self._held = True
                 self._transport.set_receiver(None)
-        elif isinstance(event, (Echo, Information)):
-            self._received.append(event.text)
         elif isinstance(event, Response):
             if event.final is ResultCode.CONNECT and event.command is not None \
                     and command_letter(event.command) in ("D", "A"):
