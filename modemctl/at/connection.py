@@ -187,6 +187,19 @@ def _fax_class_after(cmd: str) -> bool | None:
     return None
 
 
+# Enum members the per-line and per-command paths compare against, bound
+# once: on Python 3.11 each ``Enum.MEMBER`` lookup goes through EnumType's
+# ``__getattr__`` hook (~70 ns), and a command made a few dozen of them.
+_COMMAND_MODE = ProtocolMode.COMMAND
+_FAX_DATA_MODE = ProtocolMode.FAX_DATA
+_ESCAPING_MODE = ProtocolMode.ESCAPING
+_FAX_SENDING = State.FAX_SENDING
+_IN_FLIGHT = frozenset({State.AWAITING_RESULT, State.FAX_SENDING, State.FAX_RECEIVING})
+_SEND_COMMAND = Input.SEND_COMMAND
+_RESULT = Input.RESULT
+_OK = ResultCode.OK
+_CONNECT = ResultCode.CONNECT
+
 #: Each state's protocol mode, for :meth:`ATConnection._move` (``State.mode``
 #: is a property; the core moves twice per command).
 _MODE_OF = {state: state.mode for state in State}
@@ -250,9 +263,9 @@ class ATConnection:
     @property
     def pending(self) -> str | None:
         """The command in flight (``"+++"`` while escaping), or None."""
-        if self._state in (State.AWAITING_RESULT, State.FAX_SENDING, State.FAX_RECEIVING):
+        if self._state in _IN_FLIGHT:
             return self._command
-        if self._mode is ProtocolMode.ESCAPING:
+        if self._mode is _ESCAPING_MODE:
             return ESCAPE_COMMAND
         return None
 
@@ -285,10 +298,10 @@ class ATConnection:
         and :class:`~modemctl.errors.InvalidCallState` unless the core is
         IDLE (in data mode, escaping, or with another command in flight).
         """
-        if Input.SEND_COMMAND not in TRANSITIONS[self._state]:
-            next_state(self._state, Input.SEND_COMMAND, f"send {command!r}")   # raises
+        if _SEND_COMMAND not in TRANSITIONS[self._state]:
+            next_state(self._state, _SEND_COMMAND, f"send {command!r}")   # raises
         cmd = validate_command(command, s3=self._cr, max_length=self._max_command_length)
-        self._move(Input.SEND_COMMAND)
+        self._move(_SEND_COMMAND)
         self._command = cmd
         self._echo.command_sent()
         self._info = []
@@ -371,11 +384,11 @@ class ATConnection:
             ahead.held = False
             return False
         mode = self._mode
-        if mode is ProtocolMode.COMMAND:
-            if self._state is State.FAX_SENDING and self._take_flow_control():
+        if mode is _COMMAND_MODE:
+            if self._state is _FAX_SENDING and self._take_flow_control():
                 return True
             return self._step_line()
-        if mode is ProtocolMode.FAX_DATA:
+        if mode is _FAX_DATA_MODE:
             return self._step_fax_data()
         return self._step_data()
 
@@ -485,12 +498,14 @@ class ATConnection:
             self._emit(Noise(final.text, "final result before the echo of the command "
                                          "in flight: a late answer to an earlier command"))
             return
-        self._observe_format(cmd, numeric=numeric, ok=final.code is ResultCode.OK)
-        response = Response(final.code, final.text, tuple(self._info), final.rate,
+        code = final.code
+        ok, connect = code is _OK, code is _CONNECT
+        self._observe_format(cmd, numeric=numeric, ok=ok)
+        response = Response(code, final.text, tuple(self._info), final.rate,
                             final.suffix, cmd, numeric)
-        self._observe_fax_class(cmd, ok=final.code is ResultCode.OK)
-        fax = fax_data_direction(cmd) if final.code is ResultCode.CONNECT else None
-        if fax is None and final.code is ResultCode.CONNECT and self._class1:
+        self._observe_fax_class(cmd, ok=ok)
+        fax = fax_data_direction(cmd) if connect else None
+        if fax is None and connect and self._class1:
             letter = command_letter(cmd)
             if letter in ("D", "A"):      # T.31: the call starts in V.21, implied command
                 fax = "rx" if letter == "D" else "tx"
@@ -499,7 +514,7 @@ class ATConnection:
             self._move(Input.FAX_RX_CONNECT if fax == "rx" else Input.FAX_TX_CONNECT)
             self._fax_dle = False          # the command stays in flight: its final follows
         else:
-            self._move(Input.CONNECT if final.code is ResultCode.CONNECT else Input.RESULT)
+            self._move(Input.CONNECT if connect else _RESULT)
             self._command = None
         self._info = []
         self._emit(response)

@@ -92,6 +92,13 @@ from modemctl.errors import (
 from modemctl.log import Logger, get_logger, trace_bytes
 from modemctl.transport import Backend, ModemLines, Transport, open_transport
 
+# Enum members the per-command path compares against, bound once: on
+# Python 3.11 each ``Enum.MEMBER`` lookup goes through EnumType's
+# ``__getattr__`` hook (~70 ns); the AT core does the same.
+_COMMAND_MODE = ProtocolMode.COMMAND
+_CONNECT = ResultCode.CONNECT
+_NO_CARRIER = ResultCode.NO_CARRIER
+
 FAX_CHUNK = 256     # bytes per write of fax data (22 ms at 115200 bps), so XOFF acts soon
 CAN = b"\x18"       # T.31: any character stops a receive; CAN is the one to send
 
@@ -422,7 +429,7 @@ class Engine:
         # self.mode, spelt out: asked twice per command
         if self._closed:
             raise PortClosed(f"{self.url} is closed")
-        if self._core.mode is not ProtocolMode.COMMAND or self._escaping:
+        if self._core.mode is not _COMMAND_MODE or self._escaping:
             raise InvalidCallState(f"cannot send {command!r}: the call is in data mode "
                                    "(escape() first)")
 
@@ -642,10 +649,11 @@ class Engine:
             self._log.warning("unwanted-call-hangup-failed", error=str(e))
 
     def _after_response(self, command: str, response: Response) -> None:
-        if response.final is ResultCode.CONNECT:
+        final = response.final
+        if final is _CONNECT:
             self._call_active = True
             self._stream.wake()
-        elif response.final is ResultCode.NO_CARRIER or (response.ok and _ends_call(command)):
+        elif final is _NO_CARRIER or (response.ok and _ends_call(command)):
             self._call_active = False
 
     def _discard_stale_data(self) -> None:
@@ -1025,7 +1033,8 @@ class Engine:
                 self._held = True
                 self._transport.set_receiver(None)
         elif isinstance(event, Response):
-            if event.final is ResultCode.CONNECT and event.command is not None \
+            connect = event.final is _CONNECT
+            if connect and event.command is not None \
                     and command_letter(event.command) in ("D", "A"):
                 # Here, in stream order: the new call's first bytes follow.
                 self._discard_stale_data()
@@ -1035,8 +1044,7 @@ class Engine:
                 self._fax_final.set_result(event)
             else:
                 self._publish(Noise(event.text, "response with nobody waiting"))
-            if event.final is ResultCode.CONNECT \
-                    and self._core.state in (State.FAX_SENDING, State.FAX_RECEIVING):
+            if connect and self._core.state in (State.FAX_SENDING, State.FAX_RECEIVING):
                 # Created here, in stream order: the final may be in this very chunk.
                 self._fax_final = asyncio.get_running_loop().create_future()
                 self._xon.set()
