@@ -19,6 +19,11 @@ is not charged to the client under test.  Tables:
 3. Transport costs that decide the default backend, on a bare pty: open
    and close time, loop lag while writing into a pty nobody reads
    (back-pressure), and which URLs each backend can open.
+4. CPU per ``AT`` → ``OK`` with no I/O at all (a port in memory that
+   answers on the next loop iteration), against asyncio's own floor for
+   one answer (a future resolved by ``call_soon``): the engine's and the
+   AT core's work alone, which the shared VM's scheduling does not blur.
+   The best of several repetitions is kept (noise only adds time).
 
 Nothing is asserted about speed; the figures are printed for the README.
 """
@@ -40,10 +45,13 @@ from collections.abc import Awaitable, Callable, Sequence
 import serial
 
 from bench.support import TIME_SCALE, fake_exchange, machine, table
+from modemctl.at import NEED_DATA, ATConnection
 from modemctl.driver import Engine
-from modemctl.log import configure
+from modemctl.errors import PortClosed
+from modemctl.log import configure, get_logger
 from modemctl.transport import open_transport
-from modemctl.transport.base import Backend
+from modemctl.transport.base import Backend, ModemLines, Transport
+from modemctl.transport.linewatch import LineState, WatchMode
 
 BACKENDS: tuple[Backend, ...] = ("thread", "asyncio")
 
@@ -285,6 +293,115 @@ async def url_support(backend: Backend) -> str:
     return ", ".join(["device", *ok])
 
 
+# --------------------------------------------------------------------------- CPU, no I/O
+
+
+ANSWER = b"AT\r\r\nOK\r\n"      # echo on, verbose: what the fake answers to AT
+
+
+class InstantModem(Transport):
+    """A port in memory whose modem answers every line with :data:`ANSWER`,
+    handed to the receiver on the next loop iteration (as a chunk read by
+    an ``add_reader`` callback would be)."""
+
+    url = "memory://"
+
+    def __init__(self) -> None:
+        self.lines = ModemLines(None, False)
+        self._loop = asyncio.get_running_loop()
+        self._on_data: Callable[[bytes], None] | None = None
+        self._closed = False
+
+    async def read(self, max_bytes: int = 65536) -> bytes:
+        raise PortClosed("InstantModem hands its answers to a receiver only")
+
+    def set_receiver(self, on_data: Callable[[bytes], None] | None,
+                     on_lost: Callable[[PortClosed], None] | None = None) -> None:
+        self._on_data = on_data
+
+    async def write(self, data: bytes) -> None:
+        self.try_write(data)
+
+    def try_write(self, data: bytes) -> bool:
+        if self._on_data is not None:
+            self._loop.call_soon(self._on_data, ANSWER)
+        return True
+
+    async def drain(self) -> None:
+        return None
+
+    async def set_dtr(self, value: bool) -> bool:
+        return False
+
+    async def close(self) -> None:
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def line_watch_mode(self) -> WatchMode:
+        return "none"
+
+    @property
+    def line_state(self) -> LineState:
+        return LineState()
+
+    async def wait_modem_change(self, after: LineState | None = None) -> LineState:
+        raise PortClosed("InstantModem has no modem lines")
+
+
+async def best_of(repeats: int, n: int, once: Callable[[], Awaitable[object]]) -> float:
+    """Best mean µs per call of ``once`` over ``repeats`` runs of ``n`` calls."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await once()
+        best = min(best, (time.perf_counter() - t0) / n * 1e6)
+    return best
+
+
+async def cpu_costs(n: int, repeats: int) -> list[tuple[str, float]]:
+    """µs per AT → OK: asyncio's floor, the AT core alone, the Engine."""
+    loop = asyncio.get_running_loop()
+
+    async def floor() -> None:
+        fut: asyncio.Future[None] = loop.create_future()
+        loop.call_soon(fut.set_result, None)
+        await fut
+
+    core = ATConnection()
+
+    async def core_only() -> None:
+        core.send_command("AT")
+        core.receive_data(ANSWER)
+        while core.next_event() is not NEED_DATA:
+            pass
+
+    modem = InstantModem()
+
+    async def reopen() -> Transport:
+        return modem
+
+    engine = Engine(modem, url=modem.url, time_scale=1.0, log=get_logger(line="memory"),
+                    reopen=reopen)
+    try:
+        async def command() -> None:
+            await engine.command("AT")
+
+        rows = []
+        for name, once in (("asyncio floor: a future resolved by call_soon", floor),
+                           ("AT core alone (send, parse echo and OK)", core_only),
+                           ("modemctl Engine on the in-memory port", command)):
+            await best_of(1, n // 10, once)         # warm up (caches, lru)
+            rows.append((name, await best_of(repeats, n, once)))
+        return rows
+    finally:
+        await engine.close()
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -329,6 +446,12 @@ async def run(quick: bool) -> None:
     table("transport backends on a pty (flood: 4 KiB writes into a pty nobody reads)",
           ["backend", "open ms", "close ms (full queue)", "worst loop lag ms",
            "KiB accepted", "URLs"], rows2)
+    costs = await cpu_costs(2000 if quick else 10000, 3 if quick else 5)
+    floor_us = costs[0][1]
+    table("CPU per AT -> OK with no I/O (an in-memory port that answers on the next "
+          "loop iteration), best of the repetitions",
+          ["what runs", "µs per command", "vs asyncio floor"],
+          [(name, f"{us:.1f}", f"{us / floor_us:.2f}x") for name, us in costs])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,7 +46,12 @@ class ResultCode(enum.Enum):
     @property
     def failed(self) -> bool:
         """True for codes that mean the modem refused the command itself."""
-        return self in (ResultCode.ERROR, ResultCode.FCERROR)
+        return self is _ERROR or self is _FCERROR
+
+
+# Bound once (asked of every response): on Python 3.11 ``ResultCode.ERROR``
+# is a lookup through EnumType's ``__getattr__`` hook.
+_ERROR, _FCERROR = ResultCode.ERROR, ResultCode.FCERROR
 
 
 #: Verbose spellings, upper-case, whitespace-normalised, in matching order.

@@ -84,6 +84,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from functools import lru_cache
 from types import MappingProxyType
 
 from modemctl.at.codes import FinalCode, NumericFamily, ResultCode, numeric_text, parse_final
@@ -114,8 +115,8 @@ from modemctl.at.events import (
     UnsolicitedKind,
 )
 from modemctl.at.lookahead import Lookahead
-from modemctl.at.state import Input, ProtocolMode, State, next_state
-from modemctl.at.unsolicited import classify
+from modemctl.at.state import TRANSITIONS, Input, ProtocolMode, State, next_state
+from modemctl.at.unsolicited import classify, may_be_unsolicited
 from modemctl.errors import ParseError
 
 __all__ = ["DEFAULT_MAX_INFO", "DEFAULT_MAX_LINE", "ESCAPE_COMMAND", "ATConnection",
@@ -145,6 +146,65 @@ def _is_numeric_token(text: str) -> bool:
     return _NUMERIC_TOKEN.match(text) is not None
 
 
+#: What a received line is, as far as its bytes alone tell: the cleaned
+#: text, whether it could be a numeric result code, whether an unsolicited
+#: rule could match it, and the verbose final it spells (or None).
+LineFacts = tuple[str, bool, bool, FinalCode | None]
+
+_CACHED_LINE = 80       # longer lines (ATI text, long info) are not worth remembering
+
+
+def _read_line(raw: bytes) -> LineFacts:
+    text = _clean(raw).strip()
+    return text, _is_numeric_token(text), may_be_unsolicited(text), parse_final(text)
+
+
+_read_line_cached = lru_cache(maxsize=512)(_read_line)
+
+
+def _line_facts(raw: bytes) -> LineFacts:
+    """:data:`LineFacts` of one line without its terminator.
+
+    Cached for short lines: a modem says the same few lines (``OK``, an
+    echo, ``RING``) over and over, and cleaning and classifying one took
+    more than a microsecond per line; the facts depend on the bytes only.
+    """
+    if len(raw) <= _CACHED_LINE:
+        return _read_line_cached(raw)
+    return _read_line(raw)
+
+
+@lru_cache(maxsize=256)
+def _fax_class_after(cmd: str) -> bool | None:
+    """Whether an OK to ``cmd`` leaves Class 1 fax in force (True), ends it
+    (False: another ``+FCLASS``, or ``Z``/``&F``), or does not touch it
+    (None).  Cached: asked on every OK."""
+    m = _FCLASS.search(cmd)
+    if m is not None:
+        return m.group(1) in ("1", "1.0")
+    if _RESET.search(cmd):
+        return False
+    return None
+
+
+# Enum members the per-line and per-command paths compare against, bound
+# once: on Python 3.11 each ``Enum.MEMBER`` lookup goes through EnumType's
+# ``__getattr__`` hook (~70 ns), and a command made a few dozen of them.
+_COMMAND_MODE = ProtocolMode.COMMAND
+_FAX_DATA_MODE = ProtocolMode.FAX_DATA
+_ESCAPING_MODE = ProtocolMode.ESCAPING
+_FAX_SENDING = State.FAX_SENDING
+_IN_FLIGHT = frozenset({State.AWAITING_RESULT, State.FAX_SENDING, State.FAX_RECEIVING})
+_SEND_COMMAND = Input.SEND_COMMAND
+_RESULT = Input.RESULT
+_OK = ResultCode.OK
+_CONNECT = ResultCode.CONNECT
+
+#: Each state's protocol mode, for :meth:`ATConnection._move` (``State.mode``
+#: is a property; the core moves twice per command).
+_MODE_OF = {state: state.mode for state in State}
+
+
 class ATConnection:
     """One AT conversation seen from the DTE side, without any I/O.
 
@@ -167,6 +227,7 @@ class ATConnection:
         self._ok = bytes([s3, s4]) + b"OK" + bytes([s3, s4])
         self._numeric_ok = b"0" + bytes([s3])
         self._term = re.compile(re.escape(bytes([s3])) + b"|" + re.escape(bytes([s4])))
+        self._terms = (s3, s4)
         self.reset()
 
     # --- state ----------------------------------------------------------
@@ -186,8 +247,8 @@ class ATConnection:
         self._class1 = False               # +FCLASS=1 / 1.0 in force
 
     def _move(self, event: Input, what: str = "") -> None:
-        self._state = next_state(self._state, event, what)
-        self._mode = self._state.mode
+        self._state = state = next_state(self._state, event, what)
+        self._mode = _MODE_OF[state]
 
     @property
     def state(self) -> State:
@@ -202,9 +263,9 @@ class ATConnection:
     @property
     def pending(self) -> str | None:
         """The command in flight (``"+++"`` while escaping), or None."""
-        if self._state in (State.AWAITING_RESULT, State.FAX_SENDING, State.FAX_RECEIVING):
+        if self._state in _IN_FLIGHT:
             return self._command
-        if self._mode is ProtocolMode.ESCAPING:
+        if self._mode is _ESCAPING_MODE:
             return ESCAPE_COMMAND
         return None
 
@@ -237,9 +298,10 @@ class ATConnection:
         and :class:`~modemctl.errors.InvalidCallState` unless the core is
         IDLE (in data mode, escaping, or with another command in flight).
         """
-        next_state(self._state, Input.SEND_COMMAND, f"send {command!r}")
+        if _SEND_COMMAND not in TRANSITIONS[self._state]:
+            next_state(self._state, _SEND_COMMAND, f"send {command!r}")   # raises
         cmd = validate_command(command, s3=self._cr, max_length=self._max_command_length)
-        self._move(Input.SEND_COMMAND)
+        self._move(_SEND_COMMAND)
         self._command = cmd
         self._echo.command_sent()
         self._info = []
@@ -315,16 +377,19 @@ class ATConnection:
 
     def _step(self) -> bool:
         buf = self._buf
-        self._ahead.take_swallowed_lf(buf, self._lf)
+        ahead = self._ahead
+        if ahead.swallow_lf:
+            ahead.take_swallowed_lf(buf, self._lf)
         if not buf:
-            self._ahead.held = False
+            ahead.held = False
             return False
-        if self._mode is ProtocolMode.FAX_DATA:
-            return self._step_fax_data()
-        if self._state is State.FAX_SENDING and self._take_flow_control():
-            return True
-        if self._mode is ProtocolMode.COMMAND:
+        mode = self._mode
+        if mode is _COMMAND_MODE:
+            if self._state is _FAX_SENDING and self._take_flow_control():
+                return True
             return self._step_line()
+        if mode is _FAX_DATA_MODE:
+            return self._step_fax_data()
         return self._step_data()
 
     def _step_line(self) -> bool:
@@ -336,10 +401,19 @@ class ATConnection:
                 return True
             return False
         i = m.start()
+        if i == 0:
+            # An empty line (the LF of a CR LF pair, blank lines): nothing to
+            # classify, hold or report, so its terminators go in one step.
+            j, n, terms = 1, len(buf), self._terms
+            while j < n and buf[j] in terms:
+                j += 1
+            del buf[:j]
+            self._ahead.held = False
+            return True
         line = bytes(buf[:i])
         end = self._ahead.line_end(buf, i, lf=self._lf, padding=_PADDING)
         if end is None:
-            if _is_numeric_token(_clean(line)) and not self._ahead.quiet:
+            if _line_facts(line)[1] and not self._ahead.quiet:
                 self._ahead.held = True
                 return False
             end = self._ahead.ended_at_cr(i)
@@ -362,7 +436,7 @@ class ATConnection:
             f"line longer than {self._max_line} bytes; {n} bytes discarded"), n))
 
     def _handle_line(self, raw: bytes, cr_terminated: bool) -> None:
-        text = _clean(raw).strip()
+        text, numeric_token, may_urc, final = _line_facts(raw)
         if not text:
             return
         cmd = self.pending
@@ -373,8 +447,8 @@ class ATConnection:
             self._emit(Echo(text))
             return
         stale = cmd is not None and self._echo.stale
-        if cr_terminated and _is_numeric_token(text):
-            verbose = numeric_text(text.strip(), self.numeric_family)
+        if cr_terminated and numeric_token:
+            verbose = numeric_text(text, self.numeric_family)
             if verbose is not None:
                 urc = classify(verbose, cmd)
                 if urc is not None:
@@ -385,11 +459,10 @@ class ATConnection:
                     self._handle_final(final, numeric=True)
                     return
         else:
-            urc = classify(text, cmd)
+            urc = classify(text, cmd) if may_urc else None
             if urc is not None:
                 self._emit(urc)
                 return
-            final = parse_final(text)
             if final is not None:
                 self._handle_final(final, numeric=False)
                 return
@@ -425,12 +498,14 @@ class ATConnection:
             self._emit(Noise(final.text, "final result before the echo of the command "
                                          "in flight: a late answer to an earlier command"))
             return
-        self._observe_format(cmd, numeric=numeric, ok=final.code is ResultCode.OK)
-        response = Response(final.code, final.text, tuple(self._info), final.rate,
+        code = final.code
+        ok, connect = code is _OK, code is _CONNECT
+        self._observe_format(cmd, numeric=numeric, ok=ok)
+        response = Response(code, final.text, tuple(self._info), final.rate,
                             final.suffix, cmd, numeric)
-        self._observe_fax_class(cmd, ok=final.code is ResultCode.OK)
-        fax = fax_data_direction(cmd) if final.code is ResultCode.CONNECT else None
-        if fax is None and final.code is ResultCode.CONNECT and self._class1:
+        self._observe_fax_class(cmd, ok=ok)
+        fax = fax_data_direction(cmd) if connect else None
+        if fax is None and connect and self._class1:
             letter = command_letter(cmd)
             if letter in ("D", "A"):      # T.31: the call starts in V.21, implied command
                 fax = "rx" if letter == "D" else "tx"
@@ -439,7 +514,7 @@ class ATConnection:
             self._move(Input.FAX_RX_CONNECT if fax == "rx" else Input.FAX_TX_CONNECT)
             self._fax_dle = False          # the command stays in flight: its final follows
         else:
-            self._move(Input.CONNECT if final.code is ResultCode.CONNECT else Input.RESULT)
+            self._move(Input.CONNECT if connect else _RESULT)
             self._command = None
         self._info = []
         self._emit(response)
@@ -461,11 +536,9 @@ class ATConnection:
         """Follow ``+FCLASS`` (and the resets that put it back to 0)."""
         if not ok:
             return
-        m = _FCLASS.search(cmd)
-        if m is not None:
-            self._class1 = m.group(1) in ("1", "1.0")
-        elif _RESET.search(cmd):
-            self._class1 = False
+        class1 = _fax_class_after(cmd)
+        if class1 is not None:
+            self._class1 = class1
 
     def _format_changed(self, current: ResultFormat, cmd: str) -> None:
         self._emit(FormatChanged(self.result_format, current, cmd))

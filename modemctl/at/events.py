@@ -88,7 +88,10 @@ class Response(Event):
     @property
     def ok(self) -> bool:
         """True when the final code is OK."""
-        return self.final is ResultCode.OK
+        return self.final is _OK
+
+
+_OK = ResultCode.OK     # bound once: Response.ok is asked of every answer (see codes.failed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,12 @@ class Lookahead:
         if buf[i] == lf:
             return i + 1, False
         j = i + 1
-        while j < len(buf) and buf[j] != lf and buf[j] in padding:
+        n = len(buf)
+        if j < n and buf[j] == lf:
+            return j + 1, False         # CR LF, the usual case: no padding to skip
+        while j < n and buf[j] != lf and buf[j] in padding:
             j += 1
-        if j < len(buf):
+        if j < n:
             return (j + 1, False) if buf[j] == lf else (i + 1, True)
         return None
 

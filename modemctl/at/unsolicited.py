@@ -101,7 +101,7 @@ def classify(text: str, command: str | None) -> Unsolicited | None:
     for the ``+P...`` lines that double as query responses.
     """
     stripped = text.strip()
-    if not _may_be_unsolicited(stripped):
+    if not may_be_unsolicited(stripped):
         return None
     for rule in RULES:
         m = rule.pattern.match(stripped)
@@ -114,8 +114,8 @@ def classify(text: str, command: str | None) -> Unsolicited | None:
 
 
 @lru_cache(maxsize=256)
-def _may_be_unsolicited(stripped: str) -> bool:
-    """Whether any rule's pattern matches: when none does the answer is None
-    whatever the command, and ``OK`` (asked on every command) is not tried
-    against every rule again."""
+def may_be_unsolicited(stripped: str) -> bool:
+    """Whether any rule's pattern matches ``stripped`` (a stripped line):
+    when none does, :func:`classify` answers None whatever the command, and
+    ``OK`` (asked on every command) is not tried against every rule again."""
     return any(rule.pattern.match(stripped) for rule in RULES)

@@ -32,6 +32,7 @@ import contextlib
 import enum
 import time
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
@@ -95,6 +96,13 @@ from modemctl.errors import (
 from modemctl.log import Logger, get_logger, trace_bytes
 from modemctl.transport import Backend, ModemLines, Transport, open_transport
 
+# Enum members the per-command path compares against, bound once: on
+# Python 3.11 each ``Enum.MEMBER`` lookup goes through EnumType's
+# ``__getattr__`` hook (~70 ns); the AT core does the same.
+_COMMAND_MODE = ProtocolMode.COMMAND
+_CONNECT = ResultCode.CONNECT
+_NO_CARRIER = ResultCode.NO_CARRIER
+
 FAX_CHUNK = 256     # bytes per write of fax data (22 ms at 115200 bps), so XOFF acts soon
 CAN = b"\x18"       # T.31: any character stops a receive; CAN is the one to send
 
@@ -135,6 +143,12 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()
         self._waiter: asyncio.Future[Response | CarrierLost] | None = None
+        # The hot path's deadline: the waiter it applies to, when it passes,
+        # and one timer reused across commands (see _arm_deadline).
+        self._timed: asyncio.Future[Response | CarrierLost] | None = None
+        self._deadline = 0.0
+        self._deadline_timer: asyncio.TimerHandle | None = None
+        self._deadline_timer_at = 0.0
         self._received: list[str] = []
         self._hub = EventHub()
         self._stream = DataStream(on_room=self._room_again)
@@ -239,6 +253,9 @@ class Engine:
                 await asyncio.wait(pending, timeout=STOP_WAIT)
         self._closed = True
         self._watch.stop()
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+            self._deadline_timer = None
         try:
             await self._stop_tasks()
             self._fail_waiter(PortClosed(f"{self.url} closed"))
@@ -370,13 +387,19 @@ class Engine:
         """
         self._check_command_mode(command)
         validate_command(command)
-        async with self._lock:
+        # acquire/release rather than ``async with``: two coroutines fewer
+        # per command on the hot path.
+        lock = self._lock
+        await lock.acquire()
+        try:
             self._check_command_mode(command)
             if self._format_drifted:
                 await self._reassert_format("format-changed")
             # A dial or answer sent this way is still aborted properly on timeout.
             response = await self._transact(command, timeout,
                                             abortable=command_letter(command) in ("D", "A"))
+        finally:
+            lock.release()
         if response.final.failed:
             raise CommandError(command, response.text, response.info)
         return response
@@ -409,10 +432,10 @@ class Engine:
         return await self.originate("ATO", timeout)
 
     def _check_command_mode(self, command: str) -> None:
-        mode = self.mode
-        if mode is EngineMode.CLOSED:
+        # self.mode, spelt out: asked twice per command
+        if self._closed:
             raise PortClosed(f"{self.url} is closed")
-        if mode is EngineMode.DATA or self._escaping:
+        if self._core.mode is not _COMMAND_MODE or self._escaping:
             raise InvalidCallState(f"cannot send {command!r}: the call is in data mode "
                                    "(escape() first)")
 
@@ -465,23 +488,31 @@ class Engine:
 
         A dial or answer (``abortable``) is aborted at the modem on timeout
         or cancellation (:meth:`_exchange_abortable`).  Every other command
-        is the hot path, kept to one timer and one future: the line goes out
-        with ``try_write`` (no coroutine, nothing to time out unless the
-        write queue is full) and the deadline's timer fails the waiter.
-        Nothing awaits the waiter after a timeout, so it needs no shield.
+        is the hot path, kept to one future: the line goes out with
+        ``try_write`` (no coroutine, nothing to time out unless the write
+        queue is full) and the shared deadline timer fails the waiter
+        (:meth:`_arm_deadline`).  Nothing awaits the waiter after a timeout,
+        so it needs no shield.
         """
         if abortable:
             return await self._exchange_abortable(command, real_timeout)
         payload = self._core.send_command(command)
-        waiter = self._new_waiter()
         self._abort_answered = False
-        loop = self._loop
-        deadline = loop.time() + real_timeout
-        expiry = loop.call_at(deadline, _expire, waiter)
+        if self._trace:
+            trace_bytes(self._log, "tx", payload)
+        # The line goes out first: the modem works on it while the waiter and
+        # the deadline are set up (no answer can be handled before we await).
         try:
-            if self._trace:
-                trace_bytes(self._log, "tx", payload)
-            if not self._transport.try_write(payload):
+            sent = self._transport.try_write(payload)
+        except BaseException:
+            self._core.abort_command()
+            raise
+        waiter = self._new_waiter()
+        deadline = self._loop.time() + real_timeout
+        self._timed = waiter
+        self._arm_deadline(deadline)
+        try:
+            if not sent:
                 # The write queue is full (call data backed up) or the port is
                 # gone: wait for room, to the same deadline.
                 async with asyncio.timeout_at(deadline):
@@ -496,9 +527,39 @@ class Engine:
             self._core.abort_command()
             raise
         finally:
-            expiry.cancel()
+            self._timed = None
             self._waiter = None
         return _command_response(command, result)
+
+    def _arm_deadline(self, deadline: float) -> None:
+        """Have the deadline timer fire no later than ``deadline``.
+
+        One timer serves every command: it is re-armed only when it would
+        fire too late (or is not armed), and when it fires early (armed for
+        an earlier command) it re-arms itself for the current one.  Why:
+        a ``call_at`` and ``cancel`` per command were a timer handle, a
+        heap push and a heap clean-up for a deadline that almost never
+        passes; now a command costs a clock read and a comparison.
+        """
+        self._deadline = deadline
+        timer = self._deadline_timer
+        if timer is None or self._deadline_timer_at > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._deadline_timer = self._loop.call_at(deadline, self._deadline_reached)
+            self._deadline_timer_at = deadline
+
+    def _deadline_reached(self) -> None:
+        """The deadline timer fired: fail the timed waiter if its deadline has
+        passed, else wait on for it (the timer was armed for an earlier one)."""
+        self._deadline_timer = None
+        waiter = self._timed
+        if waiter is None or waiter.done():
+            return                      # nothing in flight: the next command re-arms
+        if self._loop.time() >= self._deadline:
+            waiter.set_exception(TimeoutError())
+        else:
+            self._arm_deadline(self._deadline)
 
     async def _exchange_abortable(self, command: str, real_timeout: float) -> Response:
         payload = self._core.send_command(command)
@@ -607,11 +668,11 @@ class Engine:
             self._log.warning("unwanted-call-hangup-failed", error=str(e))
 
     def _after_response(self, command: str, response: Response) -> None:
-        if response.final is ResultCode.CONNECT:
+        final = response.final
+        if final is _CONNECT:
             self._call_active = True
             self._stream.wake()
-        elif response.final is ResultCode.NO_CARRIER or (response.ok and (
-                command_letter(command) in ("H", "Z") or "&F" in command.upper())):
+        elif final is _NO_CARRIER or (response.ok and _ends_call(command)):
             self._call_active = False
 
     def _discard_stale_data(self) -> None:
@@ -990,9 +1051,15 @@ class Engine:
             event = core.next_event()
             if event is NEED_DATA:
                 return
-            self._handle(event)
+            # Echo and information lines (what every echoed command gets)
+            # here; everything else through _handle.
+            if isinstance(event, (Echo, Information)):
+                self._received.append(event.text)
+            else:
+                self._handle(event)
 
     def _handle(self, event: Event) -> None:
+        """One event other than an echo or information line (see _dispatch)."""
         if isinstance(event, Data):
             if self._hanging_up:
                 self._discarded += len(event.data)      # nobody will read it
@@ -1002,12 +1069,11 @@ class Engine:
             if self._stream.put(event.data) and self._waiter is None and self._reading:
                 self._held = True
                 self._transport.set_receiver(None)
-        elif isinstance(event, (Echo, Information)):
-            self._received.append(event.text)
         elif isinstance(event, Response):
-            if event.final is ResultCode.CONNECT:
+            connect = event.final is _CONNECT
+            if connect:
                 self._online_since = time.monotonic()
-            if event.final is ResultCode.CONNECT and event.command is not None \
+            if connect and event.command is not None \
                     and command_letter(event.command) in ("D", "A"):
                 # Here, in stream order: the new call's first bytes follow.
                 self._discard_stale_data()
@@ -1017,8 +1083,7 @@ class Engine:
                 self._fax_final.set_result(event)
             else:
                 self._publish(Noise(event.text, "response with nobody waiting"))
-            if event.final is ResultCode.CONNECT \
-                    and self._core.state in (State.FAX_SENDING, State.FAX_RECEIVING):
+            if connect and self._core.state in (State.FAX_SENDING, State.FAX_RECEIVING):
                 # Created here, in stream order: the final may be in this very chunk.
                 self._fax_final = asyncio.get_running_loop().create_future()
                 self._xon.set()
@@ -1091,10 +1156,11 @@ class Engine:
         self._stream.wake()
 
 
-def _expire(waiter: asyncio.Future[Response | CarrierLost]) -> None:
-    """A command's deadline passed: its waiter ends in TimeoutError."""
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
+@lru_cache(maxsize=256)
+def _ends_call(command: str) -> bool:
+    """Whether an OK to ``command`` means no call is up (H, Z, &F).
+    Cached: asked on every OK."""
+    return command_letter(command) in ("H", "Z") or "&F" in command.upper()
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -86,3 +87,32 @@ async def test_timeout_is_absolute_despite_unsolicited(engine: Engine,
     task.cancel()
     # A timer reset by each RING would run until the RINGs stop (>2 s).
     assert 0.24 <= elapsed < 1.5
+
+
+async def test_each_command_keeps_its_own_deadline(engine: Engine, dce: ScriptedDCE) -> None:
+    """One deadline timer serves every command: one armed for an earlier,
+    shorter deadline must not fail a later, longer one, and one armed for a
+    longer deadline must not delay a later, shorter one."""
+    loop = asyncio.get_running_loop()
+    late: list[asyncio.TimerHandle] = []
+
+    def answer_after(seconds: float) -> Callable[[str], list[str]]:
+        def reply(_cmd: str) -> list[str]:
+            late.append(loop.call_later(seconds, dce.final, "OK", 0))
+            return []
+        return reply
+
+    try:
+        assert (await engine.command("AT", timeout=5.0)).ok        # 0.25 s real deadline
+        dce.replies["ATI4"] = answer_after(0.5)
+        t0 = loop.time()
+        assert (await engine.command("ATI4", timeout=100.0)).ok    # 5 s real, answered at 0.5
+        assert loop.time() - t0 >= 0.45
+        dce.replies["ATI5"] = answer_after(3.0)
+        t0 = loop.time()
+        with pytest.raises(CommandTimeout):
+            await engine.command("ATI5", timeout=5.0)              # 0.25 s real
+        assert 0.24 <= loop.time() - t0 < 2.0
+    finally:
+        for handle in late:
+            handle.cancel()
