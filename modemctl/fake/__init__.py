@@ -88,9 +88,9 @@ wire), and :mod:`.t31` speaks T.31 to the DTE: ``+FTH/+FRH=3``, ``+FTM/+FRM``,
 host T.30 on both ends (efax drives it in the tests).
 """
 
-from modemctl.fake.callstate import CwOutcome, DceState
+from modemctl.fake.callstate import CwOutcome, DceEvent, DceState, StateChange
 from modemctl.fake.clock import LoopClock, ManualClock
-from modemctl.fake.dce import Dce
+from modemctl.fake.dce import Dce, StateObserver
 from modemctl.fake.dialstring import DialRequest
 from modemctl.fake.exchange import (
     Exchange,
@@ -114,6 +114,7 @@ __all__ = [
     "CallRecord",
     "CwOutcome",
     "Dce",
+    "DceEvent",
     "DceState",
     "DialRequest",
     "Exchange",
@@ -127,6 +128,8 @@ __all__ = [
     "Personality",
     "PersonalityError",
     "RemoteParty",
+    "StateChange",
+    "StateObserver",
     "UnknownLine",
     "available_personalities",
     "load_personality",

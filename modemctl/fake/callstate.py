@@ -13,6 +13,7 @@ answered by reading the table.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
 class DceState(enum.Enum):
@@ -66,6 +67,19 @@ TRANSITIONS: dict[tuple[DceState, DceEvent], DceState] = {
 """(state, event) → next state; anything else is illegal."""
 
 del S, E
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One step the DCE took through :data:`TRANSITIONS`: what a state observer is told.
+
+    The event is part of it because states alone do not say what happened
+    (online data is reached by CONNECT and by ``ATO``; a hang-up may leave an
+    off-hook modem in command state, where it already was)."""
+
+    old: DceState
+    event: DceEvent
+    new: DceState
 
 
 class IllegalTransition(RuntimeError):

@@ -24,10 +24,19 @@ differs between modem families comes from the
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from typing import Protocol
 
 from modemctl.fake.callerid import mdmf
-from modemctl.fake.callstate import CwOutcome, DceEvent, DceState, may, next_state
+from modemctl.fake.callstate import (
+    CwOutcome,
+    DceEvent,
+    DceState,
+    StateChange,
+    may,
+    next_state,
+)
 from modemctl.fake.clock import Clock, TimerHandle
 from modemctl.fake.cmdline import LineAssembler
 from modemctl.fake.commands import execute_line
@@ -38,6 +47,13 @@ from modemctl.fake.outcomes import SetupFailure
 from modemctl.fake.personality import CLASS1, Personality
 from modemctl.fake.settings import StoredSettings, factory_settings
 from modemctl.fake.t31 import T31
+from modemctl.log import get_logger
+
+_log = get_logger()
+
+StateObserver = Callable[[StateChange], None]
+"""Called with each :class:`~modemctl.fake.callstate.StateChange`
+(see :meth:`Dce.on_state_change`)."""
 
 ABORT_IGNORE = 0.125
 """Characters arriving this soon after the command line are not an abort (V.250 / §1.1)."""
@@ -149,6 +165,9 @@ class Dce:
         self._hold_timer: TimerHandle | None = None
         self._hold_tx = bytearray()
         self._connect_on_resume = False
+        # state observers (a testing seam): subscription number -> callback
+        self._observers: dict[int, StateObserver] = {}
+        self._subscriptions = itertools.count()
 
     # ------------------------------------------------------------------ settings
     @property
@@ -301,8 +320,48 @@ class Dce:
         """The state now (a method, so type narrowing does not outlive a state change)."""
         return self.state
 
+    def on_state_change(self, observer: StateObserver) -> Callable[[], None]:
+        """Call ``observer`` at every step the DCE takes through the state table;
+        returns the function that unsubscribes it (calling that again does nothing).
+
+        A testing seam: it lets a test or bench act at an exact point of a call
+        (cancel a dial the moment the modem goes online, its ``CONNECT`` still
+        unwritten) without reaching into the fake.  The observer runs
+        synchronously, after the new state and the flags that go with it
+        (``off_hook``, ``call_up``, ``carrier``, ``rate``) are set and before
+        the DCE tells anyone: no result code, port-line change or network
+        request of that step has gone out yet.  Observers run in subscription
+        order and may unsubscribe (themselves or others) while being called.
+        An observer must not drive the DCE (feed it, hang it up): that would
+        nest a step inside a step; it should record, or schedule work (set an
+        event, cancel a task).  One that raises is logged at error level and
+        stays subscribed; the others are still called and the DCE's step goes
+        on: an observer's bug never changes what the modem does.  A hang-up of
+        a modem that is already idle (``ATZ``, a power cycle with nothing in
+        progress) is not a step and is not reported.
+        """
+        key = next(self._subscriptions)
+        self._observers[key] = observer
+
+        def unsubscribe() -> None:
+            self._observers.pop(key, None)
+        return unsubscribe
+
     def _go(self, event: DceEvent) -> None:
-        self.state = next_state(self.state, event)
+        old = self.state
+        self.state = next_state(old, event)
+        if self._observers:
+            self._notify(StateChange(old, event, self.state))
+
+    def _notify(self, change: StateChange) -> None:
+        for key, observer in list(self._observers.items()):
+            if key not in self._observers:
+                continue                # unsubscribed by an earlier observer of this step
+            try:
+                observer(change)
+            except Exception:
+                _log.error("fake state observer raised", old=change.old.value,
+                           step=change.event.value, new=change.new.value, exc_info=True)
 
     # ------------------------------------------------------------------ input
     def feed(self, data: bytes) -> None:
@@ -378,13 +437,12 @@ class Dce:
         self.pulse_default = plan.pulse
         self._quiet_answer = plan.quiet_answer
         self._ringback = False
+        self.off_hook = True
         self._go(DceEvent.DIAL)
         x = self.settings.x
         detect = x in (2, 4) or x >= 5 or plan.wait_for_tone
-        if fresh:
-            self.off_hook = True
-            if not detect:
-                duration += regs[6]       # blind dialling: wait S6, then dial regardless
+        if fresh and not detect:
+            duration += regs[6]           # blind dialling: wait S6, then dial regardless
         if detect and not self.telco.has_dial_tone():
             # listen S6 seconds for a dial tone that never comes
             text = self.personality.no_dialtone_text
@@ -778,7 +836,6 @@ class Dce:
         self._hold_timer = None
         self.on_hold = self._connect_on_resume = False
         self._hold_tx.clear()
-        self._go(DceEvent.HANG_UP)
         self.off_hook = False
         self.call_up = False
         self.carrier = False
@@ -786,6 +843,8 @@ class Dce:
         self._plus = 0
         self.pending_dial = ()
         self._held_data.clear()
+        if was_active:
+            self._go(DceEvent.HANG_UP)
         if self.fax is not None:
             self.fax.reset()
         self.output.lines_changed()
