@@ -31,8 +31,7 @@ from dataclasses import dataclass
 
 from bench.support import machine, table
 from modemctl.driver import Engine
-from modemctl.fake import Exchange, FakeLine
-from modemctl.fake.callstate import DceEvent
+from modemctl.fake import DceEvent, Exchange, FakeLine, StateChange
 from modemctl.line import Line, open_line
 from modemctl.log import configure as configure_logging
 
@@ -56,16 +55,16 @@ async def _ignored(_value: bool) -> bool:
 
 def _cancel_on(fake: FakeLine, when: DceEvent, dialling: asyncio.Task[object],
                done: asyncio.Event) -> None:
-    """Cancel ``dialling`` the moment the fake modem ``fake`` goes through ``when``."""
-    go = fake.dce._go
+    """Cancel ``dialling`` the moment the fake modem ``fake`` goes through ``when``
+    (before it writes that step's result code: see ``Dce.on_state_change``)."""
 
-    def hooked(event: DceEvent) -> None:
-        go(event)
-        if event is when and not done.is_set():
+    def cancel(change: StateChange) -> None:
+        if change.event is when:
+            unsubscribe()
             dialling.cancel()
             done.set()
 
-    fake.dce._go = hooked  # type: ignore[method-assign]
+    unsubscribe = fake.dce.on_state_change(cancel)
 
 
 async def _once(line: Line, near: FakeLine, far: FakeLine, point: str) -> float:

@@ -19,8 +19,7 @@ import structlog
 
 from modemctl.at import Response, ResultCode
 from modemctl.driver import Engine, EngineMode
-from modemctl.fake import Exchange
-from modemctl.fake.callstate import DceEvent
+from modemctl.fake import DceEvent, Exchange, StateChange
 from modemctl.line import open_line
 from tests.driver.conftest import SCALE, wait_until
 from tests.driver.responder import ScriptedDCE
@@ -118,7 +117,7 @@ PORT_KINDS = {"dtr": (0.5, 0.75), "no-dtr-line": (0.25, 2.5), "dead-dtr": (0.25,
 
 @pytest.mark.parametrize("kind", list(PORT_KINDS))
 async def test_make_call_cancelled_at_connect_is_bounded_by_what_the_port_allows(
-        kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        kind: str) -> None:
     scale, bound = PORT_KINDS[kind]
     guard = 50 * 0.02 * scale                   # S12 at this scale
     async with Exchange(time_scale=scale) as ex:
@@ -139,15 +138,14 @@ async def test_make_call_cancelled_at_connect_is_bounded_by_what_the_port_allows
 
                     line.engine._transport.set_dtr = accepted_and_ignored  # type: ignore[method-assign]
                 connected = asyncio.Event()
-                go = near.dce._go
 
-                def cancel_as_it_connects(event: DceEvent) -> None:
-                    go(event)
-                    if event is DceEvent.CONNECT and not connected.is_set():
+                def cancel_as_it_connects(change: StateChange) -> None:
+                    if change.event is DceEvent.CONNECT:
+                        unsubscribe()
                         dialling.cancel()          # the CONNECT is on its way to us
                         connected.set()
 
-                monkeypatch.setattr(near.dce, "_go", cancel_as_it_connects)
+                unsubscribe = near.dce.on_state_change(cancel_as_it_connects)
                 with structlog.testing.capture_logs() as logs:
                     dialling = asyncio.create_task(line.make_call("5551002"))
                     async with asyncio.timeout(10):
@@ -169,8 +167,7 @@ async def test_make_call_cancelled_at_connect_is_bounded_by_what_the_port_allows
             await answerer.close()
 
 
-async def test_dial_cancelled_as_it_is_sent_is_aborted_at_once(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_dial_cancelled_as_it_is_sent_is_aborted_at_once() -> None:
     """A modem ignores characters within 125 ms of a dial's command line (the
     LF after its CR): an abort sent that soon was lost, the modem dialled on
     and the cancel waited 5 s for an answer that never came.  The abort now
@@ -183,15 +180,14 @@ async def test_dial_cancelled_as_it_is_sent_is_aborted_at_once(
         await ex.add_line("5551002", personality="agere-v92")
         async with open_line(near.port, "US", scale) as line:
             sent = asyncio.Event()
-            go = near.dce._go
 
-            def cancel_as_it_dials(event: DceEvent) -> None:
-                go(event)
-                if event is DceEvent.DIAL and not sent.is_set():
+            def cancel_as_it_dials(change: StateChange) -> None:
+                if change.event is DceEvent.DIAL:
+                    unsubscribe()
                     dialling.cancel()              # the dial's line has just arrived
                     sent.set()
 
-            monkeypatch.setattr(near.dce, "_go", cancel_as_it_dials)
+            unsubscribe = near.dce.on_state_change(cancel_as_it_dials)
             with structlog.testing.capture_logs() as logs:
                 dialling = asyncio.create_task(line.make_call("5551002"))
                 async with asyncio.timeout(10):

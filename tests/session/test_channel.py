@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from modemctl.errors import HandshakeFailed, UnknownIdentity
-from modemctl.fake.dce import DceState
+from modemctl.fake import Dce, DceEvent, StateChange
 from modemctl.session import Credentials, accept, connect
 from tests.line.conftest import SCALE, PairFactory, wait_until
 from tests.session.faulty import FaultyCall
@@ -46,17 +46,15 @@ async def read_exactly(channel: Any, n: int, limit: float) -> bytes:
     return bytes(out)
 
 
-def watch_escapes(*dces: Any) -> list[str]:
-    """Record every time a fake modem actually leaves data mode by the escape."""
+def watch_escapes(*dces: Dce) -> list[str]:
+    """Record every time a fake modem actually leaves data mode by the escape
+    (a guarded ``+++``, or a DTR drop under ``&D1``)."""
     left: list[str] = []
     for dce in dces:
-        original = dce._escape
-
-        def escape(dce: Any = dce, original: Any = original) -> None:
-            original()
-            if dce.state is DceState.ONLINE_COMMAND:
+        def escaped(change: StateChange, dce: Dce = dce) -> None:
+            if change.event is DceEvent.ESCAPE:
                 left.append(str(dce))
-        dce._escape = escape
+        dce.on_state_change(escaped)
     return left
 
 
