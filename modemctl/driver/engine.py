@@ -416,6 +416,11 @@ class Engine:
         try:
             response = await self._exchange(command, self.scaled(timeout), abortable=abortable)
         except CommandTimeout:
+            if self._core.state is State.ONLINE:
+                # The modem answered a call as the command went out (see
+                # _exchange): it is alive, and the line hangs the call up.
+                self._timeouts = 0
+                raise
             if self._abort_answered:
                 # The modem answered the abort: it is alive, the dial was just slow.
                 self._timeouts = 0
@@ -483,7 +488,11 @@ class Engine:
             result = await waiter
         except TimeoutError:
             _retrieved(waiter)
-            self._core.abort_command()
+            # After a CONNECT the command could not take, the silence means
+            # the modem went online: the core says so with an unsolicited
+            # CONNECT, handled here like one read from the port.
+            self._core.abort_command(timed_out=True)
+            self._dispatch()
             raise CommandTimeout(command, real_timeout, self._received) from None
         except BaseException:
             _retrieved(waiter)

@@ -557,7 +557,8 @@ class Line:
 
     def _unsolicited_connect(self, call: Call | None, text: str) -> None:
         """A CONNECT no dial or answer of ours asked for: the modem answered by
-        itself (S0 set by someone else) or noise read as a result code.  The
+        itself (S0 set by someone else, with nothing in flight or as a command
+        went out) or noise read as a result code with nothing in flight.  The
         engine is now in data mode with no Call, so nothing could drop it and
         probe/make_call would fail: hang it up, and the line is idle again."""
         if call is not None and call.state is not CallState.OFFERING:
@@ -568,7 +569,12 @@ class Line:
 
     async def _hang_up_unsolicited(self) -> None:
         async with self._lock:                 # before any probe or call goes on
-            if self.engine.mode is not EngineMode.DATA:
+            call = self._call
+            if call is not None and call.state is not CallState.OFFERING:
+                return                         # a call of ours owns the modem now
+            # Held (ONLINE_COMMAND) too: a recovery escape that ran meanwhile
+            # found the modem online and left the call held.
+            if self.engine.mode not in (EngineMode.DATA, EngineMode.ONLINE_COMMAND):
                 return
             try:
                 await self.engine.hangup()
