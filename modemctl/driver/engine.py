@@ -159,6 +159,7 @@ class Engine:
         self._reading = False           # the transport hands us what it reads
         self._held = False              # ... except while back-pressure holds it back
         self._tail_timer: asyncio.TimerHandle | None = None
+        self._last_rx = 0.0             # loop time of the last chunk read
         self._poller: asyncio.Task[None] | None = None
         self._start_tasks()
 
@@ -900,6 +901,7 @@ class Engine:
         task to wake per chunk in between.
         """
         try:
+            self._last_rx = self._loop.time()
             if self._trace:
                 trace_bytes(self._log, "rx", data)
             core = self._core
