@@ -11,6 +11,7 @@ most permissive documented buffer, 255, and profiles may lower it).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -103,18 +104,13 @@ _EXTENDED = "+-#*$"      # +VCID=1, -SEC=0, #CID=1 ... run to the next ';'
 _PREFIXES = "&%\\"       # &F, %C0, \N3: a prefix character and a letter
 
 
-@lru_cache(maxsize=256)
-def requested_format(command: str) -> FormatRequest:
-    """Scan a command line's basic commands for E, V, Z and &F.
+def _basic_commands(body: str) -> Iterator[tuple[str, str]]:
+    """The basic commands of a command line's body (after ``AT``, upper case),
+    as (name, argument): ``S7=60`` is ("S", "7=60"), ``&F`` ("&F", "").
 
     Extended commands are skipped to their ``;``; a dial command (D) ends the
-    scan, since the rest of the line is its dial string.  Cached: the core
-    asks once per result, and a session repeats a handful of commands.
+    scan, since the rest of the line is its dial string (its argument).
     """
-    body = command[2:].upper() if command[:2].upper() == "AT" else ""
-    echo: bool | None = None
-    verbose: bool | None = None
-    resets = False
     i = 0
     while i < len(body):
         c = body[i]
@@ -126,7 +122,8 @@ def requested_format(command: str) -> FormatRequest:
             i = len(body) if end < 0 else end + 1
             continue
         if c == "D":
-            break
+            yield "D", body[i + 1:]
+            return
         name = c
         if c in _PREFIXES and i + 1 < len(body):
             i += 1
@@ -135,7 +132,25 @@ def requested_format(command: str) -> FormatRequest:
         end = i + 1
         while end < len(body) and (body[end].isdigit() or body[end] in "=?"):
             end += 1
-        arg, i = body[i + 1:end], end
+        yield name, body[i + 1:end]
+        i = end
+
+
+def _body(command: str) -> str:
+    return command[2:].upper() if command[:2].upper() == "AT" else ""
+
+
+@lru_cache(maxsize=256)
+def requested_format(command: str) -> FormatRequest:
+    """Scan a command line's basic commands for E, V, Z and &F.
+
+    Cached: the core asks once per result, and a session repeats a handful
+    of commands.
+    """
+    echo: bool | None = None
+    verbose: bool | None = None
+    resets = False
+    for name, arg in _basic_commands(_body(command)):
         if name == "E":
             echo = arg.startswith("1")
         elif name == "V":
@@ -143,3 +158,30 @@ def requested_format(command: str) -> FormatRequest:
         elif name in ("Z", "&F"):
             resets = True
     return FormatRequest(echo, verbose, resets)
+
+
+#: Basic commands whose final result may be CONNECT: dial, answer, online
+#: (O0, or O1 to retrain), and the &T test loops that connect a loopback.
+_CONNECTING_BASIC = frozenset({"D", "A", "O", "&T"})
+#: Extended commands that start a carrier and answer it with CONNECT: T.31
+#: fax data (+FTH, +FTM, +FRH, +FRM), Class 2 page transfer (+FDT, +FDR) and
+#: voice transmit/receive (+VTX, +VRX, Rockwell's #VTX, #VRX).
+_CONNECTING_EXTENDED = re.compile(r"(?:\+F(?:[TR][HM]|D[TR])|[+#]V[TR]X)(?![A-Z])")
+
+
+@lru_cache(maxsize=256)
+def may_connect(command: str) -> bool:
+    """Whether ``CONNECT`` can be the final result of ``command``.
+
+    Everything else (``ATS0?``, ``ATE0``, ``ATH``, ``AT+GCI?``) answers in
+    command state, so a CONNECT that arrives while it is in flight is not its
+    answer: noise, or a modem that answered a call as the command went out
+    (the core's business, see :meth:`ATConnection.abort_command`).  ``A/``
+    repeats the last command, which may have been a dial.
+    """
+    if command.upper() == REPEAT:
+        return True
+    body = _body(command)
+    if _CONNECTING_EXTENDED.search(body):
+        return True
+    return any(name in _CONNECTING_BASIC for name, _ in _basic_commands(body))

@@ -24,6 +24,13 @@ Rules, in the order they are applied to each line:
    silence.  When echo is known to be on, a final or information line that
    arrives before the command's echo is the tail of an earlier (timed-out)
    command and is reported as :class:`Noise`, so responses cannot skew by one.
+   A ``CONNECT`` is only a final for a command that can connect (dial,
+   answer, online, a carrier command: :func:`~modemctl.at.commands.may_connect`);
+   while ``ATS0?`` or ``ATE0`` is in flight it is :class:`Noise` and the
+   command keeps waiting for its own final.  If none comes (the engine's
+   timeout), the modem had answered a call as the command went out:
+   ``abort_command(timed_out=True)`` then goes ONLINE and reports the
+   CONNECT as unsolicited.
 4. Any other line is :class:`Information` for the command in flight, or
    :class:`Noise` when nothing is in flight.
 
@@ -93,6 +100,7 @@ from modemctl.at.commands import (
     command_letter,
     encode_command,
     fax_data_direction,
+    may_connect,
     requested_format,
     validate_command,
 )
@@ -245,6 +253,7 @@ class ATConnection:
         self._ahead = Lookahead()
         self._fax_dle = False              # FAX_RECEIVING: a DLE ended the last chunk
         self._class1 = False               # +FCLASS=1 / 1.0 in force
+        self._stray_connect: FinalCode | None = None   # a CONNECT the command cannot take
 
     def _move(self, event: Input, what: str = "") -> None:
         self._state = state = next_state(self._state, event, what)
@@ -303,6 +312,7 @@ class ATConnection:
         cmd = validate_command(command, s3=self._cr, max_length=self._max_command_length)
         self._move(_SEND_COMMAND)
         self._command = cmd
+        self._stray_connect = None
         self._echo.command_sent()
         self._info = []
         return encode_command(cmd, s3=self._cr)
@@ -329,17 +339,30 @@ class ATConnection:
         self._move(Input.SEND_DATA, "send call data")
         return bytes(data)
 
-    def abort_command(self) -> None:
-        """The engine gave up on the command or escape in flight (timeout).
+    def abort_command(self, *, timed_out: bool = False) -> None:
+        """The engine gave up on the command or escape in flight.
 
         A late answer that still arrives must not become the next command's:
         while echo is known to be on, whatever precedes the next command's
         echo is stale and reported as Noise (see :class:`EchoState`).
+
+        ``timed_out``: the command's deadline passed (not a cancellation).
+        If a CONNECT it could not take arrived meanwhile (see
+        :func:`~modemctl.at.commands.may_connect`), the silence since says
+        that CONNECT was real: the modem answered a call as the command went
+        out and took the command for call data.  The core then goes ONLINE
+        and reports it as :class:`Unsolicited` ``CONNECT``, as if it had come
+        with nothing in flight.
         """
-        self._move(Input.ABORT)
+        stray = self._stray_connect if timed_out and self._state is State.AWAITING_RESULT \
+            else None
+        self._move(Input.TIMEOUT_AFTER_CONNECT if stray is not None else Input.ABORT)
         self._command = None
+        self._stray_connect = None
         self._info = []
         self._echo.abandoned()
+        if stray is not None:
+            self._emit_unsolicited_connect(stray)
 
     def carrier_lost(self) -> None:
         """The engine saw the call end (DCD drop, DTR hang-up): leave data mode.
@@ -485,11 +508,7 @@ class ATConnection:
                 self._emit(CarrierLost(final.text))
             elif final.code is ResultCode.CONNECT:
                 self._move(Input.UNSOLICITED_CONNECT)
-                fields = {"suffix": final.suffix}
-                if final.rate is not None:
-                    fields["rate"] = str(final.rate)
-                self._emit(Unsolicited(UnsolicitedKind.CONNECT, final.text,
-                                       MappingProxyType(fields)))
+                self._emit_unsolicited_connect(final)
             else:
                 self._emit(Noise(final.text, "final result with no command in flight"))
             return
@@ -500,6 +519,13 @@ class ATConnection:
             return
         code = final.code
         ok, connect = code is _OK, code is _CONNECT
+        if connect and self._state is State.AWAITING_RESULT and not may_connect(cmd):
+            # Not this command's answer; its own final follows (noise), or
+            # never comes (the modem went online: see abort_command).
+            self._stray_connect = final
+            self._emit(Noise(final.text, f"CONNECT cannot answer {cmd}: noise, or the modem "
+                                         "answered a call as the command went out"))
+            return
         self._observe_format(cmd, numeric=numeric, ok=ok)
         response = Response(code, final.text, tuple(self._info), final.rate,
                             final.suffix, cmd, numeric)
@@ -518,6 +544,12 @@ class ATConnection:
             self._command = None
         self._info = []
         self._emit(response)
+
+    def _emit_unsolicited_connect(self, final: FinalCode) -> None:
+        fields = {"suffix": final.suffix}
+        if final.rate is not None:
+            fields["rate"] = str(final.rate)
+        self._emit(Unsolicited(UnsolicitedKind.CONNECT, final.text, MappingProxyType(fields)))
 
     def _observe_format(self, cmd: str, *, numeric: bool, ok: bool) -> None:
         """Compare the answer's verbosity with the belief, report a

@@ -4,11 +4,11 @@ What the core may do in a state is exactly the row of :data:`TRANSITIONS`
 for that state: an input that has no entry there raises
 :class:`~modemctl.errors.InvalidCallState` and changes nothing (the shape of
 h11's ``_state.py``).  Inputs come from two sides: the engine's calls
-(``SEND_*``, ``ABORT``, ``CARRIER_LOST``) and what the core reads in the
-byte stream (``RESULT``, ``CONNECT``, ``ESCAPE_OK``, ``NO_CARRIER``,
-``UNSOLICITED_CONNECT``).  A stream input that the table refuses would be a
-bug in the core, not a modem's fault: the parser only looks for what the
-current state can receive.
+(``SEND_*``, ``ABORT``, ``TIMEOUT_AFTER_CONNECT``, ``CARRIER_LOST``) and
+what the core reads in the byte stream (``RESULT``, ``CONNECT``,
+``ESCAPE_OK``, ``NO_CARRIER``, ``UNSOLICITED_CONNECT``).  A stream input
+that the table refuses would be a bug in the core, not a modem's fault: the
+parser only looks for what the current state can receive.
 
 :meth:`ATConnection.reset` is not a transition: it forgets everything and
 starts again in IDLE (after a reopen or a modem reset).
@@ -65,6 +65,8 @@ class Input(enum.Enum):
     FORCE_ESCAPE = "force-escape"            # engine: +++ whatever the state (ladder)
     SEND_DATA = "send-data"                  # engine: call data goes out
     ABORT = "abort"                          # engine: gave up on what is in flight
+    # engine: the command timed out after a CONNECT that could not answer it
+    TIMEOUT_AFTER_CONNECT = "timeout-after-connect"
     CARRIER_LOST = "carrier-lost"            # engine: DCD drop, DTR hang-up, port gone
     RESULT = "result"                        # stream: a final result for the command
     CONNECT = "connect"                      # stream: CONNECT for the command
@@ -103,6 +105,9 @@ TRANSITIONS: Final = MappingProxyType({
         Input.FAX_RX_CONNECT: State.FAX_RECEIVING,
         Input.FAX_TX_CONNECT: State.FAX_SENDING,
         Input.ABORT: State.IDLE,                     # timeout: a late answer is stale
+        # No answer after a CONNECT it could not take: the modem answered a
+        # call as the command went out, and took the command for call data.
+        Input.TIMEOUT_AFTER_CONNECT: State.ONLINE,
         Input.CARRIER_LOST: State.AWAITING_RESULT,   # the command's own result still comes
     }),
     State.ONLINE: MappingProxyType({

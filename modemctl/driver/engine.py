@@ -179,6 +179,7 @@ class Engine:
         self._reading = False           # the transport hands us what it reads
         self._held = False              # ... except while back-pressure holds it back
         self._tail_timer: asyncio.TimerHandle | None = None
+        self._last_rx = 0.0             # loop time of the last chunk read
         self._poller: asyncio.Task[None] | None = None
         self._start_tasks()
 
@@ -445,6 +446,11 @@ class Engine:
         try:
             response = await self._exchange(command, self.scaled(timeout), abortable=abortable)
         except CommandTimeout:
+            if self._core.state is State.ONLINE:
+                # The modem answered a call as the command went out (see
+                # _exchange): it is alive, and the line hangs the call up.
+                self._timeouts = 0
+                raise
             if self._abort_answered:
                 # The modem answered the abort: it is alive, the dial was just slow.
                 self._timeouts = 0
@@ -520,7 +526,11 @@ class Engine:
             result = await waiter
         except TimeoutError:
             _retrieved(waiter)
-            self._core.abort_command()
+            # After a CONNECT the command could not take, the silence means
+            # the modem went online: the core says so with an unsolicited
+            # CONNECT, handled here like one read from the port.
+            self._core.abort_command(timed_out=True)
+            self._dispatch()
             raise CommandTimeout(command, real_timeout, self._received) from None
         except BaseException:
             _retrieved(waiter)
@@ -989,6 +999,7 @@ class Engine:
         task to wake per chunk in between.
         """
         try:
+            self._last_rx = self._loop.time()
             if self._trace:
                 trace_bytes(self._log, "rx", data)
             core = self._core

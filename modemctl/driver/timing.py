@@ -22,6 +22,8 @@ REOPEN_WAIT = 5.0            # protocol seconds the reopen rung keeps trying
 REOPEN_POLL = 0.05           # real seconds between reopen attempts
 HANGUP_CONFIRM_TIMEOUT = 1.0 # protocol seconds for AT -> OK after a DTR hang-up (no DCD)
 DTR_HANGUP_WAIT = 0.5        # protocol seconds for DCD to fall after a DTR hang-up (&D2: at once)
+HANGUP_DRAIN_WAIT = 2.0      # protocol seconds the call's last bytes may take after a drop
+HANGUP_QUIET = 0.1           # real seconds of silence that end them (no NO CARRIER)
 FORMAT_TIMEOUT = 2.0        # protocol seconds for the answer to the format re-assert
 DTR_DROP = 1.0               # protocol seconds DTR is held low to reset (the ladder)
 # Protocol seconds DTR is held low to hang up a call.  &D2 acts once DTR has

@@ -181,6 +181,7 @@ class Line:
         if self._call is not None:
             raise InvalidCallState("cannot probe while a call exists")
         async with self._lock:
+            await self._hang_up_unowned()
             await self._remember_format()
             await self._send("ATE0Q0V1", required=True)   # quiet, verbose: clean answers
             answers = await gather(self.engine)
@@ -357,6 +358,7 @@ class Line:
         build_dial_command(dial, "", caps.profile.dial_buffer)   # length check, nothing sent
         fax_class = _fax_class(caps) if media == "fax" else None
         async with self._lock:
+            await self._hang_up_unowned()
             call = Call(self, self._new_call_id(), "outgoing", dial.redacted, media)
             self._claim(call)
             await self._set_up(call, secure, _SetUp(
@@ -557,7 +559,8 @@ class Line:
 
     def _unsolicited_connect(self, call: Call | None, text: str) -> None:
         """A CONNECT no dial or answer of ours asked for: the modem answered by
-        itself (S0 set by someone else) or noise read as a result code.  The
+        itself (S0 set by someone else, with nothing in flight or as a command
+        went out) or noise read as a result code with nothing in flight.  The
         engine is now in data mode with no Call, so nothing could drop it and
         probe/make_call would fail: hang it up, and the line is idle again."""
         if call is not None and call.state is not CallState.OFFERING:
@@ -568,12 +571,24 @@ class Line:
 
     async def _hang_up_unsolicited(self) -> None:
         async with self._lock:                 # before any probe or call goes on
-            if self.engine.mode is not EngineMode.DATA:
-                return
-            try:
-                await self.engine.hangup()
-            except ModemctlError as exc:
-                self.log.warning("unsolicited-connect-hangup-failed", error=str(exc))
+            await self._hang_up_unowned()
+
+    async def _hang_up_unowned(self) -> None:
+        """With the line's lock held: hang up a call the modem holds that no
+        Call owns (an unsolicited CONNECT).  Also run first by :meth:`probe`
+        and :meth:`make_call`: one that gets the lock before the hang-up task
+        does must not fail on a call the line is about to hang up anyway."""
+        call = self._call
+        if call is not None and call.state is not CallState.OFFERING:
+            return                             # a call of ours owns the modem
+        # Held (ONLINE_COMMAND) too: a recovery escape that ran meanwhile
+        # found the modem online and left the call held.
+        if self.engine.mode not in (EngineMode.DATA, EngineMode.ONLINE_COMMAND):
+            return
+        try:
+            await self.engine.hangup()
+        except ModemctlError as exc:
+            self.log.warning("unsolicited-connect-hangup-failed", error=str(exc))
 
     def _call_waiting(self, call: Call | None, source: str) -> None:
         if call is not None:

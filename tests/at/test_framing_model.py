@@ -3,9 +3,11 @@
 The model answers register reads (``000`` included) and identification
 commands with information text that may carry control characters, in
 verbose or numeric form, echo on or off, with RING lines mixed in, and
-switches its format silently between commands (issue 8).  Whatever the
-chunking, each command gets exactly its final result and its information
-lines, and a format change is reported once (issue 7, harness).
+switches its format silently between commands (issue 8).  Line noise that
+reads as ``CONNECT`` may come inside an answer (issue 7, soak): none of
+these commands can connect, so it is Noise.  Whatever the chunking, each
+command gets exactly its final result and its information lines, and a
+format change is reported once (issue 7, harness).
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class Step:
     info: tuple[Line, ...]
     final: tuple[ResultCode, str, str]
     rings_before: tuple[int, ...]     # line indexes a RING comes before
+    connects_before: tuple[int, ...]  # line indexes a noise CONNECT comes before
     splits: tuple[int, ...]
 
 
@@ -99,18 +102,22 @@ def steps(draw: st.DrawFn) -> Step:
     return Step(echo=draw(st.booleans()), verbose=draw(st.booleans()), command=command,
                 info=info, final=draw(st.sampled_from(FINALS)),
                 rings_before=tuple(draw(st.lists(st.integers(0, len(info)), max_size=2))),
+                connects_before=tuple(draw(st.lists(st.integers(0, len(info)), max_size=1))),
                 splits=tuple(draw(st.lists(st.integers(1, 9), max_size=30))))
 
 
 def reply(step: Step) -> bytes:
     """What a V.250 modem in the step's format sends for the command."""
     ring = b"\r\nRING\r\n" if step.verbose else b"2\r"
+    connect = b"\r\nCONNECT 33600\r\n" if step.verbose else b"1\r"
     out = bytearray(step.command.encode("ascii") + b"\r" if step.echo else b"")
     for i, line in enumerate(step.info):
         out += ring * step.rings_before.count(i)
+        out += connect * step.connects_before.count(i)
         lead = b"\r\n" if step.verbose else b""
         out += lead + line.noisy() + b"\r" + line.between_cr_lf + b"\n"
     out += ring * step.rings_before.count(len(step.info))
+    out += connect * step.connects_before.count(len(step.info))
     _, text, number = step.final
     out += f"\r\n{text}\r\n".encode() if step.verbose else number.encode() + b"\r"
     return bytes(out)
@@ -163,7 +170,9 @@ def test_modelled_modem_replies_frame_to_the_right_result(session: list[Step]) -
                                                    not step.verbose)
         assert r.info == tuple(line.text for line in step.info)
         assert [e.text for e in retry if isinstance(e, Information)] == list(r.info)
-        assert not [e for e in retry if isinstance(e, (Noise, ParseFailure))]
+        assert not [e for e in retry if isinstance(e, ParseFailure)]
+        assert [e.text for e in retry if isinstance(e, Noise)] == \
+            ["CONNECT 33600" if step.verbose else "CONNECT"] * len(step.connects_before)
         assert [e.kind for e in retry if isinstance(e, Unsolicited)] == \
             [UnsolicitedKind.RING] * len(step.rings_before)
         expected: set[str] = set()

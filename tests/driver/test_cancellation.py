@@ -289,6 +289,25 @@ async def test_noise_read_as_connect_is_hung_up(exchange_pair: LinePair) -> None
     await _line_back_to_idle(pair, sub)
 
 
+async def test_probe_that_gets_the_line_first_hangs_an_unsolicited_connect_up(
+        exchange_pair: LinePair) -> None:
+    """The line hangs an unsolicited CONNECT up in a task of its own; a probe
+    that takes the line's lock before that task does (soak seed 518: right
+    after the CONNECT) must not fail on data mode, but hang the call up itself."""
+    pair = exchange_pair
+    async with pair.near.engine.events() as sub:
+        pair.near_fake.unsolicited(b"\r\nCONNECT 33600\r\n")     # as the modem's output
+        async with asyncio.timeout(5):
+            while not isinstance(ev := await sub.get(), Unsolicited) \
+                    or ev.kind is not UnsolicitedKind.CONNECT:
+                pass
+        # Woken with the line's event pump, before the hang-up task it starts.
+        async with asyncio.timeout(10):
+            await pair.near.probe()
+    assert pair.near.engine.mode is EngineMode.COMMAND
+    await wait_until(lambda: pair.near_fake.state == "command")
+
+
 async def test_a_failing_background_hangup_is_reported_not_left_unretrieved(
         dce: ScriptedDCE, monkeypatch: pytest.MonkeyPatch) -> None:
     """A dial cancelled as the modem connects leaves a call nobody wants,

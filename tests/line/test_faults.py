@@ -77,3 +77,21 @@ async def test_modem_unplugged_during_a_call(make_pair: PairFactory) -> None:
     assert call.restore_failures                    # nothing could be put back, and it says so
     async with asyncio.timeout(10):
         await pair.near.close()                     # closing a dead line does not hang
+
+
+@pytest.mark.parametrize("rfc2217", [False, True])
+async def test_connect_noise_inside_a_response_leaves_the_line_idle(make_pair: PairFactory,
+                                                                    rfc2217: bool) -> None:
+    """Noise that reads as CONNECT inside the answer to a probe command (issue 7,
+    soak): not that command's final, so the probe goes on and the line stays
+    idle; before, the engine went to data mode with no call and every later
+    command failed."""
+    pair = await make_pair("usr-v90", rfc2217=rfc2217)
+    pair.near_fake.inject("unsolicited", lines=["CONNECT 33600"])
+    async with asyncio.timeout(10):
+        await pair.near.probe()
+    assert pair.near.engine.mode.name == "COMMAND"
+    assert pair.near_fake.state == "command"
+    call, _ = await pair.connect()
+    await call.drop()
+    assert call.state is CallState.DISCONNECTED
