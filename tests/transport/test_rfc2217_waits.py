@@ -20,10 +20,12 @@ from serial import rfc2217 as pyserial_rfc2217
 
 import modemctl.transport as transport_module
 from modemctl.fake import Exchange, FakeLine
+from modemctl.fake import ports as fake_ports
 from modemctl.transport import open_transport
 from tests.support import read_exactly
 
 SCALE = 0.05
+NUMBER = "5551001"
 
 
 class _Sleeps:
@@ -42,9 +44,14 @@ class _Sleeps:
 
 
 @pytest.fixture
-async def line() -> AsyncIterator[FakeLine]:
+async def exchange() -> AsyncIterator[Exchange]:
     async with Exchange(time_scale=SCALE) as ex:
-        yield await ex.add_line("5551001", rfc2217=True)
+        yield ex
+
+
+@pytest.fixture
+async def line(exchange: Exchange) -> FakeLine:
+    return await exchange.add_line(NUMBER, rfc2217=True)
 
 
 async def test_dtr_changes_and_close_take_none_of_pyserials_sleeps(
@@ -90,3 +97,32 @@ async def test_a_port_reopened_at_once_finds_the_servers_one_slot_free(
             assert b"OK" in await read_exactly(tr, len(b"AT\r\r\nOK\r\n"), within=5.0)
         finally:
             await tr.close()
+
+
+async def test_a_dtr_change_fails_as_soon_as_the_connection_drops(
+        exchange: Exchange, line: FakeLine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server goes away while a DTR change awaits its answer: the change
+    fails then (as "no DTR line", like any refused change), not when the
+    network timeout (10 s here; pyserial's default is 3 s) runs out."""
+    assert line.url is not None
+    tr = await open_transport(line.url + "?timeout=10")
+    unanswered = asyncio.Event()
+    answer = fake_ports._AckingPortManager._telnet_process_subnegotiation
+
+    def swallow_set_control(manager: Any, suboption: bytes) -> None:
+        if suboption[:2] == pyserial_rfc2217.COM_PORT_OPTION + pyserial_rfc2217.SET_CONTROL:
+            unanswered.set()
+            return
+        answer(manager, suboption)
+
+    monkeypatch.setattr(fake_ports._AckingPortManager, "_telnet_process_subnegotiation",
+                        swallow_set_control)
+    try:
+        changing = asyncio.create_task(tr.set_dtr(False))
+        async with asyncio.timeout(5):
+            await unanswered.wait()
+        await exchange.remove_line(NUMBER)
+        async with asyncio.timeout(2.0):
+            assert await changing is False
+    finally:
+        await tr.close()
