@@ -73,6 +73,7 @@ from modemctl.transport.base import (
     translate_open_error,
 )
 from modemctl.transport.lock import UucpLock, flock_holder, process_name
+from modemctl.transport.rfc2217 import open_serial
 from modemctl.transport.threaded import READ_POLL, ThreadTransport
 
 __all__ = ["Backend", "ModemLines", "Transport", "open_transport"]
@@ -127,14 +128,14 @@ async def open_transport(url: str, *, baudrate: int = 115200, lock: bool = True,
 
 
 async def _open_port(url: str, kwargs: dict[str, Any], timeout: float) -> Any:  # noqa: ASYNC109
-    """``serial_for_url`` in a thread, bounded.
+    """:func:`~modemctl.transport.rfc2217.open_serial` in a thread, bounded.
 
     The thread cannot be stopped, so an open that finishes after its caller
     gave up (timeout *or* cancellation) is closed when it does, not leaked:
     a leaked RFC 2217 connection fills the server's only client slot, a
     leaked device holds its flock.
     """
-    task = asyncio.ensure_future(asyncio.to_thread(serial.serial_for_url, url, **kwargs))
+    task = asyncio.ensure_future(asyncio.to_thread(open_serial, url, **kwargs))
     try:
         async with asyncio.timeout(timeout):
             return await asyncio.shield(task)

@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-import serial
 import structlog
 
+from modemctl import transport
 from modemctl.at import ResultCode, Unsolicited, UnsolicitedKind
 from modemctl.driver import Engine, EngineMode, EventSubscription
 from modemctl.driver.datastream import DATA_HIGH_WATER
@@ -153,12 +153,12 @@ async def test_cancelled_open_closes_a_late_finishing_open(
     loop = asyncio.get_running_loop()
     opening, closed = asyncio.Event(), asyncio.Event()
     proceed = threading.Event()
-    real_serial_for_url = serial.serial_for_url
+    real_open_serial = transport.open_serial
 
-    def slow_serial_for_url(url: str, **kwargs: object) -> object:
+    def slow_open_serial(url: str, **kwargs: object) -> object:
         loop.call_soon_threadsafe(opening.set)
         proceed.wait(5.0)
-        port = real_serial_for_url(url, **kwargs)
+        port = real_open_serial(url, **kwargs)
         real_close = port.close
 
         def close() -> None:
@@ -171,7 +171,7 @@ async def test_cancelled_open_closes_a_late_finishing_open(
     async with Exchange(time_scale=SCALE) as ex:
         fake = await ex.add_line(NEAR, rfc2217=True)
         assert fake.url is not None
-        monkeypatch.setattr(serial, "serial_for_url", slow_serial_for_url)
+        monkeypatch.setattr(transport, "open_serial", slow_open_serial)
         task = asyncio.create_task(open_transport(fake.url))
         async with asyncio.timeout(2):
             await opening.wait()
@@ -181,7 +181,7 @@ async def test_cancelled_open_closes_a_late_finishing_open(
             await task
         async with asyncio.timeout(5):
             await closed.wait()
-        monkeypatch.setattr(serial, "serial_for_url", real_serial_for_url)
+        monkeypatch.setattr(transport, "open_serial", real_open_serial)
         engine = await Engine.open(fake.url, time_scale=SCALE)
         try:
             assert (await engine.command("AT")).ok
