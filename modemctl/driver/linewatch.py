@@ -90,7 +90,8 @@ class LineWatch:
 
     The engine supplies what the watch must not decide itself: whether a
     call is up (and not being hung up by us), where events go, and what
-    declaring the carrier lost does to its state; it calls
+    declaring the carrier lost does (it reads the call's last bytes first and
+    publishes the :class:`CarrierLost`, see :mod:`.lastbytes`); it calls
     :meth:`call_changed` when a call comes up or ends.
     """
 
@@ -243,9 +244,8 @@ class LineWatch:
         if self._low_since is not None and self._grace is not None \
                 and now - self._low_since >= self._grace * self._time_scale:
             self._low_since = None
-            self._log.info("carrier-lost", source="dcd")
-            self._carrier_lost()
-            self._publish(CarrierLost("DCD dropped", source="dcd"))
+            self._log.info("carrier-declared-lost", source="dcd")
+            self._carrier_lost()            # the engine publishes it, once the call's data is in
         self._arm()
 
     def _deadline(self) -> float | None:
