@@ -15,7 +15,8 @@ DCD low in a call is an *interruption*, not yet a loss: the modem rides out
 short ones (call-waiting tones, line hits) for S10 - S9 and reports
 ``NO CARRIER`` itself when it gives up.  Only when DCD stays low for longer
 than the carrier grace (a modem that never says so: S10 near 255, or a
-wedged one) does the host declare the carrier lost, from a timer.  The watch
+wedged one) does the host declare the carrier lost, from a timer; the engine
+then ends the call once its last bytes are in (:mod:`.lastbytes`).  The watch
 is level-triggered: on a port whose DCD is known to work (see
 :mod:`.porttrust`), DCD already low when a call comes up starts the grace
 even if it was never seen high in this call (a carrier that came and went
