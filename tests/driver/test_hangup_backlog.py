@@ -24,6 +24,7 @@ import pytest
 from modemctl.at import CarrierLost, Event, FormatChanged, Noise, ResultCode, State, Unsolicited
 from modemctl.driver import Engine, EngineMode
 from modemctl.driver.porttrust import PortTrust
+from modemctl.driver.subscription import EventSubscription
 from modemctl.errors import InvalidCallState, PortClosed
 from modemctl.log import get_logger
 from modemctl.transport import ModemLines, Transport
@@ -234,22 +235,34 @@ async def _read_all(engine: Engine) -> bytes:
     return bytes(out)
 
 
+async def _read_after_the_end(engine: Engine, sub: EventSubscription) -> bytes:
+    async for ev in sub:
+        if isinstance(ev, CarrierLost):
+            break
+    assert engine.mode is EngineMode.COMMAND
+    return await _read_all(engine)
+
+
 @pytest.mark.parametrize("says_no_carrier", [True, False], ids=["no-carrier", "silent"])
 @pytest.mark.parametrize("grace", [0.0, 0.5], ids=["grace-0", "grace-0.5"])
+@pytest.mark.parametrize("reading", ["during", "after"])
 async def test_far_end_hang_up_delivers_its_last_bytes_as_data(says_no_carrier: bool,
-                                                               grace: float) -> None:
+                                                               grace: float,
+                                                               reading: str) -> None:
     """DCD falls (the far end hung up) and the carrier is declared lost while
     the call's last data is still queued: the reader gets all of it
-    byte-exact, then the end of the call; the loss is reported once, from
-    DCD, and only then does the engine speak command mode."""
+    byte-exact, then the end of the call, whether it reads as the data comes
+    or only once the loss is reported; the loss is reported once, from DCD,
+    and only then does the engine speak command mode."""
     port = BackloggedPort(says_no_carrier=says_no_carrier, backlog=GOODBYE, watched=True)
     engine = Engine(port, url=port.url, time_scale=SCALE, log=get_logger(line="backlog"),
                     reopen=_unused_reopen, trust=PortTrust(dcd=True))
     engine.carrier_grace = grace
     try:
         assert (await engine.originate("ATD5551002")).final is ResultCode.CONNECT
-        async with engine.events() as sub:
-            reader = asyncio.create_task(_read_all(engine))
+        async with engine.events() as sub, engine.events() as watcher:
+            reader = asyncio.create_task(_read_all(engine) if reading == "during"
+                                         else _read_after_the_end(engine, watcher))
             port.far_end_hangs_up()
             async with asyncio.timeout(10):
                 received = await reader
@@ -263,6 +276,33 @@ async def test_far_end_hang_up_delivers_its_last_bytes_as_data(says_no_carrier: 
         assert received == GOODBYE
         lost = [e for e in published if isinstance(e, CarrierLost)]
         assert [e.source for e in lost] == ["dcd"], lost
+        assert not _misread(published), published
+        after_call = [(line, left) for line, left in port.written if line != b"ATD5551002"]
+        assert after_call and all(left == 0 for _, left in after_call), after_call
+    finally:
+        await engine.close()
+
+
+async def test_our_hang_up_as_the_far_end_hangs_up_discards_its_last_bytes() -> None:
+    """We drop the call just as DCD falls (nobody will read): the last data is
+    discarded, not kept for a reader, and still not read as results; ATH goes
+    out once it is in."""
+    port = BackloggedPort(says_no_carrier=False, backlog=GOODBYE, watched=True)
+    engine = Engine(port, url=port.url, time_scale=SCALE, log=get_logger(line="backlog"),
+                    reopen=_unused_reopen, trust=PortTrust(dcd=True))
+    engine.carrier_grace = 0.0
+    try:
+        assert (await engine.originate("ATD5551002")).final is ResultCode.CONNECT
+        async with engine.events() as sub:
+            port.far_end_hangs_up()
+            await asyncio.sleep(0)                  # the watch sees DCD fall
+            async with asyncio.timeout(10):
+                await engine.hangup()
+            assert engine.mode is EngineMode.COMMAND
+            assert engine.buffered == 0 and await engine.read() == b""
+            assert (await engine.command("AT")).ok
+            sub.close()
+            published = [ev async for ev in sub]
         assert not _misread(published), published
         after_call = [(line, left) for line, left in port.written if line != b"ATD5551002"]
         assert after_call and all(left == 0 for _, left in after_call), after_call
