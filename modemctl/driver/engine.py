@@ -61,6 +61,7 @@ from modemctl.at import (
 from modemctl.at.commands import command_letter
 from modemctl.driver.datastream import DataStream
 from modemctl.driver.escape import guarded_escape, leave_data_mode
+from modemctl.driver.lastbytes import end_on_dcd, last_call_bytes
 from modemctl.driver.linewatch import LineWatch, carrier_gone, watchable
 from modemctl.driver.porttrust import PortTrust, trust_for
 from modemctl.driver.recovery import climb
@@ -180,6 +181,7 @@ class Engine:
         self._held = False              # ... except while back-pressure holds it back
         self._tail_timer: asyncio.TimerHandle | None = None
         self._last_rx = 0.0             # loop time of the last chunk read
+        self._settling: asyncio.Task[None] | None = None   # ending a call on DCD: see lastbytes
         self._poller: asyncio.Task[None] | None = None
         self._start_tasks()
 
@@ -712,7 +714,15 @@ class Engine:
     # --- data mode -----------------------------------------------------------
 
     async def write(self, data: bytes) -> None:
-        """Send call data (DATA mode only)."""
+        """Send call data (DATA mode only).
+
+        Not once the carrier is declared lost, while its last bytes are
+        read: the modem may be in command state, where data would be taken
+        for commands.  The writer waits for the call's end and is refused.
+        """
+        if (settling := self._settling) is not None:
+            await asyncio.wait((settling,))
+            raise InvalidCallState("write(): the carrier was lost")
         if self.mode is not EngineMode.DATA or self._escaping:
             raise InvalidCallState(f"write() needs DATA mode (mode {self.mode.value})")
         await self._send(self._core.send_data(data))
@@ -817,14 +827,16 @@ class Engine:
         that gives none was not in a fax carrier after all (the far end was a
         data modem): it is escaped from as a data call, with a forced ``+++``."""
         async with self._lock:
-            # Only a DCD known to work confirms the drop (see porttrust).
+            # Only a DCD known to work confirms the drop (see porttrust).  The
+            # carrier's last bytes (frames, page data) are read as its data
+            # (discarded) before anything is read as lines (see lastbytes).
             if self._transport.lines.dtr is not None and self.trust.dtr is not False \
-                    and self.trust.dcd is True and await self.drop_dtr(DTR_HANGUP_DROP) \
-                    and await carrier_gone(
-                    self.lines, self.url, self.scaled(DTR_HANGUP_WAIT)):
-                self._core.carrier_lost()
-                self.fax_abandon()
-                return
+                    and self.trust.dcd is True and await self.drop_dtr(DTR_HANGUP_DROP):
+                await last_call_bytes(self)
+                if await carrier_gone(self.lines, self.url, self.scaled(DTR_HANGUP_WAIT)):
+                    self._core.carrier_lost()
+                    self.fax_abandon()
+                    return
             for _ in range(3):              # a frame's CONNECT asks for more: end again
                 final = self._fax_final
                 sending = self._core.state is State.FAX_SENDING
@@ -1105,7 +1117,10 @@ class Engine:
                 self._xon.set()
         elif isinstance(event, CarrierLost):
             self._carrier_ended.set()
-            event = self._watch.credit(event)
+            # The modem's own NO CARRIER after DCD was declared lost (its
+            # last bytes were being read): the loss is still DCD's.
+            event = self._watch.credit(event) if self._settling is None \
+                else CarrierLost(event.text, source="dcd")
             was_active = self._call_active
             self._call_active = False
             self._stream.wake()
@@ -1161,10 +1176,21 @@ class Engine:
         return self._call_active and not self._hanging_up
 
     def _carrier_dropped(self) -> None:
-        """The line watch declared the carrier lost (DCD low beyond the grace)."""
-        self._core.carrier_lost()
-        self._call_active = False
-        self._stream.wake()
+        """The line watch declared the carrier lost (DCD low beyond the grace):
+        the call ends once its last bytes are in (:func:`.lastbytes.end_on_dcd`),
+        which then publishes the loss."""
+        if self._settling is not None:
+            return
+        task = self._loop.create_task(end_on_dcd(self, self._online_since),
+                                      name=f"carrier-lost {self.url}")
+        self._settling = task
+        self._background.add(task)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task[None]) -> None:
+        if self._settling is task:
+            self._settling = None
+        self._background_done(task)
 
 
 @lru_cache(maxsize=256)

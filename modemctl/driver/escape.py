@@ -17,15 +17,14 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from modemctl.at import CarrierLost, ProtocolMode, Response, ResultCode, State
+from modemctl.at import CarrierLost, ProtocolMode, Response, ResultCode
+from modemctl.driver.lastbytes import last_call_bytes
 from modemctl.driver.linewatch import carrier_gone
 from modemctl.driver.timing import (
     DEFAULT_TIMEOUT,
     DTR_HANGUP_DROP,
     DTR_HANGUP_WAIT,
     HANGUP_CONFIRM_TIMEOUT,
-    HANGUP_DRAIN_WAIT,
-    HANGUP_QUIET,
     RESUME_TIMEOUT,
 )
 from modemctl.errors import CallLost, CommandError, CommandTimeout, ModemctlError, PortClosed
@@ -126,6 +125,10 @@ async def leave_data_mode(engine: Engine) -> None:
     """
     trust = engine.trust
     async with engine._lock:
+        if engine._core.state.mode is ProtocolMode.COMMAND:
+            # The call ended while we waited for the lock (its NO CARRIER, or
+            # DCD: see lastbytes.end_on_dcd): the ATH that follows is all.
+            return
         if trust.dtr is not False and await engine.drop_dtr(DTR_HANGUP_DROP):
             if await _dtr_hung_up(engine):
                 trust.learn("dtr", True, engine._log, "a drop hung the modem up")
@@ -166,10 +169,10 @@ async def _dtr_hung_up(engine: Engine) -> bool:
     asked (a NO CARRIER seen in data mode is no proof: it may be the far
     end's data).  A modem that answers while DCD stays high shows a DCD stuck
     high (``&C0``, a cable that ties it): it is not believed from then on.
-    Either way only once the call's last bytes are in (:func:`_last_call_data`).
+    Either way only once the call's last bytes are in (:mod:`.lastbytes`).
     """
     trust = engine.trust
-    await _last_call_data(engine)
+    await last_call_bytes(engine)
     if trust.dcd is True and await carrier_gone(engine.lines, engine.url,
                                                 engine.scaled(DTR_HANGUP_WAIT)):
         return True
@@ -192,37 +195,3 @@ async def _dtr_hung_up(engine: Engine) -> bool:
     if on_hook and trust.dcd is True and engine.lines.cd is True:
         trust.learn("dcd", False, engine._log, "high after a confirmed hang-up")
     return on_hook
-
-
-async def _last_call_data(engine: Engine) -> None:
-    """After a DTR drop: read what the call still delivers as call data.
-
-    The drop, and DCD falling, are out of band: they are seen at once, while
-    the bytes the modem sent before it hung up may still be on their way
-    (the port's buffers; an RFC 2217 client can hold a few hundred KiB
-    queued behind the notification that DCD fell).  Read in command mode,
-    they would be taken for results (a ``0\\r`` in the data for the ``OK``
-    of the ``ATH`` that follows, ``2\\r`` for a RING), and the modem's
-    real answers would then answer the wrong commands.  So the core stays
-    in data mode (the hang-up discards what arrives) until the modem's own
-    ``NO CARRIER``, which a ``&D2`` modem sends after the last of them, or
-    until the input has been quiet for :data:`HANGUP_QUIET` (a modem that
-    says nothing, or answers in numeric form), at most
-    :data:`HANGUP_DRAIN_WAIT`.
-    """
-    if engine._core.state is not State.ONLINE:
-        return                              # its NO CARRIER is in already
-    loop = asyncio.get_running_loop()
-    waiter = engine._new_waiter()           # resolved by the in-band NO CARRIER
-    started = loop.time()
-    deadline = started + engine.scaled(HANGUP_DRAIN_WAIT)
-    try:
-        while not waiter.done():
-            until = min(deadline, max(engine._last_rx, started) + HANGUP_QUIET)
-            if loop.time() >= until:
-                return
-            await asyncio.wait((waiter,), timeout=until - loop.time())
-    finally:
-        engine._waiter = None
-        if waiter.done() and not waiter.cancelled():
-            waiter.exception()              # a failed port is the next step's to report

@@ -15,7 +15,8 @@ DCD low in a call is an *interruption*, not yet a loss: the modem rides out
 short ones (call-waiting tones, line hits) for S10 - S9 and reports
 ``NO CARRIER`` itself when it gives up.  Only when DCD stays low for longer
 than the carrier grace (a modem that never says so: S10 near 255, or a
-wedged one) does the host declare the carrier lost, from a timer.  The watch
+wedged one) does the host declare the carrier lost, from a timer; the engine
+then ends the call once its last bytes are in (:mod:`.lastbytes`).  The watch
 is level-triggered: on a port whose DCD is known to work (see
 :mod:`.porttrust`), DCD already low when a call comes up starts the grace
 even if it was never seen high in this call (a carrier that came and went
@@ -90,7 +91,8 @@ class LineWatch:
 
     The engine supplies what the watch must not decide itself: whether a
     call is up (and not being hung up by us), where events go, and what
-    declaring the carrier lost does to its state; it calls
+    declaring the carrier lost does (it reads the call's last bytes first and
+    publishes the :class:`CarrierLost`, see :mod:`.lastbytes`); it calls
     :meth:`call_changed` when a call comes up or ends.
     """
 
@@ -243,9 +245,8 @@ class LineWatch:
         if self._low_since is not None and self._grace is not None \
                 and now - self._low_since >= self._grace * self._time_scale:
             self._low_since = None
-            self._log.info("carrier-lost", source="dcd")
-            self._carrier_lost()
-            self._publish(CarrierLost("DCD dropped", source="dcd"))
+            self._log.info("carrier-declared-lost", source="dcd")
+            self._carrier_lost()            # the engine publishes it, once the call's data is in
         self._arm()
 
     def _deadline(self) -> float | None:
