@@ -610,6 +610,11 @@ class Line:
         if self.engine.mode not in (EngineMode.DATA, EngineMode.ONLINE_COMMAND):
             return
         try:
+            # Noise read as CONNECT leaves the modem in command mode, where
+            # the hang-up's +++ gets no OK: find out first (engine.check_online).
+            if self.engine.mode is EngineMode.DATA and not await self.engine.check_online():
+                self.log.info("unsolicited-connect-was-noise")
+                return
             await self.engine.hangup()
         except ModemctlError as exc:
             self.log.warning("unsolicited-connect-hangup-failed", error=str(exc))
