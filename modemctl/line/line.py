@@ -150,7 +150,11 @@ class Line:
         Under the line's lock, so a hang-up task already under way is waited
         for (it holds the lock) rather than raced; the modem's mode is looked
         at afresh, so a CONNECT the event pump has not dispatched yet counts.
+        The lock is taken only when there may be such a call: a dial or probe
+        still under way is not waited for.
         """
+        if not self._unowned_call_possible():
+            return
         try:
             async with asyncio.timeout(self.engine.scaled(CLOSE_HANGUP_TIMEOUT)):
                 async with self._lock:
@@ -602,12 +606,7 @@ class Line:
         Call owns (an unsolicited CONNECT).  Also run first by :meth:`probe`
         and :meth:`make_call`: one that gets the lock before the hang-up task
         does must not fail on a call the line is about to hang up anyway."""
-        call = self._call
-        if call is not None and call.state is not CallState.OFFERING:
-            return                             # a call of ours owns the modem
-        # Held (ONLINE_COMMAND) too: a recovery escape that ran meanwhile
-        # found the modem online and left the call held.
-        if self.engine.mode not in (EngineMode.DATA, EngineMode.ONLINE_COMMAND):
+        if not self._unowned_call_possible():
             return
         try:
             # Noise read as CONNECT leaves the modem in command mode, where
@@ -618,6 +617,15 @@ class Line:
             await self.engine.hangup()
         except ModemctlError as exc:
             self.log.warning("unsolicited-connect-hangup-failed", error=str(exc))
+
+    def _unowned_call_possible(self) -> bool:
+        """The modem may hold a call that no Call of ours owns."""
+        call = self._call
+        if call is not None and call.state is not CallState.OFFERING:
+            return False                       # a call of ours owns the modem
+        # Held (ONLINE_COMMAND) too: a recovery escape that ran meanwhile
+        # found the modem online and left the call held.
+        return self.engine.mode in (EngineMode.DATA, EngineMode.ONLINE_COMMAND)
 
     def _call_waiting(self, call: Call | None, source: str) -> None:
         if call is not None:
