@@ -133,6 +133,8 @@ __all__ = ["DEFAULT_MAX_INFO", "DEFAULT_MAX_LINE", "ESCAPE_COMMAND", "ATConnecti
 DEFAULT_MAX_LINE = 4096
 DEFAULT_MAX_INFO = 1000     # information lines kept per command (a runaway ATI)
 ESCAPE_COMMAND = "+++"
+#: What :meth:`ATConnection.check_online` sends (and its OK answers).
+CHECK_COMMAND = "AT"
 
 # Control characters that can appear inside a line without meaning anything
 # (NUL padding, XON/XOFF, BEL, DEL); they are dropped before classification.
@@ -275,7 +277,7 @@ class ATConnection:
         if self._state in _IN_FLIGHT:
             return self._command
         if self._mode is _ESCAPING_MODE:
-            return ESCAPE_COMMAND
+            return CHECK_COMMAND if self._state is State.CHECKING else ESCAPE_COMMAND
         return None
 
     @property
@@ -338,6 +340,31 @@ class ATConnection:
         """
         self._move(Input.SEND_DATA, "send call data")
         return bytes(data)
+
+    def check_online(self) -> bytes:
+        """Return ``AT`` and CR to write, asking whether the ONLINE the core
+        went to on an unsolicited CONNECT is a call (see :meth:`refute_connect`).
+
+        The modem's answer is read as in an escape (CHECKING is data until
+        ``OK``): a modem in command mode echoes the ``AT`` (data, like any
+        byte before the OK) and answers ``OK``, which moves the core to IDLE;
+        a modem online sends the ``AT`` to its caller as data and answers
+        nothing, and the engine's :meth:`abort_command` takes the core back to
+        ONLINE.  Only the engine knows the CONNECT was unsolicited: the
+        table allows this from any ONLINE.
+        """
+        self._move(Input.CHECK_ONLINE, "check whether a call is up")
+        self._echo.escape_sent()        # the echo, if any, arrives as data: none awaited
+        self._info = []
+        return encode_command(CHECK_COMMAND, s3=self._cr)
+
+    def refute_connect(self) -> None:
+        """The engine knows no call is up after an unsolicited CONNECT (DCD,
+        known to work, is low): ONLINE → IDLE.  Bytes held back for lookahead
+        stay in the buffer and are read as lines: they came from a modem in
+        command mode."""
+        self._move(Input.CONNECT_REFUTED)
+        self._ahead.held = False
 
     def abort_command(self, *, timed_out: bool = False) -> None:
         """The engine gave up on the command or escape in flight.
@@ -686,8 +713,9 @@ class ATConnection:
         self._ahead.held = False
 
     def _escape_answered(self, *, numeric: bool) -> None:
+        command = CHECK_COMMAND if self._state is State.CHECKING else ESCAPE_COMMAND
         self._move(Input.ESCAPE_OK)
-        self._emit(Response(ResultCode.OK, "OK", (), None, "", ESCAPE_COMMAND, numeric))
+        self._emit(Response(ResultCode.OK, "OK", (), None, "", command, numeric))
 
     def _data_carrier_lost(self) -> None:
         self._move(Input.NO_CARRIER)

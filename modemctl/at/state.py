@@ -4,9 +4,10 @@ What the core may do in a state is exactly the row of :data:`TRANSITIONS`
 for that state: an input that has no entry there raises
 :class:`~modemctl.errors.InvalidCallState` and changes nothing (the shape of
 h11's ``_state.py``).  Inputs come from two sides: the engine's calls
-(``SEND_*``, ``ABORT``, ``TIMEOUT_AFTER_CONNECT``, ``CARRIER_LOST``) and
-what the core reads in the byte stream (``RESULT``, ``CONNECT``,
-``ESCAPE_OK``, ``NO_CARRIER``, ``UNSOLICITED_CONNECT``).  A stream input
+(``SEND_*``, ``ABORT``, ``TIMEOUT_AFTER_CONNECT``, ``CARRIER_LOST``,
+``CHECK_ONLINE``, ``CONNECT_REFUTED``) and what the core reads in the
+byte stream (``RESULT``, ``CONNECT``, ``ESCAPE_OK``, ``NO_CARRIER``,
+``UNSOLICITED_CONNECT``).  A stream input
 that the table refuses would be a bug in the core, not a modem's fault: the
 parser only looks for what the current state can receive.
 
@@ -40,6 +41,10 @@ class State(enum.Enum):
     ONLINE = "online"                    # a call is up: bytes are data
     ESCAPING = "escaping"                # +++ sent from ONLINE
     PROBING = "probing"                  # +++ forced from command mode (recovery)
+    # AT sent from ONLINE after a CONNECT nobody asked for: is a call really
+    # up?  Data until an OK (the modem was in command mode: noise) or silence
+    # (the AT went to a caller as data: the call is real).
+    CHECKING = "checking"
     # T.31 (fax Class 1) carriers: CONNECT to +FRH/+FRM starts data that the
     # modem ends with DLE ETX and then the command's final result; CONNECT to
     # +FTH/+FTM lets us send data that we end with DLE ETX, while the modem's
@@ -68,6 +73,8 @@ class Input(enum.Enum):
     # engine: the command timed out after a CONNECT that could not answer it
     TIMEOUT_AFTER_CONNECT = "timeout-after-connect"
     CARRIER_LOST = "carrier-lost"            # engine: DCD drop, DTR hang-up, port gone
+    CHECK_ONLINE = "check-online"            # engine: AT, to ask whether a call is up
+    CONNECT_REFUTED = "connect-refuted"      # engine: DCD, known to work, is low: no call
     RESULT = "result"                        # stream: a final result for the command
     CONNECT = "connect"                      # stream: CONNECT for the command
     UNSOLICITED_CONNECT = "unsolicited-connect"  # stream: CONNECT, nothing in flight
@@ -86,6 +93,7 @@ _MODES: Final = MappingProxyType({
     State.ONLINE: ProtocolMode.DATA,
     State.ESCAPING: ProtocolMode.ESCAPING,
     State.PROBING: ProtocolMode.ESCAPING,
+    State.CHECKING: ProtocolMode.ESCAPING,         # data until the OK that answers AT
     State.FAX_RECEIVING: ProtocolMode.FAX_DATA,
     State.FAX_SENDING: ProtocolMode.COMMAND,       # the modem's bytes are lines
 })
@@ -117,6 +125,9 @@ TRANSITIONS: Final = MappingProxyType({
         Input.NO_CARRIER: State.IDLE,
         Input.CARRIER_LOST: State.IDLE,
         Input.ABORT: State.ONLINE,                   # nothing in flight: the call stays up
+        # After an unsolicited CONNECT only (the engine's business to know):
+        Input.CHECK_ONLINE: State.CHECKING,
+        Input.CONNECT_REFUTED: State.IDLE,           # no carrier: the CONNECT was noise
     }),
     State.ESCAPING: MappingProxyType({
         Input.ESCAPE_OK: State.IDLE,                 # online-command mode: the call is held
@@ -129,6 +140,12 @@ TRANSITIONS: Final = MappingProxyType({
         Input.NO_CARRIER: State.IDLE,
         Input.CARRIER_LOST: State.IDLE,
         Input.ABORT: State.IDLE,                     # no OK: it was in command mode
+    }),
+    State.CHECKING: MappingProxyType({
+        Input.ESCAPE_OK: State.IDLE,                 # OK to AT: command mode, no call
+        Input.NO_CARRIER: State.IDLE,
+        Input.CARRIER_LOST: State.IDLE,
+        Input.ABORT: State.ONLINE,                   # no OK: the AT went to a caller
     }),
     State.FAX_RECEIVING: MappingProxyType({
         Input.FAX_DATA_END: State.AWAITING_RESULT,   # the command's final follows

@@ -63,6 +63,7 @@ from modemctl.driver.datastream import DataStream
 from modemctl.driver.escape import guarded_escape, leave_data_mode
 from modemctl.driver.lastbytes import end_on_dcd, last_call_bytes
 from modemctl.driver.linewatch import LineWatch, carrier_gone, watchable
+from modemctl.driver.onlinecheck import check_online
 from modemctl.driver.porttrust import PortTrust, trust_for
 from modemctl.driver.recovery import climb
 from modemctl.driver.resultformat import DRIVER_FORMAT, drifted, reassert, resets_format
@@ -761,6 +762,15 @@ class Engine:
             raise CommandTimeout("+++", self.guard_time * 2 + self.scaled(DEFAULT_TIMEOUT))
         if isinstance(result, CarrierLost):
             raise CallLost("carrier lost during escape")
+
+    async def check_online(self) -> bool:
+        """After an unsolicited CONNECT: True when a call is really up (DATA
+        mode stays); False when it was noise and the modem is in command
+        mode (the engine is now in COMMAND mode).  DCD decides where it is
+        known to work, else a bare ``AT``; see :mod:`.onlinecheck`."""
+        if self.mode is EngineMode.CLOSED:
+            raise PortClosed(f"{self.url} is closed")
+        return await check_online(self)
 
     async def hangup(self) -> None:
         """Hang up from any mode; afterwards COMMAND mode, on-hook.

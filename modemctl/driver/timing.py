@@ -24,6 +24,11 @@ HANGUP_CONFIRM_TIMEOUT = 1.0 # protocol seconds for AT -> OK after a DTR hang-up
 DTR_HANGUP_WAIT = 0.5        # protocol seconds for DCD to fall after a DTR hang-up (&D2: at once)
 HANGUP_DRAIN_WAIT = 2.0      # protocol seconds the call's last bytes may take after a drop
 HANGUP_QUIET = 0.1           # real seconds of silence that end them (no NO CARRIER)
+# After a CONNECT nobody asked for (see onlinecheck.py): protocol seconds a
+# modem in command mode gets to answer AT (it takes milliseconds; a network
+# port a round trip), and DCD, known to work, to show a call is up.
+CHECK_ONLINE_WAIT = 0.5
+CARRIER_RISE_WAIT = 0.2
 FORMAT_TIMEOUT = 2.0        # protocol seconds for the answer to the format re-assert
 DTR_DROP = 1.0               # protocol seconds DTR is held low to reset (the ladder)
 # Protocol seconds DTR is held low to hang up a call.  &D2 acts once DTR has

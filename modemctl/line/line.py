@@ -69,6 +69,9 @@ ANSWER_TIMEOUT = 90.0
 #: left alone).
 DEFAULT_LOCATION = "US"
 INIT_TIMEOUT = 5.0
+#: Nominal seconds close() gives a call no Call owns to be hung up (a guarded
+#: escape and ATH take a few; a modem that ignores +++ climbs the ladder).
+CLOSE_HANGUP_TIMEOUT = 30.0
 #: Real seconds to wait for the evidence of why a call ended (see ended_under_us).
 END_EVIDENCE_WAIT = 0.12
 
@@ -120,12 +123,19 @@ class Line:
         the clean-up, so no error of the line's goes unseen.  Cancelling
         ``close()`` still releases the port, and then passes the
         cancellation on.
+
+        A call the modem took by itself (an unsolicited CONNECT: S0 set by
+        someone else) is hung up here, not left to the background task that
+        stopping the line's tasks would cancel half-way: a closed line leaves
+        its modem on-hook in command state, and only then puts back what it
+        changed.  Bounded by :data:`CLOSE_HANGUP_TIMEOUT`.
         """
         try:
             if self._call is not None:
                 await self._call.drop()
         finally:
             try:
+                await self._hang_up_at_close()
                 await self._restore_at_close()
                 await self._stop_tasks()
             finally:
@@ -133,6 +143,24 @@ class Line:
                 await self.engine.close()
         if self._failures:
             raise self._failures[0]
+
+    async def _hang_up_at_close(self) -> None:
+        """Hang up a call no Call owns before closing (see :meth:`close`).
+
+        Under the line's lock, so a hang-up task already under way is waited
+        for (it holds the lock) rather than raced; the modem's mode is looked
+        at afresh, so a CONNECT the event pump has not dispatched yet counts.
+        The lock is taken only when there may be such a call: a dial or probe
+        still under way is not waited for.
+        """
+        if not self._unowned_call_possible():
+            return
+        try:
+            async with asyncio.timeout(self.engine.scaled(CLOSE_HANGUP_TIMEOUT)):
+                async with self._lock:
+                    await self._hang_up_unowned()
+        except TimeoutError:
+            self.log.warning("close-hangup-timed-out", mode=self.engine.mode.value)
 
     async def _restore_at_close(self) -> None:
         """Put back what opening the line changed (country, registers), newest first."""
@@ -578,17 +606,26 @@ class Line:
         Call owns (an unsolicited CONNECT).  Also run first by :meth:`probe`
         and :meth:`make_call`: one that gets the lock before the hang-up task
         does must not fail on a call the line is about to hang up anyway."""
-        call = self._call
-        if call is not None and call.state is not CallState.OFFERING:
-            return                             # a call of ours owns the modem
-        # Held (ONLINE_COMMAND) too: a recovery escape that ran meanwhile
-        # found the modem online and left the call held.
-        if self.engine.mode not in (EngineMode.DATA, EngineMode.ONLINE_COMMAND):
+        if not self._unowned_call_possible():
             return
         try:
+            # Noise read as CONNECT leaves the modem in command mode, where
+            # the hang-up's +++ gets no OK: find out first (engine.check_online).
+            if self.engine.mode is EngineMode.DATA and not await self.engine.check_online():
+                self.log.info("unsolicited-connect-was-noise")
+                return
             await self.engine.hangup()
         except ModemctlError as exc:
             self.log.warning("unsolicited-connect-hangup-failed", error=str(exc))
+
+    def _unowned_call_possible(self) -> bool:
+        """The modem may hold a call that no Call of ours owns."""
+        call = self._call
+        if call is not None and call.state is not CallState.OFFERING:
+            return False                       # a call of ours owns the modem
+        # Held (ONLINE_COMMAND) too: a recovery escape that ran meanwhile
+        # found the modem online and left the call held.
+        return self.engine.mode in (EngineMode.DATA, EngineMode.ONLINE_COMMAND)
 
     def _call_waiting(self, call: Call | None, source: str) -> None:
         if call is not None:

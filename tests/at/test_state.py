@@ -14,7 +14,7 @@ import pytest
 from modemctl.at import ATConnection, CarrierLost, Data, Response, State
 from modemctl.at.state import TRANSITIONS, Input, next_state
 from modemctl.errors import InvalidCallState
-from tests.at.helpers import feed
+from tests.at.helpers import drain, feed
 
 
 def _idle() -> ATConnection:
@@ -46,9 +46,16 @@ def _probing() -> ATConnection:
     return core
 
 
+def _checking() -> ATConnection:
+    core = ATConnection()
+    feed(core, b"\r\nCONNECT 33600\r\n")     # unsolicited: noise, or an auto-answer?
+    assert core.check_online() == b"AT\r"
+    return core
+
+
 SETUPS: dict[State, Callable[[], ATConnection]] = {
     State.IDLE: _idle, State.AWAITING_RESULT: _awaiting, State.ONLINE: _online,
-    State.ESCAPING: _escaping, State.PROBING: _probing,
+    State.ESCAPING: _escaping, State.PROBING: _probing, State.CHECKING: _checking,
 }
 
 ACTIONS: dict[str, Callable[[ATConnection], object]] = {
@@ -58,6 +65,8 @@ ACTIONS: dict[str, Callable[[ATConnection], object]] = {
     "data": lambda c: c.send_data(b"x"),
     "abort": lambda c: c.abort_command(),
     "carrier-lost": lambda c: c.carrier_lost(),
+    "check": lambda c: c.check_online(),
+    "refute": lambda c: c.refute_connect(),
 }
 
 E = None   # refused with InvalidCallState
@@ -65,15 +74,22 @@ E = None   # refused with InvalidCallState
 ENGINE_SIDE: dict[State, dict[str, State | None]] = {
     State.IDLE: {"command": State.AWAITING_RESULT, "escape": E,
                  "force-escape": State.PROBING, "data": E, "abort": State.IDLE,
-                 "carrier-lost": State.IDLE},
+                 "carrier-lost": State.IDLE, "check": E, "refute": E},
     State.AWAITING_RESULT: {"command": E, "escape": E, "force-escape": E, "data": E,
-                            "abort": State.IDLE, "carrier-lost": State.AWAITING_RESULT},
+                            "abort": State.IDLE, "carrier-lost": State.AWAITING_RESULT,
+                            "check": E, "refute": E},
     State.ONLINE: {"command": E, "escape": State.ESCAPING, "force-escape": State.ESCAPING,
-                   "data": State.ONLINE, "abort": State.ONLINE, "carrier-lost": State.IDLE},
+                   "data": State.ONLINE, "abort": State.ONLINE, "carrier-lost": State.IDLE,
+                   "check": State.CHECKING, "refute": State.IDLE},
     State.ESCAPING: {"command": E, "escape": E, "force-escape": E, "data": E,
-                     "abort": State.ONLINE, "carrier-lost": State.IDLE},
+                     "abort": State.ONLINE, "carrier-lost": State.IDLE, "check": E,
+                     "refute": E},
     State.PROBING: {"command": E, "escape": E, "force-escape": E, "data": E,
-                    "abort": State.IDLE, "carrier-lost": State.IDLE},
+                    "abort": State.IDLE, "carrier-lost": State.IDLE, "check": E, "refute": E},
+    # No answer to the AT: it went to a caller, the call is up (ONLINE).
+    State.CHECKING: {"command": E, "escape": E, "force-escape": E, "data": E,
+                     "abort": State.ONLINE, "carrier-lost": State.IDLE, "check": E,
+                     "refute": E},
 }
 
 
@@ -100,6 +116,9 @@ def test_engine_side_transition(state: State, action: str, after: State | None) 
     (State.ESCAPING, b"\r\nNO CARRIER\r\n", State.IDLE, CarrierLost),
     (State.PROBING, b"\r\nOK\r\n", State.IDLE, Response),
     (State.PROBING, b"\r\nNO CARRIER\r\n", State.IDLE, CarrierLost),
+    # The modem echoes the check's AT and answers OK: command mode, no call.
+    (State.CHECKING, b"AT\r\r\nOK\r\n", State.IDLE, Response),
+    (State.CHECKING, b"\r\nNO CARRIER\r\n", State.IDLE, CarrierLost),
     # What a state cannot receive is not looked for: an OK online is call data.
     (State.ONLINE, b"\r\nOK\r\n", State.ONLINE, Data),
 ])
@@ -151,3 +170,24 @@ def test_pending_follows_the_state() -> None:
     assert _online().pending is None
     assert _escaping().pending == "+++"
     assert _probing().pending == "+++"
+    assert _checking().pending == "AT"
+
+
+def test_checked_connect_that_was_noise_reads_the_echo_as_data_and_ok_as_the_answer() -> None:
+    events = feed(_checking(), b"AT\r\r\nOK\r\n")
+    assert [type(e) for e in events] == [Data, Response]
+    assert events[0] == Data(b"AT\r")
+    assert isinstance(events[1], Response) and events[1].command == "AT" and events[1].ok
+
+
+def test_refuted_connect_reads_what_follows_as_lines() -> None:
+    """Bytes held back ONLINE (a NO CARRIER could be starting) came from a
+    modem in command mode: after the refutal they are lines again."""
+    core = ATConnection()
+    core.receive_data(b"\r\nCONNECT 33600\r\n\r\n")
+    assert [type(e).__name__ for e in drain(core)] == ["Unsolicited"]
+    assert core.holding_tail                    # CR LF: NO CARRIER could follow
+    core.refute_connect()
+    assert core.state is State.IDLE
+    events = feed(core, b"RING\r\n")
+    assert [type(e).__name__ for e in events] == ["Unsolicited"]
