@@ -18,8 +18,10 @@ engine discards them (nobody will read them); when the far end ended the
 call (DCD) they are the far end's last data and go to the call's reader.
 
 Users: :func:`modemctl.driver.escape.leave_data_mode` (DTR hang-up),
-``Engine._leave_fax_carrier`` (DTR hang-up of a fax carrier) and
-:func:`end_on_dcd` (the line watch declared the carrier lost).
+``Engine._leave_fax_carrier`` (DTR hang-up of a fax carrier),
+:func:`end_on_dcd` (the line watch declared the carrier lost) and the
+recovery ladder's rungs (:mod:`modemctl.driver.rungs`), which move the core
+to command state on no word from the modem at all.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from modemctl.at import CarrierLost, State
+from modemctl.at import CarrierLost, Response, State
 from modemctl.driver.timing import HANGUP_DRAIN_WAIT, HANGUP_QUIET
 
 if TYPE_CHECKING:
@@ -47,20 +49,43 @@ async def last_call_bytes(engine: Engine) -> None:
     """
     if engine._core.state is State.IDLE:
         return                              # its last word is in already
-    loop = asyncio.get_running_loop()
     waiter = engine._new_waiter()           # resolved by NO CARRIER or the carrier's final
-    started = loop.time()
-    deadline = started + engine.scaled(HANGUP_DRAIN_WAIT)
     try:
-        while not waiter.done():
-            until = min(deadline, max(engine._last_rx, started) + HANGUP_QUIET)
-            if loop.time() >= until:
-                return
-            await asyncio.wait((waiter,), timeout=until - loop.time())
+        await _until_quiet(engine, waiter)
     finally:
         engine._waiter = None
         if waiter.done() and not waiter.cancelled():
             waiter.exception()              # a failed port is the next step's to report
+
+
+async def quiet_input(engine: Engine) -> None:
+    """Wait (command lock held) until nothing has been read for
+    :data:`HANGUP_QUIET`, at most :data:`HANGUP_DRAIN_WAIT`.
+
+    For the recovery ladder, after a step that may have ended a call the
+    core already takes for over (it was moved to command state with no word
+    from the modem: a DTR drop after a failed ``+++``, a reopened port): the
+    call's last bytes are then read as lines, with no command in flight for
+    them to answer, before the ladder sends its next command.
+    """
+    await _until_quiet(engine, None)
+
+
+async def _until_quiet(engine: Engine,
+                       waiter: asyncio.Future[Response | CarrierLost] | None) -> None:
+    """Until ``waiter`` is done, or the input has been quiet for HANGUP_QUIET
+    (at most HANGUP_DRAIN_WAIT).  Past back-pressure: a waiter releases it."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    deadline = started + engine.scaled(HANGUP_DRAIN_WAIT)
+    while waiter is None or not waiter.done():
+        until = min(deadline, max(engine._last_rx, started) + HANGUP_QUIET)
+        if loop.time() >= until:
+            return
+        if waiter is None:
+            await asyncio.sleep(until - loop.time())
+        else:
+            await asyncio.wait((waiter,), timeout=until - loop.time())
 
 
 async def end_on_dcd(engine: Engine, online_since: float) -> None:

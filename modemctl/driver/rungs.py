@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from modemctl.at import CarrierLost, Response
+from modemctl.at import CarrierLost, ProtocolMode, Response
 from modemctl.driver.escape import guarded_escape
+from modemctl.driver.lastbytes import last_call_bytes, quiet_input
 from modemctl.driver.recovery import RungAction
 from modemctl.driver.resultformat import reassert
 from modemctl.driver.timing import DEFAULT_TIMEOUT, REOPEN_POLL, REOPEN_WAIT
@@ -22,6 +23,23 @@ from modemctl.transport import Transport
 
 if TYPE_CHECKING:
     from modemctl.driver.engine import Engine
+
+
+async def _to_command_state(engine: Engine, *, quiet: bool = False) -> None:
+    """Move the core to command state on no word from the modem, where the
+    next thing sent is a command (lock held).
+
+    The rungs do this with no evidence the call is over (the modem may still
+    be online, or may have just hung up), and call data still queued would
+    then be read as lines and answer the next command (``0\\r``, ``OK``): the
+    call's last bytes are read first (:mod:`.lastbytes`), as data where the
+    core was in data mode, else (``quiet``) as lines with no command in flight.
+    """
+    if engine._core.mode is not ProtocolMode.COMMAND:
+        await last_call_bytes(engine)
+    elif quiet:
+        await quiet_input(engine)
+    engine._core.carrier_lost()
 
 
 class EngineRungs:
@@ -40,7 +58,7 @@ class EngineRungs:
             engine._core.abort_command()
             # The engine has lost track of the modem: speak command mode; if the
             # modem is in fact online the next rung (escape) finds out.
-            engine._core.carrier_lost()
+            await _to_command_state(engine)
             await engine._send(b"\r")
             # A modem restored into Q1 with echo off answers nothing at all:
             # the format command is the one thing that makes it speak again.
@@ -54,12 +72,14 @@ class EngineRungs:
                 return "+++ answered OK: the modem was online"
             if isinstance(result, CarrierLost):
                 engine._call_active = False
-            engine._core.carrier_lost()
+            await _to_command_state(engine)
             return "+++ sent with guard times"
         if action == "dtr-drop":
             if not await engine.drop_dtr():
                 raise TransportError("the port has no DTR line")
-            engine._core.carrier_lost()
+            # The drop may have ended a call the core already took for over
+            # (moved by the rungs before): its last bytes come first.
+            await _to_command_state(engine, quiet=True)
             engine._call_active = False
             await reassert(engine, "dtr-drop")      # under &D3 the drop was a reset
             return f"DTR low for {engine._dtr_hold():.3g}s"
@@ -81,6 +101,8 @@ class EngineRungs:
             engine._call_active = False
             engine._stream.wake()
             engine._start_tasks()
+            # A modem still in a call may go on sending it on the new port.
+            await quiet_input(engine)
             await reassert(engine, "reopen")
             return "port closed and reopened"
         raise ValueError(f"unknown recovery action {action!r}")
