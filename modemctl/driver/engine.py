@@ -161,6 +161,10 @@ class Engine:
         self._closed = False
         self._s12 = DEFAULT_S12
         self._online_since = 0.0        # time.monotonic() of the last CONNECT seen
+        # The last CONNECT was the modem's own word on a call (our dial or
+        # answer, or confirmed by check_online), not one that may be noise:
+        # only then does a DTR drop that ends it prove DTR works (escape.py).
+        self._online_confirmed = False
         self._guard: float | None = None
         self.trust = trust if trust is not None else trust_for(url)
         self._watch = LineWatch(time_scale=time_scale, log=log, in_call=self._in_call,
@@ -1110,6 +1114,7 @@ class Engine:
                     and command_letter(event.command) in ("D", "A"):
                 # Here, in stream order: the new call's first bytes follow.
                 self._discard_stale_data()
+                self._online_confirmed = True
             if self._waiter is not None and not self._waiter.done():
                 self._waiter.set_result(event)
             elif self._fax_final is not None and not self._fax_final.done():
@@ -1149,6 +1154,7 @@ class Engine:
                 self._watch.ring_seen(asyncio.get_running_loop().time())
             if event.kind is UnsolicitedKind.CONNECT:
                 self._online_since = time.monotonic()
+                self._online_confirmed = False      # until check_online says so
                 self._discard_stale_data()
                 self._call_active = True
                 self._stream.wake()

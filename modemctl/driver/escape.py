@@ -118,7 +118,9 @@ async def leave_data_mode(engine: Engine) -> None:
 
     A DTR drop proves nothing by itself (see :mod:`.porttrust`): the hang-up
     is confirmed by DCD falling where DCD is known to work, otherwise by the
-    modem answering ``AT`` in command state.  When the modem is found still
+    modem answering ``AT`` in command state.  DTR is learnt to work only when
+    the drop ended a call: the modem was known online (a CONNECT of its own
+    word), or said NO CARRIER, or DCD read high before and low after.  When the modem is found still
     online, this port's DTR is remembered as doing nothing and the guarded
     ``+++`` takes over (the ``AT`` reached the far end as data).  A modem
     that ignores ``+++`` sends the engine up the recovery ladder.
@@ -129,9 +131,17 @@ async def leave_data_mode(engine: Engine) -> None:
             # The call ended while we waited for the lock (its NO CARRIER, or
             # DCD: see lastbytes.end_on_dcd): the ATH that follows is all.
             return
+        # Whether the modem is known to be online before the drop: only a
+        # drop that ended a call proves DTR works (a modem already in command
+        # state, behind a CONNECT that was noise or a call it left silently,
+        # answers AT after any drop, DTR or no DTR).
+        online = engine._call_active and engine._online_confirmed
+        cd_high = trust.dcd is not False and engine.lines.cd is True
         if trust.dtr is not False and await engine.drop_dtr(DTR_HANGUP_DROP):
             if await _dtr_hung_up(engine):
-                trust.learn("dtr", True, engine._log, "a drop hung the modem up")
+                if online or engine._carrier_ended.is_set() \
+                        or (cd_high and engine.lines.cd is False):
+                    trust.learn("dtr", True, engine._log, "a drop hung the modem up")
                 engine._core.carrier_lost()
                 engine._call_active = False
                 return

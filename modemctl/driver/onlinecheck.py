@@ -58,11 +58,13 @@ async def check_online(engine: Engine) -> bool:
             return engine._call_active
         if engine.trust.dcd is True:
             if await _carrier_present(engine):
+                engine._online_confirmed = True
                 return True
             engine._log.info("unsolicited-connect-refuted", by="dcd")
             core.refute_connect()
         else:
             if await _still_online_after_at(engine):
+                engine._online_confirmed = True
                 return True
             engine._log.info("unsolicited-connect-refuted", by="at")
         engine._call_active = False

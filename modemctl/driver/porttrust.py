@@ -9,8 +9,9 @@ holds it (the ``ATH`` then goes to the far end as data), or cuts a call
 short because DCD "fell".  So a line is believed only once it has been
 seen to work, and a line seen not to work is ignored from then on:
 
-* DTR works when a DTR drop was followed by a confirmed hang-up, and does
-  nothing when the modem was found still online afterwards;
+* DTR works when a DTR drop ended a call (the modem known online before,
+  on-hook after: see :func:`modemctl.driver.escape.leave_data_mode`), and
+  does nothing when the modem was found still online afterwards;
 * DCD works when it read high during a call; it is dead when it stayed low
   in a call while the call went on (it is never believed before it has
   been seen high), or read high on an idle modem after a confirmed hang-up;
