@@ -96,6 +96,9 @@ class Output(Protocol):
     def response(self, infos: list[bytes], final: bytes | None) -> None: ...
     def unsolicited(self, data: bytes) -> None: ...
     def data(self, data: bytes) -> None: ...
+    def discard_data(self) -> None:
+        """Drop call data accepted by :meth:`data` but not yet out of the port
+        (the modem's buffer toward the DTE; called when the DTE hangs up)."""
     def lines_changed(self) -> None: ...
     def flow_stop(self, stop: bool) -> None: ...
 
@@ -843,6 +846,12 @@ class Dce:
         self._plus = 0
         self.pending_dial = ()
         self._held_data.clear()
+        if notify:
+            # A hang-up of the DTE's (ATH, DTR drop, ATZ) discards the call data
+            # still buffered toward the DTE: nobody will read it, and a modem's
+            # result codes never wait behind a dead call's data.  One the far end
+            # ended (notify False) delivers it first, then NO CARRIER.
+            self.output.discard_data()
         if was_active:
             self._go(DceEvent.HANG_UP)
         if self.fax is not None:

@@ -69,7 +69,8 @@ FAULTS: dict[str, FaultKind] = {
                            (("number", "the digits dialled, e.g. 5551002"),
                             ("result", "delayed or blacklisted (default blacklisted); "
                                        "none lifts it"))),
-    "slow": FaultKind("delay every output byte",
+    "slow": FaultKind("delay every output byte (call data still held goes at a hang-up "
+                      "of the DTE's, as a modem's transmit buffer does)",
                       (("delay", "protocol seconds per byte (default 0.01; 0 turns it off)"),)),
     "clear": FaultKind("remove every standing fault (not an unplug, a stored profile or a "
                        "blacklist)"),

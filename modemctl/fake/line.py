@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -133,7 +134,10 @@ class FakeLine:
         self._rfc: Rfc2217Server | None = None
         self._rfc_port = 0
         self._rng = random.Random(number)
-        self._slow_queue = bytearray()
+        # The ``slow`` fault's output not yet written: (is call data, bytes)
+        # chunks in order, so that a hang-up can discard the call's data and
+        # keep the result codes (see discard_data).
+        self._slow_queue: deque[tuple[bool, bytearray]] = deque()
         self._slow_task: asyncio.Task[None] | None = None
         self._replug_task: asyncio.Task[None] | None = None
         self._input_paused = False
@@ -269,7 +273,7 @@ class FakeLine:
     # Flow control (the exchange pauses a sender whose far end is not reading) ------
     def backlog(self) -> int:
         """Bytes this line's clients have not yet taken."""
-        total = len(self._slow_queue) + self.dce.held_backlog
+        total = sum(len(chunk) for _, chunk in self._slow_queue) + self.dce.held_backlog
         if self._pty is not None:
             total += self._pty.backlog
         if self._rfc is not None:
@@ -324,7 +328,15 @@ class FakeLine:
         self._emit(data)
 
     def data(self, data: bytes) -> None:
-        self._emit(data)
+        self._emit(data, call_data=True)
+
+    def discard_data(self) -> None:
+        """The DTE hung up: call data the ``slow`` fault still holds goes, as a
+        real modem's transmit buffer does on ATH or a DTR drop (its result codes
+        stay, in order).  What is already written to the port is the DTE's."""
+        kept = [chunk for chunk in self._slow_queue if not chunk[0]]
+        self._slow_queue.clear()
+        self._slow_queue.extend(kept)
 
     def lines_changed(self) -> None:
         if self._rfc is not None:
@@ -340,13 +352,13 @@ class FakeLine:
     def _format_unsolicited(self, text: str) -> bytes:
         return self.dce.format_result(text) or self.dce.format_info([text])
 
-    def _emit(self, data: bytes) -> None:
+    def _emit(self, data: bytes, *, call_data: bool = False) -> None:
         if not data or self.unplugged or self.faults.wedged:
             return
         if self._clock.now() < self.faults.stalled_until:
             return
         if self.faults.slow_delay > 0 or self._slow_queue:
-            self._slow_queue += data
+            self._slow_queue.append((call_data, bytearray(data)))
             if self._slow_task is None:
                 self._slow_task = asyncio.get_running_loop().create_task(self._drain_slow())
             return
@@ -362,12 +374,15 @@ class FakeLine:
         try:
             while self._slow_queue:
                 if self.faults.slow_delay <= 0:
-                    data = bytes(self._slow_queue)
+                    data = b"".join(chunk for _, chunk in self._slow_queue)
                     self._slow_queue.clear()
                     self._write(data)
                     break
-                self._write(bytes(self._slow_queue[:1]))
-                del self._slow_queue[:1]
+                _, chunk = self._slow_queue[0]
+                self._write(bytes(chunk[:1]))
+                del chunk[:1]
+                if not chunk:
+                    self._slow_queue.popleft()
                 await self._clock.sleep(self.faults.slow_delay)
         finally:
             self._slow_task = None

@@ -66,6 +66,7 @@ class StubOutput:
         self.buf = bytearray()
         self.line_changes = 0
         self.flow_stops: list[bool] = []
+        self.data_discards = 0
 
     def echo(self, data: bytes) -> None:
         self.buf += data
@@ -78,6 +79,9 @@ class StubOutput:
 
     def data(self, data: bytes) -> None:
         self.buf += data
+
+    def discard_data(self) -> None:
+        self.data_discards += 1
 
     def lines_changed(self) -> None:
         self.line_changes += 1

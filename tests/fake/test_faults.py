@@ -109,6 +109,53 @@ async def test_slow(exchange: Exchange, open_client: Opener) -> None:
     assert time.monotonic() - start < 0.2
 
 
+async def test_slow_output_discards_call_data_on_hang_up(exchange: Exchange,
+                                                         open_client: Opener) -> None:
+    """A hang-up of the DTE's discards the call data a slow modem still holds for
+    it: ATH's OK comes at once (slowly, byte by byte), not behind the dead call's
+    data (here 4 KiB at 5 ms a byte, 20 s), as a real modem's transmit buffer goes
+    on ATH or a DTR drop."""
+    a = await exchange.add_line("5551001")
+    b = await exchange.add_line("5551002")
+    ca, cb = open_client(a.port), open_client(b.port)
+    await ca.command(b"ATE0S12=1\r")                      # guard time 20 ms
+    await cb.command(b"ATE0S0=1\r")
+    ca.write(b"ATDT5551002\r")
+    await ca.expect(b"CONNECT 33600\r\n")
+    await cb.expect(b"CONNECT 33600\r\n")
+    a.inject("slow", delay=0.1)                            # 5 ms a byte at scale 0.05
+    payload = b"x" * 4096
+    await cb.write_all(payload)
+    await wait_until(lambda: a.backlog() > 2048, "call data held by the slow modem")
+    ca.write(b"+++")
+    await wait_until(lambda: a.state == "online-command", "the escape")
+    ca.write(b"ATH\r")
+    got = await ca.expect(b"OK\r\n\r\nOK\r\n", within=3.0)  # the escape's, then ATH's
+    assert got.endswith(b"\r\nOK\r\n\r\nOK\r\n")
+    assert got.count(b"x") < len(payload) - 2048           # the held data never came
+    assert a.state == "command" and a.backlog() == 0
+
+
+async def test_slow_output_keeps_call_data_on_remote_hang_up(exchange: Exchange,
+                                                             open_client: Opener) -> None:
+    """When the far end hangs up, the data it sent first still comes, then NO CARRIER."""
+    a = await exchange.add_line("5551001")
+    b = await exchange.add_line("5551002")
+    ca, cb = open_client(a.port), open_client(b.port)
+    await ca.command(b"ATE0\r")
+    await cb.command(b"ATE0S0=1\r")
+    ca.write(b"ATDT5551002\r")
+    await ca.expect(b"CONNECT 33600\r\n")
+    await cb.expect(b"CONNECT 33600\r\n")
+    a.inject("slow", delay=0.4)                            # 20 ms a byte at scale 0.05
+    payload = bytes(range(97, 97 + 26))
+    await cb.write_all(payload)
+    await wait_until(lambda: a.backlog() >= len(payload) - 1,
+                     "the far end's data held by the slow modem")
+    await exchange.remote_hangup("5551002")
+    assert await ca.expect(b"NO CARRIER\r\n") == payload + b"\r\nNO CARRIER\r\n"
+
+
 async def test_reboot_forgets_unsaved_settings_and_drops_call(exchange: Exchange,
                                                               open_client: Opener) -> None:
     a = await exchange.add_line("5551001")
