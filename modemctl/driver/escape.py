@@ -145,15 +145,23 @@ async def leave_data_mode(engine: Engine) -> None:
                 engine._core.carrier_lost()
                 engine._call_active = False
                 return
-            trust.learn("dtr", False, engine._log, "the modem stayed online after a drop")
+            # No answer to the AT: the modem stayed online, or is slow to
+            # speak.  Only evidence that it is online (DCD, where known to
+            # work, still high; the escape answered OK) teaches that this
+            # port's DTR does nothing: a slow answer once must not cost the
+            # port its DTR path for good.
+            if trust.dcd is True and engine.lines.cd is True:
+                trust.learn("dtr", False, engine._log, "DCD stayed high after a drop")
             if engine._core.mode is ProtocolMode.COMMAND:
-                # The core was moved to command state to ask; the modem is
+                # The core was moved to command state to ask; the modem may be
                 # online: escape by force, from where the core now is.
                 # The modem has been online throughout: the guard counts
                 # from our last byte (the AT that went to the far end).
                 result = await guarded_escape(engine, force=True,
                                               quiet_since=engine._quiet_since())
                 if isinstance(result, Response) and result.ok:
+                    trust.learn("dtr", False, engine._log,
+                                "the modem stayed online after a drop")
                     engine._call_active = True          # held: ATH follows
                     return
                 if isinstance(result, CarrierLost):

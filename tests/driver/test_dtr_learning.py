@@ -53,3 +53,42 @@ async def test_a_drop_that_ends_a_dialled_call_teaches_dtr_works() -> None:
         assert engine.trust.dtr is True
     finally:
         await engine.close()
+
+
+class SlowAfterDropPort(BackloggedPort):
+    """A modem whose DTR drop hangs it up, but which is slow to answer the
+    first command after it (busy writing its profile, a slow UART): the
+    drop worked, the ``AT`` that asks just came back too late."""
+
+    def __init__(self) -> None:
+        super().__init__(says_no_carrier=False, backlog=b"")
+        self.swallow_next = False
+
+    def _hang_up(self) -> None:
+        super()._hang_up()
+        self.swallow_next = True
+
+    def _take(self, data: bytes) -> None:
+        if self.swallow_next and not self.online and data.endswith(b"\r"):
+            self.swallow_next = False
+            self.written.append((data.rstrip(b"\r"), 0))
+            return                          # no answer in time
+        super()._take(data)
+
+
+async def test_a_slow_answer_after_a_drop_does_not_make_dtr_dead() -> None:
+    """One ``AT`` unanswered after a drop is no proof the modem stayed
+    online: only the escape's ``OK`` (or DCD still high where DCD is known to
+    work) shows the drop did nothing.  Learning "DTR does nothing" from a
+    slow answer would skip the DTR path on every later hang-up of the port."""
+    port = SlowAfterDropPort()
+    engine = await _engine(port)
+    try:
+        assert (await engine.originate("ATD5551002")).final is ResultCode.CONNECT
+        async with asyncio.timeout(30):
+            await engine.hangup()
+        assert not port.online
+        assert engine.mode is EngineMode.COMMAND
+        assert engine.trust.dtr is not False
+    finally:
+        await engine.close()
